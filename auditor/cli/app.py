@@ -1,0 +1,92 @@
+"""The `camaudit` command line: argument parsing, logging and error rendering. Thin glue only."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.logging import RichHandler
+
+from auditor import __version__
+from auditor.cli import fingerprints, history, identify, lab, lists, scan
+from auditor.cli.console import clean, make_console
+from auditor.errors import CamauditError
+from auditor.exitcodes import ExitCode
+
+#: The one place a command group is registered.
+COMMAND_MODULES = (scan, identify, history, lists, fingerprints, lab)
+
+EPILOG = """exit codes:
+  0  audit clean          1  exposure at or above --fail-on
+  2  usage/config error   3  audit incomplete (some hosts could not be probed)
+  130 interrupted (resume with: camaudit scan --resume AUDIT)
+
+camaudit is read-only: it never changes a device, never guesses credentials and never
+contacts an address outside the targets you give it."""
+
+logger = logging.getLogger("auditor")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camaudit",
+        description="Audit a camera network for supply-chain and sanctions risk: who really made "
+        "each camera, NVR and DVR, and what that means for your organisation.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"camaudit {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)"
+    )
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: int) -> None:
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    level = max(logging.DEBUG, min(logging.CRITICAL, level))
+    handler = RichHandler(console=make_console(), show_path=False, show_time=verbose > 1)
+    # The package logger only: camaudit used as a library must not touch the root logger.
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage and 0 on --help
+        return int(exc.code or 0)
+    _configure_logging(args.verbose, args.quiet)
+    func: Callable[[argparse.Namespace], ExitCode] = args.func
+    console = make_console()
+    try:
+        return int(func(args))
+    except CamauditError as exc:
+        console.print(f"[bold red]camaudit: error:[/] {clean(exc)}", soft_wrap=True)
+        if args.verbose:
+            console.print_exception()
+        return int(ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        console.print("camaudit: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        if args.verbose:
+            console.print_exception()
+        else:
+            console.print(
+                f"[bold red]camaudit: internal error:[/] {type(exc).__name__}: {clean(exc)} "
+                "(run with -v for the traceback, and please report it)"
+            )
+        return int(ExitCode.USAGE_ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

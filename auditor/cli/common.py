@@ -1,0 +1,105 @@
+"""Argument types and option groups shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from auditor.models import Audience, Severity
+from auditor.render.interface import FormatName
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def port_list(text: str) -> tuple[int, ...]:
+    """Parse ``80,443,8000-8010`` into a sorted tuple of ports."""
+    ports: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                lo_text, hi_text = part.split("-", 1)
+                lo, hi = int(lo_text), int(hi_text)
+            else:
+                lo = hi = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a port or port range: {part!r}") from None
+        if not (1 <= lo <= hi <= 65535):
+            raise argparse.ArgumentTypeError(f"ports must be within 1-65535: {part!r}")
+        ports.update(range(lo, hi + 1))
+    if not ports:
+        raise argparse.ArgumentTypeError("empty port list")
+    return tuple(sorted(ports))
+
+
+def add_output_options(p: argparse.ArgumentParser, default_format: str | None = None) -> None:
+    p.add_argument(
+        "-f",
+        "--format",
+        dest="formats",
+        action="append",
+        choices=[f.value for f in FormatName],
+        metavar="FORMAT",
+        help="report format, repeatable: "
+        + ", ".join(f.value for f in FormatName)
+        + (f" (default: {default_format})" if default_format else ""),
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="where to write the report: a file, '-' for stdout, or with several formats a "
+        "base path to which each format's suffix is added",
+    )
+    p.add_argument(
+        "--template-dir",
+        type=Path,
+        metavar="DIR",
+        help="a folder whose templates override the HTML/PDF report's (logo, wording)",
+    )
+
+
+def add_profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        choices=[a.value for a in Audience],
+        default=Audience.GENERIC.value,
+        metavar="AUDIENCE",
+        help="who the report is for; decides which instruments bind and their severity: "
+        + ", ".join(a.value for a in Audience)
+        + " (default: generic)",
+    )
+
+
+def add_gate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fail-on",
+        choices=[s.label for s in Severity if s > Severity.NONE],
+        default="high",
+        metavar="LEVEL",
+        help="exit 1 when an exposure reaches this severity: info, low, medium, high, critical "
+        "(default: high)",
+    )
+    p.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 whatever was found (errors still exit 2)"
+    )
+
+
+def add_db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="the audit store (SQLite); default: camaudit.db in the user's data folder, "
+        "or $CAMAUDIT_DB",
+    )

@@ -1,0 +1,70 @@
+"""What every network-facing stage receives: the scope, time limits, rate limit and credentials.
+
+It is injected, never imported globally, so a probe or discovery channel can be run against the
+lab or a scripted peer in tests, and so the scope check cannot be skipped by accident.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from auditor.credentials import CredentialStore
+from auditor.models import IPAddress, OutOfScopeReference
+from auditor.scope import Scope
+
+#: Per-probe cap on bytes read from a device (README: resource bounds).
+MAX_READ_BYTES = 1 << 20
+
+
+class RateLimiter:
+    """A token bucket shared by all threads: at most ``rate`` new exchanges per second."""
+
+    def __init__(self, rate: float | None) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive")
+        self._rate = rate
+        self._lock = threading.Lock()
+        self._next = time.monotonic()
+
+    def acquire(self) -> None:
+        if self._rate is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + 1.0 / self._rate
+        delay = slot - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+@dataclass
+class NetContext:
+    """Shared, thread-safe runtime settings for discovery and probes."""
+
+    scope: Scope
+    timeout: float = 3.0
+    """Seconds for any single socket operation (connect, read, a UDP collection window)."""
+    rate: RateLimiter = field(default_factory=lambda: RateLimiter(None))
+    credentials: CredentialStore = field(default_factory=CredentialStore.empty)
+    max_read_bytes: int = MAX_READ_BYTES
+    workers: int = 64
+    _refs: list[OutOfScopeReference] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def allows(self, address: object) -> bool:
+        return address in self.scope
+
+    def refuse(self, address: str, referrer: IPAddress, via: str) -> None:
+        """Record a device-supplied address outside the scope; it is never contacted."""
+        with self._lock:
+            ref = OutOfScopeReference(address=address, referrer=referrer, via=via)
+            if ref not in self._refs:
+                self._refs.append(ref)
+
+    @property
+    def out_of_scope(self) -> tuple[OutOfScopeReference, ...]:
+        with self._lock:
+            return tuple(self._refs)

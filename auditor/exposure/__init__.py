@@ -1,0 +1,1 @@
+"""Exposure assessment: from manufacturer to regulatory instruments, lists and remediation."""

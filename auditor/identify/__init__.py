@@ -1,0 +1,1 @@
+"""Identification: match observations against the fingerprint database and fuse them."""

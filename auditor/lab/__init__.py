@@ -1,0 +1,1 @@
+"""The lab: emulated camera sites on loopback or in network namespaces."""

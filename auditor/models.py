@@ -1,0 +1,593 @@
+"""The domain model: frozen, typed values that flow from one pipeline stage to the next.
+
+scope -> discovery (Host) -> probes (ProbeAttempt with Observations) -> identification
+(Identification with an evidence chain) -> assessment (Exposure, Remediation) -> report
+(AuditReport).
+
+Every value is immutable; stages build new values (``dataclasses.replace``) rather than mutate.
+Invariants that a report relies on are checked in ``__post_init__``, so an invalid value
+cannot exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum, StrEnum
+from typing import NewType
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+FingerprintId = NewType("FingerprintId", str)
+InstrumentId = NewType("InstrumentId", str)
+AuditId = NewType("AuditId", str)
+
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+def normalise_mac(text: str) -> str:
+    """Return a MAC as lower-case colon-separated hex; accept ``-``, ``.`` and bare forms.
+
+    Raises ValueError for anything that is not 48 bits of hex, so a hostile device field
+    never becomes a MAC by accident.
+    """
+    digits = re.sub(r"[^0-9a-fA-F]", "", text)
+    if len(digits) != 12 or len(text) > 17:
+        raise ValueError(f"not a MAC address: {text!r}")
+    digits = digits.lower()
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+class ObservationKind(StrEnum):
+    """What an observed string is; fingerprint files declare the kind they match.
+
+    The names are the public contract of `camaudit identify` (JSON Lines in) and of the
+    fingerprint files (`matches:`); add members, never rename them.
+    """
+
+    HTTP_SERVER = "http.server"
+    HTTP_TITLE = "http.title"
+    HTTP_WWW_AUTHENTICATE = "http.www_authenticate"
+    HTTP_BODY = "http.body"
+    HTTP_FAVICON_MD5 = "http.favicon_md5"
+    HTTP_HEADER = "http.header"
+    HTTP_CLUE = "http.clue"
+    RTSP_SERVER = "rtsp.server"
+    RTSP_WWW_AUTHENTICATE = "rtsp.www_authenticate"
+    RTSP_SDP = "rtsp.sdp"
+    TLS_SUBJECT = "tls.subject"
+    TLS_ISSUER = "tls.issuer"
+    TLS_SAN = "tls.san"
+    ONVIF_DEVICE_INFORMATION = "onvif.device_information"
+    ONVIF_SCOPES = "onvif.scopes"
+    ONVIF_PROBE_MATCH = "onvif.probe_match"
+    ONVIF_SYSTEM_DATE_TIME = "onvif.system_date_time"
+    ONVIF_SERVICES = "onvif.services"
+    ONVIF_CLOCK_SKEW = "onvif.clock_skew"
+    ONVIF_NETWORK_INTERFACES = "onvif.network_interfaces"
+    SADP_PROBE_MATCH = "sadp.probe_match"
+    DHIP_REPLY = "dhip.reply"
+    XMEYE_REPLY = "xmeye.reply"
+    ISAPI_DEVICE_INFO = "isapi.device_info"
+    DAHUA_SYSTEM_INFO = "dahua.system_info"
+    AXIS_DEVICE_INFO = "axis.device_info"
+    DVRIP_SYSTEM_INFO = "dvrip.system_info"
+    DVRIP_BANNER = "dvrip.banner"
+    MAC = "mac"
+    MAC_VENDOR = "mac.vendor"
+    SSH_BANNER = "ssh.banner"
+    TELNET_BANNER = "telnet.banner"
+    FTP_BANNER = "ftp.banner"
+    SNMP_SYSDESCR = "snmp.sysdescr"
+    SIP_USER_AGENT = "sip.user_agent"
+    DHCP_VENDOR_CLASS = "dhcp.vendor_class"
+    UPNP_SERVER = "upnp.server"
+    UPNP_DESCRIPTION = "upnp.description"
+    MDNS_SERVICE = "mdns.service"
+    NMAP_SERVICE = "nmap.service"
+    HOSTNAME = "hostname"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One raw piece of evidence: what was seen, where it came from and when."""
+
+    kind: ObservationKind
+    value: str
+    """The observed text exactly as received (decoded leniently); never interpreted here."""
+    source: str
+    """The probe or discovery channel that produced it, e.g. ``"sadp"``, ``"http:80"``."""
+    observed_at: datetime
+    port: int | None = None
+
+    def __post_init__(self) -> None:
+        # Accept the plain string form (JSON Lines, the store); reject unknown kinds.
+        object.__setattr__(self, "kind", ObservationKind(self.kind))
+        if self.observed_at.tzinfo is None:
+            raise ValueError("observed_at must be timezone-aware (UTC)")
+        if not self.source:
+            raise ValueError("an observation must name its source")
+
+    @property
+    def sha256(self) -> str:
+        """A digest of the evidence, so a report reader can check it was not altered."""
+        h = hashlib.sha256()
+        for part in (self.kind.value, self.source, str(self.port or ""), self.value):
+            h.update(part.encode("utf-8", "surrogateescape"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+class Channel(StrEnum):
+    """The discovery channels that can report a host."""
+
+    NMAP = "nmap"
+    WS_DISCOVERY = "ws-discovery"
+    SADP = "sadp"
+    DHIP = "dhip"
+    XMEYE = "xmeye"
+    SSDP = "ssdp"
+    MDNS = "mdns"
+    IMPORT_NMAP = "import-nmap"
+    IMPORT_CSV = "import-csv"
+    TARGET = "target"
+    """Listed as a single target by the user; probed even if no channel answered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """An open port and what a port scanner said about it."""
+
+    port: int
+    protocol: str = "tcp"
+    name: str | None = None
+    product: str | None = None
+    version: str | None = None
+    extrainfo: str | None = None
+    device_type: str | None = None
+    tunnel: str | None = None
+    cpes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port out of range: {self.port}")
+        if self.protocol not in ("tcp", "udp"):
+            raise ValueError(f"protocol must be tcp or udp: {self.protocol!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """A device address and what discovery learned about it, merged across channels."""
+
+    address: IPAddress
+    mac: str | None = None
+    mac_vendor: str | None = None
+    services: tuple[Service, ...] = ()
+    seen_by: frozenset[Channel] = frozenset()
+    endpoint_ids: frozenset[str] = frozenset()
+    """WS-Discovery endpoint references and vendor discovery UUIDs tied to this address."""
+    observations: tuple[Observation, ...] = ()
+    """Evidence that discovery itself carried (SADP model and serial, ProbeMatch XML, ...)."""
+
+    def __post_init__(self) -> None:
+        # Accept the string form from parsers and the store.
+        object.__setattr__(self, "address", ipaddress.ip_address(self.address))
+        if self.mac is not None:
+            object.__setattr__(self, "mac", normalise_mac(self.mac))
+        ports = [(s.protocol, s.port) for s in self.services]
+        if len(ports) != len(set(ports)):
+            raise ValueError(f"duplicate service entries for {self.address}")
+
+    @property
+    def open_tcp_ports(self) -> frozenset[int]:
+        return frozenset(s.port for s in self.services if s.protocol == "tcp")
+
+    def merge(self, other: Host) -> Host:
+        """Fold another sighting of the same address into this one.
+
+        A later channel may add a MAC, ports and evidence; nothing already known is dropped.
+        Conflicting MACs keep the first one: the conflicting report stays in the observations.
+        """
+        if other.address != self.address:
+            raise ValueError(f"cannot merge {other.address} into {self.address}")
+        services = {(s.protocol, s.port): s for s in self.services}
+        for s in other.services:
+            known = services.get((s.protocol, s.port))
+            # Prefer the richer description of a port (e.g. nmap -sV over a bare open port).
+            if known is None or (known.product is None and s.product is not None):
+                services[(s.protocol, s.port)] = s
+        seen_obs = {o.sha256 for o in self.observations}
+        extra = tuple(o for o in other.observations if o.sha256 not in seen_obs)
+        return Host(
+            address=self.address,
+            mac=self.mac or other.mac,
+            mac_vendor=self.mac_vendor or other.mac_vendor,
+            services=tuple(sorted(services.values(), key=lambda s: (s.protocol, s.port))),
+            seen_by=self.seen_by | other.seen_by,
+            endpoint_ids=self.endpoint_ids | other.endpoint_ids,
+            observations=self.observations + extra,
+        )
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+class Reason(StrEnum):
+    """Why a probe failed or did not run; the report shows it for incomplete hosts."""
+
+    # failed
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    RESET = "reset"
+    TLS_ERROR = "tls_error"
+    AUTH_REQUIRED = "auth_required"
+    AUTH_FAILED = "auth_failed"
+    MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
+    OUT_OF_SCOPE = "out_of_scope"
+    BUG = "bug"
+    # not run
+    NO_CREDENTIALS = "no_credentials"
+    NO_SERVICE = "no_service"
+    NOT_APPLICABLE = "not_applicable"
+    INTERRUPTED = "interrupted"
+    DISABLED = "disabled"
+
+    @property
+    def is_failure(self) -> bool:
+        return self not in _NOT_RUN_REASONS
+
+
+_NOT_RUN_REASONS = frozenset(
+    {
+        Reason.NO_CREDENTIALS,
+        Reason.NO_SERVICE,
+        Reason.NOT_APPLICABLE,
+        Reason.INTERRUPTED,
+        Reason.DISABLED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeAttempt:
+    """What one probe did against one host: completed, failed with a reason, or not run."""
+
+    probe: str
+    outcome: Outcome
+    observations: tuple[Observation, ...] = ()
+    reason: Reason | None = None
+    detail: str = ""
+    """Human-readable context for the reason, e.g. ``"no reply on 554/tcp within 3.0 s"``."""
+    duration_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.outcome is Outcome.COMPLETED and self.reason is not None:
+            raise ValueError("a completed attempt carries no failure reason")
+        if self.outcome is not Outcome.COMPLETED and self.reason is None:
+            raise ValueError(f"a {self.outcome.value} attempt must say why")
+        if (
+            self.outcome is Outcome.FAILED
+            and self.reason is not None
+            and not self.reason.is_failure
+        ):
+            raise ValueError(f"{self.reason.value} is a not-run reason, not a failure")
+        if self.outcome is Outcome.NOT_RUN and self.reason is not None and self.reason.is_failure:
+            raise ValueError(f"{self.reason.value} is a failure, not a not-run reason")
+        if self.outcome is Outcome.NOT_RUN and self.observations:
+            raise ValueError("a probe that did not run observed nothing")
+
+
+class DeviceType(StrEnum):
+    IP_CAMERA = "ip_camera"
+    NVR = "nvr"
+    DVR = "dvr"
+    ENCODER = "encoder"
+    INTERCOM = "intercom"
+    CAMERA = "camera"
+    """A video device whose exact role (camera, recorder) is not known."""
+    PRINTER = "printer"
+    ROUTER = "router"
+    SERVER = "server"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_video(self) -> bool:
+        return self in _VIDEO_TYPES
+
+
+_VIDEO_TYPES = frozenset(
+    {
+        DeviceType.IP_CAMERA,
+        DeviceType.NVR,
+        DeviceType.DVR,
+        DeviceType.ENCODER,
+        DeviceType.INTERCOM,
+        DeviceType.CAMERA,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceLink:
+    """One step of an evidence chain: this observation matched that fingerprint, asserting that."""
+
+    observation: Observation
+    fingerprint_id: FingerprintId
+    description: str
+    asserts: tuple[tuple[str, str], ...]
+    """The attributes the fingerprint asserted, e.g. ``(("hw.vendor", "Hikvision"),)``."""
+    weight: float
+    source: str = ""
+    """Where the fingerprint's knowledge comes from (the data file's cited public source)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight <= 1.0:
+            raise ValueError(f"weight must be within 0..1: {self.weight}")
+
+    @property
+    def asserted(self) -> Mapping[str, str]:
+        return dict(self.asserts)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A part inside the device that matters on its own, e.g. a HiSilicon SoC."""
+
+    kind: str
+    vendor: str
+    model: str | None = None
+    evidence: tuple[EvidenceLink, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.evidence:
+            raise ValueError(f"component {self.vendor} {self.kind} needs evidence")
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    """Who made a device and how sure we are, with the evidence chain that says why.
+
+    ``manufacturer`` is the true maker (canonical vendor name); ``brand`` is the name the device
+    presents. ``None`` for the manufacturer means we abstain: "maker unknown".
+    """
+
+    manufacturer: str | None = None
+    brand: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    serial: str | None = None
+    device_type: DeviceType = DeviceType.UNKNOWN
+    confidence: float = 0.0
+    evidence: tuple[EvidenceLink, ...] = ()
+    components: tuple[Component, ...] = ()
+    oem_relabel: bool = False
+    rationale: tuple[str, ...] = ()
+    """Plain-language reasons, including conflicts that were resolved and why."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be within 0..1: {self.confidence}")
+        claims = (self.manufacturer, self.brand, self.model, self.firmware, self.serial)
+        if (any(claims) or self.device_type is not DeviceType.UNKNOWN) and not self.evidence:
+            raise ValueError("an identification that claims anything needs evidence")
+        if self.manufacturer is None and self.confidence > 0.0 and not self.evidence:
+            raise ValueError("confidence without evidence")
+        if self.oem_relabel and not (self.manufacturer and self.brand):
+            raise ValueError("an OEM relabel needs both a brand and a true manufacturer")
+        if self.oem_relabel and self.manufacturer == self.brand:
+            raise ValueError("an OEM relabel's brand differs from its manufacturer")
+
+    @classmethod
+    def unknown(cls, rationale: Iterable[str] = ()) -> Identification:
+        """Abstain: nothing known, or the evidence was too weak to name a maker."""
+        return cls(rationale=tuple(rationale))
+
+    @property
+    def is_identified(self) -> bool:
+        return self.manufacturer is not None
+
+
+class Audience(StrEnum):
+    """Who the report is for: decides which instruments bind and how severe they are."""
+
+    GENERIC = "generic"
+    US_FEDERAL_AGENCY = "us-federal-agency"
+    US_FEDERAL_CONTRACTOR = "us-federal-contractor"
+    US_DOD_CONTRACTOR = "us-dod-contractor"
+    US_STATE_TEXAS = "us-state-texas"
+    UK_PUBLIC_SECTOR = "uk-public-sector"
+    AU_GOVERNMENT = "au-government"
+    CA_GOVERNMENT = "ca-government"
+    TW_GOVERNMENT = "tw-government"
+    IN_GOVERNMENT = "in-government"
+    EU_PRIVATE = "eu-private"
+
+
+class Severity(Enum):
+    """Ordered severity of an exposure for the chosen audience."""
+
+    NONE = 0
+    INFO = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> Severity:
+        try:
+            return cls[label.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {label!r}") from None
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.value < other.value
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.value <= other.value
+
+
+class ExposureStatus(StrEnum):
+    LISTED = "listed"
+    COVERED = "covered"
+    COVERED_IF_SECURITY_USE = "covered_if_security_use"
+    COVERED_THROUGH_OWNERSHIP = "covered_through_ownership"
+    COMPONENT = "component"
+    POSSIBLE_MATCH = "possible_match"
+    NOT_LISTED = "not_listed"
+    UNKNOWN = "unknown"
+    """The maker is unknown: manual review, never "clean"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What one regulatory instrument means for one device, for the chosen audience."""
+
+    instrument: InstrumentId
+    instrument_name: str
+    jurisdiction: str
+    status: ExposureStatus
+    severity: Severity
+    effect: str
+    """The legal effect for this audience, in plain language."""
+    binds: str
+    """Whom the instrument binds (e.g. "US federal agencies")."""
+    source: str
+    """The public source (URL) for the listing or the instrument."""
+    since: date | None = None
+    entity: str | None = None
+    """The listed entity whose listing reaches this device (maker, parent or component vendor)."""
+    uncertain: bool = False
+    match_score: float | None = None
+    list_row: str | None = None
+    """For matches against an imported official list: the row that matched, verbatim."""
+
+    def __post_init__(self) -> None:
+        if not self.source and self.status is not ExposureStatus.UNKNOWN:
+            raise ValueError(f"exposure under {self.instrument} needs a source")
+        if self.status is ExposureStatus.POSSIBLE_MATCH and self.match_score is None:
+            raise ValueError("a possible match carries its score")
+
+
+class RemediationAction(StrEnum):
+    REPLACE = "replace"
+    ISOLATE = "isolate"
+    MONITOR = "monitor"
+    REVIEW = "review"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Remediation:
+    action: RemediationAction
+    priority: int
+    """1 is the most urgent."""
+    why: str
+
+    def __post_init__(self) -> None:
+        if self.priority < 1:
+            raise ValueError("priority starts at 1")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceResult:
+    """Everything the audit learned about one host."""
+
+    host: Host
+    attempts: tuple[ProbeAttempt, ...] = ()
+    identification: Identification = field(default_factory=Identification.unknown)
+    exposures: tuple[Exposure, ...] = ()
+    remediation: Remediation | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not any(a.outcome is Outcome.FAILED for a in self.attempts)
+
+    @property
+    def observations(self) -> tuple[Observation, ...]:
+        obs = list(self.host.observations)
+        for attempt in self.attempts:
+            obs.extend(attempt.observations)
+        return tuple(obs)
+
+    @property
+    def max_severity(self) -> Severity:
+        return max((e.severity for e in self.exposures), default=Severity.NONE)
+
+
+@dataclass(frozen=True, slots=True)
+class DataVersion:
+    """The version and as-of date of one data set the audit relied on."""
+
+    name: str
+    version: str
+    as_of: date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditInfo:
+    id: AuditId
+    site: str
+    started: datetime
+    tool_version: str
+    targets: tuple[str, ...]
+    excludes: tuple[str, ...] = ()
+    finished: datetime | None = None
+    profile: Audience = Audience.GENERIC
+    data_versions: tuple[DataVersion, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.started.tzinfo is None:
+            raise ValueError("started must be timezone-aware (UTC)")
+        if self.finished is not None and self.finished < self.started:
+            raise ValueError("an audit cannot finish before it starts")
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScopeReference:
+    """A device pointed at an address outside the scope; recorded, never contacted."""
+
+    address: str
+    referrer: IPAddress
+    via: str
+    """How it was referenced, e.g. ``"onvif.xaddrs"``, ``"ssdp.location"``, ``"http.redirect"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The whole audit as the renderers see it."""
+
+    audit: AuditInfo
+    devices: tuple[DeviceResult, ...] = ()
+    out_of_scope: tuple[OutOfScopeReference, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def incomplete(self) -> tuple[DeviceResult, ...]:
+        return tuple(d for d in self.devices if not d.complete)
+
+    @property
+    def evidence_sha256(self) -> str:
+        """One digest over every observation, in a stable order, for the report's footer."""
+        h = hashlib.sha256()
+        for digest in sorted(o.sha256 for d in self.devices for o in d.observations):
+            h.update(digest.encode())
+        return h.hexdigest()

@@ -1,0 +1,59 @@
+"""The contract of a probe: ask one host one read-only question and return what it said."""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import ClassVar
+
+from auditor.context import NetContext
+from auditor.errors import ProbeError, ProbeNotRun
+from auditor.models import Host, Observation, Outcome, ProbeAttempt, Reason
+
+logger = logging.getLogger(__name__)
+
+
+class Probe(ABC):
+    """A read-only question to one host.
+
+    ``run`` returns observations, raises ProbeNotRun when it does not apply (no port, no
+    credentials) and ProbeError for expected failures (timeout, refused, malformed). Anything else
+    is a bug in camaudit and is recorded as Reason.BUG: one broken probe never stops an audit.
+    """
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def run(self, host: Host, ctx: NetContext) -> Iterable[Observation]:  # pragma: no cover
+        ...
+
+
+def attempt(probe: Probe, host: Host, ctx: NetContext) -> ProbeAttempt:
+    """Run ``probe`` against ``host`` and fold every way it can end into a ProbeAttempt."""
+    start = time.monotonic()
+    try:
+        observations = tuple(probe.run(host, ctx))
+    except ProbeNotRun as exc:
+        return ProbeAttempt(probe.name, Outcome.NOT_RUN, reason=exc.reason, detail=exc.detail)
+    except ProbeError as exc:
+        return ProbeAttempt(
+            probe.name,
+            Outcome.FAILED,
+            reason=exc.reason,
+            detail=exc.detail,
+            duration_s=time.monotonic() - start,
+        )
+    except Exception as exc:
+        logger.exception("probe %s crashed on %s", probe.name, host.address)
+        return ProbeAttempt(
+            probe.name,
+            Outcome.FAILED,
+            reason=Reason.BUG,
+            detail=f"internal error: {type(exc).__name__}",
+            duration_s=time.monotonic() - start,
+        )
+    return ProbeAttempt(
+        probe.name, Outcome.COMPLETED, observations, duration_s=time.monotonic() - start
+    )

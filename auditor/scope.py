@@ -1,0 +1,176 @@
+"""The audit scope: which addresses camaudit may contact. Every component asks it before sending.
+
+Targets and exclusions accept CIDRs (``192.0.2.0/24``), ranges (``192.0.2.10-192.0.2.20`` or
+``192.0.2.10-20``), single addresses, IPv6 in the same forms, and ``@file`` lists (one entry per
+line, ``#`` comments). Names are refused on purpose: resolving them would send DNS queries and
+could silently widen the scope.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from auditor.errors import ScopeError
+from auditor.models import IPAddress
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: A scope larger than this needs --allow-large-scope (the issue's "more than a /16").
+LARGE_SCOPE = 2**16
+
+# Address space that is not routed on the public internet. A target outside all of these is
+# "public" and needs --allow-public: scanning someone else's network by a typo is the accident
+# this guard exists for.
+_NON_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "198.18.0.0/15",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+        "2001:db8::/32",
+    )
+)
+
+
+def _parse_range(text: str) -> list[Network]:
+    start_text, _, end_text = text.partition("-")
+    start = ipaddress.ip_address(start_text.strip())
+    end_text = end_text.strip()
+    if isinstance(start, ipaddress.IPv4Address) and end_text.isdigit():
+        # Short form 192.0.2.10-20: the end replaces the last octet.
+        end: IPAddress = ipaddress.IPv4Address(".".join([*start_text.split(".")[:3], end_text]))
+    else:
+        end = ipaddress.ip_address(end_text)
+    if type(start) is not type(end):
+        raise ValueError("range mixes IPv4 and IPv6")
+    if int(end) < int(start):
+        raise ValueError("range ends before it starts")
+    return list(ipaddress.summarize_address_range(start, end))
+
+
+def parse_target(text: str) -> list[Network]:
+    """Parse one target or exclusion entry (not ``@file``) into networks."""
+    entry = text.strip()
+    if not entry:
+        raise ScopeError("empty target")
+    try:
+        if "/" in entry:
+            return [ipaddress.ip_network(entry, strict=False)]
+        if "-" in entry:
+            return _parse_range(entry)
+        return [ipaddress.ip_network(ipaddress.ip_address(entry))]
+    except ValueError as exc:
+        raise ScopeError(
+            f"cannot parse target {entry!r}: {exc}. Use an address, a CIDR (192.0.2.0/24), a range "
+            "(192.0.2.10-20) or @file; host names are not resolved"
+        ) from None
+
+
+def expand_entries(entries: Iterable[str]) -> list[str]:
+    """Expand ``@file`` entries into the lines of that file (comments and blanks dropped)."""
+    out: list[str] = []
+    for entry in entries:
+        if entry.startswith("@"):
+            path = Path(entry[1:])
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ScopeError(f"cannot read target list {path}: {exc}") from None
+            for line in text.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    out.append(line)
+        else:
+            out.append(entry)
+    return out
+
+
+def _is_public(net: Network) -> bool:
+    return not any(net.version == n.version and net.subnet_of(n) for n in _NON_PUBLIC)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The set of addresses in the audit: included networks minus excluded ones."""
+
+    includes: tuple[Network, ...]
+    excludes: tuple[Network, ...] = ()
+
+    @classmethod
+    def parse(
+        cls,
+        targets: Iterable[str],
+        excludes: Iterable[str] = (),
+        *,
+        allow_large: bool = False,
+        allow_public: bool = False,
+    ) -> Scope:
+        inc = [n for e in expand_entries(targets) for n in parse_target(e)]
+        exc = [n for e in expand_entries(excludes) for n in parse_target(e)]
+        if not inc:
+            raise ScopeError("no targets given")
+        scope = cls(includes=tuple(_collapse(inc)), excludes=tuple(_collapse(exc)))
+        scope.check_guards(allow_large=allow_large, allow_public=allow_public)
+        return scope
+
+    def check_guards(self, *, allow_large: bool, allow_public: bool) -> None:
+        size = self.size
+        if size > LARGE_SCOPE and not allow_large:
+            raise ScopeError(
+                f"the scope holds {size:,} addresses, more than a /16 ({LARGE_SCOPE:,}); "
+                "pass --allow-large-scope if that is intended"
+            )
+        public = [str(n) for n in self.includes if _is_public(n)]
+        if public and not allow_public:
+            raise ScopeError(
+                f"public address space in scope: {', '.join(public[:5])}; camaudit audits your own "
+                "network, pass --allow-public only with written authorisation"
+            )
+
+    @property
+    def size(self) -> int:
+        """Addresses included (an upper bound: exclusions are not subtracted)."""
+        return sum(n.num_addresses for n in self.includes)
+
+    def __contains__(self, address: object) -> bool:
+        try:
+            addr = ipaddress.ip_address(address)  # type: ignore[arg-type]
+        except ValueError:
+            return False
+        # A link-local IPv6 reply carries a zone (fe80::1%eth0); scope is about the address.
+        if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id:
+            addr = ipaddress.IPv6Address(str(addr).split("%", 1)[0])
+        if any(addr in n for n in self.excludes):
+            return False
+        return any(addr in n for n in self.includes)
+
+    def addresses(self) -> Iterator[IPAddress]:
+        """Every address to probe, in order, skipping exclusions and IPv4 network/broadcast."""
+        for net in self.includes:
+            hosts = net.hosts() if net.version == 4 and net.prefixlen < 31 else iter(net)
+            for addr in hosts:
+                if not any(addr in n for n in self.excludes):
+                    yield cast(IPAddress, addr)  # typeshed types hosts() loosely
+
+    def describe(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in self.includes)
+
+
+def _collapse(nets: list[Network]) -> list[Network]:
+    v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]

@@ -1,0 +1,1 @@
+"""The embedded audit store (SQLite)."""

@@ -1,0 +1,50 @@
+"""The command-line contract: every command exists, parses, and says clearly what is not built."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from auditor.cli.app import build_parser, main
+
+COMMANDS = [
+    ["scan"],
+    ["demo"],
+    ["identify"],
+    ["audits"],
+    ["report"],
+    ["diff"],
+    ["lists", "import"],
+    ["lists", "status"],
+    ["fingerprints", "verify"],
+    ["lab", "up"],
+    ["lab", "down"],
+    ["lab", "status"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    assert "usage: camaudit" in capsys.readouterr().out
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--ports", "0-99999", "192.0.2.1"]) == 2
+    assert "ports must be within 1-65535" in capsys.readouterr().err
+    assert main(["scan", "--profile", "martians"]) == 2
+    assert main(["no-such-command"]) == 2
+
+
+def test_python_m_auditor_works() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("camaudit ")
+
+
+def test_parser_names_every_format_and_audience() -> None:
+    help_text = build_parser().format_help()
+    assert "exit codes" in help_text

@@ -1,0 +1,74 @@
+"""The scope decides what may be contacted; these tests pin its parsing and its guards."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import ScopeError
+from auditor.scope import Scope
+
+
+def test_cidr_range_short_range_and_single() -> None:
+    scope = Scope.parse(["192.0.2.0/30", "198.51.100.10-12", "203.0.113.5", "10.0.0.1-10.0.0.2"])
+    addrs = [str(a) for a in scope.addresses()]
+    assert addrs == [
+        "10.0.0.1",
+        "10.0.0.2",
+        "192.0.2.1",
+        "192.0.2.2",
+        "198.51.100.10",
+        "198.51.100.11",
+        "198.51.100.12",
+        "203.0.113.5",
+    ]
+
+
+def test_exclusions_win() -> None:
+    scope = Scope.parse(["192.0.2.0/29"], ["192.0.2.4-6"])
+    assert "192.0.2.3" in scope
+    assert "192.0.2.5" not in scope
+    assert "192.0.2.200" not in scope
+    assert [str(a) for a in scope.addresses()] == ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+
+
+def test_ipv6_and_link_local_zone() -> None:
+    scope = Scope.parse(["fe80::/120", "2001:db8::1"])
+    assert "fe80::1%eth0" in scope
+    assert ipaddress.ip_address("2001:db8::1") in scope
+    assert "2001:db8::2" not in scope
+
+
+def test_file_targets(tmp_path: Path) -> None:
+    f = tmp_path / "targets.txt"
+    f.write_text("# site A\n192.0.2.1\n\n192.0.2.7  # NVR\n")
+    assert [str(a) for a in Scope.parse([f"@{f}"]).addresses()] == ["192.0.2.1", "192.0.2.7"]
+    with pytest.raises(ScopeError, match="cannot read target list"):
+        Scope.parse([f"@{tmp_path / 'missing'}"])
+
+
+@pytest.mark.parametrize("bad", ["camera.local", "192.0.2.300", "192.0.2.9-1", "10.0.0.1-::1", ""])
+def test_unparseable_targets_are_a_clear_error(bad: str) -> None:
+    with pytest.raises(ScopeError):
+        Scope.parse([bad])
+
+
+def test_large_scope_needs_a_flag() -> None:
+    with pytest.raises(ScopeError, match="more than a /16.*--allow-large-scope"):
+        Scope.parse(["10.0.0.0/15"])
+    assert Scope.parse(["10.0.0.0/16"]).size == 65536
+    assert Scope.parse(["10.0.0.0/15"], allow_large=True).size == 131072
+
+
+def test_public_space_needs_a_flag_and_says_which() -> None:
+    with pytest.raises(ScopeError, match="8.8.8.0/24.*--allow-public"):
+        Scope.parse(["8.8.8.0/24"])
+    assert "8.8.8.8" in Scope.parse(["8.8.8.8"], allow_public=True)
+
+
+def test_garbage_is_never_in_scope() -> None:
+    scope = Scope.parse(["192.0.2.0/24"])
+    assert "http://192.0.2.1/" not in scope
+    assert None not in scope
