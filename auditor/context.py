@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from auditor.credentials import CredentialStore
 from auditor.models import IPAddress, OutOfScopeReference
+from auditor.ports import PortPlan
 from auditor.scope import Scope
 
 #: Per-probe cap on bytes read from a device (README: resource bounds).
@@ -49,6 +50,11 @@ class NetContext:
     """Seconds for any single socket operation (connect, read, a UDP collection window)."""
     rate: RateLimiter = field(default_factory=lambda: RateLimiter(None))
     credentials: CredentialStore = field(default_factory=CredentialStore.empty)
+    ports: PortPlan = field(default_factory=PortPlan.default)
+    interfaces: tuple[str, ...] = ()
+    """Interfaces for multicast/broadcast discovery; empty means every up, non-loopback one."""
+    multicast: bool = True
+    """Send multicast/broadcast discovery (off for loopback-only sites: unicast probes only)."""
     max_read_bytes: int = MAX_READ_BYTES
     workers: int = 64
     _refs: list[OutOfScopeReference] = field(default_factory=list)

@@ -553,6 +553,10 @@ class AuditInfo:
     finished: datetime | None = None
     profile: Audience = Audience.GENERIC
     data_versions: tuple[DataVersion, ...] = ()
+    ports: tuple[int, ...] = ()
+    """The TCP ports scanned (kept so that --resume scans the same set)."""
+    probes: tuple[str, ...] = ()
+    """The probes that ran, for the report's methodology section."""
 
     def __post_init__(self) -> None:
         if self.started.tzinfo is None:

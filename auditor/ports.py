@@ -1,0 +1,77 @@
+"""Which TCP ports to scan, and what each one is expected to speak.
+
+Probes pick their ports from the plan, not from constants, so a site that runs RTSP on 10554, or
+the unprivileged loopback lab that moves port 80 to 10080, is probed exactly like a standard one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Role(StrEnum):
+    HTTP = "http"
+    HTTPS = "https"
+    RTSP = "rtsp"
+    HIK_SDK = "hik-sdk"
+    """Hikvision's private SDK/control port (8000)."""
+    DAHUA_SDK = "dahua-sdk"
+    """Dahua's private DVRIP/SDK port (37777)."""
+    DVRIP = "dvrip"
+    """Xiongmai NETIP/DVRIP (34567)."""
+    ONVIF = "onvif"
+    """An HTTP port dedicated to the ONVIF device service (some cameras use 8899 or 2020)."""
+    SSH = "ssh"
+    TELNET = "telnet"
+
+
+# Sources: ../shared/research/protocols.md (sections 2-5) and fingerprinting.md; nmap's
+# nmap-service-probes names 8000 (Hikvision IPCam control), 37777 (Dahua), 34567 (H264DVR).
+_DEFAULT: dict[int, Role] = {
+    22: Role.SSH,
+    23: Role.TELNET,
+    80: Role.HTTP,
+    81: Role.HTTP,
+    88: Role.HTTP,
+    443: Role.HTTPS,
+    554: Role.RTSP,
+    2020: Role.ONVIF,
+    8000: Role.HIK_SDK,
+    8080: Role.HTTP,
+    8081: Role.HTTP,
+    8443: Role.HTTPS,
+    8554: Role.RTSP,
+    8899: Role.ONVIF,
+    10554: Role.RTSP,
+    34567: Role.DVRIP,
+    37777: Role.DAHUA_SDK,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PortPlan:
+    """TCP ports to scan, each with the role a probe should assume for it."""
+
+    roles: Mapping[int, Role] = field(default_factory=lambda: MappingProxyType(dict(_DEFAULT)))
+
+    @classmethod
+    def default(cls) -> PortPlan:
+        return cls()
+
+    @classmethod
+    def from_ports(cls, ports: Iterable[int]) -> PortPlan:
+        """A user's --ports list: known ports keep their role, others are assumed HTTP."""
+        return cls(MappingProxyType({p: _DEFAULT.get(p, Role.HTTP) for p in ports}))
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return tuple(sorted(self.roles))
+
+    def role(self, port: int) -> Role | None:
+        return self.roles.get(port)
+
+    def ports_for(self, *roles: Role) -> tuple[int, ...]:
+        return tuple(sorted(p for p, r in self.roles.items() if r in roles))
