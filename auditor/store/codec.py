@@ -1,0 +1,175 @@
+"""Model values to SQLite column values and back, field by field.
+
+Only the typed fields of the domain model are written, each checked for its type, so an object
+that does not belong in the store (a credentials ``Secret`` slipped into a detail string, say)
+raises instead of being stringified into the file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from auditor.models import (
+    Audience,
+    AuditId,
+    AuditInfo,
+    Channel,
+    DataVersion,
+    Remediation,
+    RemediationAction,
+    Service,
+)
+
+
+def text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"the store only keeps text here, not {type(value).__name__}")
+    return value
+
+
+def opt_text(value: object) -> str | None:
+    return None if value is None else text(value)
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load(raw: str) -> Any:
+    return json.loads(raw)
+
+
+def moment(value: datetime) -> str:
+    # isoformat keeps microseconds and the UTC offset, so fromisoformat restores an equal value.
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise TypeError("the store keeps timezone-aware datetimes only")
+    return value.isoformat()
+
+
+def opt_moment(value: datetime | None) -> str | None:
+    return None if value is None else moment(value)
+
+
+def parse_moment(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
+
+
+def opt_parse_moment(raw: str | None) -> datetime | None:
+    return None if raw is None else parse_moment(raw)
+
+
+def opt_day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def opt_parse_day(raw: str | None) -> date | None:
+    return None if raw is None else date.fromisoformat(raw)
+
+
+def services_to_json(services: tuple[Service, ...]) -> str:
+    return dump(
+        [
+            {
+                "port": s.port,
+                "protocol": text(s.protocol),
+                "name": opt_text(s.name),
+                "product": opt_text(s.product),
+                "version": opt_text(s.version),
+                "extrainfo": opt_text(s.extrainfo),
+                "device_type": opt_text(s.device_type),
+                "tunnel": opt_text(s.tunnel),
+                "cpes": [text(c) for c in s.cpes],
+            }
+            for s in services
+        ]
+    )
+
+
+def services_from_json(raw: str) -> tuple[Service, ...]:
+    return tuple(
+        Service(
+            port=int(d["port"]),
+            protocol=d["protocol"],
+            name=d["name"],
+            product=d["product"],
+            version=d["version"],
+            extrainfo=d["extrainfo"],
+            device_type=d["device_type"],
+            tunnel=d["tunnel"],
+            cpes=tuple(d["cpes"]),
+        )
+        for d in load(raw)
+    )
+
+
+def channels_to_json(channels: frozenset[Channel]) -> str:
+    return dump(sorted(Channel(c).value for c in channels))
+
+
+def channels_from_json(raw: str) -> frozenset[Channel]:
+    return frozenset(Channel(c) for c in load(raw))
+
+
+def remediation_to_json(rem: Remediation | None) -> str | None:
+    if rem is None:
+        return None
+    return dump({"action": rem.action.value, "priority": rem.priority, "why": text(rem.why)})
+
+
+def remediation_from_json(raw: str | None) -> Remediation | None:
+    if raw is None:
+        return None
+    d = load(raw)
+    return Remediation(action=RemediationAction(d["action"]), priority=d["priority"], why=d["why"])
+
+
+def audit_row(info: AuditInfo) -> dict[str, Any]:
+    return {
+        "id": text(info.id),
+        "site": text(info.site),
+        "started": moment(info.started),
+        "finished": opt_moment(info.finished),
+        "tool_version": text(info.tool_version),
+        "targets": dump([text(t) for t in info.targets]),
+        "excludes": dump([text(t) for t in info.excludes]),
+        "profile": Audience(info.profile).value,
+        "data_versions": dump(
+            [
+                {
+                    "name": text(v.name),
+                    "version": text(v.version),
+                    "as_of": opt_day(v.as_of),
+                    "source": text(v.source),
+                }
+                for v in info.data_versions
+            ]
+        ),
+        "ports": dump([int(p) for p in info.ports]),
+        "probes": dump([text(p) for p in info.probes]),
+    }
+
+
+def audit_from_row(row: Any) -> AuditInfo:
+    return AuditInfo(
+        id=AuditId(row["id"]),
+        site=row["site"],
+        started=parse_moment(row["started"]),
+        finished=opt_parse_moment(row["finished"]),
+        tool_version=row["tool_version"],
+        targets=tuple(load(row["targets"])),
+        excludes=tuple(load(row["excludes"])),
+        profile=Audience(row["profile"]),
+        data_versions=tuple(
+            DataVersion(
+                name=d["name"],
+                version=d["version"],
+                as_of=opt_parse_day(d["as_of"]),
+                source=d["source"],
+            )
+            for d in load(row["data_versions"])
+        ),
+        ports=tuple(load(row["ports"])),
+        probes=tuple(load(row["probes"])),
+    )

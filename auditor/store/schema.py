@@ -1,0 +1,174 @@
+"""The store's SQLite schema and its migrations, applied in order at open.
+
+Each migration is one script; `schema_version` records the highest applied. A new version appends a
+script, never edits a shipped one, so any older file upgrades in place. Tables named ``list_*``
+belong to the exposure module (official list imports) and are never touched here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE audits (
+        id            TEXT PRIMARY KEY,
+        site          TEXT NOT NULL,
+        started       TEXT NOT NULL,
+        finished      TEXT,
+        tool_version  TEXT NOT NULL,
+        targets       TEXT NOT NULL,   -- JSON list
+        excludes      TEXT NOT NULL,   -- JSON list
+        profile       TEXT NOT NULL,
+        data_versions TEXT NOT NULL,   -- JSON list of objects
+        ports         TEXT NOT NULL,   -- JSON list
+        probes        TEXT NOT NULL,   -- JSON list
+        notes         TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX audits_site_started ON audits (site, started);
+
+    CREATE TABLE hosts (
+        id              INTEGER PRIMARY KEY,
+        audit_id        TEXT NOT NULL REFERENCES audits (id) ON DELETE CASCADE,
+        address         TEXT NOT NULL,
+        mac             TEXT,
+        mac_vendor      TEXT,
+        services        TEXT NOT NULL,  -- JSON list of objects
+        seen_by         TEXT NOT NULL,  -- JSON list
+        endpoint_ids    TEXT NOT NULL,  -- JSON list
+        remediation     TEXT,           -- JSON object or NULL
+        complete        INTEGER NOT NULL,
+        saved_at_seq    INTEGER NOT NULL,
+        UNIQUE (audit_id, address)
+    );
+
+    CREATE TABLE probe_attempts (
+        id          INTEGER PRIMARY KEY,
+        host_id     INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        probe       TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        reason      TEXT,
+        detail      TEXT NOT NULL,
+        duration_s  REAL NOT NULL
+    );
+    CREATE INDEX probe_attempts_host ON probe_attempts (host_id);
+
+    -- Raw evidence. origin: 'host' (discovery), 'attempt' (a probe) or 'evidence' (only cited by
+    -- an evidence link). The sha256 lets a reader verify a report against the store.
+    CREATE TABLE observations (
+        id           INTEGER PRIMARY KEY,
+        host_id      INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        attempt_id   INTEGER REFERENCES probe_attempts (id) ON DELETE CASCADE,
+        origin       TEXT NOT NULL,
+        position     INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        observed_at  TEXT NOT NULL,
+        port         INTEGER,
+        sha256       TEXT NOT NULL
+    );
+    CREATE INDEX observations_host ON observations (host_id);
+    CREATE INDEX observations_sha256 ON observations (sha256);
+
+    CREATE TABLE identifications (
+        host_id       INTEGER PRIMARY KEY REFERENCES hosts (id) ON DELETE CASCADE,
+        manufacturer  TEXT,
+        brand         TEXT,
+        model         TEXT,
+        firmware      TEXT,
+        serial        TEXT,
+        device_type   TEXT NOT NULL,
+        confidence    REAL NOT NULL,
+        oem_relabel   INTEGER NOT NULL,
+        rationale     TEXT NOT NULL     -- JSON list
+    );
+
+    CREATE TABLE components (
+        id        INTEGER PRIMARY KEY,
+        host_id   INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        vendor    TEXT NOT NULL,
+        model     TEXT
+    );
+
+    -- One step of an evidence chain, for the identification (component_id NULL) or a component.
+    CREATE TABLE evidence_links (
+        id              INTEGER PRIMARY KEY,
+        host_id         INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        component_id    INTEGER REFERENCES components (id) ON DELETE CASCADE,
+        position        INTEGER NOT NULL,
+        observation_id  INTEGER NOT NULL REFERENCES observations (id) ON DELETE CASCADE,
+        fingerprint_id  TEXT NOT NULL,
+        description     TEXT NOT NULL,
+        asserts         TEXT NOT NULL,  -- JSON list of [key, value]
+        weight          REAL NOT NULL,
+        source          TEXT NOT NULL
+    );
+    CREATE INDEX evidence_links_host ON evidence_links (host_id);
+
+    CREATE TABLE exposures (
+        id               INTEGER PRIMARY KEY,
+        host_id          INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        position         INTEGER NOT NULL,
+        instrument       TEXT NOT NULL,
+        instrument_name  TEXT NOT NULL,
+        jurisdiction     TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        severity         TEXT NOT NULL,
+        effect           TEXT NOT NULL,
+        binds            TEXT NOT NULL,
+        source           TEXT NOT NULL,
+        since            TEXT,
+        entity           TEXT,
+        uncertain        INTEGER NOT NULL,
+        match_score      REAL,
+        list_row         TEXT
+    );
+    CREATE INDEX exposures_host ON exposures (host_id);
+
+    CREATE TABLE out_of_scope (
+        audit_id  TEXT NOT NULL REFERENCES audits (id) ON DELETE CASCADE,
+        address   TEXT NOT NULL,
+        referrer  TEXT NOT NULL,
+        via       TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        PRIMARY KEY (audit_id, address, referrer, via)
+    );
+    """,
+)
+
+CURRENT_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file to CURRENT_VERSION, one migration per transaction; return the version."""
+    version = schema_version(conn)
+    if version > CURRENT_VERSION:
+        # A newer camaudit wrote this file; writing to it with an older schema could corrupt it.
+        raise RuntimeError(
+            f"the store has schema version {version}, newer than this camaudit supports "
+            f"({CURRENT_VERSION}); upgrade camaudit"
+        )
+    for number in range(version + 1, CURRENT_VERSION + 1):
+        script = MIGRATIONS[number - 1]
+        # executescript commits first; wrap the migration so that it applies entirely or not at all.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\n"
+                f"INSERT INTO schema_version (version) VALUES ({number});\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+    return CURRENT_VERSION

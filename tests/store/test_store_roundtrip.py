@@ -1,0 +1,192 @@
+"""The store gives back exactly what was saved, once, and keeps its file consistent."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from camaudit_sample_audit import audit_info, hostile_device, sample_report
+
+from auditor.credentials import Secret
+from auditor.errors import StoreError
+from auditor.models import AuditId, ProbeAttempt, Outcome
+from auditor.store import AuditSummary, Store
+from auditor.store.schema import CURRENT_VERSION
+
+
+def _save(store: Store, report=None):
+    report = report or sample_report()
+    store.begin_audit(report.audit)
+    for device in report.devices:
+        store.save_device(report.audit.id, device)
+    store.save_out_of_scope(report.audit.id, report.out_of_scope)
+    assert report.audit.finished is not None
+    store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+    return report
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    with Store(tmp_path / "a" / "b" / "camaudit.db") as store:
+        report = _save(store)
+        loaded = store.load_report(report.audit.id)
+    assert loaded == report
+    assert loaded.evidence_sha256 == report.evidence_sha256
+    # The evidence chain points at the very observations the probes made.
+    hik = loaded.devices[0]
+    assert hik.identification.evidence[1].observation is not None
+    assert hik.identification.evidence[1].observation == hik.attempts[1].observations[0]
+    assert loaded.devices[1].identification.components[0].evidence[0].observation.value == (
+        "processor=HI3536"
+    )
+
+
+def test_reopen_reads_the_same(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with Store(db) as store:
+        report = _save(store)
+    with Store(db) as store:
+        assert store.load_report(report.audit.id) == report
+        assert store.load_audit_info(report.audit.id) == report.audit
+
+
+def test_saving_a_host_again_replaces_it(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store:
+        report = _save(store)
+        changed = dataclasses.replace(report.devices[0], exposures=())
+        store.save_device(report.audit.id, changed)
+        store.save_device(report.audit.id, changed)
+        loaded = store.load_report(report.audit.id)
+        count = store._conn.execute("SELECT COUNT(*) FROM hosts").fetchone()[0]
+        obs_count = store._conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+    assert count == len(report.devices)
+    assert loaded.devices[0] == changed
+    assert loaded.devices[1:] == report.devices[1:]
+    # Every carried observation once, plus the incomplete host's MAC that only its evidence cites.
+    expected_obs = sum(len(d.observations) for d in report.devices) + 1
+    assert obs_count == expected_obs
+
+
+def test_completed_addresses_and_listing(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store:
+        info = audit_info()
+        store.begin_audit(dataclasses.replace(info, finished=None))
+        store.save_device(info.id, hostile_device())
+        assert store.completed_addresses(info.id) == {"10.20.0.66"}
+        later = dataclasses.replace(
+            info, id=AuditId("later"), started=info.started + timedelta(days=1), finished=None
+        )
+        store.begin_audit(later)
+        other_site = dataclasses.replace(later, id=AuditId("branch"), site="Branch")
+        store.begin_audit(other_site)
+        summaries = store.list_audits()
+        assert summaries[0] == AuditSummary(
+            id=info.id, site="Headquarters", started=info.started, finished=None,
+            devices=1, incomplete=0, profile=info.profile,
+        )
+        assert {s.id for s in summaries} == {info.id, "later", "branch"}
+        assert store.latest_audit("Headquarters") == "later"
+        assert store.latest_audit("Nowhere") is None
+        assert store.resolve_audit("bra") == "branch"
+        with pytest.raises(StoreError, match="no audit"):
+            store.resolve_audit("zzz")
+        # begin_audit again (a resume) keeps the saved hosts.
+        store.begin_audit(dataclasses.replace(info, finished=None))
+        assert store.completed_addresses(info.id) == {"10.20.0.66"}
+
+
+def test_unknown_audit_is_a_clear_error(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store, pytest.raises(StoreError, match="no audit 'nope'"):
+        store.load_report("nope")
+    with Store(tmp_path / "c.db") as store, pytest.raises(StoreError, match="no audit"):
+        store.save_device("nope", hostile_device())
+
+
+def test_wal_and_schema_version(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == CURRENT_VERSION
+
+
+def test_migrates_an_empty_file_and_keeps_list_tables(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    db.write_bytes(b"")
+    conn = sqlite3.connect(db)
+    # The exposure module's own tables live in the same file; the store must leave them alone.
+    conn.execute("CREATE TABLE list_imports (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO list_imports (name) VALUES ('fcc')")
+    conn.commit()
+    conn.close()
+    with Store(db) as store:
+        report = _save(store)
+        assert store.load_report(report.audit.id) == report
+        assert store._conn.execute("SELECT name FROM list_imports").fetchall()[0][0] == "fcc"
+    with Store(db):  # opening again applies nothing twice
+        pass
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "notes.txt"
+    db.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError, match="not a camaudit store"):
+        Store(db)
+    assert db.read_text().startswith("these are my notes")
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO schema_version VALUES (?)", (CURRENT_VERSION + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this camaudit"):
+        Store(db)
+
+
+def test_unwritable_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="audit store"):
+        Store(blocker / "sub" / "camaudit.db")
+
+
+def test_full_disk_rolls_back_the_host(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store:
+        report = sample_report()
+        store.begin_audit(report.audit)
+        store.save_device(report.audit.id, report.devices[0])
+        pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+        # SQLite's own SQLITE_FULL path: the file may not grow beyond its current size.
+        store._conn.execute(f"PRAGMA max_page_count = {pages}")
+        big = dataclasses.replace(
+            report.devices[1],
+            attempts=report.devices[1].attempts
+            + (ProbeAttempt("http", Outcome.COMPLETED, detail="x" * 200_000),),
+        )
+        with pytest.raises(StoreError, match="disk"):
+            store.save_device(report.audit.id, big)
+        store._conn.execute("PRAGMA max_page_count = 1073741823")
+        assert store.completed_addresses(report.audit.id) == {"10.20.0.11"}
+        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        store.save_device(report.audit.id, report.devices[1])
+        assert len(store.load_report(report.audit.id).devices) == 2
+
+
+def test_a_secret_is_never_stringified_into_the_store(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db") as store:
+        report = sample_report()
+        store.begin_audit(report.audit)
+        leaky = dataclasses.replace(
+            report.devices[0],
+            attempts=(ProbeAttempt("http", Outcome.COMPLETED, detail=Secret("hunter2")),),  # type: ignore[arg-type]
+        )
+        # A programming error, not a store failure: it must surface, and write nothing.
+        with pytest.raises(TypeError, match="Secret"):
+            store.save_device(report.audit.id, leaky)
+        assert store.completed_addresses(report.audit.id) == set()
+    assert b"hunter2" not in (tmp_path / "c.db").read_bytes()
