@@ -515,6 +515,8 @@ class DeviceResult:
     identification: Identification = field(default_factory=Identification.unknown)
     exposures: tuple[Exposure, ...] = ()
     remediation: Remediation | None = None
+    site: str | None = None
+    """Set only in an organisation-wide report that combines several site audits."""
 
     @property
     def complete(self) -> bool:
