@@ -61,6 +61,7 @@ class ObservationKind(StrEnum):
     TLS_SUBJECT = "tls.subject"
     TLS_ISSUER = "tls.issuer"
     TLS_SAN = "tls.san"
+    TLS_VALIDITY = "tls.validity"
     ONVIF_DEVICE_INFORMATION = "onvif.device_information"
     ONVIF_SCOPES = "onvif.scopes"
     ONVIF_PROBE_MATCH = "onvif.probe_match"
