@@ -1,0 +1,104 @@
+"""Run the discovery channels concurrently and merge what they saw into one Host per address."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from auditor.context import NetContext
+from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
+from auditor.models import Host
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryResult:
+    hosts: tuple[Host, ...]
+    """One Host per address, merged across channels, in address order."""
+    errors: tuple[tuple[str, str], ...] = ()
+    """(channel, message) for each channel that could not run at all."""
+
+
+def _order(host: Host) -> tuple[int, int]:
+    return host.address.version, int(host.address)
+
+
+def merge_hosts(hosts: Iterable[Host]) -> tuple[Host, ...]:
+    """Fold sightings of the same address into one Host (``Host.merge``), in address order."""
+    merged: dict[object, Host] = {}
+    for host in hosts:
+        known = merged.get(host.address)
+        merged[host.address] = host if known is None else known.merge(host)
+    return tuple(sorted(merged.values(), key=_order))
+
+
+class _Sink:
+    """Collects sightings from all channel threads and reports each one as it arrives."""
+
+    def __init__(self, ctx: NetContext, on_host: Callable[[Host], None] | None) -> None:
+        self.ctx = ctx
+        self.on_host = on_host
+        self.lock = threading.Lock()
+        self.hosts: dict[object, Host] = {}
+        self.errors: list[tuple[str, str]] = []
+
+    def add(self, host: Host) -> None:
+        if not self.ctx.allows(host.address):
+            # A channel bug must not widen the audit: the host is dropped, loudly.
+            logger.warning("discovery dropped out-of-scope host %s", host.address)
+            return
+        with self.lock:
+            known = self.hosts.get(host.address)
+            self.hosts[host.address] = host if known is None else known.merge(host)
+        if self.on_host is not None:
+            try:
+                self.on_host(host)
+            except Exception:  # a progress display must never stop discovery
+                logger.exception("on_host callback failed")
+
+    def run(self, name: str, channel: DiscoveryChannel) -> None:
+        try:
+            for host in channel.discover(self.ctx):
+                self.add(host)
+        except DiscoveryError as exc:
+            logger.warning("discovery channel %s did not run: %s", name, exc)
+            with self.lock:
+                self.errors.append((name, str(exc)))
+        except Exception as exc:
+            logger.exception("discovery channel %s crashed", name)
+            with self.lock:
+                self.errors.append((name, f"internal error: {type(exc).__name__}: {exc}"))
+
+
+def discover_all(
+    ctx: NetContext,
+    channels: Iterable[str | DiscoveryChannel] | None = None,
+    on_host: Callable[[Host], None] | None = None,
+) -> DiscoveryResult:
+    """Run the channels (default: every registered one) at the same time; merge their hosts.
+
+    A channel that cannot run (nmap missing) is reported in ``errors``; the others go on.
+    """
+    from auditor.discovery import CHANNELS
+
+    picked: list[tuple[str, DiscoveryChannel]] = []
+    for item in CHANNELS if channels is None else channels:
+        if isinstance(item, DiscoveryChannel):
+            picked.append((item.channel.value, item))
+        elif item in CHANNELS:
+            picked.append((item, CHANNELS[item]()))
+        else:
+            raise ValueError(f"unknown discovery channel {item!r}; known: {', '.join(CHANNELS)}")
+    sink = _Sink(ctx, on_host)
+    if picked:
+        with ThreadPoolExecutor(max_workers=len(picked), thread_name_prefix="discovery") as pool:
+            for name, channel in picked:
+                pool.submit(sink.run, name, channel)
+    return DiscoveryResult(
+        hosts=tuple(sorted(sink.hosts.values(), key=_order)),
+        errors=tuple(sorted(sink.errors)),
+    )

@@ -1,0 +1,171 @@
+"""The nmap channel: run ``nmap -oX`` as a subprocess over the scope and parse its XML.
+
+Decision (docs/decisions.md, "nmap via subprocess"): no python-nmap, which drops devicetype and
+CPEs and parses with xml.etree. Only the scope's own networks are passed, with its exclusions as
+``--exclude``, and ``-n`` always (no reverse DNS: it is slow and sends queries out of scope).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from auditor.context import NetContext
+from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
+from auditor.discovery.nmap_xml import NmapXmlError, parse_nmap_xml
+from auditor.models import Channel, Host
+from auditor.scope import Network
+
+logger = logging.getLogger(__name__)
+
+_PRIVILEGE_HINTS = ("requires root privileges", "Operation not permitted", "dnet: Failed to open")
+#: Ports that a camera answers on even when ICMP is filtered: the host-discovery probes.
+_PING_PORTS = (80, 443, 554, 8000, 8080, 34567, 37777)
+
+
+def nmap_binary() -> str:
+    path = shutil.which("nmap")
+    if path is None:
+        raise DiscoveryError(
+            "nmap is not installed, so no port scan ran: install it (apt-get install nmap, "
+            "dnf install nmap, brew install nmap) or import a scan with --from-nmap FILE.xml"
+        )
+    return path
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def build_argv(
+    nmap: str,
+    ctx: NetContext,
+    networks: Sequence[Network],
+    excludes: Sequence[Network],
+    output: Path,
+    *,
+    privileged: bool,
+    service_detection: bool = False,
+) -> list[str]:
+    """The nmap command line for one address family of the scope."""
+    ports = ctx.ports.ports
+    ping = sorted(set(_PING_PORTS) | set(ports[:10]))
+    argv = [nmap, "-n", "-oX", str(output), "-p", ",".join(map(str, ports))]
+    # SYN scan needs raw sockets; a connect scan works for everyone and is what nmap itself
+    # falls back to. As root on the same segment nmap also ARPs, which yields the MAC.
+    argv += ["-sS", "-PE"] if privileged else ["-sT"]
+    argv += ["-PS" + ",".join(map(str, ping))]
+    if service_detection:
+        argv += ["-sV", "--version-light"]
+    rtt_ms = max(100, int(ctx.timeout * 1000))
+    argv += ["-T4", "--max-retries", "2", "--max-rtt-timeout", f"{rtt_ms}ms"]
+    rate = ctx.rate.per_second
+    if rate is not None:
+        argv += ["--max-rate", f"{rate:g}"]
+    if any(n.version == 6 for n in networks):
+        argv.append("-6")
+    if excludes:
+        argv += ["--exclude", ",".join(str(n) for n in excludes)]
+    argv += ["--", *(str(n) for n in networks)]
+    return argv
+
+
+def run_timeout(ctx: NetContext, networks: Sequence[Network]) -> float:
+    """A generous ceiling for one nmap run, so a wedged scan cannot hang the audit."""
+    size = sum(min(n.num_addresses, 1 << 20) for n in networks)
+    return 120.0 + size * 0.05 * max(1.0, ctx.timeout)
+
+
+def _families(nets: Sequence[Network]) -> dict[int, list[Network]]:
+    out: dict[int, list[Network]] = {}
+    for n in nets:
+        out.setdefault(n.version, []).append(n)
+    return out
+
+
+class NmapChannel(DiscoveryChannel):
+    channel = Channel.NMAP
+
+    def __init__(self, service_detection: bool = False) -> None:
+        self.service_detection = service_detection
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        nmap = nmap_binary()
+        includes = _families(ctx.scope.includes)
+        excludes = _families(ctx.scope.excludes)
+        for version, networks in sorted(includes.items()):
+            yield from self._scan(nmap, ctx, networks, excludes.get(version, []))
+
+    def _scan(
+        self, nmap: str, ctx: NetContext, networks: list[Network], excludes: list[Network]
+    ) -> Iterator[Host]:
+        privileged = is_root()
+        with tempfile.TemporaryDirectory(prefix="camaudit-nmap-") as tmp:
+            out = Path(tmp) / "scan.xml"
+            result = self._run(nmap, ctx, networks, excludes, out, privileged)
+            if privileged and result.returncode != 0 and _needs_privilege(result.stderr):
+                # Root without CAP_NET_RAW (some containers): a connect scan still works.
+                logger.warning("nmap SYN scan not permitted here; using a connect scan")
+                result = self._run(nmap, ctx, networks, excludes, out, privileged=False)
+            if result.returncode != 0:
+                if _needs_privilege(result.stderr):
+                    raise DiscoveryError(
+                        "nmap needs raw-socket privileges for this scan type: run camaudit as "
+                        "root (sudo) or grant nmap CAP_NET_RAW"
+                    )
+                raise DiscoveryError(
+                    f"nmap failed (exit {result.returncode}): {_last_line(result.stderr)}"
+                )
+            try:
+                run = parse_nmap_xml(out.read_bytes())
+            except (OSError, NmapXmlError) as exc:
+                raise DiscoveryError(f"nmap output could not be read: {exc}") from None
+        for host in run.hosts:
+            # nmap was given only the scope; this is the belt to those braces.
+            if ctx.allows(host.address):
+                yield host
+
+    def _run(
+        self,
+        nmap: str,
+        ctx: NetContext,
+        networks: list[Network],
+        excludes: list[Network],
+        out: Path,
+        privileged: bool,
+    ) -> subprocess.CompletedProcess[str]:
+        argv = build_argv(
+            nmap,
+            ctx,
+            networks,
+            excludes,
+            out,
+            privileged=privileged,
+            service_detection=self.service_detection,
+        )
+        limit = run_timeout(ctx, networks)
+        logger.info("running %s", " ".join(argv))
+        try:
+            return subprocess.run(
+                argv, capture_output=True, text=True, errors="replace", timeout=limit, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise DiscoveryError(
+                f"nmap did not finish within {limit:.0f} s; narrow the scope"
+            ) from None
+        except OSError as exc:
+            raise DiscoveryError(f"nmap could not be started: {exc}") from None
+
+
+def _needs_privilege(stderr: str) -> bool:
+    return any(hint in stderr for hint in _PRIVILEGE_HINTS)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no error message"

@@ -1,0 +1,154 @@
+"""Parse nmap's XML output (``-oX``) into Hosts, keeping what python-nmap drops.
+
+Kept per open port: service name, product, version, extrainfo, devicetype, tunnel and every
+CPE (research/library-trial.md: python-nmap loses devicetype, method and all but one CPE).
+Kept per host: the MAC and nmap's OUI vendor name when nmap saw the host on the same segment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from auditor.models import Channel, Host, Observation, ObservationKind, Service, normalise_mac
+
+#: nmap XML for a /16 with -sV stays well below this.
+MAX_XML_BYTES = 256 << 20
+
+
+class NmapXmlError(ValueError):
+    """The file is not nmap XML, or not safe to parse; ``line`` is where, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class NmapRun:
+    hosts: tuple[Host, ...]
+    args: str
+    version: str
+
+
+def _when(element: ET.Element, fallback: datetime) -> datetime:
+    for attr in ("endtime", "starttime", "start"):
+        value = element.get(attr, "")
+        if value.isdigit():
+            try:
+                return datetime.fromtimestamp(int(value), UTC)
+            except (OverflowError, OSError, ValueError):
+                continue
+    return fallback
+
+
+def service_text(service: Service) -> str:
+    """The VERSION column as nmap prints it: ``product version (extrainfo)``."""
+    text = " ".join(p for p in (service.product, service.version) if p)
+    if service.extrainfo:
+        text = f"{text} ({service.extrainfo})" if text else f"({service.extrainfo})"
+    return text
+
+
+def _service(port: ET.Element) -> Service | None:
+    state = port.find("state")
+    if state is None or state.get("state") != "open":
+        return None
+    protocol = port.get("protocol", "tcp")
+    try:
+        number = int(port.get("portid", ""))
+        svc = port.find("service")
+        if svc is None:
+            return Service(number, protocol)
+        return Service(
+            port=number,
+            protocol=protocol,
+            name=svc.get("name") or None,
+            product=svc.get("product") or None,
+            version=svc.get("version") or None,
+            extrainfo=svc.get("extrainfo") or None,
+            device_type=svc.get("devicetype") or None,
+            tunnel=svc.get("tunnel") or None,
+            cpes=tuple(
+                (c.text or "").strip() for c in svc.findall("cpe") if (c.text or "").strip()
+            ),
+        )
+    except ValueError as exc:
+        raise NmapXmlError(f"bad port entry: {exc}") from None
+
+
+def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
+    status = element.find("status")
+    if status is not None and status.get("state") != "up":
+        return None
+    address = mac = vendor = None
+    for addr in element.findall("address"):
+        kind = addr.get("addrtype")
+        if kind in ("ipv4", "ipv6") and address is None:
+            address = addr.get("addr")
+        elif kind == "mac":
+            mac, vendor = addr.get("addr"), addr.get("vendor") or None
+    if not address:
+        return None
+    seen = _when(element, when)
+    source = channel.value
+    services = []
+    obs = []
+    for port in element.iterfind("ports/port"):
+        service = _service(port)
+        if service is None:
+            continue
+        services.append(service)
+        if service.product or service.extrainfo:
+            obs.append(
+                Observation(
+                    ObservationKind.NMAP_SERVICE, service_text(service), source, seen, service.port
+                )
+            )
+    try:
+        mac = normalise_mac(mac) if mac else None
+    except ValueError:
+        raise NmapXmlError(f"bad MAC address {mac!r}") from None
+    if mac:
+        obs.append(Observation(ObservationKind.MAC, mac, source, seen))
+    if mac and vendor:
+        obs.append(Observation(ObservationKind.MAC_VENDOR, vendor, source, seen))
+    names = (n.get("name", "") for n in element.iterfind("hostnames/hostname"))
+    obs.extend(Observation(ObservationKind.HOSTNAME, n, source, seen) for n in names if n)
+    try:
+        return Host(
+            address=ipaddress.ip_address(address),
+            mac=mac,
+            mac_vendor=vendor if mac else None,
+            services=tuple(services),
+            seen_by=frozenset({channel}),
+            observations=tuple(obs),
+        )
+    except ValueError as exc:
+        raise NmapXmlError(f"bad host entry: {exc}") from None
+
+
+def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
+    """Every host that nmap reported up, with its open ports; NmapXmlError for bad input."""
+    if len(data) > MAX_XML_BYTES:
+        raise NmapXmlError(f"{len(data)} bytes is more than nmap XML for any supported scope")
+    try:
+        root = SafeET.fromstring(data)
+    except ET.ParseError as exc:
+        raise NmapXmlError(f"not well-formed XML: {exc}", exc.position[0]) from None
+    except defusedxml.DefusedXmlException as exc:
+        raise NmapXmlError(f"refused unsafe XML ({type(exc).__name__})") from None
+    if root.tag != "nmaprun":
+        raise NmapXmlError(f"not nmap XML: the root element is <{root.tag[:40]}>, not <nmaprun>", 1)
+    when = _when(root, datetime.now(UTC))
+    hosts = []
+    for element in root.iterfind("host"):
+        host = _host(element, channel, when)
+        if host is not None:
+            hosts.append(host)
+    return NmapRun(tuple(hosts), root.get("args", ""), root.get("version", ""))

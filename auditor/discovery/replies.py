@@ -1,0 +1,114 @@
+"""Safe handling of what devices send back: bounded, defused parsing and the scope check.
+
+A reply is hostile until parsed: XML goes through defusedxml (no entities, no DTDs, no external
+references), every text is decoded leniently, and anything malformed becomes a ReplyError that
+the channel logs and skips, never an exception that stops discovery.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from auditor.context import NetContext
+from auditor.discovery.interface import DiscoveryChannel
+from auditor.discovery.udp import Datagram, UdpPlan, exchange
+from auditor.models import Host, IPAddress
+
+logger = logging.getLogger(__name__)
+
+#: No discovery reply legitimately comes near this; bigger input is refused before parsing.
+MAX_REPLY_BYTES = 65_536
+
+
+class ReplyError(ValueError):
+    """A device reply that cannot be understood (malformed, hostile or too large)."""
+
+
+def decode(data: bytes) -> str:
+    """Text as received: UTF-8 where valid, invalid bytes replaced, NULs dropped."""
+    return data.decode("utf-8", "replace").replace("\x00", "")
+
+
+def parse_xml(data: bytes | str, limit: int = MAX_REPLY_BYTES) -> ET.Element:
+    if len(data) > limit:
+        raise ReplyError(f"reply of {len(data)} bytes exceeds {limit}")
+    try:
+        return SafeET.fromstring(data)
+    except (ET.ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
+        raise ReplyError(f"not acceptable XML: {exc}") from None
+
+
+def local(tag: object) -> str:
+    """The local name of an element tag, whatever namespace prefix a vendor chose."""
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+def child_texts(element: ET.Element) -> dict[str, str]:
+    """The direct children of ``element`` by local name (first wins), texts stripped."""
+    out: dict[str, str] = {}
+    for child in element:
+        out.setdefault(local(child.tag), (child.text or "").strip())
+    return out
+
+
+def find_all(root: ET.Element, name: str) -> Iterator[ET.Element]:
+    for element in root.iter():
+        if local(element.tag) == name:
+            yield element
+
+
+def address_or_none(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def url_host(url: str) -> str | None:
+    try:
+        return urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+
+
+def check_referenced(ctx: NetContext, text: str, referrer: IPAddress, via: str) -> bool:
+    """True if a device-supplied address may be contacted; otherwise record it as refused.
+
+    Anything that is not a literal address in scope (a host name, garbage, a public address)
+    is refused: resolving a name would itself send traffic outside the scope.
+    """
+    value = text.strip()
+    if not value or value in ("0.0.0.0", "::"):
+        return False
+    addr = address_or_none(value)
+    if addr is not None and ctx.allows(addr):
+        return True
+    ctx.refuse(value[:200], referrer, via)
+    return False
+
+
+class UdpChannel(DiscoveryChannel):
+    """A channel that is one UDP round: build the plan, parse each reply into hosts."""
+
+    def plan(self, ctx: NetContext) -> UdpPlan:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse(self, reply: Datagram, ctx: NetContext) -> Iterable[Host]:  # pragma: no cover
+        raise NotImplementedError
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        for reply in exchange(ctx, self.plan(ctx)):
+            try:
+                hosts = list(self.parse(reply, ctx))
+            except ReplyError as exc:
+                logger.info("%s: ignoring reply from %s: %s", self.channel.value, reply.source, exc)
+                continue
+            yield from hosts

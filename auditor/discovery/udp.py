@@ -1,0 +1,234 @@
+"""One UDP request/reply round for a discovery channel: send, then collect for a bounded window.
+
+Every channel that speaks UDP (WS-Discovery, SADP, DHIP, Xiongmai, SSDP, mDNS) shares this: the
+probes go to the multicast group on each interface (when the site allows multicast) and, for a
+small scope, directed to every in-scope address, which is how devices on other subnets are
+reached. Replies are read while sending, so a /24 costs one window, not one window per host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import selectors
+import socket
+import struct
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from auditor.context import NetContext
+from auditor.discovery.netif import Interface, multicast_interfaces
+from auditor.models import IPAddress
+
+logger = logging.getLogger(__name__)
+
+#: Scopes up to this size get a directed probe to every address (the brief's "small scope").
+DIRECTED_LIMIT = 4096
+#: A device may answer a few times (two probe types, each interface); more is a flood.
+MAX_DATAGRAMS_PER_SOURCE = 16
+#: Hard ceiling on everything one channel reads in one round.
+MAX_DATAGRAMS = 65_536
+MAX_DATAGRAM_BYTES = 65_535
+_RCVBUF = 1 << 22
+_BROADCAST = "255.255.255.255"
+#: Linux IP_PKTINFO (typeshed lacks the constant on some platforms).
+_IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    """One reply as it arrived: who sent it, from which port, the bytes and when."""
+
+    source: IPAddress
+    port: int
+    data: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UdpPlan:
+    """Where a channel's probes go: one port, its multicast groups and the payloads to send."""
+
+    port: int
+    payloads: tuple[bytes, ...]
+    group_v4: str | None = None
+    group_v6: str | None = None
+    listen_group: bool = False
+    """Also bind the group port and join the group: some devices (SADP) answer to the group."""
+    broadcast: bool = False
+    """Also send to 255.255.255.255 on each interface (Xiongmai devices listen for broadcast)."""
+    repeats: int = 2
+    """Multicast sends per payload and interface (UDP may drop one; WS-Discovery repeats too)."""
+
+
+def directed_targets(ctx: NetContext) -> list[IPAddress]:
+    """Every in-scope address when the scope is small enough to probe each one directly."""
+    if ctx.scope.size > DIRECTED_LIMIT:
+        return []
+    return list(ctx.scope.addresses())
+
+
+def _open(family: socket.AddressFamily) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(("::", 0))
+    else:
+        sock.bind(("0.0.0.0", 0))
+    return sock
+
+
+def _mreqn(group: str, iface: Interface) -> bytes:
+    # Linux accepts struct ip_mreqn (group, local address, ifindex) so no interface address
+    # lookup is needed: the index picks the interface.
+    return struct.pack("=4s4si", socket.inet_aton(group), b"\0\0\0\0", iface.index)
+
+
+def _group_listener(plan: UdpPlan, ifaces: Sequence[Interface]) -> socket.socket | None:
+    if plan.group_v4 is None:
+        return None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setblocking(False)
+        sock.bind(("", plan.port))
+        for iface in ifaces:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(
+                    socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, _mreqn(plan.group_v4, iface)
+                )
+    except OSError as exc:
+        logger.debug("cannot listen on group port %d: %s", plan.port, exc)
+        sock.close()
+        return None
+    return sock
+
+
+def _sends(
+    plan: UdpPlan, ctx: NetContext, v4: socket.socket, v6: socket.socket | None
+) -> Iterator[tuple[socket.socket, tuple[object, ...], bytes, Interface | None]]:
+    if ctx.multicast:
+        for iface in multicast_interfaces(ctx.interfaces):
+            for _ in range(plan.repeats):
+                for payload in plan.payloads:
+                    if plan.group_v4:
+                        yield v4, (plan.group_v4, plan.port), payload, iface
+                    if plan.broadcast:
+                        yield v4, (_BROADCAST, plan.port), payload, iface
+                    if plan.group_v6 and v6 is not None:
+                        yield v6, (plan.group_v6, plan.port, 0, iface.index), payload, iface
+    for addr in directed_targets(ctx):
+        # Checked again here, not only when the list was made: the scope is the last word.
+        if not ctx.allows(addr):
+            continue
+        sock = v6 if addr.version == 6 else v4
+        if sock is None:
+            continue
+        for payload in plan.payloads:
+            yield sock, (str(addr), plan.port), payload, None
+
+
+def _send(
+    sock: socket.socket, dest: tuple[object, ...], payload: bytes, iface: Interface | None
+) -> None:
+    try:
+        if iface is not None and dest[0] == _BROADCAST:
+            # IP_PKTINFO picks the outgoing interface per datagram without root (SO_BINDTODEVICE
+            # would need CAP_NET_RAW) and without a route to 255.255.255.255.
+            pktinfo = struct.pack("=i4s4s", iface.index, b"\0\0\0\0", b"\0\0\0\0")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            sock.sendmsg([payload], [(socket.IPPROTO_IP, _IP_PKTINFO, pktinfo)], 0, dest)
+            return
+        if iface is not None and sock.family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, iface.index)
+        elif iface is not None:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, _mreqn("0.0.0.0", iface))
+        sock.sendto(payload, dest)
+    except OSError as exc:
+        # ENETUNREACH, EADDRNOTAVAIL (no IPv6 on the interface), ENOBUFS: one destination
+        # failing must not stop the round.
+        logger.debug("send to %s failed: %s", dest, exc)
+
+
+class _Collector:
+    """Reads replies, keeping only in-scope sources and at most a few datagrams from each."""
+
+    def __init__(self, ctx: NetContext, socks: Sequence[socket.socket]) -> None:
+        self.ctx = ctx
+        self.selector = selectors.DefaultSelector()
+        for sock in socks:
+            self.selector.register(sock, selectors.EVENT_READ)
+        self.per_source: Counter[IPAddress] = Counter()
+        self.total = 0
+        self.dropped = 0
+
+    def drain(self, timeout: float) -> Iterator[Datagram]:
+        for key, _ in self.selector.select(timeout):
+            sock: socket.socket = key.fileobj  # type: ignore[assignment]
+            while self.total < MAX_DATAGRAMS:
+                try:
+                    data, peer = sock.recvfrom(MAX_DATAGRAM_BYTES)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:  # ICMP port unreachable surfaces as ECONNREFUSED
+                    logger.debug("receive error: %s", exc)
+                    break
+                got = self._accept(data, peer)
+                if got is not None:
+                    yield got
+
+    def _accept(self, data: bytes, peer: tuple[object, ...]) -> Datagram | None:
+        try:
+            source = ipaddress.ip_address(str(peer[0]))
+        except ValueError:
+            return None
+        if not self.ctx.allows(source):
+            # A reply from outside the scope (multicast reaches the whole segment): not ours to
+            # audit, and never contacted.
+            self.dropped += 1
+            return None
+        if self.per_source[source] >= MAX_DATAGRAMS_PER_SOURCE:
+            self.dropped += 1
+            return None
+        self.per_source[source] += 1
+        self.total += 1
+        return Datagram(source, int(peer[1]), data, datetime.now(UTC))  # type: ignore[call-overload]
+
+
+def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Iterator[Datagram]:
+    """Send the plan's probes; yield in-scope replies until ``window`` s after the last send."""
+    wait = ctx.timeout if window is None else window
+    ifaces = multicast_interfaces(ctx.interfaces) if ctx.multicast else ()
+    with contextlib.ExitStack() as stack:
+        v4 = stack.enter_context(_open(socket.AF_INET))
+        socks = [v4]
+        v6: socket.socket | None = None
+        try:
+            v6 = stack.enter_context(_open(socket.AF_INET6))
+            socks.append(v6)
+        except OSError as exc:  # IPv6 disabled on this host: IPv4 discovery still runs
+            logger.debug("no IPv6 socket: %s", exc)
+        listener = _group_listener(plan, ifaces) if (ctx.multicast and plan.listen_group) else None
+        if listener is not None:
+            stack.enter_context(listener)
+            socks.append(listener)
+        collector = _Collector(ctx, socks)
+        stack.callback(collector.selector.close)
+        for sock, dest, payload, iface in _sends(plan, ctx, v4, v6):
+            ctx.rate.acquire()
+            _send(sock, dest, payload, iface)
+            yield from collector.drain(0)
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0 and collector.total < MAX_DATAGRAMS:
+            yield from collector.drain(left)
+        if collector.dropped:
+            logger.debug(
+                "port %d: dropped %d replies (out of scope or flood)", plan.port, collector.dropped
+            )
