@@ -29,6 +29,11 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._next = time.monotonic()
 
+    @property
+    def per_second(self) -> float | None:
+        """The configured rate (None: unlimited), e.g. for nmap's --max-rate."""
+        return self._rate
+
     def acquire(self) -> None:
         if self._rate is None:
             return
