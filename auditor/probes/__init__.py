@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
-from auditor.probes.interface import Probe, attempt
+from auditor.probes.dvrip import DvripProbe
+from auditor.probes.http import HttpProbe
+from auditor.probes.interface import PartialFailure, Probe, attempt
+from auditor.probes.mac import MacProbe
+from auditor.probes.onvif import OnvifProbe
+from auditor.probes.rtsp import RtspProbe
+from auditor.probes.tls import TlsProbe
+from auditor.probes.vendor import AxisProbe, DahuaProbe, IsapiProbe
 
-#: The one place a probe is registered; the engine runs them in this order.
-PROBES: dict[str, type[Probe]] = {}
+#: The one place a probe is registered; the engine runs them in this order. Cheap, anonymous
+#: probes first: later ones see earlier evidence through ``host.observations`` (the engine adds
+#: each attempt's observations to the host it passes on).
+PROBES: dict[str, type[Probe]] = {
+    cls.name: cls
+    for cls in (
+        MacProbe,
+        HttpProbe,
+        TlsProbe,
+        RtspProbe,
+        OnvifProbe,
+        DvripProbe,
+        IsapiProbe,
+        DahuaProbe,
+        AxisProbe,
+    )
+}
 
-__all__ = ["PROBES", "Probe", "attempt"]
+__all__ = ["PROBES", "PartialFailure", "Probe", "attempt"]

@@ -30,6 +30,15 @@ class Probe(ABC):
         ...
 
 
+class PartialFailure(ProbeError):
+    """A failure after some evidence was already gathered (e.g. the user's credentials were
+    refused after the anonymous calls answered): the attempt fails and keeps the evidence."""
+
+    def __init__(self, reason: Reason, detail: str, observations: Iterable[Observation]) -> None:
+        super().__init__(reason, detail)
+        self.observations = tuple(observations)
+
+
 def attempt(probe: Probe, host: Host, ctx: NetContext) -> ProbeAttempt:
     """Run ``probe`` against ``host`` and fold every way it can end into a ProbeAttempt."""
     start = time.monotonic()
@@ -41,6 +50,7 @@ def attempt(probe: Probe, host: Host, ctx: NetContext) -> ProbeAttempt:
         return ProbeAttempt(
             probe.name,
             Outcome.FAILED,
+            observations=exc.observations if isinstance(exc, PartialFailure) else (),
             reason=exc.reason,
             detail=exc.detail,
             duration_s=time.monotonic() - start,

@@ -1,0 +1,129 @@
+"""One bounded HTTP request/response over a fresh connection, with an optional auth retry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from auditor.context import NetContext
+from auditor.credentials import Credential
+from auditor.errors import ProbeError
+from auditor.models import IPAddress, Reason
+from auditor.probes.auth import authorization, challenges_of
+from auditor.probes.wire import Deadline, Reader, Response, connect, read_response
+
+logger = logging.getLogger(__name__)
+
+#: One exchange (connect + request + whole reply) may take this many ``ctx.timeout``s.
+EXCHANGE_FACTOR = 2.0
+#: One probe against one host may take this many ``ctx.timeout``s in all, whatever the device does.
+PROBE_FACTOR = 10.0
+
+USER_AGENT = "camaudit (read-only audit)"
+
+
+def probe_deadline(ctx: NetContext) -> Deadline:
+    return Deadline(ctx.timeout * PROBE_FACTOR)
+
+
+def exchange_deadline(ctx: NetContext, overall: Deadline) -> Deadline:
+    # Raises TIMEOUT once the probe's own budget is spent, so loops over ports and paths stop.
+    overall.op_timeout(ctx.timeout)
+    return Deadline(min(overall.remaining(), ctx.timeout * EXCHANGE_FACTOR))
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where to send: an in-scope address, a port, and whether it speaks TLS."""
+
+    address: IPAddress
+    port: int
+    tls: bool = False
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        default = 443 if self.tls else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.scheme}:{self.port}"
+
+
+def http_exchange(
+    ctx: NetContext,
+    endpoint: Endpoint,
+    overall: Deadline,
+    *,
+    method: str = "GET",
+    path: str = "/",
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+) -> Response:
+    deadline = exchange_deadline(ctx, overall)
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {endpoint.authority}",
+        f"User-Agent: {USER_AGENT}",
+        "Accept: */*",
+        "Connection: close",
+    ]
+    lines += [f"{k}: {v}" for k, v in headers]
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    what = f"{endpoint.address}:{endpoint.port}/tcp"
+    sock = connect(ctx, endpoint.address, endpoint.port, deadline, tls=endpoint.tls)
+    try:
+        sock.settimeout(deadline.op_timeout(ctx.timeout))
+        try:
+            sock.sendall(request)
+        except OSError as exc:
+            raise ProbeError(Reason.RESET, f"{what}: send failed ({type(exc).__name__})") from None
+        reader = Reader.from_socket(sock, deadline, ctx.timeout, ctx.max_read_bytes, what)
+        return read_response(reader, method=method)
+    finally:
+        sock.close()
+
+
+def http_with_auth(
+    ctx: NetContext,
+    endpoint: Endpoint,
+    overall: Deadline,
+    credential: Credential | None,
+    *,
+    method: str = "GET",
+    path: str = "/",
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+) -> Response:
+    """Send once without credentials; answer a 401 challenge once with the user's credentials.
+
+    Credentials go only where the device asks for them, never pre-emptively, and once: a wrong
+    password is one failed login on the device, not a series that could lock the account.
+    """
+    resp = http_exchange(
+        ctx, endpoint, overall, method=method, path=path, headers=headers, body=body
+    )
+    if resp.status != 401 or credential is None:
+        return resp
+    answer = authorization(
+        challenges_of(resp.header_all("WWW-Authenticate")), credential, method, path
+    )
+    if answer is None:
+        logger.debug("%s%s: no supported auth scheme offered", endpoint.source, path)
+        return resp
+    return http_exchange(
+        ctx,
+        endpoint,
+        overall,
+        method=method,
+        path=path,
+        headers=(*headers, ("Authorization", answer)),
+        body=body,
+    )

@@ -1,0 +1,256 @@
+"""The ONVIF probe: the device service over hand-written SOAP 1.2.
+
+Anonymous (PRE_AUTH in the Core spec): GetSystemDateAndTime (and the clock skew it reveals) and
+GetServices, falling back to GetCapabilities. With the user's credentials: GetDeviceInformation,
+GetScopes, GetNetworkInterfaces, signed with a WS-UsernameToken dated by the measured skew, and
+HTTP Digest when the device answers 401. Without credentials GetDeviceInformation is still tried
+once anonymously (some firmware answers it; that is not a login). Never a state-changing call.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from auditor.context import NetContext
+from auditor.credentials import Credential
+from auditor.errors import ProbeError, ProbeNotRun
+from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.ports import Role
+from auditor.probes.auth import username_token
+from auditor.probes.common import dedupe, observation, ports_for
+from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
+from auditor.probes.interface import PartialFailure, Probe
+from auditor.probes.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
+from auditor.probes.wire import Deadline
+
+logger = logging.getLogger(__name__)
+
+DEVICE_SERVICE = "/onvif/device_service"
+MAX_SERVICE_URLS = 4
+
+
+def format_skew(skew: timedelta) -> str:
+    seconds = round(skew.total_seconds())
+    return f"{seconds:+d}s"
+
+
+class OnvifProbe(Probe):
+    name: ClassVar[str] = "onvif"
+
+    def run(self, host: Host, ctx: NetContext) -> list[Observation]:
+        urls = service_urls(host, ctx)
+        if not urls:
+            raise ProbeNotRun(Reason.NO_SERVICE, "no ONVIF XAddrs and no open HTTP/ONVIF port")
+        overall = probe_deadline(ctx)
+        credential = ctx.credentials.for_host(host.address)
+        errors: list[ProbeError] = []
+        for endpoint, path in urls[:MAX_SERVICE_URLS]:
+            try:
+                return _Session(ctx, endpoint, path, overall, credential).run()
+            except PartialFailure:
+                raise
+            except ProbeError as exc:
+                # Not an ONVIF service on this port (404, HTML, refused): try the next candidate.
+                logger.debug("%s%s: %s", endpoint.source, path, exc)
+                errors.append(exc)
+        first = next((e for e in errors if e.reason is not Reason.MALFORMED), errors[0])
+        raise ProbeError(first.reason, "; ".join(e.detail for e in errors)[:500])
+
+
+def service_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
+    """Device-service URLs: in-scope XAddrs from discovery first, then the standard path on the
+    host's ONVIF, HTTP and HTTPS ports. XAddrs outside the scope are recorded, never contacted."""
+    out: list[tuple[Endpoint, str]] = []
+    for obs in host.observations:
+        if obs.kind is not ObservationKind.ONVIF_PROBE_MATCH:
+            continue
+        try:
+            urls = xaddrs(obs.value)
+        except ProbeError:
+            continue
+        for url in urls:
+            target = _xaddr_endpoint(host, ctx, url)
+            if target is not None and target not in out:
+                out.append(target)
+    for port in ports_for(host, ctx, Role.ONVIF, Role.HTTP, Role.HTTPS):
+        target = (
+            Endpoint(host.address, port, tls=ctx.ports.role(port) is Role.HTTPS),
+            DEVICE_SERVICE,
+        )
+        if target not in out:
+            out.append(target)
+    return out
+
+
+def _xaddr_endpoint(host: Host, ctx: NetContext, url: str) -> tuple[Endpoint, str] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        addr = ipaddress.ip_address(parts.hostname.split("%", 1)[0])
+    except ValueError:
+        addr = None
+    if addr is None or not ctx.allows(addr):
+        ctx.refuse(parts.hostname, host.address, "onvif.xaddrs")
+        return None
+    if addr != host.address:
+        return None  # another in-scope device (an NVR's camera): audited on its own
+    tls = parts.scheme == "https"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Endpoint(addr, port or (443 if tls else 80), tls=tls), path
+
+
+class _Session:
+    """The calls against one device-service URL, sharing the skew and the deadline."""
+
+    def __init__(
+        self,
+        ctx: NetContext,
+        endpoint: Endpoint,
+        path: str,
+        overall: Deadline,
+        credential: Credential | None,
+    ) -> None:
+        self.ctx, self.endpoint, self.path, self.overall = ctx, endpoint, path, overall
+        self.credential = credential
+        self.skew = timedelta(0)
+        self.found: list[Observation] = []
+        self.auth_problems: list[ProbeError] = []
+
+    def _obs(self, kind: ObservationKind, value: str) -> None:
+        self.found.append(
+            observation(kind, value, f"onvif:{self.endpoint.port}", self.endpoint.port)
+        )
+
+    def call(self, operation: str, body: str, *, signed: bool) -> SoapReply:
+        """One SOAP call. ``signed``: WS-UsernameToken plus an HTTP Digest answer to a 401."""
+        cred = self.credential if signed else None
+        security = username_token(cred, self.skew) if cred is not None else ""
+        resp = http_with_auth(
+            self.ctx,
+            self.endpoint,
+            self.overall,
+            cred,
+            method="POST",
+            path=self.path,
+            headers=(
+                (
+                    "Content-Type",
+                    f'application/soap+xml; charset=utf-8; action="{TDS}/{operation}"',
+                ),
+            ),
+            body=envelope(body, security),
+        )
+        where = f"{self.endpoint.source}{self.path} {operation}"
+        if resp.status == 401:
+            reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
+            raise ProbeError(reason, f"{where}: HTTP 401")
+        try:
+            reply = parse_soap(resp.body)
+        except ProbeError as exc:
+            raise ProbeError(exc.reason, f"{where}: HTTP {resp.status}, {exc.detail}") from None
+        if reply.fault is not None and reply.fault.not_authorized:
+            reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
+            raise ProbeError(reason, f"{where}: {reply.fault.describe()}")
+        return reply
+
+    def pre_auth(self, operation: str, body: str) -> SoapReply:
+        """A PRE_AUTH call: anonymous first; signed if the device insists and we may sign."""
+        try:
+            return self.call(operation, body, signed=False)
+        except ProbeError as exc:
+            if exc.reason is not Reason.AUTH_REQUIRED or self.credential is None:
+                raise
+            return self.call(operation, body, signed=True)
+
+    def run(self) -> list[Observation]:
+        # The first call decides whether this URL is an ONVIF service at all: its errors propagate.
+        try:
+            before = datetime.now(UTC)
+            sdt = self.pre_auth("GetSystemDateAndTime", "<tds:GetSystemDateAndTime/>")
+            after = datetime.now(UTC)
+        except ProbeError as exc:
+            if exc.reason not in (Reason.AUTH_REQUIRED, Reason.AUTH_FAILED):
+                raise
+            self.auth_problems.append(exc)
+        else:
+            if sdt.fault is not None:
+                raise ProbeError(Reason.MALFORMED, f"GetSystemDateAndTime: {sdt.fault.describe()}")
+            self._obs(ObservationKind.ONVIF_SYSTEM_DATE_TIME, sdt.text)
+            device = device_utc(sdt)
+            if device is not None:
+                self.skew = device - (before + (after - before) / 2)
+                self._obs(ObservationKind.ONVIF_CLOCK_SKEW, format_skew(self.skew))
+        self._services()
+        self._identity()
+        return self._finish()
+
+    def _services(self) -> None:
+        try:
+            reply = self.pre_auth(
+                "GetServices",
+                "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
+            )
+            if reply.fault is not None:
+                logger.debug("GetServices: %s; trying GetCapabilities", reply.fault.describe())
+                reply = self.pre_auth(
+                    "GetCapabilities",
+                    "<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>",
+                )
+            if reply.fault is None:
+                self._obs(ObservationKind.ONVIF_SERVICES, reply.text)
+        except ProbeError as exc:
+            if exc.reason not in (Reason.AUTH_REQUIRED, Reason.AUTH_FAILED, Reason.MALFORMED):
+                raise
+            self.auth_problems.append(exc)
+
+    def _identity(self) -> None:
+        signed = self.credential is not None
+        calls = [
+            ("GetDeviceInformation", ObservationKind.ONVIF_DEVICE_INFORMATION),
+        ]
+        if signed:
+            calls += [
+                ("GetScopes", ObservationKind.ONVIF_SCOPES),
+                ("GetNetworkInterfaces", ObservationKind.ONVIF_NETWORK_INTERFACES),
+            ]
+        for operation, kind in calls:
+            try:
+                reply = self.call(operation, f"<tds:{operation}/>", signed=signed)
+            except ProbeError as exc:
+                if exc.reason not in (Reason.AUTH_REQUIRED, Reason.AUTH_FAILED):
+                    raise
+                # "auth required" is an expected answer, not a failed probe.
+                self.auth_problems.append(exc)
+                if exc.reason is Reason.AUTH_FAILED:
+                    break  # one refused login is enough; more could lock the account
+                continue
+            if reply.fault is not None:
+                logger.debug("%s: %s", operation, reply.fault.describe())
+                continue
+            if kind is ObservationKind.ONVIF_SCOPES:
+                uris = scope_uris(reply)
+                if uris:
+                    self._obs(kind, "\n".join(uris))
+            else:
+                self._obs(kind, reply.text)
+
+    def _finish(self) -> list[Observation]:
+        found = dedupe(self.found)
+        detail = "; ".join(e.detail for e in self.auth_problems)[:500]
+        if any(e.reason is Reason.AUTH_FAILED for e in self.auth_problems):
+            # The user's credentials were refused: say so, and keep the anonymous evidence.
+            raise PartialFailure(Reason.AUTH_FAILED, detail, found)
+        if not found and self.auth_problems:
+            raise ProbeError(Reason.AUTH_REQUIRED, detail)
+        if self.auth_problems:
+            logger.info("onvif %s: auth required: %s", self.endpoint.source, detail)
+        return found
