@@ -1,0 +1,59 @@
+"""Importers for official machine-readable lists, one module per format, one registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.exposure.lists import csl, ofac, opensanctions
+from auditor.exposure.lists.base import ListEntry, ParsedList, Parser
+
+
+@dataclass(frozen=True, slots=True)
+class ListFormat:
+    kind: str
+    title: str
+    parse: Parser
+    source: str
+
+
+#: The one registry: `camaudit lists import --kind` choices come from here.
+LIST_FORMATS: dict[str, ListFormat] = {
+    f.kind: f
+    for f in (
+        ListFormat(
+            "ofac-sdn",
+            "OFAC SDN list (SDN.CSV + ALT.CSV + ADD.CSV)",
+            ofac.parse_sdn,
+            ofac.SDN_SOURCE,
+        ),
+        ListFormat(
+            "ofac-cons",
+            "OFAC consolidated non-SDN list (CONS_PRIM.CSV ...)",
+            ofac.parse_consolidated,
+            ofac.CONS_SOURCE,
+        ),
+        ListFormat(
+            "csl-csv", "trade.gov Consolidated Screening List (CSV)", csl.parse_csv, csl.CSL_SOURCE
+        ),
+        ListFormat(
+            "csl-json",
+            "trade.gov Consolidated Screening List (JSON)",
+            csl.parse_json,
+            csl.CSL_SOURCE,
+        ),
+        ListFormat(
+            "opensanctions-csv",
+            "OpenSanctions targets.simple.csv",
+            opensanctions.parse_simple_csv,
+            "https://www.opensanctions.org/datasets/",
+        ),
+        ListFormat(
+            "ftm-json",
+            "OpenSanctions FollowTheMoney entities (JSON lines)",
+            opensanctions.parse_ftm_json,
+            "https://www.opensanctions.org/datasets/",
+        ),
+    )
+}
+
+__all__ = ["LIST_FORMATS", "ListEntry", "ListFormat", "ParsedList"]
