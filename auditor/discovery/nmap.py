@@ -127,7 +127,12 @@ class NmapChannel(DiscoveryChannel):
                 raise DiscoveryError(f"nmap output could not be read: {exc}") from None
         for host in run.hosts:
             # nmap was given only the scope; this is the belt to those braces.
-            if ctx.allows(host.address):
+            if not ctx.allows(host.address):
+                continue
+            # "Up" alone is weak: on loopback every address answers with RST, and a routed
+            # host that only pings is no camera candidate. An open port or an ARP-verified MAC
+            # (a real device on this segment) makes it one.
+            if host.services or host.mac:
                 yield host
 
     def _run(

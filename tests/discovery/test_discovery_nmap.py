@@ -1,0 +1,98 @@
+"""The nmap channel: command line, a real scan of loopback listeners, and nmap missing."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.context import NetContext, RateLimiter
+from auditor.discovery import DiscoveryError, discover_all
+from auditor.discovery.nmap import NmapChannel, build_argv
+from auditor.models import Channel
+from auditor.ports import PortPlan
+from auditor.scope import Scope
+
+
+@pytest.fixture
+def listeners() -> Iterator[list[socket.socket]]:
+    socks = []
+    for address, port in (("127.77.3.2", 18554), ("127.77.3.3", 18080), ("127.77.3.5", 18554)):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((address, port))
+        s.listen(16)
+        socks.append(s)
+    yield socks
+    for s in socks:
+        s.close()
+
+
+def ctx_for(*targets: str, excludes: tuple[str, ...] = (), rate: float | None = None) -> NetContext:
+    return NetContext(
+        scope=Scope.parse(list(targets), list(excludes)),
+        timeout=1.0,
+        rate=RateLimiter(rate),
+        ports=PortPlan.from_ports([18080, 18554, 18999]),
+        multicast=False,
+    )
+
+
+def test_argv_is_scoped_and_never_resolves() -> None:
+    ctx = ctx_for("192.0.2.0/24", excludes=("192.0.2.7",), rate=50)
+    scope = ctx.scope
+    argv = build_argv(
+        "nmap", ctx, scope.includes, scope.excludes, Path("/tmp/x.xml"), privileged=False
+    )
+    assert "-n" in argv and "-sT" in argv and "-sS" not in argv
+    assert argv[argv.index("--exclude") + 1] == "192.0.2.7/32"
+    assert argv[argv.index("--max-rate") + 1] == "50"
+    assert argv[argv.index("-p") + 1] == "18080,18554,18999"
+    # The targets are exactly the scope's networks, after "--" so none is read as an option.
+    assert argv[argv.index("--") + 1 :] == ["192.0.2.0/24"]
+    root = build_argv(
+        "nmap", ctx, scope.includes, scope.excludes, Path("/tmp/x.xml"), privileged=True
+    )
+    assert "-sS" in root and "-sT" not in root
+
+
+@pytest.mark.nmap
+def test_real_scan_finds_open_ports_only_in_scope(listeners) -> None:
+    ctx = ctx_for("127.77.3.0/29", excludes=("127.77.3.5",))
+    result = discover_all(ctx, ["nmap"])
+    assert result.errors == ()
+    found = {str(h.address): h.open_tcp_ports for h in result.hosts}
+    # Loopback answers every address with RST; only hosts with an open port are reported,
+    # and the excluded listener is not among them.
+    assert found == {"127.77.3.2": {18554}, "127.77.3.3": {18080}}
+    assert all(h.seen_by == {Channel.NMAP} for h in result.hosts)
+
+
+@pytest.mark.nmap
+def test_connect_scan_works_unprivileged(listeners, monkeypatch) -> None:
+    monkeypatch.setattr("auditor.discovery.nmap.is_root", lambda: False)
+    hosts = list(NmapChannel().discover(ctx_for("127.77.3.2")))
+    assert [h.open_tcp_ports for h in hosts] == [{18554}]
+
+
+def test_nmap_missing_is_a_clear_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DiscoveryError, match="apt-get install nmap"):
+        list(NmapChannel().discover(ctx_for("127.77.3.2")))
+    result = discover_all(ctx_for("127.77.3.2"), ["nmap"])
+    assert result.hosts == ()
+    assert result.errors[0][0] == "nmap" and "nmap is not installed" in result.errors[0][1]
+
+
+def test_nmap_failure_is_reported_not_raised(monkeypatch, tmp_path) -> None:
+    fake = tmp_path / "nmap"
+    fake.write_text(
+        "#!/bin/sh\necho 'You requested a scan type which requires root privileges.' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("auditor.discovery.nmap.is_root", lambda: False)
+    with pytest.raises(DiscoveryError, match="run camaudit as root"):
+        list(NmapChannel().discover(ctx_for("127.77.3.2")))
