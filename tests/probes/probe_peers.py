@@ -3,13 +3,12 @@ garbage or too much, and helpers to build a host and a context pointing at them.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import MappingProxyType
-
-import pytest
 
 from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
@@ -53,11 +52,8 @@ class Peer:
             self._threads.append(t)
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                self.handler(conn)
-            except OSError:
-                pass
+        with conn, contextlib.suppress(OSError):
+            self.handler(conn)
 
     def close(self) -> None:
         self._stop.set()
@@ -86,20 +82,6 @@ def read_request(conn: socket.socket, limit: int = 65536) -> bytes:
     return head + b"\r\n\r\n" + rest
 
 
-@pytest.fixture
-def peer() -> Iterator[Callable[..., Peer]]:
-    made: list[Peer] = []
-
-    def make(handler: Callable[[socket.socket], None], address: str = "127.0.0.1") -> Peer:
-        p = Peer(handler, address)
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
-
-
 def silent(conn: socket.socket) -> None:
     """Accept and never answer (the timeout case)."""
     time.sleep(3)
@@ -107,20 +89,16 @@ def silent(conn: socket.socket) -> None:
 
 def garbage(conn: socket.socket) -> None:
     conn.settimeout(1)
-    try:
+    with contextlib.suppress(OSError):
         conn.recv(4096)
-    except OSError:
-        pass
     conn.sendall(bytes(range(256)) * 4)
 
 
 def slowloris(conn: socket.socket) -> None:
     """One byte every 0.1 s, forever: each read succeeds, the exchange never completes."""
     conn.settimeout(1)
-    try:
+    with contextlib.suppress(OSError):
         conn.recv(4096)
-    except OSError:
-        pass
     for byte in b"HTTP/1.1 200 OK\r\nServer: " + b"x" * 10_000:
         conn.sendall(bytes([byte]))
         time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""The http probe against real loopback listeners: every outcome, and the scope rule for redirects."""
+"""The http probe against real loopback listeners: every outcome, and the scope rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from probe_peers import (
     http_response,
     make_ctx,
     make_host,
-    peer,  # noqa: F401  (fixture)
     router,
     silent,
     slowloris,
@@ -121,7 +120,10 @@ def test_too_large_chunked_body(peer):
 
 
 def test_chunked_body_is_decoded(peer):
-    reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n<title>\r\n3\r\nDVR\r\n8\r\n</title>\r\n0\r\n\r\n"
+    reply = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"7\r\n<title>\r\n3\r\nDVR\r\n8\r\n</title>\r\n0\r\n\r\n"
+    )
     result, _ = run_http(peer(router({"/": reply})).port)
     assert values(result, K.HTTP_TITLE) == ["DVR"]
 
