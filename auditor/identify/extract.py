@@ -1,0 +1,204 @@
+"""Safe extractors: turn structured observations (XML, JSON, key=value) into flat text fields.
+
+Fingerprints then match either the raw text or one named field. Every extractor takes an
+untrusted device string and returns a ``Fields`` mapping or raises ``ExtractError``; nothing
+else escapes (hostile input is the normal case here, so the matcher must never crash on it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+
+from auditor.models import ObservationKind
+
+Fields = Mapping[str, str]
+
+#: Device replies above this size are not parsed (a camera's deviceInfo is a few KiB).
+MAX_INPUT_CHARS = 256 * 1024
+#: JSON nesting deeper than this is hostile or broken; real DHIP/DVRIP replies nest 3-4 deep.
+MAX_JSON_DEPTH = 12
+#: Cap the number of fields kept so a flood of keys cannot blow up memory.
+MAX_FIELDS = 512
+#: Each field value is truncated to this length before matching.
+MAX_FIELD_CHARS = 1024
+
+
+class ExtractError(ValueError):
+    """The observation could not be parsed into fields (malformed, too large, wrong shape)."""
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_INPUT_CHARS:
+        raise ExtractError(f"input too large to parse ({len(text)} chars > {MAX_INPUT_CHARS})")
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):  # comments and processing instructions have callable tags
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _namespace(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _parse_xml(text: str) -> Element:
+    _check_size(text)
+    try:
+        root: Element = SafeET.fromstring(text.strip().encode("utf-8", "surrogateescape"))
+    except Exception as exc:  # defusedxml raises ParseError and its own DefusedXmlException tree
+        raise ExtractError(f"malformed XML: {type(exc).__name__}: {exc}") from None
+    return root
+
+
+def _put(fields: dict[str, str], key: str, value: str) -> None:
+    # The first occurrence wins: device descriptions put the device's own values first, and
+    # embedded sub-devices (UPnP) or repeated elements must not override them.
+    if key and key not in fields and len(fields) < MAX_FIELDS:
+        fields[key] = value.strip()[:MAX_FIELD_CHARS]
+
+
+def _xml_leaves(root: Element) -> dict[str, str]:
+    fields: dict[str, str] = {"xmlns": _namespace(root.tag) if isinstance(root.tag, str) else ""}
+    fields["root"] = _local(root.tag)
+    for elem in root.iter():
+        name = _local(elem.tag)
+        if name and len(elem) == 0 and elem.text and elem.text.strip():
+            _put(fields, name, elem.text)
+    return fields
+
+
+def xml_fields(text: str) -> dict[str, str]:
+    """Leaf elements of an XML document by local name (namespaces dropped), plus the root name."""
+    return _xml_leaves(_parse_xml(text))
+
+
+def scope_fields(text: str) -> dict[str, str]:
+    """ONVIF scope URIs (whitespace-separated) into ``category`` -> percent-decoded value.
+
+    ``onvif://www.onvif.org/name/HIKVISION%20DS-2CD2143G2-I`` gives ``name`` = ``HIKVISION
+    DS-2CD2143G2-I``. Repeated categories (type, Profile) are joined with a space. Vendor scopes
+    outside onvif.org keep their whole path under ``other``.
+    """
+    _check_size(text)
+    fields: dict[str, str] = {}
+    for uri in text.split():
+        if "://" not in uri:
+            continue
+        rest = uri.split("://", 1)[1]
+        host, _, path = rest.partition("/")
+        if host.lower() != "www.onvif.org":
+            key, value = "other", unquote(rest)
+        else:
+            category, _, value = path.partition("/")
+            key, value = category.lower(), unquote(value)
+        value = value[:MAX_FIELD_CHARS]
+        if key in fields:
+            fields[key] = f"{fields[key]} {value}"[:MAX_FIELD_CHARS]
+        elif len(fields) < MAX_FIELDS:
+            fields[key] = value
+    if not fields:
+        raise ExtractError("no scope URIs found")
+    return fields
+
+
+def probe_match_fields(text: str) -> dict[str, str]:
+    """A WS-Discovery ProbeMatch: its scopes (as scope_fields) plus types, xaddrs, endpoint."""
+    root = _parse_xml(text)
+    leaves = _xml_leaves(root)
+    fields: dict[str, str] = {}
+    scopes = leaves.get("Scopes", "")
+    if scopes:
+        try:
+            fields.update(scope_fields(scopes))
+        except ExtractError:
+            pass
+    for src, dst in (("Types", "types"), ("XAddrs", "xaddrs"), ("Address", "endpoint")):
+        if src in leaves:
+            fields[dst] = leaves[src]
+    if not fields:
+        raise ExtractError("no ProbeMatch content (Scopes/Types/XAddrs) found")
+    return fields
+
+
+def _walk_json(value: Any, fields: dict[str, str], depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ExtractError(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                _walk_json(item, fields, depth + 1)
+            elif item is not None and not isinstance(item, bool):
+                _put(fields, str(key), str(item))
+    elif isinstance(value, list):
+        for item in value[:MAX_FIELDS]:
+            _walk_json(item, fields, depth + 1)
+
+
+def json_fields(text: str) -> dict[str, str]:
+    """Scalar leaves of a JSON document by key (first occurrence wins)."""
+    _check_size(text)
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ExtractError(f"malformed JSON: {exc}") from None
+    fields: dict[str, str] = {}
+    _walk_json(doc, fields, 0)
+    if not fields:
+        raise ExtractError("JSON holds no scalar fields")
+    return fields
+
+
+_KV = re.compile(r"^\s*([A-Za-z0-9_.\[\]-]{1,80})\s*[=:]\s?(.*?)\s*$")
+
+
+def keyvalue_fields(text: str) -> dict[str, str]:
+    """``key=value`` lines (Dahua magicBox/CGI replies); a dotted ``a.b.c`` key keeps its leaf too."""
+    _check_size(text)
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        m = _KV.match(line)
+        if m:
+            key, value = m.group(1), m.group(2)
+            _put(fields, key, value)
+            if "." in key:
+                _put(fields, key.rsplit(".", 1)[-1], value)
+    if not fields:
+        raise ExtractError("no key=value lines found")
+    return fields
+
+
+Extractor = Callable[[str], Mapping[str, str]]
+
+EXTRACTORS: dict[ObservationKind, Extractor] = {
+    ObservationKind.ONVIF_DEVICE_INFORMATION: xml_fields,
+    ObservationKind.ONVIF_SCOPES: scope_fields,
+    ObservationKind.ONVIF_PROBE_MATCH: probe_match_fields,
+    ObservationKind.SADP_PROBE_MATCH: xml_fields,
+    ObservationKind.DHIP_REPLY: json_fields,
+    ObservationKind.XMEYE_REPLY: json_fields,
+    ObservationKind.ISAPI_DEVICE_INFO: xml_fields,
+    ObservationKind.DAHUA_SYSTEM_INFO: keyvalue_fields,
+    ObservationKind.AXIS_DEVICE_INFO: json_fields,
+    ObservationKind.DVRIP_SYSTEM_INFO: json_fields,
+    ObservationKind.UPNP_DESCRIPTION: xml_fields,
+}
+
+
+def extract(kind: ObservationKind, text: str) -> Mapping[str, str]:
+    """The fields of a structured observation; an empty mapping for raw-text kinds."""
+    extractor = EXTRACTORS.get(kind)
+    if extractor is None:
+        return {}
+    return extractor(text)
+
+
+def iter_structured_kinds() -> Iterator[ObservationKind]:
+    return iter(EXTRACTORS)

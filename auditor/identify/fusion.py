@@ -1,0 +1,272 @@
+"""Fuse every observation of one host into one Identification, with its evidence chain.
+
+Each matched fingerprint (and the OUI of a MAC) votes for the attributes it asserts with its
+weight. For the manufacturer, votes of the same observation kind count once (the strongest),
+and votes from different kinds combine like independent probabilities (1 - prod(1 - w)): two
+unrelated signals agreeing beat one strong signal, which is the independent-signal bonus. A brand
+as presented votes for its maker through brands.yaml, discounted by the row's confidence, so that
+platform evidence (SADP, DHIP, ISAPI, OUI, server banners) decides and a relabel shows up as a
+brand that differs from the maker. Below ABSTAIN_BELOW the engine names no manufacturer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from auditor.identify.matcher import Matcher
+from auditor.identify.reference import CONFIDENCES, BrandTable, OuiTable
+from auditor.models import (
+    Component,
+    DeviceType,
+    EvidenceLink,
+    FingerprintId,
+    Identification,
+    Observation,
+    ObservationKind,
+)
+
+logger = logging.getLogger(__name__)
+
+ABSTAIN_BELOW = 0.5
+"""A manufacturer scoring less than this is not named ("maker unknown")."""
+MAC_WEIGHT = 0.35
+"""A MAC prefix is weak evidence: Wi-Fi modules and OEM devices carry other makers' OUIs."""
+CONFLICT_NOTE_ABOVE = 0.3
+"""A losing manufacturer above this score is reported as a resolved conflict."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Vote:
+    value: str
+    weight: float
+    kind: ObservationKind
+    link: EvidenceLink
+    via: str = ""
+
+
+def _best(votes: list[_Vote]) -> _Vote | None:
+    # Highest weight wins; on ties the earlier observation keeps it (stable, reproducible).
+    best: _Vote | None = None
+    for v in votes:
+        if best is None or v.weight > best.weight:
+            best = v
+    return best
+
+
+def _combine(votes: list[_Vote]) -> float:
+    per_kind: dict[ObservationKind, float] = {}
+    for v in votes:
+        per_kind[v.kind] = max(per_kind.get(v.kind, 0.0), v.weight)
+    miss = 1.0
+    for w in per_kind.values():
+        miss *= 1.0 - w
+    return 1.0 - miss
+
+
+class Fusion:
+    def __init__(self, matcher: Matcher, brands: BrandTable, oui: OuiTable, vendors: Iterable[str]):
+        self.matcher = matcher
+        self.brands = brands
+        self.oui = oui
+        self.vendors = {v.casefold(): v for v in vendors}
+
+    # -- evidence ------------------------------------------------------------------------------
+    def links_for(self, obs: Observation, notes: list[str]) -> list[EvidenceLink]:
+        if obs.kind is ObservationKind.MAC:
+            return self._mac_link(obs, notes)
+        result = self.matcher.match(obs.kind, obs.value)
+        if result.error:
+            notes.append(f"{obs.kind.value} from {obs.source} could not be parsed: {result.error}")
+        return [
+            EvidenceLink(
+                observation=obs,
+                fingerprint_id=FingerprintId(m.fingerprint.id),
+                description=m.fingerprint.description,
+                asserts=tuple(sorted(m.attrs.items())),
+                weight=m.fingerprint.weight,
+                source=m.fingerprint.source,
+            )
+            for m in result.matches
+        ]
+
+    def _mac_link(self, obs: Observation, notes: list[str]) -> list[EvidenceLink]:
+        try:
+            entry = self.oui.lookup(obs.value)
+        except ValueError:
+            notes.append(f"ignored a malformed MAC address from {obs.source}: {obs.value[:40]!r}")
+            return []
+        if entry is None or not entry.vendor:
+            return []
+        asserts = [("hw.vendor", entry.vendor)]
+        return [
+            EvidenceLink(
+                observation=obs,
+                fingerprint_id=FingerprintId(f"oui:{entry.prefix}"),
+                description=f"MAC prefix {entry.prefix} registered to {entry.registrant} (IEEE)",
+                asserts=tuple(asserts),
+                weight=MAC_WEIGHT,
+                source=self.oui.sources.get(entry.source, entry.source),
+            )
+        ]
+
+    # -- fusion --------------------------------------------------------------------------------
+    def identify(self, observations: Iterable[Observation]) -> Identification:
+        notes: list[str] = []
+        links: list[EvidenceLink] = []
+        for obs in observations:
+            links.extend(self.links_for(obs, notes))
+        if not links:
+            return Identification.unknown(notes or ["no observation matched a fingerprint"])
+
+        attrs: dict[str, list[_Vote]] = defaultdict(list)
+        for link in links:
+            for name, value in link.asserts:
+                attrs[name].append(_Vote(value, link.weight, link.observation.kind, link))
+
+        model = _best(attrs["hw.model"])
+        brand_vote = self._brand(attrs["hw.brand"])
+        maker_votes = self._maker_votes(attrs, model.value if model else None, notes)
+        scores = {v: _combine(vs) for v, vs in maker_votes.items()}
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+        device_type, type_note = self._device_type(attrs["hw.device"])
+        if type_note:
+            notes.append(type_note)
+
+        manufacturer: str | None = None
+        confidence = 0.0
+        if ranked:
+            top, top_score = ranked[0]
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            confidence = max(0.0, top_score - runner_up / 2)
+            why = ", ".join(sorted({_describe(v) for v in maker_votes[top]}))
+            if len(ranked) > 1 and runner_up > CONFLICT_NOTE_ABOVE:
+                other, _ = ranked[1]
+                against = ", ".join(sorted({_describe(v) for v in maker_votes[other]}))
+                notes.append(
+                    f"conflict resolved: {top} ({top_score:.2f}: {why}) over {other} "
+                    f"({runner_up:.2f}: {against})"
+                )
+            if confidence < ABSTAIN_BELOW:
+                notes.append(
+                    f"abstained: best candidate {top} scored {confidence:.2f}, below {ABSTAIN_BELOW} ({why})"
+                )
+            elif device_type.is_video or device_type is DeviceType.UNKNOWN:
+                manufacturer = top
+                notes.append(f"manufacturer {top} ({confidence:.2f}) from {why}")
+            else:
+                notes.append(
+                    f"{device_type.value} made by {top}: not a video device, so no camera manufacturer"
+                )
+                confidence = 0.0
+        if manufacturer is None and device_type.is_video:
+            notes.append(f"{device_type.value}, maker unknown")
+
+        brand = brand_vote.value if brand_vote else None
+        relabel = False
+        if manufacturer and brand and brand.casefold() != manufacturer.casefold():
+            row = self.brands.lookup(brand)
+            own = row is not None and row.relationship.startswith("own") and row.manufacturer == manufacturer
+            if not own:
+                relabel = True
+                if row is not None and row.manufacturer != manufacturer:
+                    notes.append(
+                        f"brand {brand} is usually made by {row.manufacturer} ({row.confidence}); "
+                        f"the device evidence points to {manufacturer}"
+                    )
+                else:
+                    notes.append(f"OEM relabel: presented as {brand}, made by {manufacturer}")
+        if manufacturer is None and brand and brand.casefold() in self.vendors:
+            brand = self.vendors[brand.casefold()]
+
+        firmware = _best(attrs["hw.firmware"])
+        serial = _best(attrs["hw.serial"])
+        return Identification(
+            manufacturer=manufacturer,
+            brand=brand,
+            model=model.value if model else None,
+            firmware=firmware.value if firmware else None,
+            serial=serial.value if serial else None,
+            device_type=device_type,
+            confidence=round(min(1.0, confidence), 3) if manufacturer else 0.0,
+            evidence=tuple(links),
+            components=self._components(attrs),
+            oem_relabel=relabel,
+            rationale=tuple(dict.fromkeys(notes)),
+        )
+
+    def _brand(self, votes: list[_Vote]) -> _Vote | None:
+        best = _best(votes)
+        if best is None:
+            return None
+        row = self.brands.lookup(best.value)
+        name = row.name if row else self.vendors.get(best.value.casefold(), best.value)
+        return _Vote(name, best.weight, best.kind, best.link)
+
+    def _maker_votes(
+        self, attrs: Mapping[str, list[_Vote]], model: str | None, notes: list[str]
+    ) -> dict[str, list[_Vote]]:
+        votes: dict[str, list[_Vote]] = defaultdict(list)
+        for v in attrs.get("hw.vendor", []):
+            votes[v.value].append(v)
+        # A brand votes for its maker only where the same link did not name the maker itself.
+        for v in attrs.get("hw.brand", []):
+            if any(name == "hw.vendor" for name, _ in v.link.asserts):
+                continue
+            row = self.brands.lookup(v.value)
+            if row is not None:
+                maker, conf, _src = row.maker_for_model(model)
+                weight = v.weight * CONFIDENCES.get(conf, 0.5)
+                votes[maker].append(_Vote(maker, weight, v.kind, v.link, via=f"brand {row.name}"))
+            elif v.value.casefold() in self.vendors:
+                maker = self.vendors[v.value.casefold()]
+                votes[maker].append(_Vote(maker, v.weight, v.kind, v.link))
+            else:
+                notes.append(f"brand {v.value!r} is not in brands.yaml; its maker is not inferred")
+        return votes
+
+    def _device_type(self, votes: list[_Vote]) -> tuple[DeviceType, str]:
+        if not votes:
+            return DeviceType.UNKNOWN, ""
+        totals: dict[DeviceType, float] = defaultdict(float)
+        for v in votes:
+            totals[DeviceType(v.value)] += v.weight
+        video = sum(w for t, w in totals.items() if t.is_video)
+        other = {t: w for t, w in totals.items() if not t.is_video}
+        if other and max(other.values()) > video:
+            best = max(other.items(), key=lambda kv: kv[1])[0]
+            return best, ""
+        if not video:
+            return DeviceType.UNKNOWN, ""
+        specific = {t: w for t, w in totals.items() if t.is_video and t is not DeviceType.CAMERA}
+        chosen = max(specific.items(), key=lambda kv: kv[1])[0] if specific else DeviceType.CAMERA
+        note = ""
+        if len(specific) > 1:
+            note = "device type votes differ: " + ", ".join(
+                f"{t.value} {w:.2f}" for t, w in sorted(specific.items(), key=lambda kv: -kv[1])
+            )
+        return chosen, note
+
+    @staticmethod
+    def _components(attrs: Mapping[str, list[_Vote]]) -> tuple[Component, ...]:
+        socs = attrs.get("hw.component.soc", [])
+        if not socs:
+            return ()
+        out: list[Component] = []
+        for vendor in dict.fromkeys(v.value for v in socs):
+            links = tuple(dict.fromkeys(v.link for v in socs if v.value == vendor))
+            models = [
+                v.value
+                for v in attrs.get("hw.component.soc.model", [])
+                if v.link in links
+            ]
+            out.append(Component(kind="soc", vendor=vendor, model=models[0] if models else None, evidence=links))
+        return tuple(out)
+
+
+def _describe(v: _Vote) -> str:
+    via = f" via {v.via}" if v.via else ""
+    return f"{v.link.fingerprint_id}{via}"

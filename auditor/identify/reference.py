@@ -1,0 +1,180 @@
+"""Reference tables beside the fingerprints: brands (brand -> true maker) and the IEEE OUI table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.errors import DataFileError
+from auditor.models import normalise_mac
+
+CONFIDENCES = {"high": 0.9, "medium": 0.7, "low": 0.5}
+"""How much a brand row's link is worth when it is the only route from a brand to a maker."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrandLine:
+    """A model line of a brand made by someone else (e.g. Honeywell HRGX by Hikvision)."""
+
+    model_pattern: re.Pattern[str]
+    manufacturer: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    name: str
+    aliases: tuple[str, ...]
+    manufacturer: str
+    relationship: str
+    confidence: str
+    source: str
+    as_of: date | None
+    uncertain: bool = False
+    note: str = ""
+    lines: tuple[BrandLine, ...] = ()
+
+    @property
+    def is_own_brand(self) -> bool:
+        return self.name.casefold() == self.manufacturer.casefold()
+
+    def maker_for_model(self, model: str | None) -> tuple[str, str, str]:
+        """(manufacturer, confidence, source) for a device of this brand, given its model if known."""
+        if model:
+            for line in self.lines:
+                if line.model_pattern.search(model):
+                    return line.manufacturer, line.confidence, line.source
+        return self.manufacturer, self.confidence, self.source
+
+
+@dataclass(frozen=True, slots=True)
+class BrandTable:
+    brands: tuple[Brand, ...]
+    by_name: Mapping[str, Brand]
+    """Case-folded brand names and aliases -> Brand."""
+
+    def lookup(self, name: str) -> Brand | None:
+        return self.by_name.get(name.strip().casefold())
+
+
+def _req(cond: bool, path: str, where: str, msg: str) -> None:
+    if not cond:
+        raise DataFileError(path, f"{where}: {msg}")
+
+
+def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DataFileError(path, f"not valid YAML: {exc}") from None
+    _req(isinstance(doc, dict) and isinstance(doc.get("brands"), list), path, "file", "needs a 'brands' list")
+    brands: list[Brand] = []
+    by_name: dict[str, Brand] = {}
+    for i, raw in enumerate(doc["brands"]):
+        where = f"brand #{i + 1}"
+        _req(isinstance(raw, dict), path, where, "must be a mapping")
+        name = raw.get("brand")
+        _req(isinstance(name, str) and bool(name), path, where, "'brand' must be text")
+        where = f"brand {name!r}"
+        for key in ("manufacturer", "relationship", "confidence", "source"):
+            _req(isinstance(raw.get(key), str) and bool(raw[key]), path, where, f"'{key}' must be text")
+        _req(raw["confidence"] in CONFIDENCES, path, where, f"confidence must be one of {sorted(CONFIDENCES)}")
+        as_of = raw.get("as_of")
+        _req(isinstance(as_of, date), path, where, "'as_of' must be a date (YYYY-MM-DD)")
+        lines = tuple(_parse_line(line, path, where) for line in raw.get("lines") or [])
+        brand = Brand(
+            name=str(name),
+            aliases=tuple(str(a) for a in raw.get("aliases") or []),
+            manufacturer=str(raw["manufacturer"]),
+            relationship=str(raw["relationship"]),
+            confidence=str(raw["confidence"]),
+            source=str(raw["source"]),
+            as_of=as_of,
+            uncertain=bool(raw.get("uncertain", False)),
+            note=str(raw.get("note") or ""),
+            lines=lines,
+        )
+        brands.append(brand)
+        for key in (brand.name, *brand.aliases):
+            folded = key.casefold()
+            other = by_name.get(folded)
+            _req(other is None or other is brand, path, where, f"name {key!r} is already used by {other.name if other else ''}")
+            by_name[folded] = brand
+    return BrandTable(brands=tuple(brands), by_name=by_name)
+
+
+def _parse_line(raw: Any, path: str, where: str) -> BrandLine:
+    _req(isinstance(raw, dict), path, where, "a line must be a mapping")
+    for key in ("model_pattern", "manufacturer", "confidence", "source"):
+        _req(isinstance(raw.get(key), str), path, where, f"line '{key}' must be text")
+    try:
+        rx = re.compile(raw["model_pattern"], re.IGNORECASE)
+    except re.error as exc:
+        raise DataFileError(path, f"{where}: bad model_pattern: {exc}") from None
+    return BrandLine(rx, raw["manufacturer"], raw["confidence"], raw["source"])
+
+
+@dataclass(frozen=True, slots=True)
+class OuiEntry:
+    prefix: str
+    """Upper-case hex digits, 6 (MA-L), 7 (MA-M) or 9 (MA-S) long."""
+    registrant: str
+    vendor: str
+    brand: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class OuiTable:
+    entries: Mapping[str, OuiEntry]
+    sources: Mapping[str, str]
+    as_of: str
+
+    def lookup(self, mac: str) -> OuiEntry | None:
+        """The most specific registration covering ``mac`` (MA-S, then MA-M, then MA-L)."""
+        digits = normalise_mac(mac).replace(":", "").upper()
+        for length in (9, 7, 6):
+            hit = self.entries.get(digits[:length])
+            if hit is not None:
+                return hit
+        return None
+
+
+def parse_oui(text: str, path: str = "oui/oui.tsv") -> OuiTable:
+    entries: dict[str, OuiEntry] = {}
+    sources: dict[str, str] = {}
+    as_of = ""
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("#"):
+            m = re.match(r"#\s+(\S+)\s+=\s+(.*)$", line)
+            if m:
+                sources[m.group(1)] = m.group(2).strip()
+            m = re.match(r"#\s*as_of:\s*(\S+)", line)
+            if m:
+                as_of = m.group(1)
+            continue
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 5 or not re.fullmatch(r"[0-9A-F]{6}|[0-9A-F]{7}|[0-9A-F]{9}", parts[0]):
+            raise DataFileError(path, "expected prefix, registrant, vendor, brand, source", line=n)
+        if parts[4] not in sources:
+            raise DataFileError(path, f"source {parts[4]!r} is not declared in the header", line=n)
+        entries[parts[0]] = OuiEntry(parts[0], parts[1], parts[2], parts[3], parts[4])
+    return OuiTable(entries=entries, sources=sources, as_of=as_of)
+
+
+def load_brands(root: Traversable | Path) -> BrandTable:
+    return parse_brands((root / "brands.yaml").read_text(encoding="utf-8"), "brands.yaml")
+
+
+def load_oui(root: Traversable | Path) -> OuiTable:
+    return parse_oui((root / "oui" / "oui.tsv").read_text(encoding="utf-8"), "oui/oui.tsv")
