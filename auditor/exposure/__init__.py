@@ -1,1 +1,15 @@
-"""Exposure assessment: from manufacturer to regulatory instruments, lists and remediation."""
+"""Exposure assessment: from manufacturer to regulatory instruments, lists and remediation.
+
+Public API (the engine and the report re-render call exactly this)::
+
+    assessor = Assessor.load(db_path)
+    result = assessor.assess(identification, audience)   # DeviceAssessment
+    result.exposures, result.remediation
+    assessor.data_versions(), assessor.notes()
+    reassess(report, audience, assessor), summarise(report)
+"""
+
+from auditor.exposure.assess import Assessor, DeviceAssessment
+from auditor.exposure.report import reassess, summarise
+
+__all__ = ["Assessor", "DeviceAssessment", "reassess", "summarise"]

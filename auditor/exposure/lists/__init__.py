@@ -14,7 +14,11 @@ class ListFormat:
     title: str
     parse: Parser
     source: str
+    covers: frozenset[str] = frozenset()
+    """Instruments a current import of this kind checks live (absence there means something)."""
 
+
+CSL_COVERS = frozenset({"us-bis-entity-list", "us-ofac-sdn", "us-ofac-ns-cmic", "us-csl-other"})
 
 #: The one registry: `camaudit lists import --kind` choices come from here.
 LIST_FORMATS: dict[str, ListFormat] = {
@@ -25,21 +29,28 @@ LIST_FORMATS: dict[str, ListFormat] = {
             "OFAC SDN list (SDN.CSV + ALT.CSV + ADD.CSV)",
             ofac.parse_sdn,
             ofac.SDN_SOURCE,
+            frozenset({"us-ofac-sdn"}),
         ),
         ListFormat(
             "ofac-cons",
             "OFAC consolidated non-SDN list (CONS_PRIM.CSV ...)",
             ofac.parse_consolidated,
             ofac.CONS_SOURCE,
+            frozenset({"us-ofac-ns-cmic", "us-ofac-non-sdn-other"}),
         ),
         ListFormat(
-            "csl-csv", "trade.gov Consolidated Screening List (CSV)", csl.parse_csv, csl.CSL_SOURCE
+            "csl-csv",
+            "trade.gov Consolidated Screening List (CSV)",
+            csl.parse_csv,
+            csl.CSL_SOURCE,
+            CSL_COVERS,
         ),
         ListFormat(
             "csl-json",
             "trade.gov Consolidated Screening List (JSON)",
             csl.parse_json,
             csl.CSL_SOURCE,
+            CSL_COVERS,
         ),
         ListFormat(
             "opensanctions-csv",

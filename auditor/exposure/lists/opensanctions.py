@@ -142,9 +142,9 @@ def parse_ftm_json(path: Path) -> ParsedList:
         seen = _latest(str(obj.get("last_change") or ""), str(obj.get("last_seen") or ""))
         newest = max(filter(None, (newest, seen)), default=None)
         if obj["schema"] == "Sanction":
-            words = _strings(props, "program") + _strings(props, "authority")
+            terms = _strings(props, "program") + _strings(props, "authority")
             for target in _strings(props, "entity"):
-                sanction_text.setdefault(target, []).extend(words)
+                sanction_text.setdefault(target, []).extend(terms)
         elif obj["schema"] in COMPANY_SCHEMATA:
             companies.append((number, obj, text))
     for number, obj, text in companies:

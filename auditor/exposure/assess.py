@@ -1,0 +1,396 @@
+"""The assessor: reviewed data plus imported lists, applied to one identified device."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.exposure import rules
+from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
+from auditor.exposure.lists import LIST_FORMATS
+from auditor.exposure.liststore import ImportRecord, current_imports, load_names
+from auditor.exposure.matching import ListMatch, Matcher
+from auditor.exposure.remediation import recommend
+from auditor.models import (
+    Audience,
+    DataVersion,
+    Exposure,
+    ExposureStatus,
+    Identification,
+    InstrumentId,
+    Remediation,
+    Severity,
+)
+from auditor.resources import fingerprints_dir
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_INSTRUMENT = InstrumentId("camaudit-unknown-maker")
+POLICY_SOURCE = "camaudit reviewed policy: fingerprints/regulatory/audiences.yaml (unknown_maker)"
+#: Instruments whose listings come only from the official files the user imports.
+LIVE_ONLY = frozenset({"us-ofac-sdn", "us-ofac-non-sdn-other", "us-csl-other"})
+#: How far up an ownership chain to look (Hikvision -> CETC is one step).
+MAX_DEPTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAssessment:
+    identification: Identification
+    audience: Audience
+    exposures: tuple[Exposure, ...]
+    remediation: Remediation
+
+    @property
+    def max_severity(self) -> Severity:
+        return max((e.severity for e in self.exposures), default=Severity.NONE)
+
+    def by_instrument(self) -> dict[str, list[Exposure]]:
+        out: dict[str, list[Exposure]] = {}
+        for e in self.exposures:
+            out.setdefault(e.instrument, []).append(e)
+        return out
+
+
+@dataclass(frozen=True)
+class BrandHint:
+    brand: str
+    manufacturer: str
+    relationship: str
+    confidence: str
+    source: str
+
+
+def load_brand_hints() -> dict[str, BrandHint]:
+    """brand (case-folded, with aliases) -> true maker, from fingerprints/brands.yaml if present."""
+    node = fingerprints_dir() / "brands.yaml"
+    if not node.is_file():
+        return {}
+    try:
+        doc: Any = yaml.safe_load(node.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        logger.warning("brands.yaml unreadable, brand hints off: %s", exc)
+        return {}
+    hints: dict[str, BrandHint] = {}
+    for row in (doc or {}).get("brands") or []:
+        hint = BrandHint(
+            str(row.get("brand")),
+            str(row.get("manufacturer")),
+            str(row.get("relationship", "")),
+            str(row.get("confidence", "")),
+            str(row.get("source", "")),
+        )
+        for name in [row.get("brand"), *(row.get("aliases") or [])]:
+            hints.setdefault(str(name).casefold(), hint)
+    return hints
+
+
+@dataclass
+class Assessor:
+    data: RegulatoryData
+    imports: tuple[ImportRecord, ...] = ()
+    matcher: Matcher = field(default_factory=lambda: Matcher(()))
+    brand_hints: Mapping[str, BrandHint] = field(default_factory=dict)
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+
+    @classmethod
+    def load(
+        cls,
+        db_path: Path | str | None,
+        *,
+        today: date | None = None,
+        data: RegulatoryData | None = None,
+    ) -> Assessor:
+        """Reviewed data plus the lists imported into ``db_path`` (None or missing: no lists)."""
+        path = Path(db_path) if db_path is not None else None
+        return cls(
+            data=data or load_regulatory_data(),
+            imports=current_imports(path),
+            matcher=Matcher(load_names(path)),
+            brand_hints=load_brand_hints(),
+            today=today or datetime.now(UTC).date(),
+        )
+
+    # --- data versions and honesty notes -------------------------------------------------
+    def _stale(self, as_of: date | None) -> bool:
+        return as_of is None or (self.today - as_of).days > self.data.max_age_days
+
+    def data_versions(self) -> tuple[DataVersion, ...]:
+        versions = [
+            DataVersion(
+                name="regulatory data",
+                version=self.data.version,
+                as_of=self.data.as_of,
+                source="fingerprints/regulatory (camaudit reviewed data)",
+                stale=self._stale(self.data.as_of),
+            )
+        ]
+        versions += [
+            DataVersion(
+                name=f"list {rec.kind}",
+                version=f"{rec.file_name} sha256:{rec.sha256[:12]} "
+                f"({rec.entries} entries of {rec.rows_read} rows)",
+                as_of=rec.published,
+                source=LIST_FORMATS[rec.kind].source,
+                stale=self._stale(rec.published),
+            )
+            for rec in self.imports
+        ]
+        return tuple(versions)
+
+    def notes(self) -> tuple[str, ...]:
+        notes = [self.data.disclaimer]
+        limit = self.data.max_age_days
+        for v in self.data_versions():
+            if v.stale:
+                age = (
+                    "of unknown age"
+                    if v.as_of is None
+                    else f"{(self.today - v.as_of).days} days old"
+                )
+                notes.append(
+                    f"Stale data: {v.name} as of {v.as_of} is {age} (more than {limit}): "
+                    "update it before relying on this assessment."
+                )
+        if not self.imports:
+            notes.append(
+                "No official list imported: listings come only from camaudit's reviewed data "
+                f"(as of {self.data.as_of}); import current lists with `camaudit lists import`."
+            )
+        return tuple(notes)
+
+    # --- assessment ----------------------------------------------------------------------
+    def assess(
+        self, identification: Identification, audience: Audience, *, on: date | None = None
+    ) -> DeviceAssessment:
+        audience = Audience(audience)
+        out = rules.ExposureSet(self.data, self.data.audiences[audience], on or self.today)
+        maker = identification.manufacturer
+        if maker is None:
+            self._unknown(out, identification)
+        else:
+            entity = self.data.entity_for(maker)
+            if entity is not None:
+                rules.add_direct(out, entity)
+                self._ownership(out, entity, maker)
+                self._brand_history(out, entity, identification)
+            rules.add_country(out, entity, entity.id if entity else maker)
+            self._lists(out, entity, maker)
+        self._components(out, identification)
+        self._all_video(out, identification)
+        if maker is not None:
+            self._not_listed(out, maker)
+        exposures = tuple(
+            sorted(
+                out.items.values(), key=lambda e: (-e.severity.value, e.instrument, e.entity or "")
+            )
+        )
+        return DeviceAssessment(
+            identification, audience, exposures, recommend(identification, exposures)
+        )
+
+    def _unknown(self, out: rules.ExposureSet, ident: Identification) -> None:
+        hint = self.brand_hints.get(ident.brand.casefold()) if ident.brand else None
+        text = (
+            "The maker could not be identified, so no instrument can be ruled out: camaudit "
+            "never reports an unidentified device as clean. Check the label, the firmware and the "
+            "supplier, then re-run the assessment."
+        )
+        if hint is not None:
+            text += (
+                f" The brand {ident.brand!r} is reported as {hint.relationship} of "
+                f"{hint.manufacturer} (confidence {hint.confidence}; {hint.source})."
+            )
+        out.items[(UNKNOWN_INSTRUMENT, "", ExposureStatus.UNKNOWN)] = Exposure(
+            instrument=UNKNOWN_INSTRUMENT,
+            instrument_name="Maker unknown: manual review",
+            jurisdiction="-",
+            status=ExposureStatus.UNKNOWN,
+            severity=out.profile.unknown_maker,
+            effect=text,
+            binds="-",
+            source=POLICY_SOURCE,
+            uncertain=True,
+        )
+
+    def _ownership(self, out: rules.ExposureSet, entity: Entity, maker: str) -> None:
+        seen = {entity.id}
+        frontier: list[tuple[Entity, bool, str]] = [(entity, False, "")]
+        for _depth in range(MAX_DEPTH):
+            nxt: list[tuple[Entity, bool, str]] = []
+            for child, was_uncertain, chain in frontier:
+                for edge in child.ownership:
+                    owner = self.data.entities[edge.owner]
+                    if owner.id in seen or not (edge.active(out.on) or edge.ended(out.on)):
+                        continue
+                    verb = "is supplied by" if edge.supplier else "is owned by"
+                    link = f"{child.id} {verb} {owner.id}"
+                    if edge.ended(out.on):
+                        link = (
+                            f"{owner.id} owned {child.id} from {edge.since} until {edge.until}; "
+                            f"devices made in that period may be {owner.id}-affiliate equipment, "
+                            "so check the production date"
+                        )
+                    elif edge.supplier:
+                        link += f" ({edge.relationship})"
+                    why = f"{chain}{link}"
+                    uncertain = was_uncertain or edge.uncertain or edge.ended(out.on)
+                    status = (
+                        ExposureStatus.COMPONENT
+                        if edge.supplier
+                        else ExposureStatus.COVERED_THROUGH_OWNERSHIP
+                    )
+                    rules.add_through(out, entity, owner, why, uncertain, status)
+                    if not edge.supplier and edge.active(out.on):
+                        seen.add(owner.id)
+                        nxt.append((owner, uncertain, f"{why}; "))
+            frontier = nxt
+
+    def _brand_history(self, out: rules.ExposureSet, entity: Entity, ident: Identification) -> None:
+        """A relabel under a brand whose ownership by this maker has ended (Lorex after 2022)."""
+        brand = self.data.entity_for(ident.brand) if ident.brand else None
+        if brand is None or brand.id == entity.id:
+            return
+        for edge in brand.ownership:
+            if edge.owner == entity.id and edge.ended(out.on) and not edge.supplier:
+                note = (
+                    f" Brand {brand.id}: {entity.id} owned it from {edge.since} until "
+                    f"{edge.until}; since then others own it, so whether this unit was made by "
+                    f"{entity.id} rests on the device evidence and its production date."
+                )
+                weak = ident.confidence < 0.7
+                for key, exposure in list(out.items.items()):
+                    if exposure.entity == entity.id:
+                        out.items[key] = replace(
+                            exposure,
+                            effect=exposure.effect + note,
+                            uncertain=exposure.uncertain or weak,
+                        )
+
+    def _lists(self, out: rules.ExposureSet, entity: Entity | None, maker: str) -> None:
+        names = entity.names if entity is not None else (maker,)
+        owner = entity.id if entity is not None else maker
+        by_instrument: dict[str, list[ListMatch]] = {}
+        for match in self.matcher.match(names):
+            by_instrument.setdefault(match.stored.entry.instrument, []).append(match)
+        for instrument_id, matches in by_instrument.items():
+            instrument = (
+                self.data.instruments.get(instrument_id)
+                or self.data.instruments["opensanctions-other"]
+            )
+            exact = [m for m in matches if m.exact]
+            for match in exact or matches[:1]:
+                entry, kind = match.stored.entry, match.stored.kind
+                row = f"[{kind} line {entry.line}] {entry.row}"
+                if match.exact and out.enrich(
+                    instrument.id, owner, match_score=100.0, list_row=row
+                ):
+                    continue
+                if match.exact:
+                    status, effect = (
+                        ExposureStatus.LISTED,
+                        (
+                            f"Named in the imported {kind} list as {entry.name!r} "
+                            f"(matched {match.query!r}). {instrument.effect}"
+                        ),
+                    )
+                elif out.has(instrument.id, owner):
+                    continue  # the reviewed data already settles this instrument
+                else:
+                    status, effect = (
+                        ExposureStatus.POSSIBLE_MATCH,
+                        (
+                            f"Possible match, review: the imported {kind} list names "
+                            f"{entry.name!r}, similar to {match.query!r} "
+                            f"(score {match.score:.0f}). A fuzzy match is not a listing."
+                        ),
+                    )
+                out.add(
+                    instrument,
+                    status,
+                    owner,
+                    effect,
+                    entry.source_url or instrument.source,
+                    since=_parse_date(entry.since),
+                    match_score=match.score,
+                    list_row=row,
+                )
+
+    def _components(self, out: rules.ExposureSet, ident: Identification) -> None:
+        for component in ident.components:
+            part = self.data.entity_for(component.vendor)
+            if part is None:
+                continue
+            label = f"{component.vendor} {component.kind}" + (
+                f" {component.model}" if component.model else ""
+            )
+            owners = [part] + [
+                self.data.entities[e.owner] for e in part.ownership if e.active(out.on)
+            ]
+            for owner in owners:
+                why = (
+                    f"The device contains a {label}"
+                    + ("" if owner is part else f"; {part.id} is owned by {owner.id}")
+                    + "; potential component exposure, confirm with counsel"
+                )
+                rules.add_through(out, part, owner, why, True, ExposureStatus.COMPONENT)
+
+    def _all_video(self, out: rules.ExposureSet, ident: Identification) -> None:
+        if not (ident.device_type.is_video or ident.device_type.value == "unknown"):
+            return
+        for instrument in self.data.instruments.values():
+            if instrument.applies_to_all_video:
+                out.add(
+                    instrument,
+                    ExposureStatus.COVERED,
+                    ident.manufacturer or "unknown maker",
+                    f"Applies to every internet-connected camera sold there. {instrument.effect}",
+                    instrument.source,
+                    since=instrument.effective,
+                )
+
+    def _not_listed(self, out: rules.ExposureSet, maker: str) -> None:
+        """Say what was checked and not found, for the instruments that matter to this audience."""
+        live = {i for rec in self.imports for i in LIST_FORMATS[rec.kind].covers}
+        for instrument in self.data.instruments.values():
+            if out.has(instrument.id) or out.profile.severity(instrument.id) < Severity.MEDIUM:
+                continue
+            if instrument.applies_to_all_video or instrument.applies_to_country:
+                continue
+            checked = instrument.id in live
+            if instrument.id in LIVE_ONLY and not checked:
+                text = (
+                    "Not checked live: no official file for this list has been imported; the "
+                    f"reviewed data (as of {self.data.as_of}) holds no listing of {maker}."
+                )
+                out.add(
+                    instrument,
+                    ExposureStatus.NOT_LISTED,
+                    maker,
+                    text,
+                    instrument.source,
+                    uncertain=True,
+                )
+                continue
+            where = "camaudit's reviewed data" + (" and the imported lists" if checked else "")
+            out.add(
+                instrument,
+                ExposureStatus.NOT_LISTED,
+                maker,
+                f"No listing of {maker} found in {where} (as of {self.data.as_of}).",
+                instrument.source,
+            )
+
+
+def _parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,74 @@
+"""Audit-level helpers: re-assess a stored report for another audience, and totals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from auditor.exposure.assess import Assessor
+from auditor.models import Audience, AuditReport, DeviceResult
+
+
+def reassess(report: AuditReport, audience: Audience, assessor: Assessor) -> AuditReport:
+    """The same devices, assessed for ``audience`` with the assessor's current data (no rescan)."""
+    devices: list[DeviceResult] = []
+    for device in report.devices:
+        result = assessor.assess(device.identification, audience)
+        devices.append(replace(device, exposures=result.exposures, remediation=result.remediation))
+    ours = set(assessor.notes())
+    # Notes from an earlier assessment (another date or data version) are replaced, not stacked.
+    kept = [n for n in report.notes if not _is_assessment_note(n)]
+    audit = replace(
+        report.audit, profile=Audience(audience), data_versions=_merge_versions(report, assessor)
+    )
+    return replace(
+        report, audit=audit, devices=tuple(devices), notes=tuple(kept + sorted(ours, key=_order))
+    )
+
+
+def _is_assessment_note(note: str) -> bool:
+    return note.startswith(("Stale data:", "No official list imported", "camaudit's exposure"))
+
+
+def _order(note: str) -> tuple[int, str]:
+    return (0 if note.startswith("camaudit's exposure") else 1, note)
+
+
+def _merge_versions(report: AuditReport, assessor: Assessor) -> tuple[Any, ...]:
+    ours = assessor.data_versions()
+    names = {v.name for v in ours}
+    others = tuple(
+        v
+        for v in report.audit.data_versions
+        if v.name not in names and not v.name.startswith("list ")
+    )
+    return others + ours
+
+
+def summarise(report: AuditReport) -> dict[str, Any]:
+    """Totals by manufacturer, brand, instrument (x status) and worst severity per device."""
+    by_maker: Counter[str] = Counter()
+    by_brand: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    by_action: Counter[str] = Counter()
+    by_instrument: dict[str, Counter[str]] = {}
+    for device in report.devices:
+        ident = device.identification
+        by_maker[ident.manufacturer or "unknown"] += 1
+        by_brand[ident.brand or ident.manufacturer or "unknown"] += 1
+        by_severity[device.max_severity.label] += 1
+        if device.remediation is not None:
+            by_action[device.remediation.action.value] += 1
+        for exposure in device.exposures:
+            counts = by_instrument.setdefault(exposure.instrument, Counter())
+            counts[exposure.status.value] += 1
+    return {
+        "devices": len(report.devices),
+        "profile": report.audit.profile.value,
+        "by_manufacturer": dict(by_maker.most_common()),
+        "by_brand": dict(by_brand.most_common()),
+        "by_instrument": {k: dict(v) for k, v in sorted(by_instrument.items())},
+        "by_severity": dict(by_severity.most_common()),
+        "by_action": dict(by_action.most_common()),
+    }
