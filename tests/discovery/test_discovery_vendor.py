@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import struct
 
@@ -164,16 +165,14 @@ def test_mdns_compression_loop_is_refused() -> None:
 @given(st.binary(max_size=1500))
 def test_parsers_value_or_reply_error(data: bytes) -> None:
     for parse in (sadp.parse_probe_match, dhip.parse_reply, xmeye.parse_reply, mdns.parse_response):
-        try:
+        with contextlib.suppress(ReplyError):
             parse(data)
-        except ReplyError:
-            pass
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=600))
 def test_framed_garbage_value_or_reply_error(body: bytes) -> None:
-    # Valid headers around arbitrary bodies reach the JSON and DNS paths, not just the header checks.
+    # Valid headers around arbitrary bodies reach the JSON and DNS paths, not only the headers.
     frames = (
         (dhip.parse_reply, dhip_frame(body)),
         (
@@ -183,7 +182,49 @@ def test_framed_garbage_value_or_reply_error(body: bytes) -> None:
         (mdns.parse_response, struct.pack("!HHHHHH", 0, 0x8400, 1, 3, 0, 0) + body),
     )
     for parse, frame in frames:
-        try:
+        with contextlib.suppress(ReplyError):
             parse(frame)
-        except ReplyError:
-            pass
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json, _json, st.text(max_size=30))
+def test_dhip_structured_json_value_or_reply_error(info, mac, ip) -> None:
+    # Shapes close to a real reply, with every field of the wrong type somewhere.
+    doc = {"method": "client.notifyDevInfo", "mac": mac, "params": {"deviceInfo": info}}
+    if isinstance(info, dict):
+        info["IPv4Address"] = {"IPAddress": ip}
+    frame = dhip_frame(json.dumps(doc).encode())
+    try:
+        host = list(dhip.DhipChannel().parse(_datagram(frame), _ctx()))
+    except ReplyError:
+        return
+    assert len(host) == 1
+
+
+def _datagram(data: bytes):
+    from datetime import UTC, datetime
+    from ipaddress import ip_address
+
+    from auditor.discovery.udp import Datagram
+
+    return Datagram(ip_address("127.77.1.9"), 37810, data, datetime.now(UTC))
+
+
+def _ctx():
+    from auditor.context import NetContext
+    from auditor.scope import Scope
+
+    return NetContext(scope=Scope.parse(["127.77.1.9"]), multicast=False)
+
+
+def test_ipv6_directed_probe(responders, make_ctx) -> None:
+    r = responders("::1", dhip.PORT, lambda d, p: [dhip_reply("::1")])
+    (host,) = list(dhip.DhipChannel().discover(make_ctx("::1")))
+    assert str(host.address) == "::1" and r.received
