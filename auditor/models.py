@@ -543,6 +543,8 @@ class DataVersion:
     version: str
     as_of: date | None = None
     source: str = ""
+    stale: bool = False
+    """Older than the data's maximum age (e.g. 90 days): the report flags it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from auditor.cli.common import add_db_option, add_output_options, add_profile_option
-from auditor.errors import NotBuiltError
+from auditor.cli.console import clean, make_console
+from auditor.errors import ConfigError, NotBuiltError, UsageError
 from auditor.exitcodes import ExitCode
+from auditor.models import Audience, AuditReport
+from auditor.render.interface import FormatName
+from auditor.render.output import write_reports
+from auditor.store import Store, default_db_path
+from auditor.store.combine import combine
+from auditor.store.compare import diff
 
 
 def register(sub: Any) -> None:
@@ -18,29 +31,194 @@ def register(sub: Any) -> None:
     r: argparse.ArgumentParser = sub.add_parser(
         "report",
         help="render a stored audit again, in any format, without rescanning",
+        description="Render stored audits again, in any format, without rescanning. Several "
+        "audit ids (or --all-sites) combine site audits into one organisation-wide report.",
     )
-    r.add_argument("audit", nargs="?", metavar="AUDIT", help="audit id (default: the latest)")
+    r.add_argument(
+        "audits",
+        nargs="*",
+        metavar="AUDIT",
+        help="audit id or a unique prefix of one (default: the latest); several ids combine "
+        "those audits into one organisation-wide report",
+    )
+    r.add_argument(
+        "--all-sites",
+        action="store_true",
+        help="combine the latest audit of every site into one organisation-wide report",
+    )
     add_output_options(r, default_format="console")
     add_profile_option(r)
+    # No --profile: keep each audit's own assessment; with it, re-assess for that audience.
+    r.set_defaults(profile=None)
     add_db_option(r)
     r.set_defaults(func=run_report)
 
     d: argparse.ArgumentParser = sub.add_parser(
         "diff", help="new, gone and changed devices and exposures between two audits"
     )
-    d.add_argument("old", metavar="A")
-    d.add_argument("new", metavar="B")
+    d.add_argument("old", metavar="A", help="the earlier audit (id or unique prefix)")
+    d.add_argument("new", metavar="B", help="the later audit (id or unique prefix)")
     add_db_option(d)
     d.set_defaults(func=run_diff)
 
 
+def _stdout() -> Console:
+    out = make_console(stderr=False)
+    if not out.is_terminal:
+        # Piped or redirected: do not squeeze ids and dates into 80 columns.
+        out.width = 160
+    return out
+
+
+def _open_store(args: argparse.Namespace) -> tuple[Store, Path]:
+    path: Path = args.db or default_db_path()
+    if not path.exists():
+        raise ConfigError(
+            f"no audit store at {path}; run `camaudit scan` or `camaudit demo` first, "
+            "or point --db at one"
+        )
+    return Store(path), path
+
+
 def run_audits(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit audits` is not built yet (issue: audit store)")
+    store, path = _open_store(args)
+    with store:
+        audits = store.list_audits()
+    out = _stdout()
+    if not audits:
+        out.print(f"No audits in {path} yet.")
+        return ExitCode.CLEAN
+    table = Table(title=f"Audits in {path}", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in (
+        "audit",
+        "site",
+        "started (UTC)",
+        "finished (UTC)",
+        "devices",
+        "incomplete",
+        "profile",
+    ):
+        table.add_column(col, justify="right" if col in ("devices", "incomplete") else "left")
+    for s in audits:
+        table.add_row(
+            Text(clean(s.id)),
+            Text(clean(s.site)),
+            f"{s.started:%Y-%m-%d %H:%M}",
+            f"{s.finished:%Y-%m-%d %H:%M}" if s.finished else Text("interrupted", style="yellow"),
+            str(s.devices),
+            str(s.incomplete),
+            s.profile.value,
+        )
+    out.print(table)
+    return ExitCode.CLEAN
+
+
+def _reassess(report: AuditReport, audience: Audience, db_path: Path) -> AuditReport:
+    try:
+        from auditor.exposure import Assessor, reassess
+    except ImportError as exc:
+        raise NotBuiltError(
+            f"re-assessing for another --profile is not available yet ({exc})"
+        ) from exc
+    result: AuditReport = reassess(report, audience, Assessor.load(db_path))
+    return result
 
 
 def run_report(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit report` is not built yet (issue: audit store and reports)")
+    if args.all_sites and args.audits:
+        raise UsageError("give audit ids or --all-sites, not both")
+    store, path = _open_store(args)
+    with store:
+        if args.all_sites:
+            sites = sorted({s.site for s in store.list_audits()})
+            ids = [aid for site in sites if (aid := store.latest_audit(site)) is not None]
+        elif args.audits:
+            ids = list(dict.fromkeys(store.resolve_audit(a) for a in args.audits))
+        else:
+            latest = store.latest_audit()
+            ids = [latest] if latest is not None else []
+        if not ids:
+            raise ConfigError(f"no audits in {path} yet; run `camaudit scan` first")
+        reports = [store.load_report(i) for i in ids]
+    profile = Audience(args.profile) if args.profile else None
+    if profile is not None:
+        reports = [_reassess(r, profile, path) for r in reports]
+    report = combine(reports, profile)
+    formats = [FormatName(f) for f in (args.formats or [FormatName.CONSOLE.value])]
+    written = write_reports(report, formats, args.output, args.template_dir)
+    err = make_console()
+    for target in written:
+        if target != "-":
+            err.print(f"wrote {clean(target)}")
+    return ExitCode.CLEAN
+
+
+def _sev(pair: tuple[Any, Any] | None) -> str:
+    if pair is None:
+        return "-"
+    status, severity = pair
+    return f"{status.value} ({severity.label})"
 
 
 def run_diff(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit diff` is not built yet (issue: audit store)")
+    store, _ = _open_store(args)
+    with store:
+        old = store.load_report(store.resolve_audit(args.old))
+        new = store.load_report(store.resolve_audit(args.new))
+    result = diff(old, new)
+    out = _stdout()
+    out.print(
+        Text.assemble(
+            ("Changes from ", "bold"),
+            clean(old.audit.id),
+            f" ({clean(old.audit.site)}, {old.audit.started:%Y-%m-%d}) to ",
+            clean(new.audit.id),
+            f" ({clean(new.audit.site)}, {new.audit.started:%Y-%m-%d})",
+        )
+    )
+    out.print(
+        f"{len(result.added)} new, {len(result.gone)} gone, {len(result.changed)} changed, "
+        f"{result.unchanged} unchanged"
+    )
+
+    def device_table(title: str, devices: Any, style: str) -> None:
+        if not devices:
+            return
+        table = Table(title=Text(title, style=style), title_justify="left", box=box.SIMPLE_HEAD)
+        for col in ("address", "mac", "manufacturer", "brand", "model", "highest"):
+            table.add_column(col, overflow="fold")
+        for d in devices:
+            ident = d.identification
+            table.add_row(
+                *(
+                    Text(clean(v or "-"))
+                    for v in (
+                        str(d.host.address),
+                        d.host.mac,
+                        ident.manufacturer,
+                        ident.brand,
+                        ident.model,
+                        d.max_severity.label,
+                    )
+                )
+            )
+        out.print(table)
+
+    device_table("New devices", result.added, "green")
+    device_table("Gone devices", result.gone, "red")
+    if result.changed:
+        table = Table(title="Changed devices", title_justify="left", box=box.SIMPLE_HEAD)
+        for col in ("device", "what", "before", "after"):
+            table.add_column(col, overflow="fold")
+        for c in result.changed:
+            label = Text(clean(f"{c.new.host.address} {c.new.host.mac or ''}".strip()))
+            for name, before, after in c.fields:
+                table.add_row(label, name, Text(clean(before)), Text(clean(after)))
+            for e in c.exposures:
+                table.add_row(
+                    label, Text(clean(e.name or e.instrument)), _sev(e.before), _sev(e.after)
+                )
+        out.print(table)
+    if result.is_empty:
+        out.print("No device or exposure changed.")
+    return ExitCode.CLEAN

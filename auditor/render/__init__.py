@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.console_format import ConsoleFormat
+from auditor.render.csv_format import CsvFormat
+from auditor.render.html_format import HtmlFormat
+from auditor.render.interface import FormatName, RenderOptions, ReportFormat
+from auditor.render.json_format import JsonFormat
+from auditor.render.markdown_format import MarkdownFormat
+from auditor.render.pdf_format import PdfFormat
 
-#: The one place a format is registered (filled by the format modules).
-FORMATS: dict[FormatName, type[ReportFormat]] = {}
+#: The one place a format is registered: a new format is one module plus one line here.
+FORMATS: dict[FormatName, type[ReportFormat]] = {
+    FormatName.CONSOLE: ConsoleFormat,
+    FormatName.JSON: JsonFormat,
+    FormatName.CSV: CsvFormat,
+    FormatName.MARKDOWN: MarkdownFormat,
+    FormatName.HTML: HtmlFormat,
+    FormatName.PDF: PdfFormat,
+}
 
-__all__ = ["FORMATS", "FormatName", "ReportFormat"]
+
+def renderer(name: FormatName | str, options: RenderOptions | None = None) -> ReportFormat:
+    return FORMATS[FormatName(name)](options)
+
+
+__all__ = ["FORMATS", "FormatName", "RenderOptions", "ReportFormat", "renderer"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import ClassVar
 
 from auditor.models import AuditReport
@@ -18,12 +20,27 @@ class FormatName(StrEnum):
     PDF = "pdf"
 
 
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """How to render, never what: the report itself comes only from the AuditReport."""
+
+    template_dir: Path | None = None
+    """A folder whose files override the shipped HTML/PDF templates (logo, wording)."""
+    color: bool = False
+    """Console only: emit terminal colours (when writing to a terminal)."""
+    width: int = 120
+    """Console only: the line width."""
+
+
 class ReportFormat(ABC):
     """Renders an audit. Renderers are pure: no network, no clock, no store access."""
 
     name: ClassVar[FormatName]
     suffix: ClassVar[str]
     binary: ClassVar[bool] = False
+
+    def __init__(self, options: RenderOptions | None = None) -> None:
+        self.options = options or RenderOptions()
 
     @abstractmethod
     def render(self, report: AuditReport) -> bytes:  # pragma: no cover - abstract

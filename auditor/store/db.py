@@ -303,7 +303,7 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
     seq = conn.execute("SELECT COALESCE(MAX(saved_at_seq), 0) + 1 FROM hosts").fetchone()[0]
     host_id = conn.execute(
         "INSERT INTO hosts (audit_id, address, mac, mac_vendor, services, seen_by, endpoint_ids, "
-        "remediation, complete, saved_at_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "remediation, site, complete, saved_at_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             audit_id,
             str(host.address),
@@ -313,6 +313,7 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
             codec.channels_to_json(host.seen_by),
             codec.dump(sorted(codec.text(e) for e in host.endpoint_ids)),
             codec.remediation_to_json(device.remediation),
+            codec.opt_text(device.site),
             int(device.complete),
             seq,
         ),
@@ -570,6 +571,7 @@ def _load_devices(conn: sqlite3.Connection, audit_id: str) -> tuple[DeviceResult
                 identification=idents.get(hid, Identification.unknown()),
                 exposures=tuple(exposures.get(hid, ())),
                 remediation=codec.remediation_from_json(h["remediation"]),
+                site=h["site"],
             )
         )
     return tuple(devices)

@@ -38,6 +38,7 @@ MIGRATIONS: tuple[str, ...] = (
         seen_by         TEXT NOT NULL,  -- JSON list
         endpoint_ids    TEXT NOT NULL,  -- JSON list
         remediation     TEXT,           -- JSON object or NULL
+        site            TEXT,           -- only for hosts of a combined, organisation-wide report
         complete        INTEGER NOT NULL,
         saved_at_seq    INTEGER NOT NULL,
         UNIQUE (audit_id, address)

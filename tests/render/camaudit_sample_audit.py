@@ -157,7 +157,7 @@ def hikvision_relabel() -> DeviceResult:
                   hw_vendor="Hikvision"),
         ),
         oem_relabel=True,
-        rationale=("Brand LTS on Hikvision firmware and a Hikvision OUI: a Hikvision OEM relabel.",),
+        rationale=("Brand LTS on Hikvision firmware and a Hikvision OUI: an OEM relabel.",),
     )
     return DeviceResult(
         host=host,

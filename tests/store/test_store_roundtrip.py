@@ -12,7 +12,7 @@ from camaudit_sample_audit import audit_info, hostile_device, sample_report
 
 from auditor.credentials import Secret
 from auditor.errors import StoreError
-from auditor.models import AuditId, ProbeAttempt, Outcome
+from auditor.models import AuditId, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
 

@@ -1,0 +1,100 @@
+"""The CSV report: one table a spreadsheet can filter, one row per device and one per exposure.
+
+The ``record`` column says which a row is; exposure rows repeat the device's identity so that a
+filter on them alone still reads well. Cells that a spreadsheet would run as a formula are
+neutralised (a leading quote), since device strings are untrusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from auditor.models import AuditReport, DeviceResult, Exposure
+from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.safe import csv_cell, one_line
+
+COLUMNS = (
+    "record",
+    "site",
+    "address",
+    "mac",
+    "manufacturer",
+    "brand",
+    "model",
+    "firmware",
+    "serial",
+    "device_type",
+    "confidence",
+    "oem_relabel",
+    "complete",
+    "max_severity",
+    "action",
+    "instrument",
+    "instrument_name",
+    "status",
+    "severity",
+    "effect",
+    "since",
+    "entity",
+    "source",
+    "audit_id",
+)
+
+
+def _identity(d: DeviceResult, audit_id: str) -> dict[str, object]:
+    ident = d.identification
+    return {
+        "site": d.site,
+        "address": d.host.address,
+        "mac": d.host.mac,
+        "manufacturer": ident.manufacturer,
+        "brand": ident.brand,
+        "model": ident.model,
+        "firmware": ident.firmware,
+        "serial": ident.serial,
+        "device_type": ident.device_type.value,
+        "confidence": f"{ident.confidence:.2f}",
+        "oem_relabel": "yes" if ident.oem_relabel else "no",
+        "complete": "yes" if d.complete else "no",
+        "max_severity": d.max_severity.label,
+        "action": d.remediation.action.value if d.remediation else None,
+        "audit_id": audit_id,
+    }
+
+
+def _exposure(e: Exposure) -> dict[str, object]:
+    return {
+        "instrument": e.instrument,
+        "instrument_name": e.instrument_name,
+        "status": e.status.value,
+        "severity": e.severity.label,
+        "effect": e.effect,
+        "since": e.since.isoformat() if e.since else None,
+        "entity": e.entity,
+        "source": e.source,
+    }
+
+
+class CsvFormat(ReportFormat):
+    name = FormatName.CSV
+    suffix = "csv"
+
+    def render(self, report: AuditReport) -> bytes:
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+
+        def row(values: dict[str, object]) -> None:
+            # one_line: a cell never holds a control character or a line break from a device.
+            writer.writerow(
+                [csv_cell(None if values.get(c) is None else one_line(values[c])) for c in COLUMNS]
+            )
+
+        for d in report.devices:
+            identity = _identity(d, report.audit.id)
+            row({"record": "device", **identity})
+            for e in d.exposures:
+                row({"record": "exposure", **identity, **_exposure(e)})
+        # A UTF-8 BOM makes Excel read the file as UTF-8 instead of the locale's code page.
+        return ("\ufeff" + buf.getvalue()).encode("utf-8", "replace")

@@ -1,0 +1,112 @@
+"""The HTML report: one self-contained file from the Jinja2 templates in reports/html/.
+
+Autoescape is on for every template, the page carries a Content-Security-Policy that forbids
+scripts and any fetch, charts are inline SVG, and the stylesheet is inlined, so the file opens the
+same offline, from an e-mail attachment or in a PDF engine. A consultant's --template-dir is
+searched first, so any template (brand.html, disclaimer.html, report.css, ...) can be replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from auditor.errors import ConfigError
+from auditor.models import AuditReport, Severity
+from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.safe import clean, one_line, truncate
+from auditor.render.view import devices_by_severity, is_exposed, needs_review, summarise
+from auditor.render.wording import DISCLAIMER, reason_text, status_text
+from auditor.resources import reports_dir
+
+#: Raw observations longer than this are cut in the HTML (the JSON report keeps them whole).
+RAW_LIMIT = 2000
+MAIN_TEMPLATE = "report.html"
+
+
+class _TraversableLoader(jinja2.BaseLoader):
+    """Loads the shipped templates from the package data, wherever it is installed."""
+
+    def __init__(self, root: Traversable) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        node = self.root
+        for part in template.split("/"):
+            if part in ("", ".", ".."):
+                raise jinja2.TemplateNotFound(template)
+            node = node / part
+        if not node.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return node.read_text(encoding="utf-8"), None, lambda: True
+
+
+def _safe_href(url: str) -> str | None:
+    """Only web links become clickable; anything else (javascript:, data:) stays text."""
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def _raw(value: str) -> dict[str, Any]:
+    text, cut = truncate(value, RAW_LIMIT)
+    return {"text": clean(text), "cut": cut, "length": len(value)}
+
+
+def environment(template_dir: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        if not template_dir.is_dir():
+            raise ConfigError(f"--template-dir {template_dir}: not a folder")
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders.append(_TraversableLoader(reports_dir() / "html"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["clean"] = clean
+    env.filters["line"] = one_line
+    env.filters["pct"] = lambda v: f"{float(v):.0%}"
+    env.filters["raw"] = _raw
+    env.globals.update(
+        status_text=status_text,
+        reason_text=reason_text,
+        safe_href=_safe_href,
+        is_exposed=is_exposed,
+        needs_review=needs_review,
+        DISCLAIMER=DISCLAIMER,
+        Severity=Severity,
+    )
+    return env
+
+
+class HtmlFormat(ReportFormat):
+    name = FormatName.HTML
+    suffix = "html"
+
+    def render(self, report: AuditReport) -> bytes:
+        env = environment(self.options.template_dir)
+        try:
+            template = env.get_template(MAIN_TEMPLATE)
+            html = template.render(
+                report=report,
+                info=report.audit,
+                summary=summarise(report),
+                groups=devices_by_severity(report),
+            )
+        except jinja2.TemplateError as exc:
+            where = (
+                f" ({exc.filename}:{exc.lineno})"
+                if isinstance(exc, jinja2.TemplateSyntaxError)
+                else ""
+            )
+            raise ConfigError(f"report template error{where}: {exc}") from exc
+        return html.encode("utf-8", "replace")

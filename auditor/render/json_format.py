@@ -1,0 +1,185 @@
+"""The JSON report: the stable, versioned contract other tools read (schema in reports/schema/)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from auditor.models import (
+    AuditReport,
+    Component,
+    DeviceResult,
+    EvidenceLink,
+    Exposure,
+    Observation,
+)
+from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.view import summarise
+
+#: Bumped on an incompatible change only; new fields are added without a bump.
+SCHEMA_VERSION = "1.0"
+SCHEMA_FILE = "camaudit-report-1.schema.json"
+
+
+def _observation(o: Observation) -> dict[str, Any]:
+    return {
+        "kind": o.kind.value,
+        "value": o.value,
+        "source": o.source,
+        "port": o.port,
+        "observed_at": o.observed_at.isoformat(),
+        "sha256": o.sha256,
+    }
+
+
+def _link(link: EvidenceLink) -> dict[str, Any]:
+    return {
+        "fingerprint": link.fingerprint_id,
+        "description": link.description,
+        "asserts": dict(link.asserts),
+        "weight": link.weight,
+        "source": link.source,
+        "observation": _observation(link.observation),
+    }
+
+
+def _component(c: Component) -> dict[str, Any]:
+    return {
+        "kind": c.kind,
+        "vendor": c.vendor,
+        "model": c.model,
+        "evidence": [_link(link) for link in c.evidence],
+    }
+
+
+def _exposure(e: Exposure) -> dict[str, Any]:
+    return {
+        "instrument": e.instrument,
+        "instrument_name": e.instrument_name,
+        "jurisdiction": e.jurisdiction,
+        "status": e.status.value,
+        "severity": e.severity.label,
+        "effect": e.effect,
+        "binds": e.binds,
+        "since": e.since.isoformat() if e.since else None,
+        "source": e.source,
+        "entity": e.entity,
+        "uncertain": e.uncertain,
+        "match_score": e.match_score,
+        "list_row": e.list_row,
+    }
+
+
+def device_dict(d: DeviceResult) -> dict[str, Any]:
+    ident = d.identification
+    host = d.host
+    return {
+        "address": str(host.address),
+        "site": d.site,
+        "mac": host.mac,
+        "mac_vendor": host.mac_vendor,
+        "manufacturer": ident.manufacturer,
+        "brand": ident.brand,
+        "model": ident.model,
+        "firmware": ident.firmware,
+        "serial": ident.serial,
+        "device_type": ident.device_type.value,
+        "confidence": ident.confidence,
+        "oem_relabel": ident.oem_relabel,
+        "complete": d.complete,
+        "max_severity": d.max_severity.label,
+        "rationale": list(ident.rationale),
+        "services": [
+            {
+                "port": s.port,
+                "protocol": s.protocol,
+                "name": s.name,
+                "product": s.product,
+                "version": s.version,
+            }
+            for s in host.services
+        ],
+        "seen_by": sorted(c.value for c in host.seen_by),
+        "evidence": [_link(link) for link in ident.evidence],
+        "components": [_component(c) for c in ident.components],
+        "probes": [
+            {
+                "probe": a.probe,
+                "outcome": a.outcome.value,
+                "reason": a.reason.value if a.reason else None,
+                "detail": a.detail,
+                "duration_s": a.duration_s,
+            }
+            for a in d.attempts
+        ],
+        "observations": [_observation(o) for o in d.observations],
+        "exposures": [_exposure(e) for e in d.exposures],
+        "remediation": (
+            None
+            if d.remediation is None
+            else {
+                "action": d.remediation.action.value,
+                "priority": d.remediation.priority,
+                "why": d.remediation.why,
+            }
+        ),
+    }
+
+
+def report_dict(report: AuditReport) -> dict[str, Any]:
+    info = report.audit
+    summary = summarise(report)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "audit": {
+            "id": info.id,
+            "site": info.site,
+            "started": info.started.isoformat(),
+            "finished": info.finished.isoformat() if info.finished else None,
+            "profile": info.profile.value,
+            "tool_version": info.tool_version,
+            "scope": {
+                "targets": list(info.targets),
+                "excludes": list(info.excludes),
+                "ports": list(info.ports),
+            },
+            "probes": list(info.probes),
+            "data_versions": [
+                {
+                    "name": v.name,
+                    "version": v.version,
+                    "as_of": v.as_of.isoformat() if v.as_of else None,
+                    "source": v.source,
+                }
+                for v in info.data_versions
+            ],
+            "notes": list(report.notes),
+            "out_of_scope": [
+                {"address": r.address, "referrer": str(r.referrer), "via": r.via}
+                for r in report.out_of_scope
+            ],
+            "evidence_sha256": report.evidence_sha256,
+        },
+        "devices": [device_dict(d) for d in report.devices],
+        "summary": {
+            "devices": summary.devices,
+            "cameras": summary.cameras,
+            "exposed": summary.exposed,
+            "review": summary.review,
+            "incomplete": summary.incomplete,
+            "oem_relabels": summary.relabels,
+            "by_manufacturer": dict(summary.by_manufacturer),
+            "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},
+            "by_severity": {sev.label: n for sev, n in summary.by_severity},
+        },
+    }
+
+
+class JsonFormat(ReportFormat):
+    name = FormatName.JSON
+    suffix = "json"
+
+    def render(self, report: AuditReport) -> bytes:
+        text = json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+        # A lone surrogate (a leniently decoded byte) becomes a JSON \u escape of itself.
+        return (text + "\n").encode("utf-8", "backslashreplace")
