@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from auditor.errors import NotBuiltError
+from rich.table import Table
+
+from auditor.cli.console import clean, make_console
+from auditor.errors import DataFileError
 from auditor.exitcodes import ExitCode
+from auditor.identify import load_data
+from auditor.identify.verify import verify
 
 
 def register(sub: Any) -> None:
@@ -15,8 +21,45 @@ def register(sub: Any) -> None:
     v: argparse.ArgumentParser = fsub.add_parser(
         "verify", help="check every fingerprint file: examples, captures, vendors, sources"
     )
+    v.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="fingerprint folder to check (default: the shipped database)",
+    )
     v.set_defaults(func=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit fingerprints verify` is not built yet (issue: fingerprints)")
+    console = make_console(stderr=False)
+    try:
+        data = load_data(args.dir)
+    except (DataFileError, FileNotFoundError) as exc:
+        console.print(f"[bold red]fingerprints: schema error:[/] {clean(exc)}", soft_wrap=True)
+        return ExitCode.USAGE_ERROR
+    report = verify(data)
+    table = Table(title="Fingerprint files")
+    table.add_column("file")
+    table.add_column("fingerprints", justify="right")
+    table.add_column("examples", justify="right")
+    for path in sorted(report.fingerprints_per_file):
+        table.add_row(path, str(report.fingerprints_per_file[path]), str(report.examples_per_file[path]))
+    console.print(table)
+    vendors = Table(title="Examples per asserted manufacturer")
+    vendors.add_column("manufacturer")
+    vendors.add_column("examples", justify="right")
+    for vendor, n in report.examples_per_vendor.most_common():
+        vendors.add_row(vendor, str(n))
+    console.print(vendors)
+    console.print(
+        f"{report.example_count} examples, {sum(report.fingerprints_per_file.values())} fingerprints, "
+        f"{len(data.oui.entries)} OUI prefixes (as of {data.oui.as_of}), {len(data.brands.brands)} brands, "
+        f"{len(data.vendors)} vendors"
+    )
+    for problem in report.problems:
+        console.print(f"[red]problem:[/] {clean(problem)}", soft_wrap=True)
+    if report.problems:
+        console.print(f"[bold red]{len(report.problems)} problem(s)[/]")
+        return ExitCode.USAGE_ERROR
+    console.print("[bold green]all checks passed[/]")
+    return ExitCode.CLEAN

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
-from auditor.errors import NotBuiltError
 from auditor.exitcodes import ExitCode
+from auditor.identify import Identifier
+from auditor.models import Identification, Observation, ObservationKind
+
+#: A line longer than this is refused (one observation is a banner or a small document).
+MAX_LINE_CHARS = 1024 * 1024
+#: A record may carry at most this many observations.
+MAX_OBSERVATIONS = 1000
+
+
+class LineError(ValueError):
+    """This input line cannot be identified; reported in place, the rest go on."""
 
 
 def register(sub: Any) -> None:
@@ -19,5 +33,84 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _observation(raw: Any, now: datetime) -> Observation:
+    if not isinstance(raw, dict):
+        raise LineError("an observation must be an object with 'kind' and 'value'")
+    kind, value = raw.get("kind"), raw.get("value")
+    if not isinstance(kind, str):
+        raise LineError("'kind' must be a string")
+    try:
+        obs_kind = ObservationKind(kind)
+    except ValueError:
+        raise LineError(f"unknown kind {kind!r}") from None
+    if not isinstance(value, str):
+        raise LineError("'value' must be a string")
+    return Observation(kind=obs_kind, value=value, source="stdin", observed_at=now)
+
+
+def parse_line(line: str, now: datetime) -> list[Observation]:
+    if len(line) > MAX_LINE_CHARS:
+        raise LineError(f"line longer than {MAX_LINE_CHARS} characters")
+    try:
+        doc = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise LineError(f"not JSON: {exc}") from None
+    if isinstance(doc, dict) and "observations" in doc:
+        items = doc["observations"]
+        if not isinstance(items, list):
+            raise LineError("'observations' must be a list")
+        if len(items) > MAX_OBSERVATIONS:
+            raise LineError(f"more than {MAX_OBSERVATIONS} observations in one record")
+        return [_observation(item, now) for item in items]
+    return [_observation(doc, now)]
+
+
+def to_json(ident: Identification) -> dict[str, Any]:
+    return {
+        "manufacturer": ident.manufacturer,
+        "brand": ident.brand,
+        "model": ident.model,
+        "device_type": None if ident.device_type.value == "unknown" else ident.device_type.value,
+        "confidence": ident.confidence,
+        "firmware": ident.firmware,
+        "serial": ident.serial,
+        "oem_relabel": ident.oem_relabel,
+        "components": [
+            {"kind": c.kind, "vendor": c.vendor, "model": c.model} for c in ident.components
+        ],
+        "rationale": list(ident.rationale),
+        "evidence": [
+            {
+                "kind": link.observation.kind.value,
+                "value": link.observation.value[:200],
+                "fingerprint": link.fingerprint_id,
+                "description": link.description,
+                "asserts": dict(link.asserts),
+                "weight": link.weight,
+                "source": link.source,
+            }
+            for link in ident.evidence
+        ],
+    }
+
+
+def identify_lines(lines: TextIO, identifier: Identifier) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        now = datetime.now(UTC)
+        try:
+            observations = parse_line(line, now)
+        except LineError as exc:
+            yield {"error": str(exc), "line": n}
+            continue
+        yield to_json(identifier.identify(observations))
+
+
 def run(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit identify` is not built yet (issue: fingerprint database)")
+    identifier = Identifier.default()
+    out = sys.stdout
+    for result in identify_lines(sys.stdin, identifier):
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return ExitCode.CLEAN

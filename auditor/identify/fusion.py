@@ -162,6 +162,9 @@ class Fusion:
                     f"{device_type.value} made by {top}: not a video device, so no camera manufacturer"
                 )
                 confidence = 0.0
+        if not ranked:
+            seen = ", ".join(sorted({str(link.fingerprint_id) for link in links}))
+            notes.append(f"no evidence names a manufacturer (matched only: {seen})")
         if manufacturer is None and device_type.is_video:
             notes.append(f"{device_type.value}, maker unknown")
 
