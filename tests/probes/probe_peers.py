@@ -173,7 +173,7 @@ def router(
         if log is not None:
             log.append(request)
         parts = request.split(b" ", 2)
-        path = parts[1].decode() if len(parts) > 2 else "/"
+        path = parts[1].decode("latin-1") if len(parts) > 2 else "/"
         conn.sendall(routes.get(path, http_response(404, b"Not Found", reason="Not Found")))
 
     return handle
