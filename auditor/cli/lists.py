@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
+
 from auditor.cli.common import add_db_option
-from auditor.errors import NotBuiltError
+from auditor.cli.console import clean, make_console
+from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode
+from auditor.exposure import Assessor
+from auditor.exposure.lists import LIST_FORMATS
+from auditor.exposure.liststore import current_imports, import_list
+from auditor.store.paths import default_db_path
 
 LIST_KINDS = ("ofac-sdn", "ofac-cons", "csl-csv", "csl-json", "opensanctions-csv", "ftm-json")
+assert set(LIST_KINDS) == set(LIST_FORMATS), "the CLI choices and the importer registry differ"
 
 
 def register(sub: Any) -> None:
@@ -34,9 +43,66 @@ def register(sub: Any) -> None:
     st.set_defaults(func=run_status)
 
 
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db is not None else default_db_path()
+
+
 def run_import(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit lists import` is not built yet (issue: exposure assessment)")
+    path: Path = args.file
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    record = import_list(_db(args), path, args.kind)
+    out = make_console(stderr=False)
+    out.print(
+        f"imported {clean(record.file_name)} as {record.kind}: {record.entries} entries "
+        f"(companies and organisations) of {record.rows_read} rows, sha256 {record.sha256[:16]}, "
+        f"dated {record.published or 'unknown'}",
+        soft_wrap=True,
+    )
+    return ExitCode.CLEAN
 
 
 def run_status(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit lists status` is not built yet (issue: exposure assessment)")
+    db = _db(args)
+    today = datetime.now(UTC).date()
+    assessor = Assessor.load(db, today=today)
+    limit = assessor.data.max_age_days
+    table = Table(title=f"Data used for exposure assessment ({clean(db)})")
+    for column in ("data", "file / version", "sha256", "dated", "age (days)", "imported", "rows"):
+        table.add_column(column)
+    table.add_column("entries", justify="right")
+    data = assessor.data
+    age = (today - data.as_of).days
+    table.add_row(
+        "regulatory data (reviewed)",
+        data.version,
+        "-",
+        data.as_of.isoformat(),
+        _age(age, limit),
+        "shipped",
+        "-",
+        str(len(data.listings)),
+    )
+    for rec in current_imports(db):
+        days = rec.age_days(today)
+        table.add_row(
+            f"list {rec.kind}",
+            clean(rec.file_name),
+            rec.sha256[:16],
+            rec.published.isoformat() if rec.published else "unknown",
+            _age(days, limit),
+            rec.imported_at.strftime("%Y-%m-%d %H:%M UTC"),
+            str(rec.rows_read),
+            str(rec.entries),
+        )
+    out = make_console(stderr=False)
+    out.print(table)
+    for note in assessor.notes()[1:]:
+        out.print(f"[yellow]note:[/] {clean(note)}", soft_wrap=True)
+    return ExitCode.CLEAN
+
+
+def _age(days: int | None, limit: int) -> str:
+    if days is None:
+        return "[yellow]unknown[/]"
+    return f"[bold red]{days} STALE[/]" if days > limit else str(days)

@@ -360,7 +360,11 @@ class Assessor:
         for instrument in self.data.instruments.values():
             if out.has(instrument.id) or out.profile.severity(instrument.id) < Severity.MEDIUM:
                 continue
-            if instrument.applies_to_all_video or instrument.applies_to_country:
+            if (
+                instrument.applies_to_all_video
+                or instrument.applies_to_country
+                or instrument.parent_listed_under
+            ):
                 continue
             checked = instrument.id in live
             if instrument.id in LIVE_ONLY and not checked:
@@ -375,6 +379,7 @@ class Assessor:
                     text,
                     instrument.source,
                     uncertain=True,
+                    severity=Severity.INFO,
                 )
                 continue
             where = "camaudit's reviewed data" + (" and the imported lists" if checked else "")

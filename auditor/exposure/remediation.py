@@ -21,7 +21,12 @@ from auditor.models import (
 
 RECORDERS = frozenset({DeviceType.NVR, DeviceType.DVR})
 _FIRM = frozenset(
-    {ExposureStatus.LISTED, ExposureStatus.COVERED, ExposureStatus.COVERED_IF_SECURITY_USE}
+    {
+        ExposureStatus.LISTED,
+        ExposureStatus.COVERED,
+        ExposureStatus.COVERED_IF_SECURITY_USE,
+        ExposureStatus.COVERED_THROUGH_OWNERSHIP,
+    }
 )
 
 

@@ -19,7 +19,10 @@ _STATUS = {
     "covered": ExposureStatus.COVERED,
     "covered_if_security_use": ExposureStatus.COVERED_IF_SECURITY_USE,
 }
-_LOWERED = frozenset({ExposureStatus.COVERED_THROUGH_OWNERSHIP, ExposureStatus.COMPONENT})
+# A component is only a potential exposure (a contracting officer's or counsel's judgement).
+# Coverage through ownership is not lowered by itself: section 889 and the FCC list name
+# subsidiaries and affiliates; where the ownership is in doubt the uncertain flag lowers it.
+_LOWERED = frozenset({ExposureStatus.COMPONENT})
 
 
 def in_force(instrument: Instrument, on: date) -> bool:
@@ -75,17 +78,15 @@ class ExposureSet:
         source: str,
         since: date | None = None,
         uncertain: bool = False,
+        severity: Severity | None = None,
         **extra: object,
     ) -> Exposure | None:
         """Add one exposure, unless the audience mapping says the instrument is not its concern."""
         if self.profile.severity(instrument.id) is Severity.NONE:
             return None
         uncertain = uncertain or instrument.uncertain
-        severity = severity_for(self.profile, instrument, status, uncertain, self.on)
-        if status is ExposureStatus.NOT_LISTED and uncertain:
-            # Not confirmed either way: worth a look, never "clean".
-            base = self.profile.severity(instrument.id).value
-            severity = Severity(max(Severity.INFO.value, base - 2))
+        if severity is None:
+            severity = severity_for(self.profile, instrument, status, uncertain, self.on)
         text = effect
         if not in_force(instrument, self.on) and status is not ExposureStatus.NOT_LISTED:
             text = f"Not in force on {self.on.isoformat()}. {text}"
@@ -136,6 +137,8 @@ def add_direct(out: ExposureSet, entity: Entity) -> None:
     for listing in out.data.listings_of(entity.id):
         instrument = out.data.instruments[listing.instrument]
         if listing.status == "unverified":
+            # Not confirmed either way: worth a look, never "clean".
+            base = out.profile.severity(instrument.id).value
             out.add(
                 instrument,
                 ExposureStatus.NOT_LISTED,
@@ -144,6 +147,7 @@ def add_direct(out: ExposureSet, entity: Entity) -> None:
                 f"{listing.note or ''}".strip(),
                 listing.source,
                 uncertain=True,
+                severity=Severity(max(Severity.INFO.value, base - 2)),
             )
             continue
         if not listing.current(out.on):
@@ -246,4 +250,7 @@ def add_country(out: ExposureSet, entity: Entity | None, maker: str) -> None:
                 f"reaches makers from {instrument.applies_to_country}: verify.",
                 instrument.source,
                 uncertain=True,
+                severity=Severity(
+                    max(Severity.INFO.value, out.profile.severity(instrument.id).value - 2)
+                ),
             )
