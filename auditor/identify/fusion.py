@@ -185,6 +185,9 @@ class Fusion:
         if manufacturer is None and brand and brand.casefold() in self.vendors:
             brand = self.vendors[brand.casefold()]
 
+        platform = _best(attrs["hw.platform"])
+        if platform is not None and (model is None or platform.value != model.value):
+            notes.append(f"platform model {platform.value} (from {platform.link.fingerprint_id})")
         firmware = _best(attrs["hw.firmware"])
         serial = _best(attrs["hw.serial"])
         return Identification(
