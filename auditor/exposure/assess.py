@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -66,13 +67,16 @@ class BrandHint:
     source: str
 
 
-def load_brand_hints() -> dict[str, BrandHint]:
+@functools.cache
+def load_brand_hints() -> Mapping[str, BrandHint]:
     """brand (case-folded, with aliases) -> true maker, from fingerprints/brands.yaml if present."""
     node = fingerprints_dir() / "brands.yaml"
     if not node.is_file():
         return {}
     try:
-        doc: Any = yaml.safe_load(node.read_text(encoding="utf-8"))
+        doc: Any = yaml.load(
+            node.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except yaml.YAMLError as exc:
         logger.warning("brands.yaml unreadable, brand hints off: %s", exc)
         return {}

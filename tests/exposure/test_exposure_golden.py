@@ -1,0 +1,326 @@
+"""Golden assessments: nine devices, each under at least three audiences.
+
+The expectations are written from the reviewed data (regulatory.md section 10) and the severity
+table in fingerprints/regulatory/audiences.yaml; only the instruments that decide the answer are
+pinned, plus the worst severity and the remediation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from auditor.exposure import Assessor
+from auditor.models import Audience, DeviceType, ExposureStatus, RemediationAction, Severity
+
+A = Audience
+S = ExposureStatus
+L = ExposureStatus.LISTED
+CSU = ExposureStatus.COVERED_IF_SECURITY_USE
+CTO = ExposureStatus.COVERED_THROUGH_OWNERSHIP
+NONE, INFO, LOW, MED, HIGH, CRIT = (
+    Severity.NONE,
+    Severity.INFO,
+    Severity.LOW,
+    Severity.MEDIUM,
+    Severity.HIGH,
+    Severity.CRITICAL,
+)
+R = RemediationAction
+
+DEVICES = {
+    "hikvision-nvr": {
+        "manufacturer": "Hikvision",
+        "brand": "Hikvision",
+        "device_type": DeviceType.NVR,
+    },
+    "ezviz": {"manufacturer": "EZVIZ", "brand": "EZVIZ"},
+    "lts-relabel": {
+        "manufacturer": "Hikvision",
+        "brand": "LTS",
+        "oem_relabel": True,
+        "confidence": 0.8,
+    },
+    "dahua": {"manufacturer": "Dahua", "brand": "Dahua"},
+    "lorex": {"manufacturer": "Lorex", "brand": "Lorex"},
+    "uniview": {"manufacturer": "Uniview", "brand": "UNV"},
+    "hisilicon-generic": {
+        "manufacturer": None,
+        "components": (("soc", "HiSilicon", "Hi3516EV300"),),
+    },
+    "axis": {"manufacturer": "Axis", "brand": "Axis"},
+    "unknown": {"manufacturer": None},
+}
+
+# (device, audience): ({instrument: (status, severity, entity)}, worst severity, action, priority)
+GOLDEN = {
+    ("hikvision-nvr", A.GENERIC): (
+        {
+            "us-bis-entity-list": (L, MED, "Hikvision"),
+            "us-ndaa-889-a": (CSU, MED, "Hikvision"),
+            "us-ofac-ns-cmic": (L, LOW, "Hikvision"),
+            "us-ofac-sdn": (S.NOT_LISTED, INFO, "Hikvision"),
+        },
+        MED,
+        R.ISOLATE,
+        5,
+    ),
+    ("hikvision-nvr", A.US_FEDERAL_CONTRACTOR): (
+        {
+            "us-ndaa-889-b": (CSU, CRIT, "Hikvision"),
+            "us-ndaa-889-a": (CSU, HIGH, "Hikvision"),
+            "us-ndaa-fy24-805": (S.COVERED, MED, "Hikvision"),
+        },
+        CRIT,
+        R.REPLACE,
+        1,
+    ),
+    ("hikvision-nvr", A.EU_PRIVATE): (
+        {"us-bis-entity-list": (L, INFO, "Hikvision"), "us-ofac-ns-cmic": None},
+        INFO,
+        R.NONE,
+        9,
+    ),
+    ("hikvision-nvr", A.CA_GOVERNMENT): (
+        {
+            "ca-ica-hikvision-2025": (L, HIGH, "Hikvision"),
+            "ca-qc-decree-2023": (L, HIGH, "Hikvision"),
+        },
+        HIGH,
+        R.REPLACE,
+        3,
+    ),
+    ("ezviz", A.GENERIC): (
+        {
+            "us-ndaa-889-a": (CTO, MED, "Hikvision"),
+            "us-bis-entity-list": (S.NOT_LISTED, NONE, "EZVIZ"),
+            "us-bis-affiliates-rule": (CTO, INFO, "Hikvision"),
+        },
+        MED,
+        R.ISOLATE,
+        6,
+    ),
+    ("ezviz", A.US_FEDERAL_AGENCY): (
+        {
+            "us-ndaa-889-a": (CTO, CRIT, "Hikvision"),
+            "us-fcc-covered-list": (CTO, HIGH, "Hikvision"),
+            "us-bis-affiliates-rule": (CTO, LOW, "Hikvision"),
+        },
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("ezviz", A.EU_PRIVATE): ({"us-ndaa-889-a": (CTO, INFO, "Hikvision")}, INFO, R.NONE, 10),
+    ("lts-relabel", A.US_FEDERAL_CONTRACTOR): (
+        {"us-ndaa-889-b": (CSU, CRIT, "Hikvision")},
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("lts-relabel", A.TW_GOVERNMENT): (
+        {"tw-prc-ict-ban": (S.COVERED, CRIT, "Hikvision")},
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("lts-relabel", A.US_STATE_TEXAS): (
+        {
+            "us-tx-prohibited-tech": (S.NOT_LISTED, MED, "Hikvision"),
+            "us-ndaa-889-b": (CSU, MED, "Hikvision"),
+        },
+        MED,
+        R.ISOLATE,
+        6,
+    ),
+    ("dahua", A.US_STATE_TEXAS): (
+        {
+            "us-tx-prohibited-tech": (L, CRIT, "Dahua"),
+            "us-ofac-ns-cmic": (S.NOT_LISTED, INFO, "Dahua"),
+        },
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("dahua", A.US_DOD_CONTRACTOR): (
+        {"us-ndaa-fy24-805": (S.COVERED, CRIT, "Dahua"), "us-dod-1260h": (L, HIGH, "Dahua")},
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("dahua", A.UK_PUBLIC_SECTOR): (
+        {"uk-wms-2022-11-24": (S.COVERED, HIGH, "Dahua")},
+        HIGH,
+        R.REPLACE,
+        4,
+    ),
+    # Lorex: Dahua owned it 2018-02-06..2022-11-24; Skywatch since; Dahua supply alleged.
+    ("lorex", A.US_FEDERAL_CONTRACTOR): (
+        {
+            "us-ndaa-889-b": (CTO, HIGH, "Dahua"),
+            "us-bis-entity-list": (S.NOT_LISTED, NONE, "Lorex"),
+        },
+        HIGH,
+        R.REVIEW,
+        4,
+    ),
+    ("lorex", A.US_STATE_TEXAS): (
+        {"us-tx-prohibited-tech": (CTO, HIGH, "Dahua")},
+        HIGH,
+        R.REVIEW,
+        4,
+    ),
+    ("lorex", A.EU_PRIVATE): ({"us-ndaa-889-b": (CTO, INFO, "Dahua")}, INFO, R.NONE, 10),
+    ("uniview", A.GENERIC): (
+        {
+            "us-bis-entity-list": (L, MED, "Uniview"),
+            "us-ndaa-889-a": (S.NOT_LISTED, NONE, "Uniview"),
+        },
+        MED,
+        R.ISOLATE,
+        6,
+    ),
+    ("uniview", A.US_STATE_TEXAS): (
+        {"us-tx-prohibited-tech": (L, CRIT, "Uniview")},
+        CRIT,
+        R.REPLACE,
+        2,
+    ),
+    ("uniview", A.US_FEDERAL_AGENCY): (
+        {
+            "us-bis-entity-list": (L, MED, "Uniview"),
+            "us-ndaa-889-a": (S.NOT_LISTED, NONE, "Uniview"),
+        },
+        MED,
+        R.ISOLATE,
+        6,
+    ),
+    ("hisilicon-generic", A.US_FEDERAL_AGENCY): (
+        {
+            "camaudit-unknown-maker": (S.UNKNOWN, HIGH, None),
+            "us-ndaa-889-a": (S.COMPONENT, MED, "Huawei"),
+        },
+        HIGH,
+        R.REVIEW,
+        4,
+    ),
+    ("hisilicon-generic", A.US_FEDERAL_CONTRACTOR): (
+        {"us-ndaa-889-b": (S.COMPONENT, MED, "Huawei")},
+        HIGH,
+        R.REVIEW,
+        4,
+    ),
+    ("hisilicon-generic", A.EU_PRIVATE): (
+        {
+            "camaudit-unknown-maker": (S.UNKNOWN, LOW, None),
+            "us-ndaa-889-a": (S.COMPONENT, INFO, "Huawei"),
+        },
+        LOW,
+        R.REVIEW,
+        8,
+    ),
+    ("axis", A.US_FEDERAL_CONTRACTOR): (
+        {
+            "us-ndaa-889-b": (S.NOT_LISTED, NONE, "Axis"),
+            "us-bis-entity-list": (S.NOT_LISTED, NONE, "Axis"),
+            "us-ofac-sdn": (S.NOT_LISTED, INFO, "Axis"),
+        },
+        INFO,
+        R.NONE,
+        10,
+    ),
+    ("axis", A.TW_GOVERNMENT): ({"tw-prc-ict-ban": None}, INFO, R.NONE, 10),
+    ("axis", A.GENERIC): ({"us-bis-entity-list": (S.NOT_LISTED, NONE, "Axis")}, INFO, R.NONE, 10),
+    ("unknown", A.GENERIC): ({"camaudit-unknown-maker": (S.UNKNOWN, MED, None)}, MED, R.REVIEW, 6),
+    ("unknown", A.US_DOD_CONTRACTOR): (
+        {"camaudit-unknown-maker": (S.UNKNOWN, HIGH, None)},
+        HIGH,
+        R.REVIEW,
+        4,
+    ),
+    ("unknown", A.EU_PRIVATE): (
+        {"camaudit-unknown-maker": (S.UNKNOWN, LOW, None)},
+        LOW,
+        R.REVIEW,
+        8,
+    ),
+}
+
+
+@pytest.mark.parametrize(("device", "audience"), sorted(GOLDEN, key=str), ids=lambda v: str(v))
+def test_golden(assessor: Assessor, make_ident, device: str, audience: Audience) -> None:
+    expected, worst, action, priority = GOLDEN[(device, audience)]
+    result = assessor.assess(make_ident(**DEVICES[device]), audience)
+    by_instrument = result.by_instrument()
+    for instrument, want in expected.items():
+        if want is None:
+            assert instrument not in by_instrument, f"{instrument} should not be reported"
+            continue
+        status, severity, entity = want
+        got = [(e.status, e.severity, e.entity) for e in by_instrument.get(instrument, [])]
+        assert (status, severity, entity) in got, f"{instrument}: {got}"
+    assert result.max_severity is worst
+    assert result.remediation.action is action, result.remediation.why
+    assert result.remediation.priority == priority
+    for exposure in result.exposures:
+        assert exposure.source, exposure  # every exposure cites a source
+
+
+def test_every_device_has_three_audiences() -> None:
+    for device in DEVICES:
+        assert len({aud for dev, aud in GOLDEN if dev == device}) >= 3, device
+
+
+def test_unknown_maker_is_never_clean(assessor: Assessor, make_ident) -> None:
+    for audience in Audience:
+        result = assessor.assess(make_ident(None), audience)
+        assert result.max_severity > Severity.NONE
+        assert any(e.status is S.UNKNOWN for e in result.exposures)
+        assert result.remediation.action is R.REVIEW
+
+
+def test_same_camera_different_audiences_differ(assessor: Assessor, make_ident) -> None:
+    camera = make_ident("Hikvision")
+    eu = assessor.assess(camera, Audience.EU_PRIVATE)
+    federal = assessor.assess(camera, Audience.US_FEDERAL_CONTRACTOR)
+    assert eu.max_severity < federal.max_severity
+    assert eu.remediation.action is not federal.remediation.action
+
+
+def test_hikvision_is_not_on_sdn_in_reviewed_data(assessor: Assessor, make_ident) -> None:
+    result = assessor.assess(make_ident("Hikvision"), Audience.GENERIC)
+    sdn = result.by_instrument()["us-ofac-sdn"]
+    assert [e.status for e in sdn] == [S.NOT_LISTED]
+    assert sdn[0].uncertain and "Not checked live" in sdn[0].effect
+
+
+def test_use_condition_is_stated(assessor: Assessor, make_ident) -> None:
+    result = assessor.assess(make_ident("Dahua"), Audience.US_FEDERAL_AGENCY)
+    part_a = result.by_instrument()["us-ndaa-889-a"][0]
+    assert part_a.status is CSU and "public safety" in part_a.effect
+    huawei = assessor.assess(make_ident("Huawei"), Audience.US_FEDERAL_AGENCY)
+    assert huawei.by_instrument()["us-ndaa-889-a"][0].status is S.COVERED
+
+
+def test_lorex_dated_ownership(assessor: Assessor, make_ident) -> None:
+    lorex = make_ident("Lorex", "Lorex")
+    during = assessor.assess(lorex, Audience.US_FEDERAL_CONTRACTOR, on=date(2021, 6, 1))
+    part_b = [e for e in during.by_instrument()["us-ndaa-889-b"] if e.status is CTO]
+    assert part_b and not part_b[0].uncertain and part_b[0].severity is CRIT
+    after = assessor.assess(lorex, Audience.US_FEDERAL_CONTRACTOR)
+    part_b = [e for e in after.by_instrument()["us-ndaa-889-b"] if e.status is CTO]
+    assert part_b[0].uncertain and "2022-11-24" in part_b[0].effect
+    # A Dahua-made unit sold as Lorex: Dahua's own listings, with the brand history stated.
+    relabel = make_ident("Dahua", "Lorex", oem_relabel=True, confidence=0.5)
+    result = assessor.assess(relabel, Audience.US_FEDERAL_CONTRACTOR)
+    part_b = result.by_instrument()["us-ndaa-889-b"][0]
+    assert part_b.status is CSU and part_b.uncertain and "Brand Lorex" in part_b.effect
+
+
+def test_instrument_not_yet_in_force_is_info(assessor: Assessor, make_ident) -> None:
+    # Section 805 binds DoD contracting from 2026-06-30.
+    early = assessor.assess(make_ident("Dahua"), Audience.US_DOD_CONTRACTOR, on=date(2026, 1, 1))
+    assert early.by_instrument()["us-ndaa-fy24-805"][0].severity is INFO
+    # Uniview was added to the Entity List in December 2024 (date marked uncertain in the data).
+    before = assessor.assess(make_ident("Uniview"), Audience.GENERIC, on=date(2024, 6, 1))
+    assert before.by_instrument()["us-bis-entity-list"][0].status is L
