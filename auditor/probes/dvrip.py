@@ -2,9 +2,10 @@
 
 Frame (research/protocols.md §3 [S28]; OpenIPC/python-dvr): a 20-byte little-endian header
 ``head 0xFF, version, 2 reserved, session u32, sequence u32, 2 bytes, message id u16, length u32``
-then JSON. Without credentials the SystemInfo query (1020) is sent with no session: a framed reply,
-even an error code, shows the Xiongmai protocol (``dvrip.banner``). With the user's credentials it
-logs in (1000) first and records the SystemInfo reply (``dvrip.system_info``).
+then JSON. The device answers only after a login (1000), so the probe needs the user's credentials:
+it records the login reply (``dvrip.banner``: its fields and error codes name the platform even
+when the login is refused) and then the SystemInfo reply (1020 -> ``dvrip.system_info``). No
+credentials: not run; the port's openness is already in the host's services.
 
 Hikvision 8000 and Dahua 37777 are not probed: neither says anything before a client's login
 packet, so there is no harmless read; their openness is already in the host's services.
@@ -20,7 +21,7 @@ from typing import ClassVar
 
 from auditor.context import NetContext
 from auditor.credentials import Credential
-from auditor.errors import ProbeError
+from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
@@ -87,11 +88,13 @@ class DvripProbe(Probe):
         ports = require_ports(host, ctx, Role.DVRIP)
         overall = probe_deadline(ctx)
         credential = ctx.credentials.for_host(host.address)
+        if credential is None:
+            raise ProbeNotRun(Reason.NO_CREDENTIALS, "DVRIP answers only after a login")
         return gather(ports, lambda port: self._port(host, ctx, port, overall, credential))
 
     @staticmethod
     def _port(
-        host: Host, ctx: NetContext, port: int, overall: Deadline, credential: Credential | None
+        host: Host, ctx: NetContext, port: int, overall: Deadline, credential: Credential
     ) -> list[Observation]:
         deadline = exchange_deadline(ctx, overall)
         what = f"{host.address}:{port}/tcp"
@@ -107,27 +110,25 @@ class DvripProbe(Probe):
                 except OSError:
                     raise ProbeError(Reason.RESET, f"{what}: send failed") from None
 
-            session = 0
             found: list[Observation] = []
-            if credential is not None:
-                send(
-                    frame(
-                        LOGIN,
-                        {
-                            "EncryptType": "MD5",
-                            "LoginType": "DVRIP-Web",
-                            "PassWord": sofia_hash(credential.password.reveal()),
-                            "UserName": credential.username,
-                        },
-                    )
+            send(
+                frame(
+                    LOGIN,
+                    {
+                        "EncryptType": "MD5",
+                        "LoginType": "DVRIP-Web",
+                        "PassWord": sofia_hash(credential.password.reveal()),
+                        "UserName": credential.username,
+                    },
                 )
-                reply = read_frame(reader)
-                found.append(observation(ObservationKind.DVRIP_BANNER, reply.text, src, port))
-                ret = reply.json().get("Ret")
-                if ret != RET_OK:
-                    # Report the refusal, keep the banner: the reply itself names the platform.
-                    raise PartialFailure(Reason.AUTH_FAILED, f"{what}: login Ret {ret}", found)
-                session = reply.session
+            )
+            reply = read_frame(reader)
+            found.append(observation(ObservationKind.DVRIP_BANNER, reply.text, src, port))
+            ret = reply.json().get("Ret")
+            if ret != RET_OK:
+                # Report the refusal, keep the banner: the reply itself names the platform.
+                raise PartialFailure(Reason.AUTH_FAILED, f"{what}: login Ret {ret}", found)
+            session = reply.session
             sid = f"0x{session:08X}"
             send(frame(SYSINFO, {"Name": "SystemInfo", "SessionID": sid}, session, 1))
             reply = read_frame(reader)

@@ -39,6 +39,16 @@ _SKIP_HEADERS = frozenset(
 )
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _WS_RE = re.compile(r"\s+")
+_META_REFRESH_RE = re.compile(
+    r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']\s*\d*\s*;?\s*url\s*=\s*([^"'>\s]+)""",
+    re.IGNORECASE,
+)
+
+
+def meta_refresh(text: str) -> str | None:
+    """The target of an HTML ``<meta http-equiv="refresh">`` (many camera root pages are one)."""
+    m = _META_REFRESH_RE.search(text[:BODY_SNIPPET])
+    return html.unescape(m.group(1)) if m else None
 
 
 def parse_title(text: str) -> str | None:
@@ -150,8 +160,13 @@ class HttpProbe(Probe):
                     raise
                 break  # the redirect target failed; what came before is kept
             chain.append((ep, resp))
-            location = resp.header("Location")
-            if resp.status not in _REDIRECTS or not location:
+            if resp.status in _REDIRECTS:
+                location = resp.header("Location")
+            elif resp.status == 200 and resp.body:
+                location = meta_refresh(decode(resp.body))
+            else:
+                location = None
+            if not location:
                 break
             nxt = self._redirect_target(host, ctx, ep, path, location)
             if nxt is None or (nxt[0].port, nxt[0].tls, nxt[1]) in seen:

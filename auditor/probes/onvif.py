@@ -33,6 +33,13 @@ DEVICE_SERVICE = "/onvif/device_service"
 MAX_SERVICE_URLS = 4
 
 
+class _NoService(ProbeError):
+    """The URL answered HTTP, but not SOAP (404, a web page): no device service here."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(Reason.MALFORMED, detail)
+
+
 def format_skew(skew: timedelta) -> str:
     seconds = round(skew.total_seconds())
     return f"{seconds:+d}s"
@@ -57,8 +64,12 @@ class OnvifProbe(Probe):
                 # Not an ONVIF service on this port (404, HTML, refused): try the next candidate.
                 logger.debug("%s%s: %s", endpoint.source, path, exc)
                 errors.append(exc)
-        first = next((e for e in errors if e.reason is not Reason.MALFORMED), errors[0])
-        raise ProbeError(first.reason, "; ".join(e.detail for e in errors)[:500])
+        detail = "; ".join(e.detail for e in errors)[:500]
+        if all(isinstance(e, _NoService) for e in errors):
+            raise ProbeNotRun(Reason.NOT_APPLICABLE, f"no ONVIF device service: {detail}")
+        real = [e for e in errors if not isinstance(e, _NoService)]
+        first = next((e for e in real if e.reason is not Reason.MALFORMED), real[0])
+        raise ProbeError(first.reason, detail)
 
 
 def service_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
@@ -156,6 +167,8 @@ class _Session:
         try:
             reply = parse_soap(resp.body)
         except ProbeError as exc:
+            if resp.status != 200 or "xml" not in (resp.header("Content-Type") or "").lower():
+                raise _NoService(f"{where}: HTTP {resp.status}, not SOAP") from None
             raise ProbeError(exc.reason, f"{where}: HTTP {resp.status}, {exc.detail}") from None
         if reply.fault is not None and reply.fault.not_authorized:
             reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
@@ -187,6 +200,8 @@ class _Session:
             self._obs(ObservationKind.ONVIF_SYSTEM_DATE_TIME, sdt.text)
             device = device_utc(sdt)
             if device is not None:
+                # The device reports whole seconds (truncated): its clock is half a second on.
+                device += timedelta(seconds=0.5)
                 self.skew = device - (before + (after - before) / 2)
                 self._obs(ObservationKind.ONVIF_CLOCK_SKEW, format_skew(self.skew))
         self._services()

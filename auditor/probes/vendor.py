@@ -96,7 +96,8 @@ class VendorApiProbe(Probe):
             parts.append(value)
         if not parts:
             return []
-        value = "\n".join(parts)
+        # Several actions can repeat a line (type=, or a device that ignores the group filter).
+        value = "\n".join(dict.fromkeys(line for part in parts for line in part.splitlines()))
         return [observation(self.kind, value, f"{self.label}:{endpoint.port}", endpoint.port)]
 
     def extract(self, resp: Response, where: str) -> str | None:  # pragma: no cover - abstract
