@@ -43,7 +43,9 @@ def run_verify(args: argparse.Namespace) -> ExitCode:
     table.add_column("fingerprints", justify="right")
     table.add_column("examples", justify="right")
     for path in sorted(report.fingerprints_per_file):
-        table.add_row(path, str(report.fingerprints_per_file[path]), str(report.examples_per_file[path]))
+        table.add_row(
+            path, str(report.fingerprints_per_file[path]), str(report.examples_per_file[path])
+        )
     console.print(table)
     vendors = Table(title="Examples per asserted manufacturer")
     vendors.add_column("manufacturer")
@@ -52,8 +54,10 @@ def run_verify(args: argparse.Namespace) -> ExitCode:
         vendors.add_row(vendor, str(n))
     console.print(vendors)
     console.print(
-        f"{report.example_count} examples, {sum(report.fingerprints_per_file.values())} fingerprints, "
-        f"{len(data.oui.entries)} OUI prefixes (as of {data.oui.as_of}), {len(data.brands.brands)} brands, "
+        f"{report.example_count} examples, "
+        f"{sum(report.fingerprints_per_file.values())} fingerprints, "
+        f"{len(data.oui.entries)} OUI prefixes (as of {data.oui.as_of}), "
+        f"{len(data.brands.brands)} brands, "
         f"{len(data.vendors)} vendors"
     )
     for problem in report.problems:

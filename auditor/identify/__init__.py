@@ -72,7 +72,9 @@ class Identifier:
         """The data sets identification relied on, for the report's methodology section."""
         n = sum(len(f.fingerprints) for f in self.data.db.files.values())
         return (
-            DataVersion(name="fingerprints", version=f"{len(self.data.db.files)} files, {n} fingerprints"),
+            DataVersion(
+                name="fingerprints", version=f"{len(self.data.db.files)} files, {n} fingerprints"
+            ),
             DataVersion(
                 name="oui",
                 version=f"{len(self.data.oui.entries)} prefixes",

@@ -109,7 +109,9 @@ def _require(cond: bool, path: str, where: str, message: str) -> None:
 def _str(v: Any, path: str, where: str, name: str, *, optional: bool = False) -> str:
     if v is None and optional:
         return ""
-    _require(isinstance(v, str) and bool(v.strip()), path, where, f"'{name}' must be a non-empty string")
+    _require(
+        isinstance(v, str) and bool(v.strip()), path, where, f"'{name}' must be a non-empty string"
+    )
     return str(v)
 
 
@@ -167,7 +169,9 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     device = asserts.get("hw.device")
     if device is not None:
         valid = {d.value for d in DeviceType} - {DeviceType.UNKNOWN.value}
-        _require(device in valid, path, where, f"hw.device {device!r} is not one of {sorted(valid)}")
+        _require(
+            device in valid, path, where, f"hw.device {device!r} is not one of {sorted(valid)}"
+        )
     # Every capture group is used by an attribute and every reference names a real group.
     refs = _capture_refs(asserts)
     numbered = {str(i) for i in range(0, regex.groups + 1)}
@@ -222,7 +226,9 @@ def parse_file(text: str, path: str) -> FingerprintFile:
     try:
         kind = ObservationKind(doc.get("matches"))
     except ValueError:
-        raise DataFileError(path, f"file: 'matches' {doc.get('matches')!r} is not an observation kind") from None
+        raise DataFileError(
+            path, f"file: 'matches' {doc.get('matches')!r} is not an observation kind"
+        ) from None
     preference = doc.get("preference")
     _require(
         isinstance(preference, (int, float)) and 0.1 <= float(preference) <= 0.9,
@@ -231,7 +237,12 @@ def parse_file(text: str, path: str) -> FingerprintFile:
         "'preference' must be a number within 0.1..0.9",
     )
     entries = doc.get("fingerprints")
-    _require(isinstance(entries, list) and bool(entries), path, "file", "'fingerprints' must be a non-empty list")
+    _require(
+        isinstance(entries, list) and bool(entries),
+        path,
+        "file",
+        "'fingerprints' must be a non-empty list",
+    )
     fps = tuple(_parse_fingerprint(e, path, i, float(preference)) for i, e in enumerate(entries))
     return FingerprintFile(
         path=path,
@@ -251,8 +262,10 @@ def load_database(root: Traversable | Path) -> Database:
             continue
         ff = parse_file(entry.read_text(encoding="utf-8"), entry.name)
         if ff.kind in db.files:
-            raise DataFileError(entry.name, f"file: a second file for kind {ff.kind.value!r} "
-                                f"(first: {db.files[ff.kind].path})")
+            raise DataFileError(
+                entry.name,
+                f"file: a second file for kind {ff.kind.value!r} (first: {db.files[ff.kind].path})",
+            )
         db.files[ff.kind] = ff
     return db
 

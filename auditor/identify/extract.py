@@ -7,6 +7,7 @@ else escapes (hostile input is the normal case here, so the matcher must never c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -116,10 +117,8 @@ def probe_match_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     scopes = leaves.get("Scopes", "")
     if scopes:
-        try:
+        with contextlib.suppress(ExtractError):
             fields.update(scope_fields(scopes))
-        except ExtractError:
-            pass
     for src, dst in (("Types", "types"), ("XAddrs", "xaddrs"), ("Address", "endpoint")):
         if src in leaves:
             fields[dst] = leaves[src]
@@ -160,7 +159,7 @@ _KV = re.compile(r"^\s*([A-Za-z0-9_.\[\]-]{1,80})\s*[=:]\s?(.*?)\s*$")
 
 
 def keyvalue_fields(text: str) -> dict[str, str]:
-    """``key=value`` lines (Dahua magicBox/CGI replies); a dotted ``a.b.c`` key keeps its leaf too."""
+    """``key=value`` lines (Dahua magicBox/CGI replies); a dotted key also keeps its leaf."""
     _check_size(text)
     fields: dict[str, str] = {}
     for line in text.splitlines():

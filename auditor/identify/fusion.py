@@ -152,14 +152,16 @@ class Fusion:
                 )
             if confidence < ABSTAIN_BELOW:
                 notes.append(
-                    f"abstained: best candidate {top} scored {confidence:.2f}, below {ABSTAIN_BELOW} ({why})"
+                    f"abstained: best candidate {top} scored {confidence:.2f}, "
+                    f"below {ABSTAIN_BELOW} ({why})"
                 )
             elif device_type.is_video or device_type is DeviceType.UNKNOWN:
                 manufacturer = top
                 notes.append(f"manufacturer {top} ({confidence:.2f}) from {why}")
             else:
                 notes.append(
-                    f"{device_type.value} made by {top}: not a video device, so no camera manufacturer"
+                    f"{device_type.value} made by {top}: not a video device, "
+                    "so no camera manufacturer"
                 )
                 confidence = 0.0
         if not ranked:
@@ -172,7 +174,11 @@ class Fusion:
         relabel = False
         if manufacturer and brand and brand.casefold() != manufacturer.casefold():
             row = self.brands.lookup(brand)
-            own = row is not None and row.relationship.startswith("own") and row.manufacturer == manufacturer
+            own = (
+                row is not None
+                and row.relationship.startswith("own")
+                and row.manufacturer == manufacturer
+            )
             if not own:
                 relabel = True
                 if row is not None and row.manufacturer != manufacturer:
@@ -264,12 +270,12 @@ class Fusion:
         out: list[Component] = []
         for vendor in dict.fromkeys(v.value for v in socs):
             links = tuple(dict.fromkeys(v.link for v in socs if v.value == vendor))
-            models = [
-                v.value
-                for v in attrs.get("hw.component.soc.model", [])
-                if v.link in links
-            ]
-            out.append(Component(kind="soc", vendor=vendor, model=models[0] if models else None, evidence=links))
+            models = [v.value for v in attrs.get("hw.component.soc.model", []) if v.link in links]
+            out.append(
+                Component(
+                    kind="soc", vendor=vendor, model=models[0] if models else None, evidence=links
+                )
+            )
         return tuple(out)
 
 

@@ -47,7 +47,7 @@ class Brand:
         return self.name.casefold() == self.manufacturer.casefold()
 
     def maker_for_model(self, model: str | None) -> tuple[str, str, str]:
-        """(manufacturer, confidence, source) for a device of this brand, given its model if known."""
+        """(manufacturer, confidence, source) for a device of this brand and, if known, model."""
         if model:
             for line in self.lines:
                 if line.model_pattern.search(model):
@@ -75,7 +75,12 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise DataFileError(path, f"not valid YAML: {exc}") from None
-    _req(isinstance(doc, dict) and isinstance(doc.get("brands"), list), path, "file", "needs a 'brands' list")
+    _req(
+        isinstance(doc, dict) and isinstance(doc.get("brands"), list),
+        path,
+        "file",
+        "needs a 'brands' list",
+    )
     brands: list[Brand] = []
     by_name: dict[str, Brand] = {}
     for i, raw in enumerate(doc["brands"]):
@@ -85,8 +90,18 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
         _req(isinstance(name, str) and bool(name), path, where, "'brand' must be text")
         where = f"brand {name!r}"
         for key in ("manufacturer", "relationship", "confidence", "source"):
-            _req(isinstance(raw.get(key), str) and bool(raw[key]), path, where, f"'{key}' must be text")
-        _req(raw["confidence"] in CONFIDENCES, path, where, f"confidence must be one of {sorted(CONFIDENCES)}")
+            _req(
+                isinstance(raw.get(key), str) and bool(raw[key]),
+                path,
+                where,
+                f"'{key}' must be text",
+            )
+        _req(
+            raw["confidence"] in CONFIDENCES,
+            path,
+            where,
+            f"confidence must be one of {sorted(CONFIDENCES)}",
+        )
         as_of = raw.get("as_of")
         _req(isinstance(as_of, date), path, where, "'as_of' must be a date (YYYY-MM-DD)")
         lines = tuple(_parse_line(line, path, where) for line in raw.get("lines") or [])
@@ -106,7 +121,12 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
         for key in (brand.name, *brand.aliases):
             folded = key.casefold()
             other = by_name.get(folded)
-            _req(other is None or other is brand, path, where, f"name {key!r} is already used by {other.name if other else ''}")
+            _req(
+                other is None or other is brand,
+                path,
+                where,
+                f"name {key!r} is already used by {other.name if other else ''}",
+            )
             by_name[folded] = brand
     return BrandTable(brands=tuple(brands), by_name=by_name)
 

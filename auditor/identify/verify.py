@@ -1,4 +1,4 @@
-"""Self-test of the fingerprint database: the checks `camaudit fingerprints verify` and the suite run.
+"""Self-test of the fingerprint database, run by `camaudit fingerprints verify` and the suite.
 
 Recog-style: every example matches its own fingerprint first (no earlier entry in the same group
 shadows it) and yields the asserted values; capture groups equal the ``$n`` uses (checked at
@@ -103,20 +103,33 @@ def _check_names(data: FingerprintData, report: VerifyReport) -> None:
         makers = [b.manufacturer, *(line.manufacturer for line in b.lines)]
         for maker in makers:
             if maker.casefold() not in vendors:
-                report.problems.append(f"brands.yaml: {b.name}: manufacturer {maker!r} not in vendors.txt")
+                report.problems.append(
+                    f"brands.yaml: {b.name}: manufacturer {maker!r} not in vendors.txt"
+                )
     for e in data.oui.entries.values():
         if e.vendor and e.vendor.casefold() not in vendors:
-            report.problems.append(f"oui/oui.tsv: {e.prefix}: vendor {e.vendor!r} not in vendors.txt")
+            report.problems.append(
+                f"oui/oui.tsv: {e.prefix}: vendor {e.vendor!r} not in vendors.txt"
+            )
         if e.brand and data.brands.lookup(e.brand) is None:
             report.problems.append(f"oui/oui.tsv: {e.prefix}: brand {e.brand!r} not in brands.yaml")
     for ff in data.db.files.values():
         for fp in ff.fingerprints:
             vendor = fp.asserts.get("hw.vendor")
             if vendor and "$" not in vendor and vendor.casefold() not in vendors:
-                report.problems.append(f"{ff.path}: {fp.id}: hw.vendor {vendor!r} not in vendors.txt")
+                report.problems.append(
+                    f"{ff.path}: {fp.id}: hw.vendor {vendor!r} not in vendors.txt"
+                )
             brand = fp.asserts.get("hw.brand")
-            if brand and "$" not in brand and data.brands.lookup(brand) is None and brand.casefold() not in vendors:
-                report.problems.append(f"{ff.path}: {fp.id}: hw.brand {brand!r} not in brands.yaml or vendors.txt")
+            if (
+                brand
+                and "$" not in brand
+                and data.brands.lookup(brand) is None
+                and brand.casefold() not in vendors
+            ):
+                report.problems.append(
+                    f"{ff.path}: {fp.id}: hw.brand {brand!r} not in brands.yaml or vendors.txt"
+                )
 
 
 def _check_duplicates(data: FingerprintData, report: VerifyReport) -> None:
@@ -124,10 +137,16 @@ def _check_duplicates(data: FingerprintData, report: VerifyReport) -> None:
     report.problems.extend(f"duplicate fingerprint id {i!r}" for i, n in ids.items() if n > 1)
     for ff in data.db.files.values():
         descs = Counter(fp.description for fp in ff.fingerprints)
-        report.problems.extend(f"{ff.path}: duplicate description {d!r}" for d, n in descs.items() if n > 1)
+        report.problems.extend(
+            f"{ff.path}: duplicate description {d!r}" for d, n in descs.items() if n > 1
+        )
         pats = Counter((fp.field, fp.pattern) for fp in ff.fingerprints)
-        report.problems.extend(f"{ff.path}: duplicate pattern {p!r}" for (_, p), n in pats.items() if n > 1)
-        exs = Counter((fp.field, ex.field_value, ex.text) for fp in ff.fingerprints for ex in fp.examples)
+        report.problems.extend(
+            f"{ff.path}: duplicate pattern {p!r}" for (_, p), n in pats.items() if n > 1
+        )
+        exs = Counter(
+            (fp.field, ex.field_value, ex.text) for fp in ff.fingerprints for ex in fp.examples
+        )
         report.problems.extend(
             f"{ff.path}: duplicate example {(v or t)!r}" for (_, v, t), n in exs.items() if n > 1
         )

@@ -13,17 +13,30 @@ from auditor.resources import fingerprints_dir
 
 
 def run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "auditor", *args], input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_identify_jsonl_contract() -> None:
     lines = [
         json.dumps({"kind": "http.server", "value": "DNVRS-Webs"}),
-        json.dumps({"observations": [
-            {"kind": "onvif.scopes", "value": "onvif://www.onvif.org/name/CPPLUS onvif://www.onvif.org/extension/unique_identifier"},
-            {"kind": "rtsp.server", "value": "Dahua Rtsp Server"},
-        ]}),
+        json.dumps(
+            {
+                "observations": [
+                    {
+                        "kind": "onvif.scopes",
+                        "value": "onvif://www.onvif.org/name/CPPLUS onvif://www.onvif.org/extension/unique_identifier",
+                    },
+                    {"kind": "rtsp.server", "value": "Dahua Rtsp Server"},
+                ]
+            }
+        ),
         json.dumps({"kind": "no.such.kind", "value": "x"}),
         "{not json",
         json.dumps({"kind": "http.server"}),
@@ -36,9 +49,20 @@ def test_identify_jsonl_contract() -> None:
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == 7  # the blank line yields nothing
     assert out[0]["manufacturer"] == "Hikvision" and out[0]["device_type"] == "nvr"
-    assert set(out[0]) >= {"manufacturer", "brand", "model", "device_type", "confidence", "evidence"}
+    assert set(out[0]) >= {
+        "manufacturer",
+        "brand",
+        "model",
+        "device_type",
+        "confidence",
+        "evidence",
+    }
     assert out[0]["evidence"][0]["fingerprint"] == "hikvision-dnvrs-webs"
-    assert out[1]["manufacturer"] == "Dahua" and out[1]["brand"] == "CP Plus" and out[1]["oem_relabel"] is True
+    assert (
+        out[1]["manufacturer"] == "Dahua"
+        and out[1]["brand"] == "CP Plus"
+        and out[1]["oem_relabel"] is True
+    )
     assert out[2] == {"error": "unknown kind 'no.such.kind'", "line": 3}
     assert out[3]["line"] == 4 and "not JSON" in out[3]["error"]
     assert out[4]["line"] == 5 and "'value'" in out[4]["error"]
@@ -57,7 +81,9 @@ def test_fingerprints_verify_fails_on_broken_data(tmp_path: Path) -> None:
     import shutil
 
     root = tmp_path / "fp"
-    shutil.copytree(Path(str(fingerprints_dir())), root, ignore=shutil.ignore_patterns("regulatory"))
+    shutil.copytree(
+        Path(str(fingerprints_dir())), root, ignore=shutil.ignore_patterns("regulatory")
+    )
     f = root / "telnet_banner.yaml"
     doc = yaml.safe_load(f.read_text())
     doc["fingerprints"][0]["examples"].append({"text": "(none) login:"})

@@ -36,8 +36,25 @@ def test_whole_database_verifies() -> None:
 
 def test_coverage_of_required_vendors() -> None:
     report = verify(DATA)
-    for vendor in ("Hikvision", "Dahua", "Axis", "Xiongmai", "Hanwha", "Bosch", "Vivotek", "Avigilon",
-                   "i-PRO", "TP-Link", "Ubiquiti", "Foscam", "Uniview", "Tiandy", "Huawei", "Reolink", "Mobotix"):
+    for vendor in (
+        "Hikvision",
+        "Dahua",
+        "Axis",
+        "Xiongmai",
+        "Hanwha",
+        "Bosch",
+        "Vivotek",
+        "Avigilon",
+        "i-PRO",
+        "TP-Link",
+        "Ubiquiti",
+        "Foscam",
+        "Uniview",
+        "Tiandy",
+        "Huawei",
+        "Reolink",
+        "Mobotix",
+    ):
         assert report.examples_per_vendor[vendor] >= 1, vendor
 
 
@@ -50,7 +67,9 @@ def test_every_entry_cites_a_source() -> None:
 
 
 def test_generic_servers_assert_no_vendor() -> None:
-    for fp in DATA.db.files[next(iter(k for k in DATA.db.files if k.value == "http.server"))].fingerprints:
+    for fp in DATA.db.files[
+        next(iter(k for k in DATA.db.files if k.value == "http.server"))
+    ].fingerprints:
         if fp.id.startswith("generic-"):
             assert "hw.vendor" not in fp.asserts and "hw.device" not in fp.asserts
 
@@ -88,8 +107,13 @@ def _fp(doc: dict[str, Any], fid: str) -> dict[str, Any]:
 
 def test_shadowed_example_is_reported(tmp_path: Path) -> None:
     root = _copy_db(tmp_path)
-    catch_all = {"id": "catch-all", "description": "catch all", "pattern": ".", "source": "test",
-                 "examples": [{"text": "zzz"}]}
+    catch_all = {
+        "id": "catch-all",
+        "description": "catch all",
+        "pattern": ".",
+        "source": "test",
+        "examples": [{"text": "zzz"}],
+    }
     _edit(root, "http_server.yaml", lambda d: d["fingerprints"].insert(0, catch_all))
     problems = verify(_reload(root)).problems
     assert any("shadowed by earlier fingerprint 'catch-all'" in p for p in problems)
@@ -110,21 +134,34 @@ def test_unknown_vendor_and_wrong_expectation_are_reported(tmp_path: Path) -> No
 
 def test_unused_capture_group_is_a_schema_error(tmp_path: Path) -> None:
     root = _copy_db(tmp_path)
-    _edit(root, "telnet_banner.yaml", lambda d: _fp(d, "hikvision-telnet-login").update(pattern=r"^(192)\.0\.0\.64 login:"))
-    with pytest.raises(DataFileError, match=r"telnet_banner.yaml: fingerprint 'hikvision-telnet-login': capture group"):
+    _edit(
+        root,
+        "telnet_banner.yaml",
+        lambda d: _fp(d, "hikvision-telnet-login").update(pattern=r"^(192)\.0\.0\.64 login:"),
+    )
+    with pytest.raises(
+        DataFileError,
+        match=r"telnet_banner.yaml: fingerprint 'hikvision-telnet-login': capture group",
+    ):
         _reload(root)
 
 
 def test_missing_source_is_a_schema_error(tmp_path: Path) -> None:
     root = _copy_db(tmp_path)
     _edit(root, "tls_subject.yaml", lambda d: _fp(d, "truen-camera-cert").pop("source"))
-    with pytest.raises(DataFileError, match="truen-camera-cert.*'source' must be a non-empty string"):
+    with pytest.raises(
+        DataFileError, match="truen-camera-cert.*'source' must be a non-empty string"
+    ):
         _reload(root)
 
 
 def test_duplicate_id_is_reported(tmp_path: Path) -> None:
     root = _copy_db(tmp_path)
-    _edit(root, "tls_subject.yaml", lambda d: _fp(d, "truen-camera-cert").update(id="ubiquiti-camera-cert"))
+    _edit(
+        root,
+        "tls_subject.yaml",
+        lambda d: _fp(d, "truen-camera-cert").update(id="ubiquiti-camera-cert"),
+    )
     assert any("duplicate fingerprint id" in p for p in verify(_reload(root)).problems)
 
 
