@@ -1,1 +1,18 @@
-"""The lab: emulated camera sites on loopback or in network namespaces."""
+"""The lab: emulated camera sites on loopback or in network namespaces.
+
+``LoopbackSite`` needs no root: every device gets its own 127.x.y.z address and answers every
+protocol by unicast. ``NamespaceSite`` (root) gives each device its own MAC on a real L2 segment.
+"""
+
+from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
+from auditor.lab.site import DEMO_DEVICES, GroundTruth, LoopbackSite
+
+__all__ = [
+    "DEMO_DEVICES",
+    "LAB_PASSWORD",
+    "LAB_USERNAME",
+    "DeviceProfile",
+    "GroundTruth",
+    "LoopbackSite",
+    "load_profiles",
+]

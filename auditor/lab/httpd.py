@@ -1,0 +1,214 @@
+"""The emulated devices' web servers: pages, vendor APIs behind Basic/Digest auth, and ONVIF.
+
+Every response is built from the profile: status line version, header order and case (nmap's
+matches depend on both), Server header, realm, body. A page with ``auth`` is a vendor API
+(ISAPI deviceInfo, Dahua magicBox, ...): it answers 401 with the profile's challenge until the
+client authenticates with the lab credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit
+
+from auditor.lab import auth
+from auditor.lab.device import Device
+
+logger = logging.getLogger(__name__)
+
+MAX_HEAD = 32 * 1024
+MAX_BODY = 256 * 1024
+READ_TIMEOUT = 10.0
+
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path or "/"
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.target).query
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = "text/html"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    reason: str | None = None
+
+
+def parse_head(head: bytes) -> Request:
+    """Parse a request line and headers; ValueError on anything malformed."""
+    lines = head.decode("iso-8859-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith(("HTTP/", "RTSP/")):
+        raise ValueError("bad request line")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip():
+            raise ValueError("bad header line")
+        headers[name.strip().lower()] = value.strip()
+    return Request(parts[0].upper(), parts[1], parts[2], headers)
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
+        return None
+    req = parse_head(head[:-4])
+    length = int(req.headers.get("content-length", "0") or 0)
+    if length < 0 or length > MAX_BODY:
+        raise ValueError("body too large")
+    if length:
+        req.body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT)
+    return req
+
+
+class WebServer:
+    """One device's HTTP(S) personality; ``handle`` is the asyncio stream callback."""
+
+    def __init__(self, device: Device, cfg: Mapping[str, Any], onvif: Any = None) -> None:
+        self.device = device
+        self.cfg = cfg
+        self.onvif = onvif
+        self.nonces: set[str] = set()
+
+    # --- HTTP framing -------------------------------------------------------------------
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                req = await read_request(reader)
+            except (ValueError, asyncio.IncompleteReadError, TimeoutError):
+                writer.write(self.serialize(Response(400, b"", None)))
+                return
+            if req is None:
+                return
+            resp = self.respond(req)
+            data = self.serialize(resp)
+            if req.method == "HEAD":
+                data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+            writer.write(data)
+            await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+        except (OSError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    def serialize(self, resp: Response) -> bytes:
+        version = str(self.cfg.get("version", "HTTP/1.1"))
+        reason = resp.reason or _REASONS.get(resp.status, "OK")
+        upper = bool(self.cfg.get("upper_headers", False))
+        server = self.cfg.get("server")
+        date = formatdate(usegmt=True)
+        heads: list[tuple[str, str]] = []
+        if upper:
+            # Dahua's httpd: upper-case CONNECTION/CONTENT-LENGTH/CONTENT-TYPE, in this order
+            # (nmap-service-probes 7.93 lines 10322-10324).
+            heads.append(("CONNECTION", "close"))
+            heads.extend(resp.headers)
+            heads.append(("CONTENT-LENGTH", str(len(resp.body))))
+            if resp.content_type:
+                heads.append(("CONTENT-TYPE", resp.content_type))
+        else:
+            for name in self.cfg.get("header_order", ("Server", "Date")):
+                if name == "Server" and server is not None:
+                    heads.append(("Server", self.device.render(str(server))))
+                elif name == "Date":
+                    heads.append(("Date", date))
+            heads.extend(resp.headers)
+            if resp.content_type:
+                heads.append(("Content-Type", resp.content_type))
+            heads.append(("Content-Length", str(len(resp.body))))
+            heads.append(("Connection", "close"))
+        lines = [f"{version} {resp.status} {reason}"] + [f"{k}: {v}" for k, v in heads]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + resp.body
+
+    # --- routing ------------------------------------------------------------------------
+    def respond(self, req: Request) -> Response:
+        if self.onvif is not None and req.path == self.onvif.path:
+            answer: Response = self.onvif.respond(req, self)
+            return answer
+        pages: Mapping[str, Any] = self.cfg.get("pages", {})
+        page = pages.get(req.target) or pages.get(req.path)
+        if page is None:
+            return self.page_response(self.cfg.get("not_found", {"status": 404, "body": ""}), req)
+        method = str(page.get("method", "GET")).upper()
+        if req.method not in (method, "HEAD") and not (method == "GET" and req.method == "HEAD"):
+            return Response(405, b"", None)
+        challenge = self.check_auth(page, req)
+        if challenge is not None:
+            return challenge
+        return self.page_response(page, req)
+
+    def page_response(self, page: Mapping[str, Any], req: Request) -> Response:
+        body = self.device.render(str(page.get("body", "")), path=req.path).encode("utf-8")
+        if page.get("bom"):
+            body = b"\xef\xbb\xbf" + body
+        headers = [(str(k), self.device.render(str(v))) for k, v in page.get("headers", {}).items()]
+        ctype = page.get("type", "text/html")
+        return Response(int(page.get("status", 200)), body, ctype, headers, page.get("reason"))
+
+    def check_auth(self, page: Mapping[str, Any], req: Request) -> Response | None:
+        """None when the page is open or the client authenticated; else the 401 to send."""
+        scheme = page.get("auth")
+        if not scheme:
+            return None
+        realm = self.device.render(str(page.get("realm", self.cfg.get("realm", "lab"))))
+        given = req.headers.get("authorization", "")
+        user, password = self.device.username, self.device.password
+        if "digest" in scheme and auth.check_digest(
+            given, req.method, realm, self.nonces, user, password
+        ):
+            return None
+        if "basic" in scheme and auth.check_basic(given, user, password):
+            return None
+        return self.challenge(page, realm)
+
+    def challenge(self, page: Mapping[str, Any], realm: str) -> Response:
+        scheme = str(page.get("auth"))
+        headers = []
+        if "digest" in scheme:
+            nonce = auth.new_nonce()
+            if len(self.nonces) > 512:  # bounded: old nonces simply become invalid
+                self.nonces.clear()
+            self.nonces.add(nonce)
+            extra = self.device.render(str(page.get("challenge_extra", "")))
+            headers.append(("WWW-Authenticate", auth.digest_challenge(realm, nonce, extra=extra)))
+        if "basic" in scheme:
+            headers.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
+        unauth = page.get("unauthorized", {})
+        body = self.device.render(str(unauth.get("body", ""))).encode("utf-8")
+        return Response(401, body, unauth.get("type", "text/html"), headers)
