@@ -187,7 +187,11 @@ class _Collector:
     def _accept(self, data: bytes, peer: tuple[object, ...]) -> Datagram | None:
         try:
             source = ipaddress.ip_address(str(peer[0]))
-        except ValueError:
+            if source.version == 6 and source.is_link_local and len(peer) > 3 and peer[3]:
+                # Keep the zone: a link-local address is only reachable through its interface.
+                zone = socket.if_indextoname(int(peer[3]))  # type: ignore[call-overload]
+                source = ipaddress.ip_address(f"{peer[0]}%{zone}")
+        except (ValueError, OSError):
             return None
         if not self.ctx.allows(source):
             # A reply from outside the scope (multicast reaches the whole segment): not ours to
