@@ -27,7 +27,7 @@ class MarkdownFormat(ReportFormat):
         out: list[str] = [
             f"# Camera supply-chain audit: {md(info.site)}",
             "",
-            f"Audit `{md(info.id)}`, started {info.started.isoformat()}, "
+            f"Audit {md(info.id)}, started {info.started.isoformat()}, "
             + (f"finished {info.finished.isoformat()}" if info.finished else "**interrupted**")
             + f"; assessed for **{md(info.profile.value)}**.",
             "",

@@ -39,6 +39,7 @@ CHROMIUM_OFFLINE_FLAGS = (
     "--no-first-run",
     "--no-default-browser-check",
     "--metrics-recording-only",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
 

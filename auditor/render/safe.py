@@ -14,7 +14,8 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_AND_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Inline markup only: cells and list items never start a block, so "-", "#" and "." are inert.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def clean(text: object) -> str:
@@ -37,9 +38,8 @@ def csv_cell(value: object) -> str:
 
 def markdown(text: object) -> str:
     """Markdown-inert text: one line, markup characters escaped, HTML tags shown as text."""
-    line = one_line(text)
-    line = _MARKDOWN_SPECIAL.sub(r"\\\1", line)
-    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    line = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", line)
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:

@@ -149,12 +149,28 @@ def hikvision_relabel() -> DeviceResult:
         device_type=DeviceType.IP_CAMERA,
         confidence=0.93,
         evidence=(
-            _link(server, "http.server.app-webs", "Hikvision web server banner", 0.6,
-                  hw_vendor="Hikvision"),
-            _link(isapi, "isapi.std-cgi", "ISAPI on OEM-neutral firmware (std-cgi.com)", 0.8,
-                  hw_vendor="Hikvision", hw_model="CMIP8242WB"),
-            _link(mac, "oui.hikvision", "MAC prefix registered to Hikvision (IEEE)", 0.4,
-                  hw_vendor="Hikvision"),
+            _link(
+                server,
+                "http.server.app-webs",
+                "Hikvision web server banner",
+                0.6,
+                hw_vendor="Hikvision",
+            ),
+            _link(
+                isapi,
+                "isapi.std-cgi",
+                "ISAPI on OEM-neutral firmware (std-cgi.com)",
+                0.8,
+                hw_vendor="Hikvision",
+                hw_model="CMIP8242WB",
+            ),
+            _link(
+                mac,
+                "oui.hikvision",
+                "MAC prefix registered to Hikvision (IEEE)",
+                0.4,
+                hw_vendor="Hikvision",
+            ),
         ),
         oem_relabel=True,
         rationale=("Brand LTS on Hikvision firmware and a Hikvision OUI: an OEM relabel.",),
@@ -164,38 +180,61 @@ def hikvision_relabel() -> DeviceResult:
         attempts=(
             ProbeAttempt("http", Outcome.COMPLETED, (server,), duration_s=0.12),
             ProbeAttempt("isapi", Outcome.COMPLETED, (isapi,), duration_s=0.2),
-            ProbeAttempt("onvif", Outcome.NOT_RUN, reason=Reason.NO_CREDENTIALS,
-                         detail="GetDeviceInformation needs credentials"),
+            ProbeAttempt(
+                "onvif",
+                Outcome.NOT_RUN,
+                reason=Reason.NO_CREDENTIALS,
+                detail="GetDeviceInformation needs credentials",
+            ),
         ),
         identification=ident,
-        exposures=(_ndaa(Severity.CRITICAL, "Hangzhou Hikvision Digital Technology Company"),
-                   _fcc(Severity.HIGH, "Hangzhou Hikvision Digital Technology Company"),
-                   _bis("Hikvision")),
-        remediation=Remediation(RemediationAction.REPLACE, 1,
-                                "Covered under NDAA section 889 for a federal contractor."),
+        exposures=(
+            _ndaa(Severity.CRITICAL, "Hangzhou Hikvision Digital Technology Company"),
+            _fcc(Severity.HIGH, "Hangzhou Hikvision Digital Technology Company"),
+            _bis("Hikvision"),
+        ),
+        remediation=Remediation(
+            RemediationAction.REPLACE, 1, "Covered under NDAA section 889 for a federal contractor."
+        ),
     )
 
 
 def dahua_nvr() -> DeviceResult:
     rtsp = _obs(ObservationKind.RTSP_SERVER, "Dahua Rtsp Server", "rtsp:554", 10, 554)
-    realm = _obs(ObservationKind.RTSP_WWW_AUTHENTICATE, 'Digest realm="Login to 7G0123PAZ0A1B2C"',
-                 "rtsp:554", 10, 554)
-    dhip = _obs(ObservationKind.DHIP_REPLY,
-                '{"method":"client.notifyDevInfo","params":{"deviceInfo":{"Vendor":"Dahua",'
-                '"DeviceType":"NVR4104HS-P-4KS2","SerialNo":"7G0123PAZ0A1B2C","Port":37777}}}',
-                "dhip", 2)
+    realm = _obs(
+        ObservationKind.RTSP_WWW_AUTHENTICATE,
+        'Digest realm="Login to 7G0123PAZ0A1B2C"',
+        "rtsp:554",
+        10,
+        554,
+    )
+    dhip = _obs(
+        ObservationKind.DHIP_REPLY,
+        '{"method":"client.notifyDevInfo","params":{"deviceInfo":{"Vendor":"Dahua",'
+        '"DeviceType":"NVR4104HS-P-4KS2","SerialNo":"7G0123PAZ0A1B2C","Port":37777}}}',
+        "dhip",
+        2,
+    )
     soc = _obs(ObservationKind.DAHUA_SYSTEM_INFO, "processor=HI3536", "dahua:80", 12, 80)
     host = Host(
         address=ipaddress.ip_address("10.20.0.12"),
         mac="90:02:a9:11:22:33",
         mac_vendor="Zhejiang Dahua Technology",
-        services=(Service(80), Service(554, name="rtsp", product="Dahua Rtsp Server"),
-                  Service(37777)),
+        services=(
+            Service(80),
+            Service(554, name="rtsp", product="Dahua Rtsp Server"),
+            Service(37777),
+        ),
         seen_by=frozenset({Channel.NMAP, Channel.DHIP}),
         observations=(dhip,),
     )
-    soc_link = _link(soc, "dahua.processor.hisilicon", "SoC reported by magicBox", 0.7,
-                     component_vendor="HiSilicon")
+    soc_link = _link(
+        soc,
+        "dahua.processor.hisilicon",
+        "SoC reported by magicBox",
+        0.7,
+        component_vendor="HiSilicon",
+    )
     ident = Identification(
         manufacturer="Dahua",
         brand="Dahua",
@@ -207,8 +246,13 @@ def dahua_nvr() -> DeviceResult:
         evidence=(
             _link(dhip, "dhip.vendor", "DHIP discovery names the vendor", 0.9, hw_vendor="Dahua"),
             _link(rtsp, "rtsp.server.dahua", "Dahua RTSP server banner", 0.7, hw_vendor="Dahua"),
-            _link(realm, "realm.login-to-serial", "Dahua realm format 'Login to <serial>'", 0.5,
-                  hw_vendor="Dahua"),
+            _link(
+                realm,
+                "realm.login-to-serial",
+                "Dahua realm format 'Login to <serial>'",
+                0.5,
+                hw_vendor="Dahua",
+            ),
         ),
         components=(Component("soc", "HiSilicon", "Hi3536", (soc_link,)),),
     )
@@ -219,18 +263,24 @@ def dahua_nvr() -> DeviceResult:
             ProbeAttempt("dahua", Outcome.COMPLETED, (soc,), duration_s=0.31),
         ),
         identification=ident,
-        exposures=(_ndaa(Severity.CRITICAL, "Dahua Technology Company"),
-                   _fcc(Severity.HIGH, "Dahua Technology Company"),
-                   _bis("Dahua Technology")),
-        remediation=Remediation(RemediationAction.REPLACE, 1,
-                                "Covered under NDAA section 889 for a federal contractor."),
+        exposures=(
+            _ndaa(Severity.CRITICAL, "Dahua Technology Company"),
+            _fcc(Severity.HIGH, "Dahua Technology Company"),
+            _bis("Dahua Technology"),
+        ),
+        remediation=Remediation(
+            RemediationAction.REPLACE, 1, "Covered under NDAA section 889 for a federal contractor."
+        ),
     )
 
 
 def unknown_maker() -> DeviceResult:
     title = _obs(ObservationKind.HTTP_TITLE, "Web Client", "http:80", 20, 80)
-    host = Host(address=ipaddress.ip_address("10.20.0.13"), services=(Service(80), Service(554)),
-                seen_by=frozenset({Channel.NMAP}))
+    host = Host(
+        address=ipaddress.ip_address("10.20.0.13"),
+        services=(Service(80), Service(554)),
+        seen_by=frozenset({Channel.NMAP}),
+    )
     return DeviceResult(
         host=host,
         attempts=(ProbeAttempt("http", Outcome.COMPLETED, (title,), duration_s=0.08),),
@@ -254,27 +304,45 @@ def unknown_maker() -> DeviceResult:
 
 
 def incomplete_host() -> DeviceResult:
-    host = Host(address=ipaddress.ip_address("10.20.0.14"), mac="ac:cc:8e:01:02:03",
-                mac_vendor="Axis Communications AB", services=(Service(443), Service(554)),
-                seen_by=frozenset({Channel.NMAP}))
+    host = Host(
+        address=ipaddress.ip_address("10.20.0.14"),
+        mac="ac:cc:8e:01:02:03",
+        mac_vendor="Axis Communications AB",
+        services=(Service(443), Service(554)),
+        seen_by=frozenset({Channel.NMAP}),
+    )
     mac = _obs(ObservationKind.MAC, "ac:cc:8e:01:02:03", "nmap", 30)
     return DeviceResult(
         host=host,
         attempts=(
-            ProbeAttempt("https", Outcome.FAILED, reason=Reason.TIMEOUT,
-                         detail="no TLS handshake on 443/tcp within 3.0 s", duration_s=3.0),
-            ProbeAttempt("rtsp", Outcome.FAILED, reason=Reason.RESET,
-                         detail="connection reset on 554/tcp", duration_s=0.01),
-            ProbeAttempt("onvif", Outcome.NOT_RUN, reason=Reason.NO_SERVICE,
-                         detail="no ONVIF service found"),
+            ProbeAttempt(
+                "https",
+                Outcome.FAILED,
+                reason=Reason.TIMEOUT,
+                detail="no TLS handshake on 443/tcp within 3.0 s",
+                duration_s=3.0,
+            ),
+            ProbeAttempt(
+                "rtsp",
+                Outcome.FAILED,
+                reason=Reason.RESET,
+                detail="connection reset on 554/tcp",
+                duration_s=0.01,
+            ),
+            ProbeAttempt(
+                "onvif", Outcome.NOT_RUN, reason=Reason.NO_SERVICE, detail="no ONVIF service found"
+            ),
         ),
         identification=Identification(
             manufacturer="Axis",
             brand="Axis",
             device_type=DeviceType.CAMERA,
             confidence=0.35,
-            evidence=(_link(mac, "oui.axis", "MAC prefix registered to Axis (IEEE)", 0.35,
-                            hw_vendor="Axis"),),
+            evidence=(
+                _link(
+                    mac, "oui.axis", "MAC prefix registered to Axis (IEEE)", 0.35, hw_vendor="Axis"
+                ),
+            ),
             rationale=("Only the MAC prefix answered; the probes timed out.",),
         ),
         exposures=(),
@@ -284,11 +352,16 @@ def incomplete_host() -> DeviceResult:
 
 def hostile_device() -> DeviceResult:
     title = _obs(ObservationKind.HTTP_TITLE, HOSTILE_TITLE, "http:80", 40, 80)
-    realm = _obs(ObservationKind.HTTP_WWW_AUTHENTICATE, f'Basic realm="{HOSTILE_REALM}"',
-                 "http:80", 40, 80)
+    realm = _obs(
+        ObservationKind.HTTP_WWW_AUTHENTICATE, f'Basic realm="{HOSTILE_REALM}"', "http:80", 40, 80
+    )
     banner = _obs(ObservationKind.DVRIP_BANNER, f"model={HOSTILE_MODEL}", "dvrip:34567", 41, 34567)
-    host = Host(address=ipaddress.ip_address("10.20.0.66"), mac="00:12:34:56:78:9a",
-                services=(Service(80), Service(34567)), seen_by=frozenset({Channel.NMAP}))
+    host = Host(
+        address=ipaddress.ip_address("10.20.0.66"),
+        mac="00:12:34:56:78:9a",
+        services=(Service(80), Service(34567)),
+        seen_by=frozenset({Channel.NMAP}),
+    )
     ident = Identification(
         manufacturer="Xiongmai",
         brand=HOSTILE_BRAND,
@@ -296,8 +369,15 @@ def hostile_device() -> DeviceResult:
         firmware=HOSTILE_FIRMWARE,
         device_type=DeviceType.DVR,
         confidence=0.6,
-        evidence=(_link(banner, "dvrip.port-34567", "NETIP/DVRIP service on 34567", 0.6,
-                        hw_vendor="Xiongmai"),),
+        evidence=(
+            _link(
+                banner,
+                "dvrip.port-34567",
+                "NETIP/DVRIP service on 34567",
+                0.6,
+                hw_vendor="Xiongmai",
+            ),
+        ),
         oem_relabel=True,
         rationale=(f"Device says its brand is {HOSTILE_BRAND}",),
     )
@@ -316,7 +396,7 @@ def hostile_device() -> DeviceResult:
                 status=ExposureStatus.POSSIBLE_MATCH,
                 severity=Severity.MEDIUM,
                 effect="Name resembles a listed entity; verify.",
-                binds="=HYPERLINK(\"http://evil\")",
+                binds='=HYPERLINK("http://evil")',
                 source="file:///lists/import.csv",
                 entity="-2+3",
                 uncertain=True,
@@ -351,11 +431,15 @@ def sample_report() -> AuditReport:
     """The fixture audit; devices in address order, as the store returns them."""
     return AuditReport(
         audit=audit_info(),
-        devices=(hikvision_relabel(), dahua_nvr(), unknown_maker(), incomplete_host(),
-                 hostile_device()),
+        devices=(
+            hikvision_relabel(),
+            dahua_nvr(),
+            unknown_maker(),
+            incomplete_host(),
+            hostile_device(),
+        ),
         out_of_scope=(
-            OutOfScopeReference("198.51.100.7", ipaddress.ip_address("10.20.0.12"),
-                                "onvif.xaddrs"),
+            OutOfScopeReference("198.51.100.7", ipaddress.ip_address("10.20.0.12"), "onvif.xaddrs"),
         ),
         notes=("1 host could not be fully probed.",),
     )

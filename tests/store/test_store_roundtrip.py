@@ -83,8 +83,13 @@ def test_completed_addresses_and_listing(tmp_path: Path) -> None:
         store.begin_audit(other_site)
         summaries = store.list_audits()
         assert summaries[0] == AuditSummary(
-            id=info.id, site="Headquarters", started=info.started, finished=None,
-            devices=1, incomplete=0, profile=info.profile,
+            id=info.id,
+            site="Headquarters",
+            started=info.started,
+            finished=None,
+            devices=1,
+            incomplete=0,
+            profile=info.profile,
         )
         assert {s.id for s in summaries} == {info.id, "later", "branch"}
         assert store.latest_audit("Headquarters") == "later"

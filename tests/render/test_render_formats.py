@@ -1,0 +1,180 @@
+"""Every format renders the shared fixture audit; golden files pin the output.
+
+Regenerate the golden files after an intended change with:
+    CAMAUDIT_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/render/test_render_formats.py
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from camaudit_sample_audit import (
+    HOSTILE_MODEL,
+    audit_info,
+    sample_report,
+)
+
+from auditor.models import AuditReport
+from auditor.render import FORMATS, FormatName, ReportFormat, renderer
+from auditor.render.json_format import SCHEMA_FILE, SCHEMA_VERSION
+from auditor.resources import reports_dir
+from auditor.store.combine import combine
+
+GOLDEN = Path(__file__).parent / "golden"
+TEXT_FORMATS = [f for f in FormatName if not FORMATS[f].binary]
+
+
+def test_registry_is_exhaustive() -> None:
+    assert set(FORMATS) == set(FormatName)
+    for name, cls in FORMATS.items():
+        assert issubclass(cls, ReportFormat)
+        assert cls.name is name
+    suffixes = [cls.suffix for cls in FORMATS.values()]
+    assert len(suffixes) == len(set(suffixes))
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS, ids=str)
+def test_golden(fmt: FormatName) -> None:
+    out = renderer(fmt).render(sample_report())
+    path = GOLDEN / f"sample.{FORMATS[fmt].suffix}"
+    if os.environ.get("CAMAUDIT_REGEN_GOLDEN"):
+        path.write_bytes(out)
+    assert path.is_file(), f"missing golden file {path}; run with CAMAUDIT_REGEN_GOLDEN=1"
+    assert out == path.read_bytes(), f"{fmt} output changed; review and regenerate {path}"
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS, ids=str)
+def test_renderers_are_pure(fmt: FormatName) -> None:
+    assert renderer(fmt).render(sample_report()) == renderer(fmt).render(sample_report())
+
+
+def _schema() -> dict[str, object]:
+    return json.loads((reports_dir() / "schema" / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _validate(report: AuditReport) -> dict[str, object]:
+    doc = json.loads(renderer(FormatName.JSON).render(report))
+    jsonschema.validate(
+        doc, _schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return doc
+
+
+def test_json_validates_against_the_shipped_schema() -> None:
+    doc = _validate(sample_report())
+    assert doc["schema_version"] == SCHEMA_VERSION
+    audit = doc["audit"]
+    assert {"id", "site", "started", "finished", "profile", "scope", "data_versions"} <= set(audit)
+    hik = doc["devices"][0]
+    assert hik["manufacturer"] == "Hikvision" and hik["brand"] == "LTS" and hik["oem_relabel"]
+    assert [p["probe"] for p in hik["probes"]] == ["http", "isapi", "onvif"]
+    assert hik["probes"][2] == {
+        "probe": "onvif",
+        "outcome": "not_run",
+        "reason": "no_credentials",
+        "detail": "GetDeviceInformation needs credentials",
+        "duration_s": 0.0,
+    }
+    assert {e["instrument"] for e in hik["exposures"]} == {
+        "us-ndaa-889",
+        "us-fcc-covered-list",
+        "us-bis-entity-list",
+    }
+    unknown = doc["devices"][2]
+    assert unknown["manufacturer"] is None
+    assert doc["summary"]["by_manufacturer"]["unknown"] == 1
+    assert doc["summary"]["by_severity"]["critical"] == 2
+    assert doc["summary"]["by_instrument"]["us-ndaa-889"] == 2
+    assert audit["evidence_sha256"] == sample_report().evidence_sha256
+
+
+def test_json_schema_accepts_empty_interrupted_and_combined_audits() -> None:
+    empty = AuditReport(audit=dataclasses.replace(audit_info(), finished=None))
+    assert _validate(empty)["audit"]["finished"] is None
+    other = sample_report()
+    branch = dataclasses.replace(
+        other, audit=dataclasses.replace(other.audit, id="branch-1", site="Branch")
+    )
+    doc = _validate(combine([sample_report(), branch]))
+    assert {d["site"] for d in doc["devices"]} == {"Headquarters", "Branch"}
+    assert len(doc["devices"]) == 10
+
+
+def test_json_schema_rejects_a_broken_document() -> None:
+    doc = json.loads(renderer(FormatName.JSON).render(sample_report()))
+    del doc["devices"][0]["oem_relabel"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, _schema())
+
+
+def test_hostile_strings_are_escaped_in_html() -> None:
+    html = renderer(FormatName.HTML).render(sample_report()).decode()
+    # No device string becomes markup: the only tags are the template's.
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(&#39;brand&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\x1b" not in html and "\x07" not in html
+    # Only in-page anchors and web sources are links (no file:, javascript: or formula hrefs).
+    for href in re.findall(r'href="([^"]*)"', html):
+        assert href.startswith(("#", "https://")), href
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+
+
+def test_hostile_strings_are_neutralised_in_csv() -> None:
+    raw = renderer(FormatName.CSV).render(sample_report()).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    assert {r["record"] for r in rows} == {"device", "exposure"}
+    assert sum(r["record"] == "device" for r in rows) == 5
+    assert sum(r["record"] == "exposure" for r in rows) == 8
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+            assert "\x1b" not in value and "\n" not in value
+    hostile = next(r for r in rows if r["address"] == "10.20.0.66" and r["record"] == "device")
+    assert hostile["model"].startswith("'=cmd|")
+    assert hostile["firmware"].startswith("'+SUM(1+1)")
+    exposure = next(r for r in rows if r["address"] == "10.20.0.66" and r["record"] == "exposure")
+    assert exposure["entity"] == "'-2+3"
+
+
+def test_console_strips_control_characters() -> None:
+    text = renderer(FormatName.CONSOLE).render(sample_report()).decode()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "]0;pwned" in text  # the payload is shown, defused, not executed
+    assert HOSTILE_MODEL[:10] in text
+
+
+def test_markdown_has_no_live_markup() -> None:
+    text = renderer(FormatName.MARKDOWN).render(sample_report()).decode()
+    assert "<script" not in text and "<img" not in text
+    assert "\x1b" not in text
+    # A device string cannot break out of its table cell.
+    for line in text.splitlines():
+        if line.startswith("| 10.20.0.66"):
+            assert line.count(" | ") == 7
+
+
+def test_template_dir_overrides_the_brand(tmp_path: Path) -> None:
+    (tmp_path / "brand.html").write_text(
+        '<div class="brand"><div class="brand-name">Acme Risk Partners</div></div>'
+    )
+    from auditor.render.interface import RenderOptions
+
+    html = (
+        renderer(FormatName.HTML, RenderOptions(template_dir=tmp_path))
+        .render(sample_report())
+        .decode()
+    )
+    assert "Acme Risk Partners" in html
+    assert "Executive summary" in html  # the rest still comes from the shipped templates
