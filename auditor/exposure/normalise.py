@@ -75,6 +75,8 @@ DESCRIPTIVE = frozenset(
         "stock",
     }
 )
+# "S.A.", "L.L.C.": the dot after a one-letter word joins the letters ("SA", "LLC").
+_INITIAL_DOT = re.compile(r"(?<=\b\w)\.")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 # "(Hikvision)" in a 1260H entry repeats a short name; keep its words, drop the brackets.
 _AFFILIATED = re.compile(r"\b(?:and any successor, sub-unit, or subsidiary thereof)\b", re.I)
@@ -89,6 +91,7 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     text = _AFFILIATED.sub(" ", text)
+    text = _INITIAL_DOT.sub("", text)
     return [t for t in _NON_WORD.sub(" ", fold(text)).replace("_", " ").split() if t]
 
 
