@@ -74,7 +74,7 @@ def run_status(args: argparse.Namespace) -> ExitCode:
     data = assessor.data
     age = (today - data.as_of).days
     table.add_row(
-        "regulatory data (reviewed)",
+        "regulatory (reviewed)",
         data.version,
         "-",
         data.as_of.isoformat(),
@@ -86,7 +86,7 @@ def run_status(args: argparse.Namespace) -> ExitCode:
     for rec in current_imports(db):
         days = rec.age_days(today)
         table.add_row(
-            f"list {rec.kind}",
+            rec.kind,
             clean(rec.file_name),
             rec.sha256[:16],
             rec.published.isoformat() if rec.published else "unknown",
@@ -96,6 +96,8 @@ def run_status(args: argparse.Namespace) -> ExitCode:
             str(rec.entries),
         )
     out = make_console(stderr=False)
+    if not out.is_terminal:
+        out.width = max(out.width, 150)  # a log or a pipe: do not fold the table into 80 columns
     out.print(table)
     for note in assessor.notes()[1:]:
         out.print(f"[yellow]note:[/] {clean(note)}", soft_wrap=True)

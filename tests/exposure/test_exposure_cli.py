@@ -1,0 +1,71 @@
+"""`camaudit lists import|status` through the real entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.cli.app import main
+
+
+def test_import_then_status(
+    assets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "camaudit.db"
+    code = main(
+        ["lists", "import", str(assets / "ofac" / "SDN.CSV"), "--kind", "ofac-sdn", "--db", str(db)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2 entries" in out and "3 rows" in out and "ofac-sdn" in out
+    code = main(
+        [
+            "lists",
+            "import",
+            str(assets / "csl" / "consolidated.csv"),
+            "--kind",
+            "csl-csv",
+            "--db",
+            str(db),
+        ]
+    )
+    assert code == 0
+    capsys.readouterr()
+    assert main(["lists", "status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "ofac-sdn" in out and "csl-csv" in out and "SDN.CSV" in out
+    assert (
+        "regulatory (reviewed)" in out and "91 STALE" in out
+    )  # the reviewed data is over 90 days old
+    assert "not legal advice" not in out  # the status table shows data, the report says that
+
+
+def test_malformed_file_is_a_clear_error(
+    assets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "SDN.CSV"
+    bad.write_bytes((assets / "ofac" / "SDN.CSV").read_bytes()[:150])
+    db = tmp_path / "camaudit.db"
+    code = main(["lists", "import", str(bad), "--kind", "ofac-sdn", "--db", str(db)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "SDN.CSV:2" in captured.err and "truncated" in captured.err
+    assert main(["lists", "status", "--db", str(db)]) == 0
+    assert "SDN.CSV" not in capsys.readouterr().out
+
+
+def test_wrong_kind_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lists", "import", str(tmp_path / "x.csv"), "--kind", "nope"]) == 2
+    code = main(
+        [
+            "lists",
+            "import",
+            str(tmp_path / "x.csv"),
+            "--kind",
+            "csl-csv",
+            "--db",
+            str(tmp_path / "d.db"),
+        ]
+    )
+    assert code == 2 and "no such file" in capsys.readouterr().err

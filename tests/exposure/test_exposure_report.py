@@ -1,0 +1,149 @@
+"""Re-assessing a stored report for another audience, totals, data versions and staleness."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import DataFileError
+from auditor.exposure import Assessor, reassess, summarise
+from auditor.exposure.data import load_regulatory_data
+from auditor.models import (
+    Audience,
+    AuditId,
+    AuditInfo,
+    AuditReport,
+    DeviceResult,
+    DeviceType,
+    Host,
+    RemediationAction,
+)
+from auditor.resources import fingerprints_dir
+
+
+def _report(make_ident) -> AuditReport:
+    devices = (
+        DeviceResult(
+            Host("127.0.0.10"),
+            identification=make_ident("Hikvision", "LTS", DeviceType.NVR, oem_relabel=True),
+        ),
+        DeviceResult(Host("127.0.0.11"), identification=make_ident("Axis")),
+        DeviceResult(Host("127.0.0.12"), identification=make_ident(None)),
+    )
+    info = AuditInfo(
+        AuditId("a1"), "lab", datetime(2026, 11, 20, tzinfo=UTC), "0.1", ("127.0.0.0/24",)
+    )
+    return AuditReport(info, devices, notes=("kept note from the engine",))
+
+
+def test_reassess_for_another_audience(assessor: Assessor, make_ident) -> None:
+    report = reassess(_report(make_ident), Audience.GENERIC, assessor)
+    federal = reassess(report, Audience.US_FEDERAL_CONTRACTOR, assessor)
+    assert federal.audit.profile is Audience.US_FEDERAL_CONTRACTOR
+    assert [d.host for d in federal.devices] == [d.host for d in report.devices]
+    assert report.devices[0].remediation.action is RemediationAction.ISOLATE
+    assert federal.devices[0].remediation.action is RemediationAction.REPLACE
+    assert federal.devices[0].remediation.priority == 1  # critical, and a recorder
+    assert federal.devices[2].remediation.action is RemediationAction.REVIEW
+    # Notes are replaced, not stacked, and the engine's own note is kept.
+    assert federal.notes.count("kept note from the engine") == 1
+    assert sum(n.startswith("Stale data:") for n in federal.notes) == 1
+    assert federal.notes[1].startswith("camaudit's exposure assessment is not legal advice")
+    assert [v.name for v in federal.audit.data_versions] == ["regulatory data"]
+
+
+def test_summarise(assessor: Assessor, make_ident) -> None:
+    totals = summarise(reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor))
+    assert totals["devices"] == 3
+    assert totals["by_manufacturer"] == {"Hikvision": 1, "Axis": 1, "unknown": 1}
+    assert totals["by_brand"] == {"LTS": 1, "Axis": 1, "unknown": 1}
+    assert totals["by_severity"] == {"critical": 1, "info": 1, "high": 1}
+    assert totals["by_instrument"]["us-ndaa-889-b"] == {
+        "covered_if_security_use": 1,
+        "not_listed": 1,
+    }
+    assert totals["by_action"] == {"replace": 1, "none": 1, "review": 1}
+
+
+def test_staleness_follows_the_date(make_ident) -> None:
+    fresh = Assessor.load(None, today=date(2026, 9, 1))
+    assert not fresh.data_versions()[0].stale
+    assert not any(n.startswith("Stale data:") for n in fresh.notes())
+    old = Assessor.load(None, today=date(2027, 1, 1))
+    assert old.data_versions()[0].stale
+    assert any("regulatory data as of 2026-08-22" in n for n in old.notes())
+
+
+def test_list_staleness(assets: Path, tmp_path: Path) -> None:
+    from auditor.exposure.liststore import import_list
+
+    db = tmp_path / "a.db"
+    import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
+    versions = {v.name: v for v in Assessor.load(db, today=date(2027, 6, 1)).data_versions()}
+    assert versions["list opensanctions-csv"].as_of == date(2026, 11, 20)
+    assert versions["list opensanctions-csv"].stale
+    assert not Assessor.load(db, today=date(2026, 12, 1)).data_versions()[1].stale
+
+
+# --- the reviewed data itself -----------------------------------------------------------------
+
+
+def test_reviewed_data_is_sourced_and_consistent() -> None:
+    import yaml
+
+    data = load_regulatory_data()
+    for item in (*data.instruments.values(), *data.entities.values(), *data.listings):
+        assert item.source.strip() and item.as_of <= date(2026, 11, 21)
+    vendors = set((fingerprints_dir() / "identifiers" / "vendors.txt").read_text().split("\n"))
+    for name in (
+        "Hikvision",
+        "Dahua",
+        "Uniview",
+        "Tiandy",
+        "Xiongmai",
+        "HiSilicon",
+        "Huawei",
+        "Hytera",
+        "Axis",
+        "Lorex",
+        "Skywatch",
+        "ZTE",
+    ):
+        assert name in vendors and name in data.entities, name
+    # No SDN listing of Hikvision (or anyone) in the reviewed data: SDN is checked live only.
+    assert not [item for item in data.listings if item.instrument == "us-ofac-sdn"]
+    # Brands named by a family exist in brands.yaml, and Lorex's dated ownership agrees with it.
+    brands = yaml.safe_load((fingerprints_dir() / "brands.yaml").read_text())["brands"]
+    known = {b["brand"] for b in brands}
+    for entity in data.entities.values():
+        assert set(entity.brands) <= known, (entity.id, set(entity.brands) - known)
+    lorex_rows = next(b for b in brands if b["brand"] == "Lorex")["ownership"]
+    edges = [
+        (e.owner, e.since, e.until) for e in data.entities["Lorex"].ownership if not e.supplier
+    ]
+    assert edges == [(r["owner"], r["from"], r.get("until")) for r in lorex_rows]
+    # The Affiliates Rule is dated and uncertain (regulatory.md, update of 2026-11-21).
+    rule = data.instruments["us-bis-affiliates-rule"]
+    assert rule.uncertain and rule.suspended_until == date(2026, 11, 9)
+
+
+def test_unsourced_entry_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "regulatory"
+    folder.mkdir()
+    shipped = fingerprints_dir() / "regulatory"
+    for name in (
+        "dataset.yaml",
+        "instruments.yaml",
+        "entities.yaml",
+        "listings.yaml",
+        "audiences.yaml",
+    ):
+        (folder / name).write_text((shipped / name).read_text())
+    text = (folder / "listings.yaml").read_text()
+    (folder / "listings.yaml").write_text(
+        text.replace("source: *qc2023, as_of: 2026-08-22}", "as_of: 2026-08-22}", 1)
+    )
+    with pytest.raises(DataFileError, match="needs a source"):
+        load_regulatory_data(folder)
