@@ -88,6 +88,9 @@ class ExposureSet:
         if severity is None:
             severity = severity_for(self.profile, instrument, status, uncertain, self.on)
         text = effect
+        if self.profile.severity(instrument.id) <= Severity.INFO:
+            # The legal effect for *this* audience: say when the instrument binds others.
+            text = f"Does not bind this audience directly (binds: {instrument.binds}). {text}"
         if not in_force(instrument, self.on) and status is not ExposureStatus.NOT_LISTED:
             text = f"Not in force on {self.on.isoformat()}. {text}"
         if instrument.note:

@@ -14,9 +14,7 @@ from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.lists.csl import split_affiliated
 from auditor.exposure.liststore import current_imports, import_list, load_names
 from auditor.exposure.normalise import loose_form, normal_form
-from auditor.models import Audience, ExposureStatus, RemediationAction, Severity
-
-TODAY_ASSESSOR = {"today": None}
+from auditor.models import Audience, DeviceType, ExposureStatus, RemediationAction, Severity
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -226,7 +224,7 @@ def test_normal_forms() -> None:
 
 def test_new_sdn_listing_changes_the_assessment(assets: Path, tmp_path: Path, make_ident) -> None:
     db = tmp_path / "audit.db"
-    camera = make_ident("Hikvision", device_type=__import__("auditor.models").models.DeviceType.NVR)
+    camera = make_ident("Hikvision", device_type=DeviceType.NVR)
     import_list(db, assets / "ofac" / "SDN.CSV", "ofac-sdn")
     before = Assessor.load(db).assess(camera, Audience.EU_PRIVATE)
     sdn = before.by_instrument()["us-ofac-sdn"]
@@ -274,3 +272,23 @@ def test_list_row_enriches_reviewed_listing(assets: Path, tmp_path: Path, make_i
     assert not any(e.match_score for e in axis.exposures)
     versions = {v.name for v in assessor.data_versions()}
     assert versions == {"regulatory data", "list opensanctions-csv", "list csl-json"}
+
+
+def test_exact_beats_fuzzy(assets: Path, tmp_path: Path, make_ident) -> None:
+    folder = _copy(assets / "ofac_new", tmp_path / "both")
+    sdn = folder / "SDN.CSV"
+    rows = sdn.read_bytes().decode().rstrip("\x1a").rstrip("\r\n").split("\r\n")
+    fuzzy = rows[-1].replace("90003", "90004").replace("HIKVISION DIGITAL", "HIKVISON DIGITAL")
+    sdn.write_bytes(("\r\n".join([*rows, fuzzy]) + "\r\n\x1a").encode())
+    db = tmp_path / "audit.db"
+    import_list(db, sdn, "ofac-sdn")
+    result = Assessor.load(db).assess(make_ident("Hikvision"), Audience.GENERIC)
+    statuses = [e.status for e in result.by_instrument()["us-ofac-sdn"]]
+    assert statuses == [ExposureStatus.LISTED]
+
+
+def test_chinese_name_matches(tmp_path: Path, assets: Path, make_ident) -> None:
+    db = tmp_path / "audit.db"
+    import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
+    matches = Assessor.load(db).matcher.match(["海康威视"])
+    assert [(m.exact, m.stored.entry.key) for m in matches] == [(True, "synthetic-os-0001")]
