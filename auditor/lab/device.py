@@ -48,7 +48,11 @@ class Device:
     @property
     def serial(self) -> str:
         return Template(self.profile.serial).safe_substitute(
-            index=str(self.index), index5=f"{self.index:05d}", index6=f"{self.index:06d}"
+            index=str(self.index),
+            index5=f"{self.index:05d}",
+            index6=f"{self.index:06d}",
+            # Axis serial numbers are the MAC address (research fingerprinting.md §2).
+            mac_plain_upper=self.mac.replace(":", "").upper(),
         )
 
     def port(self, standard: int) -> int:
