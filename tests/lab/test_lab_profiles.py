@@ -64,7 +64,7 @@ def test_relabels_are_flagged():
         ("- just a list\n", "must be a mapping"),
         (
             "id: broken\ntruth: {model: x, device_type: ip_camera}\nservices: {}\nmac_oui: 'zz'\n",
-            "cite at least one source",
+            "sources",
         ),
         (
             "id: broken\nsources: {a: b}\ntruth: {model: x, device_type: toaster}\nservices: {}\n"
