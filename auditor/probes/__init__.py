@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.probes.banner import BannerProbe
 from auditor.probes.dvrip import DvripProbe
 from auditor.probes.http import HttpProbe
 from auditor.probes.interface import PartialFailure, Probe, attempt
@@ -21,6 +22,7 @@ PROBES: dict[str, type[Probe]] = {
         HttpProbe,
         TlsProbe,
         RtspProbe,
+        BannerProbe,
         OnvifProbe,
         DvripProbe,
         IsapiProbe,

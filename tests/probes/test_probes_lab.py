@@ -243,3 +243,13 @@ def test_the_skewed_lab_really_rejects_a_token_on_our_clock():
         with pytest.raises(Exception) as err:
             session.call("GetDeviceInformation", "<tds:GetDeviceInformation/>", signed=True)
     assert getattr(err.value, "reason", None) is Reason.AUTH_FAILED
+
+
+def test_banner_probe_reads_telnet_and_ssh_greetings():
+    with LoopbackSite(["bosch-dinion", "linux-nginx"]) as s:
+        telnet, _ = run(s, "banner", "bosch-dinion", creds=False)
+        ssh, _ = run(s, "banner", "linux-nginx", creds=False)
+    assert telnet.outcome is Outcome.COMPLETED, telnet.detail
+    [greeting] = values(telnet, K.TELNET_BANNER)
+    assert greeting.startswith("Welcome to IP bullet 5000 HD") and "\xff" not in greeting
+    assert values(ssh, K.SSH_BANNER) == ["SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5"]
