@@ -13,11 +13,11 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from auditor.models import AuditReport, Severity
+from auditor.models import AuditReport, DeviceResult, Severity
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import one_line
-from auditor.render.view import devices_by_severity, summarise
-from auditor.render.wording import DISCLAIMER, reason_text, status_text
+from auditor.render.view import devices_by_severity, reaching, summarise
+from auditor.render.wording import DISCLAIMER, reason_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -31,6 +31,16 @@ SEVERITY_STYLE = {
 
 def _t(value: object, style: str = "") -> Text:
     return Text("" if value is None else one_line(value), style=style)
+
+
+def _exposure_cell(d: DeviceResult) -> str:
+    """The instruments at the device's highest severity, by id; the rest as a count."""
+    hits = reaching(d)
+    if not hits:
+        return "-"
+    top = [e.instrument for e in hits if e.severity is hits[0].severity]
+    more = len(hits) - len(top)
+    return ", ".join(top) + (f" +{more} more" if more else "")
 
 
 class ConsoleFormat(ReportFormat):
@@ -106,12 +116,7 @@ class ConsoleFormat(ReportFormat):
                     _t(ident.model),
                     _t(ident.device_type.value),
                     _t(f"{ident.confidence:.0%}"),
-                    _t(
-                        "; ".join(
-                            f"{e.instrument_name}: {status_text(e.status)}" for e in d.exposures
-                        )
-                        or "-"
-                    ),
+                    _t(_exposure_cell(d)),
                     _t(d.remediation.action.value if d.remediation else "-"),
                 )
             parts.append(table)

@@ -19,7 +19,14 @@ from auditor.errors import ConfigError
 from auditor.models import AuditReport, Severity
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import clean, one_line, truncate
-from auditor.render.view import devices_by_severity, is_exposed, needs_review, summarise
+from auditor.render.view import (
+    devices_by_severity,
+    is_exposed,
+    needs_review,
+    not_listed,
+    reaching,
+    summarise,
+)
 from auditor.render.wording import DISCLAIMER, reason_text, status_text
 from auditor.resources import reports_dir
 
@@ -82,6 +89,8 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
         safe_href=_safe_href,
         is_exposed=is_exposed,
         needs_review=needs_review,
+        reaching=reaching,
+        not_listed=not_listed,
         DISCLAIMER=DISCLAIMER,
         Severity=Severity,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from auditor.models import AuditReport
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import markdown as md
-from auditor.render.view import devices_by_severity, summarise
+from auditor.render.view import devices_by_severity, reaching, summarise
 from auditor.render.wording import DISCLAIMER, reason_text, status_text
 
 
@@ -91,7 +91,7 @@ class MarkdownFormat(ReportFormat):
                         d.identification.device_type.value,
                         f"{d.identification.confidence:.0%}",
                         "; ".join(
-                            f"{e.instrument_name}: {status_text(e.status)}" for e in d.exposures
+                            f"{e.instrument_name}: {status_text(e.status)}" for e in reaching(d)
                         ),
                         d.remediation.action.value if d.remediation else "",
                     )

@@ -13,6 +13,7 @@ from datetime import date
 from auditor.models import (
     AuditReport,
     DeviceResult,
+    Exposure,
     ExposureStatus,
     RemediationAction,
     Severity,
@@ -53,6 +54,16 @@ def needs_review(device: DeviceResult) -> bool:
     return any(e.status is ExposureStatus.UNKNOWN for e in device.exposures) or (
         device.identification.manufacturer is None
     )
+
+
+def reaching(device: DeviceResult) -> tuple[Exposure, ...]:
+    """The device's exposures that need attention (exposed or unknown), most severe first."""
+    hits = [e for e in device.exposures if e.status is not ExposureStatus.NOT_LISTED]
+    return tuple(sorted(hits, key=lambda e: -e.severity.value))
+
+
+def not_listed(device: DeviceResult) -> tuple[Exposure, ...]:
+    return tuple(e for e in device.exposures if e.status is ExposureStatus.NOT_LISTED)
 
 
 def maker(device: DeviceResult) -> str:
@@ -128,7 +139,9 @@ def summarise(report: AuditReport) -> Summary:
     by_instrument: dict[str, list[tuple[DeviceResult, int]]] = defaultdict(list)
     for d in devices:
         for i, e in enumerate(d.exposures):
-            by_instrument[e.instrument].append((d, i))
+            # "Not listed" is a finding per device, but no instrument reaches it: not a row here.
+            if e.status is not ExposureStatus.NOT_LISTED:
+                by_instrument[e.instrument].append((d, i))
     instruments = []
     for inst, hits in by_instrument.items():
         exposures = [d.exposures[i] for d, i in hits]

@@ -1,0 +1,95 @@
+"""write_reports: where each format goes, atomic files, nothing written when rendering fails."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from camaudit_sample_audit import sample_report
+
+from auditor.errors import ConfigError, UsageError
+from auditor.render import FormatName
+from auditor.render.output import default_name, write_reports
+
+
+def test_one_format_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "audit.json"
+    assert write_reports(sample_report(), [FormatName.JSON], str(target), None) == [str(target)]
+    assert json.loads(target.read_text())["audit"]["site"] == "Headquarters"
+    assert [p.name for p in target.parent.iterdir()] == ["audit.json"]  # no temp file left
+
+
+def test_several_formats_share_a_base(tmp_path: Path) -> None:
+    base = tmp_path / "q3" / "hq.html"
+    written = write_reports(
+        sample_report(), [FormatName.HTML, FormatName.CSV, FormatName.MARKDOWN], str(base), None
+    )
+    assert written == [str(tmp_path / "q3" / f"hq.{s}") for s in ("html", "csv", "md")]
+    assert all(Path(p).stat().st_size > 1000 for p in written)
+
+
+def test_default_names_and_console_to_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    report = sample_report()
+    written = write_reports(report, [FormatName.CONSOLE, FormatName.JSON], None, None)
+    assert written == ["-", "camaudit-Headquarters-20261121T090000Z-hq.json"]
+    assert (tmp_path / written[1]).is_file()
+    assert b"Camera audit Headquarters" in capsysbinary.readouterr().out
+
+
+def test_stdout_takes_one_format(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert write_reports(sample_report(), [FormatName.CSV], "-", None) == ["-"]
+    assert capsysbinary.readouterr().out.startswith("\ufeffrecord,".encode())
+    with pytest.raises(UsageError, match="one format"):
+        write_reports(sample_report(), [FormatName.CSV, FormatName.JSON], "-", None)
+
+
+def test_default_name_is_safe_for_any_site() -> None:
+    import dataclasses
+
+    report = sample_report()
+    hostile = dataclasses.replace(
+        report, audit=dataclasses.replace(report.audit, site="../../etc/<passwd>\x00")
+    )
+    name = default_name(hostile, FormatName.HTML)
+    assert "/" not in name and "\x00" not in name and name.endswith(".html")
+
+
+def test_a_failed_render_writes_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "brand.html").write_text("{% if %}broken")
+    target = tmp_path / "report.html"
+    target.write_text("previous report")
+    with pytest.raises(ConfigError, match="template"):
+        write_reports(sample_report(), [FormatName.JSON, FormatName.HTML], str(target), templates)
+    assert target.read_text() == "previous report"
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot write the report"):
+        write_reports(sample_report(), [FormatName.JSON], str(blocker / "r.json"), None)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(ConfigError, match="cannot write the report"):
+            write_reports(sample_report(), [FormatName.JSON], str(tmp_path / "r.json"), None)
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_missing_template_dir_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a folder"):
+        write_reports(
+            sample_report(), [FormatName.HTML], str(tmp_path / "r.html"), tmp_path / "nope"
+        )

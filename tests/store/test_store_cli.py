@@ -1,0 +1,186 @@
+"""`camaudit audits`, `report` and `diff` against a real store file."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from camaudit_sample_audit import sample_report
+
+from auditor.cli.app import main
+from auditor.models import AuditId, AuditReport, Identification
+from auditor.store import Store
+
+
+def _save(store: Store, report: AuditReport) -> None:
+    store.begin_audit(report.audit)
+    for d in report.devices:
+        store.save_device(report.audit.id, d)
+    store.save_out_of_scope(report.audit.id, report.out_of_scope)
+    if report.audit.finished:
+        store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+
+
+def _later(report: AuditReport) -> AuditReport:
+    """A month later: one camera gone, one new, one moved address, one re-identified."""
+    devices = list(report.devices)
+    moved = dataclasses.replace(
+        devices[0],
+        host=dataclasses.replace(devices[0].host, address=ipaddress.ip_address("10.20.0.111")),
+    )
+    reidentified = dataclasses.replace(
+        devices[2], identification=devices[3].identification, exposures=()
+    )
+    new = dataclasses.replace(
+        devices[3],
+        host=dataclasses.replace(
+            devices[3].host, address=ipaddress.ip_address("10.20.0.77"), mac="ac:cc:8e:99:99:99"
+        ),
+    )
+    audit = dataclasses.replace(
+        report.audit,
+        id=AuditId("20261221T090000Z-hq"),
+        started=report.audit.started + timedelta(days=30),
+        finished=report.audit.finished + timedelta(days=30) if report.audit.finished else None,
+    )
+    return AuditReport(audit=audit, devices=(moved, devices[1], reidentified, new))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "camaudit.db"
+    with Store(path) as store:
+        first = sample_report()
+        _save(store, first)
+        _save(store, _later(first))
+        branch = dataclasses.replace(
+            first,
+            audit=dataclasses.replace(
+                first.audit, id=AuditId("20261120T080000Z-br"), site="Branch", finished=None
+            ),
+            devices=first.devices[:2],
+        )
+        _save(store, branch)
+    return path
+
+
+def test_audits_lists_every_audit(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audits", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "20261121T090000Z-hq" in out and "20261221T090000Z-hq" in out
+    assert "interrupted" in out  # the branch audit never finished
+
+
+def test_report_latest_as_json(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "latest.json"
+    assert main(["report", "--db", str(db), "-f", "json", "-o", str(target)]) == 0
+    doc = json.loads(target.read_text())
+    assert doc["audit"]["id"] == "20261221T090000Z-hq"
+    assert len(doc["devices"]) == 4
+
+
+def test_report_by_prefix_in_several_formats(db: Path, tmp_path: Path) -> None:
+    base = tmp_path / "q4"
+    args = ["report", "20261121", "--db", str(db), "-f", "html", "-f", "csv", "-o", str(base)]
+    assert main(args) == 0
+    assert "Headquarters" in (tmp_path / "q4.html").read_text()
+    assert (tmp_path / "q4.csv").read_text(encoding="utf-8-sig").startswith("record,")
+
+
+def test_combined_report_of_several_sites(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "org.json"
+    assert main(["report", "--all-sites", "--db", str(db), "-f", "json", "-o", str(target)]) == 0
+    doc = json.loads(target.read_text())
+    assert {d["site"] for d in doc["devices"]} == {"Headquarters", "Branch"}
+    assert len(doc["devices"]) == 4 + 2  # the latest HQ audit and the branch audit
+    assert doc["audit"]["site"].startswith("Organisation (2 sites")
+    assert doc["audit"]["finished"] is None  # one part was interrupted
+    target2 = tmp_path / "org2.json"
+    assert (
+        main(
+            [
+                "report",
+                "20261121T090000Z-hq",
+                "20261120",
+                "--db",
+                str(db),
+                "-f",
+                "json",
+                "-o",
+                str(target2),
+            ]
+        )
+        == 0
+    )
+    assert len(json.loads(target2.read_text())["devices"]) == 5 + 2
+
+
+def test_report_errors_are_clear(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "nope", "--db", str(db)]) == 2
+    assert "no audit 'nope'" in capsys.readouterr().err
+    assert main(["report", "2026", "--db", str(db)]) == 2
+    assert "matches several audits" in capsys.readouterr().err
+    assert main(["audits", "--db", str(tmp_path / "missing.db")]) == 2
+    assert "no audit store" in capsys.readouterr().err
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_diff_shows_new_gone_moved_and_changed(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diff", "20261121", "20261221", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "1 new, 2 gone, 2 changed, 1 unchanged" in out
+    assert "10.20.0.77" in out  # new
+    assert "10.20.0.111" in out  # moved (matched by MAC)
+    assert "manufacturer" in out and "Axis" in out  # re-identified
+
+
+def test_diff_logic_matches_by_mac_then_address() -> None:
+    from auditor.store.compare import diff
+
+    old = sample_report()
+    new = _later(old)
+    result = diff(old, new)
+    assert [str(d.host.address) for d in result.added] == ["10.20.0.77"]
+    assert sorted(str(d.host.address) for d in result.gone) == ["10.20.0.14", "10.20.0.66"]
+    moved = next(c for c in result.changed if str(c.new.host.address) == "10.20.0.111")
+    assert moved.fields == (("address", "10.20.0.11", "10.20.0.111"),)
+    reid = next(c for c in result.changed if str(c.new.host.address) == "10.20.0.13")
+    assert ("manufacturer", "-", "Axis") in reid.fields
+    assert [e.instrument for e in reid.exposures] == ["manual-review"]
+    assert reid.exposures[0].after is None
+    same = diff(old, old)
+    assert same.is_empty and same.unchanged == 5
+    assert Identification.unknown().manufacturer is None
+
+
+def test_report_reassesses_for_another_profile(db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "generic.json"
+    code = main(
+        [
+            "report",
+            "20261121",
+            "--db",
+            str(db),
+            "--profile",
+            "generic",
+            "-f",
+            "json",
+            "-o",
+            str(target),
+        ]
+    )
+    assert code == 0
+    doc = json.loads(target.read_text())
+    assert doc["audit"]["profile"] == "generic"
+    # The re-assessment comes from the exposure data, not from the stored exposures.
+    stored = {e.instrument for e in sample_report().devices[0].exposures}
+    assert doc["devices"][0]["exposures"]
+    assert {e["instrument"] for e in doc["devices"][0]["exposures"]} != stored
