@@ -90,8 +90,13 @@ def scope_fields(text: str) -> dict[str, str]:
     """
     _check_size(text)
     fields: dict[str, str] = {}
+    last = ""
     for uri in text.split():
         if "://" not in uri:
+            # Some devices and tools put scopes un-encoded ("hardware/DINION IP bullet"): a word
+            # without a scheme continues the previous scope's value.
+            if last:
+                fields[last] = f"{fields[last]} {unquote(uri)}"[:MAX_FIELD_CHARS]
             continue
         rest = uri.split("://", 1)[1]
         host, _, path = rest.partition("/")
@@ -105,6 +110,7 @@ def scope_fields(text: str) -> dict[str, str]:
             fields[key] = f"{fields[key]} {value}"[:MAX_FIELD_CHARS]
         elif len(fields) < MAX_FIELDS:
             fields[key] = value
+        last = key if key in fields else ""
     if not fields:
         raise ExtractError("no scope URIs found")
     return fields

@@ -98,9 +98,15 @@ class Fusion:
         except ValueError:
             notes.append(f"ignored a malformed MAC address from {obs.source}: {obs.value[:40]!r}")
             return []
-        if entry is None or not entry.vendor:
+        if entry is None or not (entry.vendor or entry.brand):
             return []
-        asserts = [("hw.vendor", entry.vendor)]
+        asserts = []
+        if entry.vendor:
+            asserts.append(("hw.vendor", entry.vendor))
+        if entry.brand:
+            # The registrant is a brand owner (Amcrest, Lorex, EZVIZ...): the brand's maker comes
+            # from brands.yaml, discounted like any brand evidence.
+            asserts.append(("hw.brand", entry.brand))
         return [
             EvidenceLink(
                 observation=obs,
@@ -176,7 +182,7 @@ class Fusion:
             row = self.brands.lookup(brand)
             own = (
                 row is not None
-                and row.relationship.startswith("own")
+                and row.is_own_brand
                 and row.manufacturer == manufacturer
             )
             if not own:

@@ -41,10 +41,12 @@ class Brand:
     uncertain: bool = False
     note: str = ""
     lines: tuple[BrandLine, ...] = ()
+    own_brand: bool = False
+    """The maker's own or group brand (EZVIZ, Imou, UNV...): presenting it is not an OEM relabel."""
 
     @property
     def is_own_brand(self) -> bool:
-        return self.name.casefold() == self.manufacturer.casefold()
+        return self.own_brand or self.name.casefold() == self.manufacturer.casefold()
 
     def maker_for_model(self, model: str | None) -> tuple[str, str, str]:
         """(manufacturer, confidence, source) for a device of this brand and, if known, model."""
@@ -116,6 +118,7 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
             uncertain=bool(raw.get("uncertain", False)),
             note=str(raw.get("note") or ""),
             lines=lines,
+            own_brand=bool(raw.get("own_brand", False)),
         )
         brands.append(brand)
         for key in (brand.name, *brand.aliases):
