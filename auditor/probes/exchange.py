@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from auditor.context import NetContext
 from auditor.credentials import Credential
@@ -20,6 +21,7 @@ EXCHANGE_FACTOR = 2.0
 PROBE_FACTOR = 10.0
 
 USER_AGENT = "camaudit (read-only audit)"
+_PATH_SAFE = "/?&=%:@!$'()*+,;~-._[]"
 
 
 def probe_deadline(ctx: NetContext) -> Deadline:
@@ -66,6 +68,9 @@ def http_exchange(
     body: bytes = b"",
 ) -> Response:
     deadline = exchange_deadline(ctx, overall)
+    # A path can come from a device (a redirect): percent-encode anything that could break or
+    # extend the request line (spaces, non-ASCII); urlsplit already dropped CR/LF/TAB.
+    path = quote(path, safe=_PATH_SAFE)
     lines = [
         f"{method} {path} HTTP/1.1",
         f"Host: {endpoint.authority}",

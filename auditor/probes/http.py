@@ -53,7 +53,7 @@ def meta_refresh(text: str) -> str | None:
 
 def parse_title(text: str) -> str | None:
     """The page title, unescaped and whitespace-collapsed; None when there is none."""
-    m = _TITLE_RE.search(text)
+    m = _TITLE_RE.search(text[: BODY_SNIPPET * 4])
     if not m:
         return None
     title = _WS_RE.sub(" ", html.unescape(m.group(1))).strip()

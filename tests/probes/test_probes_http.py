@@ -187,3 +187,14 @@ def test_one_dead_port_does_not_fail_a_device_whose_other_port_answered(peer):
     ctx = make_ctx({good.port: Role.HTTP, dead: Role.HTTP})
     result = attempt(HttpProbe(), make_host((good.port, dead)), ctx)
     assert result.outcome is Outcome.COMPLETED
+
+
+def test_hostile_redirect_target_cannot_inject_into_the_request(peer):
+    log: list[bytes] = []
+    routes = {
+        "/": http_response(302, b"", (("Location", "/a b/\u00e9?x=1 2"),)),
+    }
+    result, _ = run_http(peer(router(routes, log)).port)
+    assert result.outcome is Outcome.COMPLETED, result.detail
+    hop = next(r for r in log if r.startswith(b"GET /a"))
+    assert hop.split(b"\r\n", 1)[0] == b"GET /a%20b/%C3%A9?x=1%202 HTTP/1.1"
