@@ -15,7 +15,7 @@ import yaml
 from auditor.exposure import rules
 from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
 from auditor.exposure.lists import LIST_FORMATS
-from auditor.exposure.liststore import ImportRecord, current_imports, load_names
+from auditor.exposure.liststore import ImportRecord, current_imports, fetch_entries, load_names
 from auditor.exposure.matching import ListMatch, Matcher
 from auditor.exposure.remediation import recommend
 from auditor.models import (
@@ -98,7 +98,7 @@ def load_brand_hints() -> Mapping[str, BrandHint]:
 class Assessor:
     data: RegulatoryData
     imports: tuple[ImportRecord, ...] = ()
-    matcher: Matcher = field(default_factory=lambda: Matcher(()))
+    matcher: Matcher = field(default_factory=Matcher)
     brand_hints: Mapping[str, BrandHint] = field(default_factory=dict)
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
 
@@ -115,7 +115,7 @@ class Assessor:
         return cls(
             data=data or load_regulatory_data(),
             imports=current_imports(path),
-            matcher=Matcher(load_names(path)),
+            matcher=Matcher(load_names(path), lambda ids: fetch_entries(path, ids)),
             brand_hints=load_brand_hints(),
             today=today or datetime.now(UTC).date(),
         )
@@ -281,7 +281,7 @@ class Assessor:
         owner = entity.id if entity is not None else maker
         by_instrument: dict[str, list[ListMatch]] = {}
         for match in self.matcher.match(names):
-            by_instrument.setdefault(match.stored.entry.instrument, []).append(match)
+            by_instrument.setdefault(match.entry.instrument, []).append(match)
         for instrument_id, matches in by_instrument.items():
             instrument = (
                 self.data.instruments.get(instrument_id)
@@ -289,7 +289,7 @@ class Assessor:
             )
             exact = [m for m in matches if m.exact]
             for match in exact or matches[:1]:
-                entry, kind = match.stored.entry, match.stored.kind
+                entry, kind = match.entry, match.kind
                 row = f"[{kind} line {entry.line}] {entry.row}"
                 if match.exact and out.enrich(
                     instrument.id, owner, match_score=100.0, list_row=row

@@ -84,6 +84,8 @@ _AFFILIATED = re.compile(r"\b(?:and any successor, sub-unit, or subsidiary there
 
 def fold(text: str) -> str:
     """NFKD-decompose, drop combining marks, case-fold: 'Société' -> 'societe'."""
+    if text.isascii():
+        return text.casefold()  # nothing to decompose: the common case, and 10x faster
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold()
@@ -105,3 +107,11 @@ def loose_form(text: str) -> str:
     """The loose key: also without descriptive words; used for fuzzy comparison only."""
     words = [t for t in tokens(text) if t not in LEGAL_FORMS and t not in DESCRIPTIVE]
     return " ".join(words) or normal_form(text)
+
+
+def forms(text: str) -> tuple[str, str]:
+    """(normal_form, loose_form) from one tokenisation: the importer's hot path."""
+    words = [t for t in tokens(text) if t not in LEGAL_FORMS]
+    loose = [t for t in words if t not in DESCRIPTIVE]
+    normal = " ".join(words)
+    return normal, " ".join(loose) or normal

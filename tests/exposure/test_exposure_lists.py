@@ -291,4 +291,4 @@ def test_chinese_name_matches(tmp_path: Path, assets: Path, make_ident) -> None:
     db = tmp_path / "audit.db"
     import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
     matches = Assessor.load(db).matcher.match(["海康威视"])
-    assert [(m.exact, m.stored.entry.key) for m in matches] == [(True, "synthetic-os-0001")]
+    assert [(m.exact, m.entry.key) for m in matches] == [(True, "synthetic-os-0001")]
