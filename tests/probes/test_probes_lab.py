@@ -253,3 +253,21 @@ def test_banner_probe_reads_telnet_and_ssh_greetings():
     [greeting] = values(telnet, K.TELNET_BANNER)
     assert greeting.startswith("Welcome to IP bullet 5000 HD") and "\xff" not in greeting
     assert values(ssh, K.SSH_BANNER) == ["SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5"]
+
+
+def test_onvif_falls_back_to_http_digest_on_a_digest_only_device():
+    import dataclasses
+
+    from auditor.lab import load_profiles
+
+    base = load_profiles()["dahua-ipc"]
+    assert base.onvif is not None
+    digest_only = dataclasses.replace(
+        base, onvif={**base.onvif, "auth": ["digest"], "unauthorized": "digest401"}
+    )
+    with LoopbackSite([digest_only]) as s:
+        result, _ = run(s, "onvif", "dahua-ipc")
+        wrong, _ = run(s, "onvif", "dahua-ipc", password="wrong")
+    assert result.outcome is Outcome.COMPLETED, result.detail
+    assert values(result, K.ONVIF_DEVICE_INFORMATION)
+    assert (wrong.outcome, wrong.reason) == (Outcome.FAILED, Reason.AUTH_FAILED)
