@@ -129,10 +129,10 @@ class NmapChannel(DiscoveryChannel):
             # nmap was given only the scope; this is the belt to those braces.
             if not ctx.allows(host.address):
                 continue
-            # "Up" alone is weak: on loopback every address answers with RST, and a routed
-            # host that only pings is no camera candidate. An open port or an ARP-verified MAC
-            # (a real device on this segment) makes it one.
-            if host.services or host.mac:
+            # "Up" alone is weak: on loopback every address answers every port with RST. An
+            # open port, a filtered one (something there drops probes) or an ARP-verified MAC
+            # (a real device on this segment) makes a host worth auditing.
+            if host.services or host.mac or str(host.address) not in run.all_closed:
                 yield host
 
     def _run(

@@ -34,6 +34,14 @@ class NmapRun:
     hosts: tuple[Host, ...]
     args: str
     version: str
+    all_closed: frozenset[str] = frozenset()
+    """Addresses where every scanned port answered "closed" (no open or filtered port)."""
+
+
+def _all_closed(element: ET.Element) -> bool:
+    states = [p.get("state") for p in element.iterfind("ports/extraports")]
+    states += [s.get("state") for s in element.iterfind("ports/port/state")]
+    return bool(states) and all(s == "closed" for s in states)
 
 
 def _when(element: ET.Element, fallback: datetime) -> datetime:
@@ -147,8 +155,11 @@ def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
         raise NmapXmlError(f"not nmap XML: the root element is <{root.tag[:40]}>, not <nmaprun>", 1)
     when = _when(root, datetime.now(UTC))
     hosts = []
+    closed = set()
     for element in root.iterfind("host"):
         host = _host(element, channel, when)
         if host is not None:
             hosts.append(host)
-    return NmapRun(tuple(hosts), root.get("args", ""), root.get("version", ""))
+            if _all_closed(element):
+                closed.add(str(host.address))
+    return NmapRun(tuple(hosts), root.get("args", ""), root.get("version", ""), frozenset(closed))

@@ -126,3 +126,30 @@ def test_merge_keeps_every_channel() -> None:
     assert [str(h.address) for h in merged] == ["192.0.2.4", "192.0.2.5"]
     assert merged[1].seen_by == {Channel.SADP, Channel.NMAP}
     assert merged[1].mac == "c4:2f:90:a1:b2:c3" and merged[1].endpoint_ids == {"urn:uuid:x"}
+
+
+def test_real_nmap_sv_file_from_the_lab() -> None:
+    # Written by `nmap -n -sS -sV -Pn -p <lab plan> -oX` against a LoopbackSite
+    # (hikvision-ipc, dahua-ipc, xiongmai-dvr, hipcam-generic, axis-p1375, linux-nginx).
+    hosts = {str(h.address): h for h in import_nmap_xml(ASSETS / "lab-loopback-sV.xml")}
+    assert len(hosts) == 6
+    hik = hosts["127.88.1.10"]
+    assert hik.seen_by == {Channel.IMPORT_NMAP}
+    http = next(s for s in hik.services if s.port == 10080)
+    assert (http.product, http.device_type) == ("Hikvision IP camera httpd", "webcam")
+    sdk = next(s for s in hik.services if s.port == 8000)
+    assert sdk.product == "Hikvision IPCam control port"
+    # Closed ports that nmap still named from its table are not services.
+    assert hik.open_tcp_ports == {8000, 10080, 10554}
+    values = {
+        o.value
+        for h in hosts.values()
+        for o in h.observations
+        if o.kind is ObservationKind.NMAP_SERVICE
+    }
+    assert {"Hikvision IP camera httpd", "Dahua webcam httpd", "uc-httpd 1.0.0"} <= values
+    assert "OpenSSH 8.2p1 Ubuntu 4ubuntu0.5 (Ubuntu Linux; protocol 2.0)" in values
+    xm = next(s for s in hosts["127.88.1.12"].services if s.product == "uc-httpd")
+    assert any("xiongmai" in c for c in xm.cpes)
+    # Evidence carries the scan's own time, not the import's.
+    assert all(o.observed_at.year == 2026 for h in hosts.values() for o in h.observations)
