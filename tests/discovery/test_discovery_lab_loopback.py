@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -66,12 +67,10 @@ def scanned() -> Iterator[tuple[LoopbackSite, Any, NetContext, list[bytes]]]:
         )
         result = discover_all(ctx)
         for s in outside:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 heard.append(
                     s.recv(100) if s.type == socket.SOCK_DGRAM else s.accept()[0].recv(100)
                 )
-            except BlockingIOError:
-                pass
         yield site, result, ctx, heard
     finally:
         for s in outside:
