@@ -161,15 +161,13 @@ class Fusion:
                     f"abstained: best candidate {top} scored {confidence:.2f}, "
                     f"below {ABSTAIN_BELOW} ({why})"
                 )
-            elif device_type.is_video or device_type is DeviceType.UNKNOWN:
+            else:
                 manufacturer = top
                 notes.append(f"manufacturer {top} ({confidence:.2f}) from {why}")
-            else:
-                notes.append(
-                    f"{device_type.value} made by {top}: not a video device, "
-                    "so no camera manufacturer"
-                )
-                confidence = 0.0
+                if not (device_type.is_video or device_type is DeviceType.UNKNOWN):
+                    # Named as what it is (an HP printer, a TP-Link router), never as a camera:
+                    # the device type keeps it out of the camera inventory and its exposures.
+                    notes.append(f"{device_type.value}, not a video device")
         if not ranked:
             seen = ", ".join(sorted({str(link.fingerprint_id) for link in links}))
             notes.append(f"no evidence names a manufacturer (matched only: {seen})")
@@ -180,11 +178,7 @@ class Fusion:
         relabel = False
         if manufacturer and brand and brand.casefold() != manufacturer.casefold():
             row = self.brands.lookup(brand)
-            own = (
-                row is not None
-                and row.is_own_brand
-                and row.manufacturer == manufacturer
-            )
+            own = row is not None and row.is_own_brand and row.manufacturer == manufacturer
             if not own:
                 relabel = True
                 if row is not None and row.manufacturer != manufacturer:

@@ -116,15 +116,69 @@ def test_hipcam_is_component_only() -> None:
     assert ident.components and ident.components[0].vendor == "HiSilicon"
 
 
-def test_router_gets_no_camera_manufacturer() -> None:
+def test_router_is_named_as_a_router_not_a_camera() -> None:
     ident = IDENT.identify(
         [
             obs("http.www_authenticate", 'Basic realm="TP-LINK Wireless N Router WR841N"'),
             obs("http.title", "TL-WR740N"),
         ]
     )
-    assert ident.manufacturer is None
     assert ident.device_type is DeviceType.ROUTER
+    assert not ident.device_type.is_video
+    assert ident.manufacturer == "TP-Link"
+    assert any("not a video device" in r for r in ident.rationale)
+
+
+def test_printer_is_not_a_camera() -> None:
+    ident = IDENT.identify(
+        [obs("http.title", " HP Color LaserJet 2840  /"), obs("http.server", "Virata-EmWeb/R6_2_1")]
+    )
+    assert ident.device_type is DeviceType.PRINTER
+    assert ident.manufacturer == "HP"
+
+
+def test_nginx_server_names_nobody() -> None:
+    ident = IDENT.identify(
+        [obs("http.server", "nginx/1.18.0 (Ubuntu)"), obs("http.title", "Welcome to nginx!")]
+    )
+    assert ident.manufacturer is None and not ident.device_type.is_video
+
+
+def test_lorex_realm_is_a_dahua_relabel() -> None:
+    ident = IDENT.identify(
+        [
+            obs(
+                "rtsp.www_authenticate",
+                'Digest realm="Login to ND021811019863", qop="auth", nonce="1"',
+            )
+        ]
+    )
+    assert (ident.manufacturer, ident.brand, ident.oem_relabel) == ("Dahua", "Lorex", True)
+
+
+def test_ezviz_is_hikvision_group_brand_not_relabel() -> None:
+    ident = IDENT.identify(
+        [
+            obs("sadp.probe_match", "<ProbeMatch><Types>inquiry</Types></ProbeMatch>"),
+            obs("mac", "64:f2:fb:00:00:01"),
+        ]
+    )
+    assert (ident.manufacturer, ident.brand, ident.oem_relabel) == ("Hikvision", "EZVIZ", False)
+
+
+def test_uniview_model_is_not_mistaken_for_dahua() -> None:
+    scopes = "onvif://www.onvif.org/hardware/IPC-D122-PF28 onvif://www.onvif.org/name/IPC-D122-PF28"
+    ident = IDENT.identify([obs("onvif.scopes", scopes), obs("mac", "48:ea:63:00:00:01")])
+    assert ident.manufacturer == "Uniview"
+
+
+def test_unencoded_scope_values_are_kept_whole() -> None:
+    fields = extract(
+        ObservationKind.ONVIF_SCOPES,
+        "onvif://www.onvif.org/hardware/DINION IP bullet 5000 HD\nonvif://www.onvif.org/name/Bosch",
+    )
+    assert fields["hardware"] == "DINION IP bullet 5000 HD"
+    assert fields["name"] == "Bosch"
 
 
 def test_mac_alone_is_not_enough() -> None:
