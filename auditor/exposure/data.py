@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from auditor.errors import DataFileError
+from auditor.exposure.normalise import normal_form
 from auditor.models import Audience, InstrumentId, Severity
 from auditor.resources import fingerprints_dir
 
@@ -135,6 +136,11 @@ class RegulatoryData:
         for entity in self.entities.values():
             spellings = (entity.id, entity.legal_name, *entity.names)
             if any(s.casefold() == wanted for s in spellings):
+                return entity
+        # "HIKVISION DIGITAL TECHNOLOGY CO LTD" from a device: compare normal forms too.
+        key = normal_form(name)
+        for entity in self.entities.values():
+            if key and any(normal_form(s) == key for s in (entity.legal_name, *entity.names)):
                 return entity
         return None
 

@@ -43,8 +43,8 @@ def severity_for(
         return Severity.NONE
     level = base.value
     if status in _LOWERED:
-        level -= 1
-    if uncertain:
+        level -= 1  # a component exposure is uncertain by nature: lowered once, not twice
+    elif uncertain:
         level -= 1
     if status is ExposureStatus.POSSIBLE_MATCH:
         level = min(level, Severity.MEDIUM.value)

@@ -198,14 +198,14 @@ GOLDEN = {
     ("hisilicon-generic", A.US_FEDERAL_AGENCY): (
         {
             "camaudit-unknown-maker": (S.UNKNOWN, HIGH, None),
-            "us-ndaa-889-a": (S.COMPONENT, MED, "Huawei"),
+            "us-ndaa-889-a": (S.COMPONENT, HIGH, "Huawei"),
         },
         HIGH,
         R.REVIEW,
         4,
     ),
     ("hisilicon-generic", A.US_FEDERAL_CONTRACTOR): (
-        {"us-ndaa-889-b": (S.COMPONENT, MED, "Huawei")},
+        {"us-ndaa-889-b": (S.COMPONENT, HIGH, "Huawei")},
         HIGH,
         R.REVIEW,
         4,
@@ -324,3 +324,30 @@ def test_instrument_not_yet_in_force_is_info(assessor: Assessor, make_ident) -> 
     # Uniview was added to the Entity List in December 2024 (date marked uncertain in the data).
     before = assessor.assess(make_ident("Uniview"), Audience.GENERIC, on=date(2024, 6, 1))
     assert before.by_instrument()["us-bis-entity-list"][0].status is L
+
+
+def test_maker_spellings_resolve_to_the_family(assessor: Assessor) -> None:
+    for spelling in ("HIKVISION", "Hangzhou Hikvision Digital Technology Co., Ltd", "海康威视"):
+        assert assessor.data.entity_for(spelling).id == "Hikvision", spelling
+    assert assessor.data.entity_for("Dahua Technology Company").id == "Dahua"
+    assert assessor.data.entity_for("Hikvisionary") is None
+
+
+def test_unknown_maker_with_a_known_brand_gets_a_hint(assessor: Assessor, make_ident) -> None:
+    result = assessor.assess(make_ident(None, brand="LTS"), Audience.GENERIC)
+    (unknown,) = [e for e in result.exposures if e.status is S.UNKNOWN]
+    assert "Hikvision" in unknown.effect and "blackboxusa" in unknown.effect
+    assert result.remediation.action is R.REVIEW
+
+
+def test_xiongmai_with_hisilicon_soc(assessor: Assessor, make_ident) -> None:
+    device = make_ident(
+        "Xiongmai", device_type=DeviceType.DVR, components=(("soc", "HiSilicon", None),)
+    )
+    result = assessor.assess(device, Audience.US_FEDERAL_AGENCY)
+    el = result.by_instrument()["us-bis-entity-list"]
+    assert [(e.status, e.uncertain) for e in el] == [(S.NOT_LISTED, True)]  # unverified, not clean
+    part_a = result.by_instrument()["us-ndaa-889-a"]
+    assert [(e.status, e.entity, e.severity) for e in part_a] == [(S.COMPONENT, "Huawei", HIGH)]
+    assert "HiSilicon soc" in part_a[0].effect and "confirm with counsel" in part_a[0].effect
+    assert result.remediation.action is R.REVIEW and result.remediation.priority == 3
