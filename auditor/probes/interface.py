@@ -30,6 +30,15 @@ class Probe(ABC):
         ...
 
 
+class Findings(list[Observation]):
+    """What a probe returns when it also has something to say about a completed attempt, e.g.
+    "auth required" for an ONVIF call the device refused without credentials (not a failure)."""
+
+    def __init__(self, observations: Iterable[Observation] = (), note: str = "") -> None:
+        super().__init__(observations)
+        self.note = note
+
+
 class PartialFailure(ProbeError):
     """A failure after some evidence was already gathered (e.g. the user's credentials were
     refused after the anonymous calls answered): the attempt fails and keeps the evidence."""
@@ -43,7 +52,9 @@ def attempt(probe: Probe, host: Host, ctx: NetContext) -> ProbeAttempt:
     """Run ``probe`` against ``host`` and fold every way it can end into a ProbeAttempt."""
     start = time.monotonic()
     try:
-        observations = tuple(probe.run(host, ctx))
+        found = probe.run(host, ctx)
+        note = found.note if isinstance(found, Findings) else ""
+        observations = tuple(found)
     except ProbeNotRun as exc:
         return ProbeAttempt(probe.name, Outcome.NOT_RUN, reason=exc.reason, detail=exc.detail)
     except ProbeError as exc:
@@ -65,5 +76,9 @@ def attempt(probe: Probe, host: Host, ctx: NetContext) -> ProbeAttempt:
             duration_s=time.monotonic() - start,
         )
     return ProbeAttempt(
-        probe.name, Outcome.COMPLETED, observations, duration_s=time.monotonic() - start
+        probe.name,
+        Outcome.COMPLETED,
+        observations,
+        detail=note,
+        duration_s=time.monotonic() - start,
     )

@@ -23,7 +23,7 @@ from auditor.ports import Role
 from auditor.probes.auth import username_token
 from auditor.probes.common import dedupe, observation, ports_for
 from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
-from auditor.probes.interface import PartialFailure, Probe
+from auditor.probes.interface import Findings, PartialFailure, Probe
 from auditor.probes.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
 from auditor.probes.wire import Deadline
 
@@ -38,6 +38,14 @@ class _NoService(ProbeError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(Reason.MALFORMED, detail)
+
+
+class _AuthAnswer(ProbeError):
+    """An ONVIF call refused for lack of (valid) credentials; remembers which operation."""
+
+    def __init__(self, reason: Reason, detail: str, operation: str) -> None:
+        super().__init__(reason, detail)
+        self.operation = operation
 
 
 def format_skew(skew: timedelta) -> str:
@@ -163,7 +171,7 @@ class _Session:
         where = f"{self.endpoint.source}{self.path} {operation}"
         if resp.status == 401:
             reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
-            raise ProbeError(reason, f"{where}: HTTP 401")
+            raise _AuthAnswer(reason, f"{where}: HTTP 401", operation)
         try:
             reply = parse_soap(resp.body)
         except ProbeError as exc:
@@ -172,7 +180,7 @@ class _Session:
             raise ProbeError(exc.reason, f"{where}: HTTP {resp.status}, {exc.detail}") from None
         if reply.fault is not None and reply.fault.not_authorized:
             reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
-            raise ProbeError(reason, f"{where}: {reply.fault.describe()}")
+            raise _AuthAnswer(reason, f"{where}: {reply.fault.describe()}", operation)
         return reply
 
     def pre_auth(self, operation: str, body: str) -> SoapReply:
@@ -267,5 +275,9 @@ class _Session:
         if not found and self.auth_problems:
             raise ProbeError(Reason.AUTH_REQUIRED, detail)
         if self.auth_problems:
+            calls = ", ".join(
+                dict.fromkeys(getattr(e, "operation", "?") for e in self.auth_problems)
+            )
             logger.info("onvif %s: auth required: %s", self.endpoint.source, detail)
+            return Findings(found, note=f"auth required (no credentials): {calls}")
         return found

@@ -271,3 +271,9 @@ def test_onvif_falls_back_to_http_digest_on_a_digest_only_device():
     assert result.outcome is Outcome.COMPLETED, result.detail
     assert values(result, K.ONVIF_DEVICE_INFORMATION)
     assert (wrong.outcome, wrong.reason) == (Outcome.FAILED, Reason.AUTH_FAILED)
+
+
+def test_onvif_auth_required_is_noted_on_the_completed_attempt(site):
+    result, _ = run(site, "onvif", "hikvision-ipc", creds=False)
+    assert result.outcome is Outcome.COMPLETED
+    assert result.detail == "auth required (no credentials): GetDeviceInformation"
