@@ -8,11 +8,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import jsonschema
 import pytest
 from camaudit_sample_audit import sample_report
 
 from auditor.cli.app import main
 from auditor.models import AuditId, AuditReport, Identification
+from auditor.resources import reports_dir
 from auditor.store import Store
 
 
@@ -179,6 +181,10 @@ def test_report_reassesses_for_another_profile(db: Path, tmp_path: Path) -> None
     )
     assert code == 0
     doc = json.loads(target.read_text())
+    schema = json.loads(
+        (reports_dir() / "schema" / "camaudit-report-1.schema.json").read_text(encoding="utf-8")
+    )
+    jsonschema.validate(doc, schema)  # real assessor output keeps the contract too
     assert doc["audit"]["profile"] == "generic"
     # The re-assessment comes from the exposure data, not from the stored exposures.
     stored = {e.instrument for e in sample_report().devices[0].exposures}
