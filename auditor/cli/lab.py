@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
-from auditor.errors import NotBuiltError
+from rich.table import Table
+
+from auditor.cli.console import clean, make_console
+from auditor.errors import ConfigError, UsageError
 from auditor.exitcodes import ExitCode
+from auditor.lab import daemon, nsutil
+
+UP_TIMEOUT = 300.0
 
 
 def register(sub: Any) -> None:
@@ -15,23 +28,171 @@ def register(sub: Any) -> None:
     )
     lsub = p.add_subparsers(dest="lab_command", metavar="COMMAND", required=True)
     up: argparse.ArgumentParser = lsub.add_parser("up", help="build and start a lab site")
-    up.add_argument("--devices", type=int, default=None, metavar="N")
-    up.add_argument("--subnet", default=None, metavar="CIDR")
+    up.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        metavar="N",
+        help="number of devices, cycling through every profile (default: the demo set)",
+    )
+    up.add_argument(
+        "--subnet",
+        default="192.0.2.0/24",
+        metavar="CIDR",
+        help="the site's subnet inside the namespaces (default: 192.0.2.0/24)",
+    )
+    up.add_argument(
+        "--routed-subnet",
+        default=None,
+        metavar="CIDR",
+        help="also build a second subnet reachable only through a router",
+    )
+    up.add_argument(
+        "--sparse",
+        action="store_true",
+        help="scatter the devices over the whole subnet (e.g. 2000 in a /16)",
+    )
     up.set_defaults(func=run_up)
     down: argparse.ArgumentParser = lsub.add_parser("down", help="remove everything the lab made")
+    down.add_argument(
+        "--all",
+        action="store_true",
+        help="also remove leftovers of interrupted test runs (every ca-* namespace)",
+    )
     down.set_defaults(func=run_down)
     st: argparse.ArgumentParser = lsub.add_parser("status", help="what runs, with ground truth")
-    st.add_argument("--json", action="store_true", help="ground truth as JSON")
+    st.add_argument("--json", action="store_true", help="ground truth as JSON on stdout")
     st.set_defaults(func=run_status)
 
 
+def _check_subnet(text: str | None) -> None:
+    if text is None:
+        return
+    try:
+        net = ipaddress.IPv4Network(text, strict=True)
+    except ValueError as exc:
+        raise UsageError(f"not an IPv4 network: {text!r} ({exc})") from None
+    if net.prefixlen > 28:
+        raise UsageError(f"subnet {text} is too small for a lab site")
+
+
 def run_up(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit lab up` is not built yet (issue: the lab)")
+    nsutil.require_root()
+    _check_subnet(args.subnet)
+    _check_subnet(args.routed_subnet)
+    if args.devices is not None and args.devices < 1:
+        raise UsageError("--devices must be at least 1")
+    path = daemon.state_file()
+    state = daemon.read_state(path)
+    if state and daemon.alive(int(state.get("pid", 0))):
+        raise ConfigError("a lab site is already up; run `camaudit lab down` first")
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = [
+        sys.executable,
+        "-m",
+        "auditor.lab.daemon",
+        "--state",
+        str(path),
+        "--subnet",
+        args.subnet,
+    ]
+    if args.devices is not None:
+        argv += ["--devices", str(args.devices)]
+    if args.routed_subnet:
+        argv += ["--routed-subnet", args.routed_subnet]
+    if args.sparse:
+        argv.append("--sparse")
+    log = path.with_name("daemon.log")
+    console = make_console()
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            close_fds=True,
+        )
+    with console.status("building the lab site..."):
+        while time.monotonic() - started < UP_TIMEOUT:
+            state = daemon.read_state(path)
+            if state and state.get("ready"):
+                break
+            if state and state.get("error"):
+                raise ConfigError(f"lab up failed: {state['error']}")
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise ConfigError(f"lab daemon exited ({proc.returncode}): {tail[0]}")
+            time.sleep(0.2)
+        else:
+            proc.terminate()
+            raise ConfigError(f"lab site not ready after {UP_TIMEOUT:.0f} s")
+    took = time.monotonic() - started
+    assert state is not None
+    console.print(
+        f"lab up: {len(state['devices'])} devices on {state['subnet']} in {took:.1f} s; "
+        f"run the auditor with: ip netns exec {state['auditor_netns']} camaudit ...  "
+        f"(state: {path})"
+    )
+    return ExitCode.CLEAN
 
 
 def run_down(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit lab down` is not built yet (issue: the lab)")
+    nsutil.require_root()
+    path = daemon.state_file()
+    state = daemon.read_state(path)
+    console = make_console()
+    stopped = ""
+    if state:
+        pid = int(state.get("pid", 0))
+        if pid > 0 and daemon.alive(pid):
+            # The daemon removes its own namespaces on SIGTERM; the sweep below catches the rest.
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while daemon.alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            stopped = f"stopped the lab daemon (pid {pid}); "
+    removed = nsutil.delete_namespaces(nsutil.PREFIX if args.all else daemon.PREFIX)
+    path.unlink(missing_ok=True)
+    swept = f"removed leftovers: {', '.join(removed)}" if removed else "nothing else was left"
+    console.print(f"lab down: {stopped}{swept}")
+    return ExitCode.CLEAN
 
 
 def run_status(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit lab status` is not built yet (issue: the lab)")
+    state = daemon.read_state()
+    running = bool(state and state.get("ready") and daemon.alive(int(state.get("pid", 0))))
+    if args.json:
+        payload = dict(state or {})
+        payload["running"] = running
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return ExitCode.CLEAN
+    console = make_console(stderr=False)
+    if not running or state is None:
+        console.print("no lab site is running (start one with: camaudit lab up)")
+        return ExitCode.CLEAN
+    table = Table(
+        title=f"lab site {state['subnet']} (auditor: {state['auditor_netns']} "
+        f"{state['auditor_address']})"
+    )
+    for column in ("address", "profile", "manufacturer", "brand", "model", "type", "mac"):
+        table.add_column(column)
+    for dev in state["devices"]:
+        table.add_row(
+            *(
+                clean(dev.get(k) or "-")
+                for k in (
+                    "address",
+                    "profile",
+                    "manufacturer",
+                    "brand",
+                    "model",
+                    "device_type",
+                    "mac",
+                )
+            )
+        )
+    console.print(table)
+    return ExitCode.CLEAN

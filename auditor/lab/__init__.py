@@ -4,6 +4,7 @@
 protocol by unicast. ``NamespaceSite`` (root) gives each device its own MAC on a real L2 segment.
 """
 
+from auditor.lab.netns import NamespaceSite
 from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
 from auditor.lab.site import DEMO_DEVICES, GroundTruth, LoopbackSite
 
@@ -14,5 +15,6 @@ __all__ = [
     "DeviceProfile",
     "GroundTruth",
     "LoopbackSite",
+    "NamespaceSite",
     "load_profiles",
 ]

@@ -1,0 +1,412 @@
+"""Namespace mode: a real L2 site where every device has its own address and its own MAC.
+
+Layout (all names start with ``ca-<tag>-``; nothing is created in the host's namespace)::
+
+    ca-<tag>-a (auditor)          ca-<tag>-s (site)
+      ca-a0 ──veth── ca-ap ─┐
+                            ca-br0 ── ca-pb ──veth── ca-p0 ─┬─ macvlan ca-d1 (MAC, IP of device 1)
+      ca-<tag>-r (router)   │                               ├─ macvlan ca-d2 ...
+      ca-r0 ──veth── ca-rp ─┘
+      ca-r1 ──veth── ca-rq ── ca-br1 ── ca-qb ──veth── ca-q0 ── macvlans of the routed subnet
+
+Devices are macvlans (bridge mode) in one site namespace, served by one asyncio thread whose
+sockets are bound to each device's interface (SO_BINDTODEVICE), so replies leave with the right
+MAC. ``arp_ignore=1``/``arp_announce=2`` stop ARP flux: only the interface owning an address
+answers ARP for it. Multicast discovery works for real: each device's UDP socket joins the
+groups on its own interface.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import logging
+import os
+import random
+import socket
+import struct
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+from auditor.errors import ConfigError
+from auditor.lab import nsutil
+from auditor.lab.device import Device
+from auditor.lab.engine import Binder, SiteEngine, site_port_plan
+from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
+from auditor.lab.site import GroundTruth, resolve_profiles, truth_of
+from auditor.ports import PortPlan
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+#: Locally administered MACs for the lab's own interfaces (auditor, router's routed leg).
+AUDITOR_MAC = "02:ca:00:00:00:01"
+ROUTER_MAC = "02:ca:00:00:00:02"
+_tags = itertools.count()
+
+
+#: Profiles a ``count=N`` site cycles through (every shipped profile, in a stable order).
+def default_mix(profiles: dict[str, DeviceProfile]) -> list[str]:
+    return sorted(profiles)
+
+
+class NetnsBinder(Binder):
+    """Sockets bound to the device's own interface; UDP joins multicast groups there."""
+
+    def prepare(self, sock: socket.socket, device: Device) -> None:
+        if device.interface and "silent" not in device.profile.services:
+            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.interface.encode())
+
+    def udp_bind_address(self, device: Device) -> str:
+        # The wildcard, so group and broadcast datagrams reach the socket; the device binding
+        # keeps it to this device's interface.
+        return "0.0.0.0" if device.interface else device.address
+
+    def join(self, sock: socket.socket, device: Device, groups: Sequence[str]) -> None:
+        if not device.interface:
+            return
+        index = socket.if_nametoindex(device.interface)
+        for group in groups:
+            mreqn = struct.pack(
+                "4s4si", socket.inet_aton(group), socket.inet_aton("0.0.0.0"), index
+            )
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(device.address))
+
+
+def _outside(nets: Sequence[ipaddress.IPv4Network]) -> str:
+    for candidate in ("192.0.2.254", "198.51.100.254", "203.0.113.254", "10.255.255.254"):
+        addr = ipaddress.IPv4Address(candidate)
+        if not any(addr in net for net in nets):
+            return candidate
+    return "10.255.255.254"
+
+
+class NamespaceSite:
+    """A site in network namespaces (root only). Use as a context manager, or start()/stop()."""
+
+    def __init__(
+        self,
+        devices: Sequence[str | DeviceProfile] | None = None,
+        count: int | None = None,
+        subnet: str = "192.0.2.0/24",
+        routed_subnet: str | None = None,
+        routed_devices: Sequence[str | DeviceProfile] = (),
+        sparse: bool = False,
+        tag: str | None = None,
+        clock_skew: float | None = None,
+        wsd_delay: float = 0.0,
+        profiles: dict[str, DeviceProfile] | None = None,
+        seed: int = 1,
+        static_arp: bool | None = None,
+    ) -> None:
+        known = profiles or load_profiles()
+        if devices is None:
+            if count is None:
+                raise ValueError("give devices=[...] or count=N")
+            mix = default_mix(known)
+            devices = [mix[i % len(mix)] for i in range(count)]
+        self.profiles = resolve_profiles(devices, known)
+        self.routed_profiles = resolve_profiles(routed_devices, known) if routed_devices else []
+        self.subnet = ipaddress.IPv4Network(subnet)
+        self.routed_subnet = ipaddress.IPv4Network(routed_subnet) if routed_subnet else None
+        if self.routed_profiles and self.routed_subnet is None:
+            self.routed_subnet = ipaddress.IPv4Network("198.51.100.0/24")
+        self.sparse = sparse
+        self.clock_skew = clock_skew
+        self.wsd_delay = wsd_delay
+        self.seed = seed
+        #: Permanent neighbour entries for the auditor's side of a big site: the kernel's ARP
+        #: table is shared by all namespaces and capped (gc_thresh3, 1,024 by default), while
+        #: permanent entries do not count. nmap -sn still ARPs for real (raw frames).
+        self.static_arp = (
+            len(self.profiles) + len(self.routed_profiles) > 400
+            if static_arp is None
+            else static_arp
+        )
+        self.tag = tag or f"t{os.getpid() % 100000}{next(_tags)}"
+        self.prefix = f"{nsutil.PREFIX}{self.tag}-"
+        if len(self.prefix) + 2 > 15:
+            raise ValueError(f"tag {self.tag!r} too long for namespace names")
+        self.site_netns = f"{self.prefix}s"
+        self.auditor_netns = f"{self.prefix}a"
+        self.router_netns = f"{self.prefix}r"
+        self.auditor_interface = "ca-a0"
+        self.devices: list[Device] = []
+        self._engine: SiteEngine | None = None
+        self._plan()
+
+    # --- address plan -------------------------------------------------------------------
+    def _plan(self) -> None:
+        hosts = self.subnet.num_addresses - 2
+        n = len(self.profiles)
+        if n + 2 > hosts:
+            raise ValueError(f"{n} devices do not fit in {self.subnet}")
+        first = self.subnet.network_address + 1
+        self.auditor_address = str(first)
+        self.router_address = str(self.subnet.broadcast_address - 1)
+        reserved = {int(first), int(self.subnet.broadcast_address - 1)}
+        if self.sparse:
+            rng = random.Random(self.seed)
+            pool = range(int(first) + 1, int(self.subnet.broadcast_address) - 1)
+            picks = sorted(rng.sample(pool, n))
+        else:
+            start = int(first) + (9 if n + 10 < hosts else 1)
+            picks = [a for a in range(start, start + n + 2) if a not in reserved][:n]
+        nets = [self.subnet] + ([self.routed_subnet] if self.routed_subnet else [])
+        outside = _outside(nets)
+        skew = self.clock_skew
+        self.devices = []
+        for i, (profile, addr) in enumerate(zip(self.profiles, picks, strict=True)):
+            dev = Device(
+                profile,
+                i + 1,
+                str(ipaddress.IPv4Address(addr)),
+                {},
+                profile.clock_skew if skew is None else skew,
+                outside,
+            )
+            dev.interface = f"ca-d{i + 1}"
+            self.devices.append(dev)
+        if self.routed_subnet is not None:
+            self.routed_gateway = str(self.routed_subnet.network_address + 1)
+            rhosts = list(itertools.islice(self.routed_subnet.hosts(), 9, None))
+            base = len(self.devices)
+            for j, (profile, raddr) in enumerate(zip(self.routed_profiles, rhosts, strict=False)):
+                dev = Device(
+                    profile,
+                    base + j + 1,
+                    str(raddr),
+                    {},
+                    profile.clock_skew if skew is None else skew,
+                    outside,
+                )
+                dev.interface = f"ca-d{base + j + 1}"
+                dev.extra["routed"] = True
+                self.devices.append(dev)
+
+    # --- build and tear down --------------------------------------------------------------
+    def start(self) -> NamespaceSite:
+        nsutil.require_root()
+        if nsutil.list_namespaces(self.prefix):
+            raise ConfigError(
+                f"namespaces {self.prefix}* already exist; run `camaudit lab down` or pick a tag"
+            )
+        try:
+            self._build()
+            self._engine = SiteEngine(
+                self.devices,
+                NetnsBinder(),
+                self.wsd_delay,
+                thread_setup=lambda: nsutil.enter(self.site_netns),
+            )
+            self._engine.start(timeout=300)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
+        nsutil.delete_namespaces(self.prefix)
+
+    def __enter__(self) -> NamespaceSite:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _build(self) -> None:
+        names = [self.site_netns, self.auditor_netns]
+        if self.routed_subnet is not None:
+            names.append(self.router_netns)
+        nsutil.batch(None, [f"netns add {n}" for n in names])
+        quiet = {
+            # ARP flux: only the interface that owns an address answers ARP for it, and
+            # requests use that interface's own address (set before the interfaces exist).
+            "net.ipv4.conf.all.arp_ignore": "1",
+            "net.ipv4.conf.default.arp_ignore": "1",
+            "net.ipv4.conf.all.arp_announce": "2",
+            "net.ipv4.conf.default.arp_announce": "2",
+            "net.ipv4.conf.all.rp_filter": "0",
+            "net.ipv4.conf.default.rp_filter": "0",
+            "net.ipv6.conf.all.disable_ipv6": "1",
+            "net.ipv6.conf.default.disable_ipv6": "1",
+        }
+        for name in names:
+            nsutil.sysctl(name, quiet)
+        s, a = self.site_netns, self.auditor_netns
+        plen = self.subnet.prefixlen
+        site = [
+            "link set lo up",
+            "link add ca-br0 type bridge",
+            "link set ca-br0 up",
+            f"link add ca-ap type veth peer name {self.auditor_interface} netns {a}",
+            "link set ca-ap master ca-br0",
+            "link set ca-ap up",
+            "link add ca-p0 type veth peer name ca-pb",
+            "link set ca-pb master ca-br0",
+            "link set ca-pb up",
+            "link set ca-p0 up",
+        ]
+        if self.routed_subnet is not None:
+            r = self.router_netns
+            site += [
+                "link add ca-br1 type bridge",
+                "link set ca-br1 up",
+                f"link add ca-rp type veth peer name ca-r0 netns {r}",
+                "link set ca-rp master ca-br0",
+                "link set ca-rp up",
+                f"link add ca-rq type veth peer name ca-r1 netns {r}",
+                "link set ca-rq master ca-br1",
+                "link set ca-rq up",
+                "link add ca-q0 type veth peer name ca-qb",
+                "link set ca-qb master ca-br1",
+                "link set ca-qb up",
+                "link set ca-q0 up",
+            ]
+        routes = []
+        neighbours = []
+        for dev in self.devices:
+            routed = bool(dev.extra.get("routed"))
+            parent = "ca-q0" if routed else "ca-p0"
+            net = self.routed_subnet if routed and self.routed_subnet else self.subnet
+            site += [
+                f"link add {dev.interface} link {parent} address {dev.mac} "
+                "type macvlan mode bridge",
+                f"link set {dev.interface} up",
+                f"addr add {dev.address}/{net.prefixlen} dev {dev.interface}",
+            ]
+            # Each device knows the auditor's (or the router's) MAC: otherwise 2,000 devices
+            # answering one multicast probe would each ARP at once and overflow the kernel's
+            # shared neighbour table. Permanent entries are exempt from that limit.
+            peer, peer_mac = (
+                (self.routed_gateway, ROUTER_MAC) if routed else (self.auditor_address, AUDITOR_MAC)
+            )
+            neighbours.append(
+                f"neigh replace {peer} lladdr {peer_mac} dev {dev.interface} nud permanent"
+            )
+            if routed:
+                routes.append(f"route append default via {self.routed_gateway} dev {dev.interface}")
+        nsutil.batch(s, site + routes + neighbours)
+        auditor = [
+            "link set lo up",
+            f"link set {self.auditor_interface} address {AUDITOR_MAC}",
+            f"link set {self.auditor_interface} up",
+            f"addr add {self.auditor_address}/{plen} dev {self.auditor_interface}",
+            # Multicast discovery needs a route for the groups; nothing else leaves the segment.
+            f"route add 224.0.0.0/4 dev {self.auditor_interface}",
+        ]
+        if self.static_arp:
+            auditor += [
+                f"neigh replace {d.address} lladdr {d.mac} dev {self.auditor_interface} "
+                "nud permanent"
+                for d in self.devices
+                if not d.extra.get("routed") and "silent" not in d.profile.services
+            ]
+        if self.routed_subnet is not None:
+            auditor.append(f"route add {self.routed_subnet} via {self.router_address}")
+            nsutil.batch(
+                self.router_netns,
+                [
+                    "link set lo up",
+                    f"link set ca-r1 address {ROUTER_MAC}",
+                    "link set ca-r0 up",
+                    "link set ca-r1 up",
+                    f"addr add {self.router_address}/{plen} dev ca-r0",
+                    f"addr add {self.routed_gateway}/{self.routed_subnet.prefixlen} dev ca-r1",
+                ],
+            )
+            nsutil.sysctl(self.router_netns, {"net.ipv4.ip_forward": "1"})
+        nsutil.batch(a, auditor)
+
+    # --- what the auditor needs -------------------------------------------------------------
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(d.address for d in self.devices if not d.extra.get("routed"))
+
+    @property
+    def routed_targets(self) -> tuple[str, ...]:
+        return tuple(d.address for d in self.devices if d.extra.get("routed"))
+
+    @property
+    def port_plan(self) -> PortPlan:
+        return site_port_plan(self.devices)
+
+    @property
+    def truth(self) -> tuple[GroundTruth, ...]:
+        return tuple(truth_of(d) for d in self.devices)
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return (LAB_USERNAME, LAB_PASSWORD)
+
+    def device(self, profile_id: str) -> Device:
+        for d in self.devices:
+            if d.profile.id == profile_id:
+                return d
+        raise KeyError(profile_id)
+
+    def address_of(self, profile_id: str) -> str:
+        return self.device(profile_id).address
+
+    def run_in_auditor(
+        self, argv: Sequence[str], **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command in the auditor namespace (``ip netns exec``); output as text."""
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        kwargs.setdefault("timeout", 300)
+        return subprocess.run(
+            ["ip", "netns", "exec", self.auditor_netns, *argv], check=False, **kwargs
+        )
+
+    @contextmanager
+    def in_auditor_netns(self) -> Iterator[None]:
+        """This thread (and threads it starts) runs inside the auditor namespace."""
+        with nsutil.entered(self.auditor_netns):
+            yield
+
+    def call_in_auditor(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on a fresh thread inside the auditor namespace and return its result."""
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                nsutil.enter(self.auditor_netns)
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as exc:  # handed back to the caller
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name="camaudit-lab-auditor")
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        result: T = box["value"]
+        return result
+
+    def state(self) -> dict[str, Any]:
+        """What `lab status` shows: names, addresses and ground truth (JSON-ready)."""
+        return {
+            "tag": self.tag,
+            "prefix": self.prefix,
+            "site_netns": self.site_netns,
+            "auditor_netns": self.auditor_netns,
+            "auditor_interface": self.auditor_interface,
+            "auditor_address": self.auditor_address,
+            "subnet": str(self.subnet),
+            "routed_subnet": str(self.routed_subnet) if self.routed_subnet else None,
+            "router_netns": self.router_netns if self.routed_subnet else None,
+            "credentials_username": LAB_USERNAME,
+            "devices": [t.to_dict() for t in self.truth],
+        }
