@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from auditor.exposure import rules
+from auditor.exposure import listrules, rules
+from auditor.exposure.brands import BrandHint, load_brand_hints
 from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import ImportRecord, current_imports, fetch_entries, load_names
-from auditor.exposure.matching import ListMatch, Matcher
+from auditor.exposure.matching import Matcher
 from auditor.exposure.remediation import recommend
 from auditor.models import (
     Audience,
@@ -28,7 +25,6 @@ from auditor.models import (
     Remediation,
     Severity,
 )
-from auditor.resources import fingerprints_dir
 
 logger = logging.getLogger(__name__)
 
@@ -56,42 +52,6 @@ class DeviceAssessment:
         for e in self.exposures:
             out.setdefault(e.instrument, []).append(e)
         return out
-
-
-@dataclass(frozen=True)
-class BrandHint:
-    brand: str
-    manufacturer: str
-    relationship: str
-    confidence: str
-    source: str
-
-
-@functools.cache
-def load_brand_hints() -> Mapping[str, BrandHint]:
-    """brand (case-folded, with aliases) -> true maker, from fingerprints/brands.yaml if present."""
-    node = fingerprints_dir() / "brands.yaml"
-    if not node.is_file():
-        return {}
-    try:
-        doc: Any = yaml.load(
-            node.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
-    except yaml.YAMLError as exc:
-        logger.warning("brands.yaml unreadable, brand hints off: %s", exc)
-        return {}
-    hints: dict[str, BrandHint] = {}
-    for row in (doc or {}).get("brands") or []:
-        hint = BrandHint(
-            str(row.get("brand")),
-            str(row.get("manufacturer")),
-            str(row.get("relationship", "")),
-            str(row.get("confidence", "")),
-            str(row.get("source", "")),
-        )
-        for name in [row.get("brand"), *(row.get("aliases") or [])]:
-            hints.setdefault(str(name).casefold(), hint)
-    return hints
 
 
 @dataclass
@@ -184,7 +144,9 @@ class Assessor:
                 self._ownership(out, entity, maker)
                 self._brand_history(out, entity, identification)
             rules.add_country(out, entity, entity.id if entity else maker)
-            self._lists(out, entity, maker)
+            listrules.add_list_matches(out, self.matcher, entity, maker)
+            if entity is not None:
+                listrules.add_owner_list_matches(out, self.matcher, entity)
         self._components(out, identification)
         self._all_video(out, identification)
         if maker is not None:
@@ -276,55 +238,6 @@ class Assessor:
                             uncertain=exposure.uncertain or weak,
                         )
 
-    def _lists(self, out: rules.ExposureSet, entity: Entity | None, maker: str) -> None:
-        names = entity.names if entity is not None else (maker,)
-        owner = entity.id if entity is not None else maker
-        by_instrument: dict[str, list[ListMatch]] = {}
-        for match in self.matcher.match(names):
-            by_instrument.setdefault(match.entry.instrument, []).append(match)
-        for instrument_id, matches in by_instrument.items():
-            instrument = (
-                self.data.instruments.get(instrument_id)
-                or self.data.instruments["opensanctions-other"]
-            )
-            exact = [m for m in matches if m.exact]
-            for match in exact or matches[:1]:
-                entry, kind = match.entry, match.kind
-                row = f"[{kind} line {entry.line}] {entry.row}"
-                if match.exact and out.enrich(
-                    instrument.id, owner, match_score=100.0, list_row=row
-                ):
-                    continue
-                if match.exact:
-                    status, effect = (
-                        ExposureStatus.LISTED,
-                        (
-                            f"Named in the imported {kind} list as {entry.name!r} "
-                            f"(matched {match.query!r}). {instrument.effect}"
-                        ),
-                    )
-                elif out.has(instrument.id, owner):
-                    continue  # the reviewed data already settles this instrument
-                else:
-                    status, effect = (
-                        ExposureStatus.POSSIBLE_MATCH,
-                        (
-                            f"Possible match, review: the imported {kind} list names "
-                            f"{entry.name!r}, similar to {match.query!r} "
-                            f"(score {match.score:.0f}). A fuzzy match is not a listing."
-                        ),
-                    )
-                out.add(
-                    instrument,
-                    status,
-                    owner,
-                    effect,
-                    entry.source_url or instrument.source,
-                    since=_parse_date(entry.since),
-                    match_score=match.score,
-                    list_row=row,
-                )
-
     def _components(self, out: rules.ExposureSet, ident: Identification) -> None:
         for component in ident.components:
             part = self.data.entity_for(component.vendor)
@@ -394,12 +307,3 @@ class Assessor:
                 f"No listing of {maker} found in {where} (as of {self.data.as_of}).",
                 instrument.source,
             )
-
-
-def _parse_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None

@@ -292,3 +292,23 @@ def test_chinese_name_matches(tmp_path: Path, assets: Path, make_ident) -> None:
     import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
     matches = Assessor.load(db).matcher.match(["海康威视"])
     assert [(m.exact, m.entry.key) for m in matches] == [(True, "synthetic-os-0001")]
+
+
+def test_listed_parent_reaches_the_maker(assets: Path, tmp_path: Path, make_ident) -> None:
+    folder = _copy(assets / "ofac", tmp_path / "parent")
+    sdn = folder / "SDN.CSV"
+    rows = sdn.read_bytes().decode().rstrip("\x1a").rstrip("\r\n").split("\r\n")
+    parent = (
+        rows[1]
+        .replace("90001", "90009")
+        .replace(
+            "ZORVANE KILDRAKE TRADING CO., LTD.", "CHINA ELECTRONICS TECHNOLOGY GROUP CORPORATION"
+        )
+    )
+    sdn.write_bytes(("\r\n".join([*rows, parent]) + "\r\n\x1a").encode())
+    db = tmp_path / "audit.db"
+    import_list(db, sdn, "ofac-sdn")
+    result = Assessor.load(db).assess(make_ident("Hikvision"), Audience.US_FEDERAL_CONTRACTOR)
+    got = [(e.status, e.entity, e.uncertain) for e in result.by_instrument()["us-ofac-sdn"]]
+    assert (ExposureStatus.COVERED_THROUGH_OWNERSHIP, "CETC", True) in got
+    assert (ExposureStatus.LISTED, "Hikvision", False) not in got
