@@ -32,6 +32,8 @@ MAX_REDIRECTS = 5
 BODY_SNIPPET = 16 * 1024
 """Characters of the page kept as http.body: enough for the markers vendors put in login pages."""
 MAX_TITLE = 512
+NONEXISTENT = "/camaudit-nonexistent-path"
+"""Asked once per port before the clue paths, as the baseline "not found" answer."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Headers that change on every request or have their own observation kind.
 _SKIP_HEADERS = frozenset(
@@ -138,8 +140,11 @@ class HttpProbe(Probe):
             found.extend(response_observations(resp, ep))
         try:
             found.extend(self._favicon(ctx, endpoint, overall))
+            # What a path that cannot exist returns: a clue path answering the same (a web UI
+            # that serves every path, or a site that is all behind a login) proves nothing.
+            baseline = http_exchange(ctx, endpoint, overall, path=NONEXISTENT).status
             for clue in clue_paths():
-                found.extend(self._clue(ctx, endpoint, overall, clue))
+                found.extend(self._clue(ctx, endpoint, overall, clue, baseline))
         except ProbeError as exc:
             # GET / answered; a later request that times out or resets ends the extras only.
             logger.debug("%s %s: extras stopped: %s", host.address, endpoint.source, exc)
@@ -213,13 +218,13 @@ class HttpProbe(Probe):
 
     @staticmethod
     def _clue(
-        ctx: NetContext, endpoint: Endpoint, overall: Deadline, clue: CluePath
+        ctx: NetContext, endpoint: Endpoint, overall: Deadline, clue: CluePath, baseline: int
     ) -> list[Observation]:
         resp = http_exchange(ctx, endpoint, overall, path=clue.path)
         haystack = "\n".join(f"{k}: {v}" for k, v in resp.headers) + "\n"
         haystack = (haystack + decode(resp.body)[:BODY_SNIPPET]).lower()
         hits = [m for m in clue.markers if m.lower() in haystack]
-        if resp.status == 404 and not hits:
+        if resp.status in (404, baseline) and not hits:
             return []
         value = " ".join([clue.path, str(resp.status), *hits])
         out = [observation(ObservationKind.HTTP_CLUE, value, endpoint.source, endpoint.port)]

@@ -11,6 +11,7 @@ from probe_peers import (
     http_response,
     make_ctx,
     make_host,
+    read_request,
     router,
     silent,
     slowloris,
@@ -198,3 +199,15 @@ def test_hostile_redirect_target_cannot_inject_into_the_request(peer):
     assert result.outcome is Outcome.COMPLETED, result.detail
     hop = next(r for r in log if r.startswith(b"GET /a"))
     assert hop.split(b"\r\n", 1)[0] == b"GET /a%20b/%C3%A9?x=1%202 HTTP/1.1"
+
+
+def test_a_web_ui_that_answers_every_path_yields_no_clues(peer):
+    page = http_response(200, b"<title>SPA</title>")
+
+    def everything(conn):
+        read_request(conn)
+        conn.sendall(page)
+
+    result, _ = run_http(peer(everything).port)
+    assert result.outcome is Outcome.COMPLETED
+    assert values(result, K.HTTP_CLUE) == []
