@@ -178,3 +178,23 @@ def test_template_dir_overrides_the_brand(tmp_path: Path) -> None:
     )
     assert "Acme Risk Partners" in html
     assert "Executive summary" in html  # the rest still comes from the shipped templates
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS, ids=str)
+def test_an_empty_interrupted_audit_renders(fmt: FormatName) -> None:
+    empty = AuditReport(audit=dataclasses.replace(audit_info(), finished=None))
+    out = renderer(fmt).render(empty)
+    assert out
+    if fmt in (FormatName.HTML, FormatName.MARKDOWN, FormatName.CONSOLE):
+        assert b"interrupted" in out.lower()
+
+
+def test_combined_report_keeps_devices_apart_by_site() -> None:
+    other = sample_report()
+    branch = dataclasses.replace(
+        other, audit=dataclasses.replace(other.audit, id="branch-1", site="Branch")
+    )
+    html = renderer(FormatName.HTML).render(combine([sample_report(), branch])).decode()
+    assert 'id="device-10.20.0.11-Headquarters"' in html
+    assert 'id="device-10.20.0.11-Branch"' in html
+    assert "Organisation (2 sites: Headquarters, Branch)" in html

@@ -195,3 +195,25 @@ def test_a_secret_is_never_stringified_into_the_store(tmp_path: Path) -> None:
             store.save_device(report.audit.id, leaky)
         assert store.completed_addresses(report.audit.id) == set()
     assert b"hunter2" not in (tmp_path / "c.db").read_bytes()
+
+
+def test_concurrent_saves_from_threads(tmp_path: Path) -> None:
+    import ipaddress
+    from concurrent.futures import ThreadPoolExecutor
+
+    report = sample_report()
+    template = report.devices[1]
+    with Store(tmp_path / "c.db") as store:
+        store.begin_audit(report.audit)
+
+        def save(i: int) -> None:
+            host = dataclasses.replace(
+                template.host, address=ipaddress.ip_address(f"10.40.{i // 200}.{i % 200 + 1}")
+            )
+            store.save_device(report.audit.id, dataclasses.replace(template, host=host))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(save, range(200)))
+        assert len(store.completed_addresses(report.audit.id)) == 200
+        loaded = store.load_report(report.audit.id)
+        assert all(d.identification == template.identification for d in loaded.devices)
