@@ -69,3 +69,29 @@ def test_wrong_kind_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixtu
         ]
     )
     assert code == 2 and "no such file" in capsys.readouterr().err
+
+
+def test_default_db_from_environment(
+    assets: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("CAMAUDIT_DB", str(db))
+    assert (
+        main(
+            [
+                "lists",
+                "import",
+                str(assets / "opensanctions" / "entities.ftm.json"),
+                "--kind",
+                "ftm-json",
+            ]
+        )
+        == 0
+    )
+    assert db.exists()
+    capsys.readouterr()
+    assert main(["lists", "status"]) == 0
+    assert "entities.ftm.json" in capsys.readouterr().out

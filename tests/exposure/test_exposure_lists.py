@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -312,3 +313,23 @@ def test_listed_parent_reaches_the_maker(assets: Path, tmp_path: Path, make_iden
     got = [(e.status, e.entity, e.uncertain) for e in result.by_instrument()["us-ofac-sdn"]]
     assert (ExposureStatus.COVERED_THROUGH_OWNERSHIP, "CETC", True) in got
     assert (ExposureStatus.LISTED, "Hikvision", False) not in got
+
+
+@pytest.mark.parametrize("kind", sorted(LIST_FORMATS))
+def test_garbage_gives_a_data_file_error(kind: str, tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "LIST.CSV"
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.binary(max_size=400) | st.text(alphabet=',"-0 \r\n{}[]:;abc1\x1a', max_size=300))
+    def check(blob: bytes | str) -> None:
+        path.write_bytes(blob if isinstance(blob, bytes) else blob.encode())
+        # The one acceptable failure: a DataFileError naming the file (and the line where known).
+        with contextlib.suppress(DataFileError):
+            LIST_FORMATS[kind].parse(path)
+
+    check()
