@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from auditor.models import AuditReport, Severity
+
 
 class ExitCode(IntEnum):
     CLEAN = 0
@@ -16,3 +18,14 @@ class ExitCode(IntEnum):
     """Nothing over the threshold, but some hosts could not be fully probed."""
     INTERRUPTED = 130
     """Stopped by SIGINT/SIGTERM; what was done is in the store, `scan --resume` finishes it."""
+
+
+def exit_code_for(report: AuditReport, fail_on: Severity, *, exit_zero: bool = False) -> ExitCode:
+    """The exit code of a finished audit: exposure first, then completeness."""
+    if exit_zero:
+        return ExitCode.CLEAN
+    if any(d.max_severity >= fail_on for d in report.devices):
+        return ExitCode.EXPOSURE_FOUND
+    if report.incomplete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.CLEAN

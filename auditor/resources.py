@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+
+from auditor.models import DataVersion
 
 _DATA_DIRS = ("fingerprints", "reports")
 
@@ -34,3 +37,29 @@ def fingerprints_dir() -> Traversable:
 
 def reports_dir() -> Traversable:
     return data_dir("reports")
+
+
+def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
+    out: list[tuple[str, Traversable]] = []
+    for child in node.iterdir():
+        name = f"{prefix}{child.name}"
+        if child.is_dir():
+            out.extend(_walk(child, name + "/"))
+        elif child.is_file():
+            out.append((name, child))
+    return out
+
+
+def fingerprint_data_version() -> DataVersion:
+    """Identify the fingerprint data an audit used: a digest over every shipped data file.
+
+    Reviewers change data far more often than code, so the tool version alone would not say
+    which fingerprints produced a finding.
+    """
+    h = hashlib.sha256()
+    for name, node in sorted(_walk(fingerprints_dir()), key=lambda item: item[0]):
+        h.update(name.encode())
+        h.update(b"\x00")
+        h.update(node.read_bytes())
+        h.update(b"\x00")
+    return DataVersion(name="fingerprints", version=f"sha256:{h.hexdigest()[:16]}")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +18,18 @@ from auditor.cli.common import (
     port_list,
     positive_float,
 )
-from auditor.errors import NotBuiltError
-from auditor.exitcodes import ExitCode
+from auditor.cli.console import make_console
+from auditor.cli.progress import ProgressObserver
+from auditor.credentials import Credential, CredentialStore, Secret
+from auditor.engine import AuditConfig, Auditor
+from auditor.errors import UsageError
+from auditor.exitcodes import ExitCode, exit_code_for
+from auditor.models import Audience, AuditId, AuditReport, Host, Severity
+from auditor.ports import PortPlan
+from auditor.render.interface import FormatName
+from auditor.render.output import write_reports
+from auditor.store import Store
+from auditor.store.paths import default_db_path
 
 
 def register(sub: Any) -> None:
@@ -96,9 +110,126 @@ def register(sub: Any) -> None:
     d.set_defaults(func=run_demo)
 
 
+def _credentials(args: argparse.Namespace) -> CredentialStore:
+    if args.credentials is not None:
+        return CredentialStore.load(args.credentials)
+    return CredentialStore.from_env()
+
+
+def _imported(args: argparse.Namespace) -> tuple[Host, ...]:
+    from auditor.discovery import import_csv_inventory, import_nmap_xml
+
+    hosts: list[Host] = []
+    if args.from_nmap is not None:
+        hosts.extend(import_nmap_xml(args.from_nmap))
+    if args.from_csv is not None:
+        hosts.extend(import_csv_inventory(args.from_csv))
+    return tuple(hosts)
+
+
+def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | None) -> AuditReport:
+    """Run an audit with progress on stderr; SIGTERM stops it like Ctrl-C (resumable)."""
+    console = make_console()
+    auditor = Auditor(config, None)
+    with ProgressObserver(console, quiet=args.quiet > 0) as observer:
+        auditor.observer = observer
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: object) -> None:
+            auditor.stop()
+            raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_term)
+        try:
+            report = auditor.run()
+        except KeyboardInterrupt:
+            console.print(
+                "camaudit: interrupted; what was done is in the store. Finish it with: "
+                "camaudit scan --resume <AUDIT> (see `camaudit audits`)",
+                soft_wrap=True,
+            )
+            raise
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous)
+    formats = [FormatName(f) for f in (args.formats or [])] or [
+        FormatName(default_output or "console")
+    ]
+    # The console summary always goes to the terminal; -o names where the other formats go.
+    if FormatName.CONSOLE in formats:
+        write_reports(report, [FormatName.CONSOLE], "-", None)
+    file_formats = [f for f in formats if f is not FormatName.CONSOLE]
+    written = (
+        write_reports(report, file_formats, args.output, args.template_dir) if file_formats else []
+    )
+    for path in written:
+        console.print(f"camaudit: report written to {path}", soft_wrap=True)
+    return report
+
+
 def run_scan(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit scan` is not built yet (issues: discovery, probes, identify)")
+    if not args.targets and args.from_nmap is None and args.from_csv is None and not args.resume:
+        raise UsageError("give at least one TARGET (or --from-nmap/--from-csv, or --resume)")
+    db_path = args.db or default_db_path()
+    resume = AuditId(args.resume) if args.resume else None
+    targets, excludes, profile = tuple(args.targets), tuple(args.exclude), Audience(args.profile)
+    ports = PortPlan.from_ports(args.ports) if args.ports else PortPlan.default()
+    site = args.site or "default"
+    if resume is not None:
+        # Resume repeats the stored audit's scope and settings; only runtime options may change.
+        with Store(db_path) as store:
+            info = store.load_audit_info(resume)
+        if info.finished is not None:
+            raise UsageError(f"audit {resume} is already finished; nothing to resume")
+        targets, excludes, profile, site = info.targets, info.excludes, info.profile, info.site
+        if info.ports:
+            ports = PortPlan.from_ports(info.ports)
+    config = AuditConfig(
+        targets=targets,
+        excludes=excludes,
+        db_path=db_path,
+        site=site,
+        profile=profile,
+        ports=ports,
+        timeout=args.timeout,
+        rate=args.rate,
+        credentials=_credentials(args),
+        allow_large=args.allow_large_scope,
+        allow_public=args.allow_public,
+        imported=_imported(args),
+        resume=resume,
+    )
+    report = _run(config, args, "console")
+    return exit_code_for(report, Severity.from_label(args.fail_on), exit_zero=args.exit_zero)
 
 
 def run_demo(args: argparse.Namespace) -> ExitCode:
-    raise NotBuiltError("`camaudit demo` is not built yet (issue: the lab)")
+    from auditor.lab import DEMO_DEVICES, LoopbackSite
+
+    with contextlib.ExitStack() as stack:
+        if args.db is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="camaudit-demo-"))
+            db_path = Path(tmp) / "demo.db"
+        else:
+            db_path = args.db
+        site = stack.enter_context(LoopbackSite(DEMO_DEVICES))
+        user, password = site.credentials
+        # The lab's own, published test credentials: they show what credentialed probes add.
+        creds = CredentialStore(default=Credential(user, Secret(password)))
+        config = AuditConfig(
+            targets=site.targets,
+            db_path=db_path,
+            site="camaudit demo (emulated site on loopback)",
+            profile=Audience(args.profile),
+            ports=site.port_plan,
+            timeout=2.0,
+            credentials=creds,
+            multicast=False,
+        )
+        if args.output is None and not args.formats:
+            args.output = "camaudit-demo.html"
+        if not args.formats:
+            args.formats = ["console", "html"] if args.output != "-" else ["html"]
+        _run(config, args, "html")
+    return ExitCode.CLEAN

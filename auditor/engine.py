@@ -1,0 +1,284 @@
+"""The audit engine: scope -> discover -> probe -> identify -> assess, stored as it goes.
+
+The engine owns ordering and concurrency only; each stage lives in its own package. Hosts are
+probed concurrently (the work waits on the network), probes run in registry order within a host
+(later probes read earlier evidence, e.g. ONVIF uses the XAddrs that WS-Discovery reported), and
+each finished host is committed to the store at once so an interrupted audit loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditor import __version__
+from auditor.context import NetContext, RateLimiter
+from auditor.credentials import CredentialStore
+from auditor.discovery import discover_all
+from auditor.exposure import Assessor
+from auditor.identify import Identifier
+from auditor.models import (
+    Audience,
+    AuditId,
+    AuditInfo,
+    AuditReport,
+    DeviceResult,
+    Host,
+    Outcome,
+    ProbeAttempt,
+    Reason,
+)
+from auditor.ports import PortPlan
+from auditor.probes import PROBES, Probe, attempt
+from auditor.resources import fingerprint_data_version
+from auditor.scope import Scope
+from auditor.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Everything one audit needs; built by the CLI (or a library user) and never changed."""
+
+    targets: tuple[str, ...]
+    db_path: Path
+    excludes: tuple[str, ...] = ()
+    site: str = "default"
+    profile: Audience = Audience.GENERIC
+    ports: PortPlan = field(default_factory=PortPlan.default)
+    timeout: float = 3.0
+    rate: float | None = None
+    credentials: CredentialStore = field(default_factory=CredentialStore.empty)
+    allow_large: bool = False
+    allow_public: bool = False
+    multicast: bool = True
+    interfaces: tuple[str, ...] = ()
+    workers: int = 64
+    channels: tuple[str, ...] | None = None
+    """Discovery channels to run (None: all registered)."""
+    imported: tuple[Host, ...] = ()
+    """Hosts from --from-nmap / --from-csv: probed when in scope, else identified offline."""
+    resume: AuditId | None = None
+
+
+class AuditObserver:
+    """Progress callbacks for the CLI; the library never prints. All methods may be called from
+    worker threads, so implementations must be thread-safe."""
+
+    def on_stage(self, stage: str, total: int | None = None) -> None:
+        """A stage begins: "discovery", "probing" (with the number of hosts), "report"."""
+
+    def on_host_discovered(self, host: Host) -> None:
+        """Discovery saw a host (may be called again for the same address by another channel)."""
+
+    def on_channel_error(self, channel: str, message: str) -> None:
+        """A discovery channel could not run; the audit goes on without it."""
+
+    def on_host_done(self, device: DeviceResult) -> None:
+        """A host was probed, identified, assessed and saved."""
+
+
+def new_audit_id(now: datetime) -> AuditId:
+    """Sortable and unique: the start time plus a random suffix."""
+    return AuditId(f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}")
+
+
+class Auditor:
+    """Runs one audit. Use ``run()``; it returns the report as loaded back from the store."""
+
+    def __init__(self, config: AuditConfig, observer: AuditObserver | None = None) -> None:
+        self.config = config
+        self.observer = observer or AuditObserver()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask a running audit to stop after the hosts in flight (SIGTERM/SIGINT)."""
+        self._stop.set()
+
+    def run(self) -> AuditReport:
+        cfg = self.config
+        scope = self._scope()
+        ctx = NetContext(
+            scope=scope,
+            timeout=cfg.timeout,
+            rate=RateLimiter(cfg.rate),
+            credentials=cfg.credentials,
+            ports=cfg.ports,
+            interfaces=cfg.interfaces,
+            multicast=cfg.multicast,
+            workers=cfg.workers,
+        )
+        identifier = Identifier.default()
+        assessor = Assessor.load(cfg.db_path)
+        probes = [cls() for cls in PROBES.values()]
+        with Store(cfg.db_path) as store:
+            info, done = self._begin(store, assessor, probes)
+            self.observer.on_stage("discovery")
+            hosts = self._discover(ctx)
+            todo = [h for h in hosts if str(h.address) not in done]
+            self.observer.on_stage("probing", len(todo))
+            self._probe_all(todo, ctx, probes, identifier, assessor, store, info)
+            store.save_out_of_scope(info.id, ctx.out_of_scope)
+            if self._stop.is_set():
+                raise KeyboardInterrupt
+            store.finish_audit(info.id, datetime.now(UTC))
+            self.observer.on_stage("report")
+            return store.load_report(info.id)
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _scope(self) -> Scope:
+        cfg = self.config
+        targets = cfg.targets
+        if not targets and cfg.imported:
+            # An import without targets: the file's own addresses are the scope.
+            targets = tuple(str(h.address) for h in cfg.imported)
+        return Scope.parse(
+            targets, cfg.excludes, allow_large=cfg.allow_large, allow_public=cfg.allow_public
+        )
+
+    def _begin(
+        self, store: Store, assessor: Assessor, probes: Sequence[Probe]
+    ) -> tuple[AuditInfo, set[str]]:
+        cfg = self.config
+        if cfg.resume is not None:
+            info = store.load_audit_info(cfg.resume)
+            return info, store.completed_addresses(cfg.resume)
+        started = datetime.now(UTC)
+        info = AuditInfo(
+            id=new_audit_id(started),
+            site=cfg.site,
+            started=started,
+            tool_version=__version__,
+            targets=cfg.targets,
+            excludes=cfg.excludes,
+            profile=cfg.profile,
+            data_versions=(fingerprint_data_version(), *assessor.data_versions()),
+            ports=cfg.ports.ports,
+            probes=tuple(p.name for p in probes),
+        )
+        store.begin_audit(info)
+        return info, set()
+
+    def _discover(self, ctx: NetContext) -> list[Host]:
+        result = discover_all(
+            ctx, channels=self.config.channels, on_host=self.observer.on_host_discovered
+        )
+        for channel, message in result.errors:
+            logger.warning("discovery channel %s did not run: %s", channel, message)
+            self.observer.on_channel_error(channel, message)
+        merged: dict[str, Host] = {str(h.address): h for h in result.hosts}
+        for host in self.config.imported:
+            key = str(host.address)
+            merged[key] = merged[key].merge(host) if key in merged else host
+        return sorted(merged.values(), key=lambda h: (h.address.version, int(h.address)))
+
+    def _probe_all(
+        self,
+        hosts: Iterable[Host],
+        ctx: NetContext,
+        probes: Sequence[Probe],
+        identifier: Identifier,
+        assessor: Assessor,
+        store: Store,
+        info: AuditInfo,
+    ) -> None:
+        store_lock = threading.Lock()
+
+        def one(host: Host) -> DeviceResult:
+            device = self._audit_host(host, ctx, probes, identifier, assessor, info.profile)
+            with store_lock:  # one writer at a time; each host is its own transaction
+                store.save_device(info.id, device)
+            self.observer.on_host_done(device)
+            return device
+
+        self._map_bounded(one, hosts, ctx.workers)
+
+    def _map_bounded(
+        self, fn: Callable[[Host], DeviceResult], hosts: Iterable[Host], workers: int
+    ) -> None:
+        """Run ``fn`` over hosts with at most ``workers`` in flight, stopping on request.
+
+        Submitting lazily keeps memory flat on a /16 and lets a stop request take effect
+        without waiting for thousands of queued hosts.
+        """
+        pending: set[Future[DeviceResult]] = set()
+        it = iter(hosts)
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="probe") as pool:
+            try:
+                while True:
+                    while len(pending) < workers and not self._stop.is_set():
+                        host = next(it, None)
+                        if host is None:
+                            break
+                        pending.add(pool.submit(fn, host))
+                    if not pending:
+                        break
+                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        fut.result()  # a store error must stop the audit, not vanish
+            except BaseException:
+                self._stop.set()
+                for fut in pending:
+                    fut.cancel()
+                raise
+
+    def _audit_host(
+        self,
+        host: Host,
+        ctx: NetContext,
+        probes: Sequence[Probe],
+        identifier: Identifier,
+        assessor: Assessor,
+        audience: Audience,
+    ) -> DeviceResult:
+        attempts: list[ProbeAttempt] = []
+        reachable = host.address in ctx.scope
+        for probe in probes:
+            if self._stop.is_set():
+                attempts.append(
+                    ProbeAttempt(
+                        probe.name,
+                        Outcome.NOT_RUN,
+                        reason=Reason.INTERRUPTED,
+                        detail="the audit was stopped",
+                    )
+                )
+                continue
+            if not reachable:
+                attempts.append(
+                    ProbeAttempt(
+                        probe.name,
+                        Outcome.NOT_RUN,
+                        reason=Reason.NOT_APPLICABLE,
+                        detail="imported host outside the scope: identified offline",
+                    )
+                )
+                continue
+            result = attempt(probe, host, ctx)
+            attempts.append(result)
+            if result.observations:
+                # Later probes see earlier evidence through the host they are given.
+                host = replace(host, observations=host.observations + result.observations)
+        # The host carried the probe observations only for the probes' benefit; the result keeps
+        # each observation once, under the attempt that made it.
+        probe_obs = {o.sha256 for a in attempts for o in a.observations}
+        host = replace(
+            host, observations=tuple(o for o in host.observations if o.sha256 not in probe_obs)
+        )
+        device = DeviceResult(host=host, attempts=tuple(attempts))
+        identification = identifier.identify(device.observations)
+        assessment = assessor.assess(identification, audience)
+        return replace(
+            device,
+            identification=identification,
+            exposures=assessment.exposures,
+            remediation=assessment.remediation,
+        )
