@@ -1,4 +1,4 @@
-"""End to end: the whole pipeline against the loopback lab, scored against the lab's ground truth."""
+"""End to end: the whole pipeline against the loopback lab, scored against its ground truth."""
 
 from __future__ import annotations
 
