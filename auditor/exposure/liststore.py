@@ -140,8 +140,11 @@ def _read_only(db_path: Path | None) -> Iterator[sqlite3.Connection | None]:
     except sqlite3.Error as exc:
         raise StoreError(f"{db_path}: cannot open: {exc}") from None
     with closing(conn):
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        yield conn if "list_imports" in tables else None
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{db_path}: not a readable camaudit store: {exc}") from None
+        yield conn if "list_imports" in {r[0] for r in rows} else None
 
 
 def import_list(db_path: Path, path: Path, kind: str) -> ImportRecord:

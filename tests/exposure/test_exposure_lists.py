@@ -333,3 +333,12 @@ def test_garbage_gives_a_data_file_error(kind: str, tmp_path: Path) -> None:
             LIST_FORMATS[kind].parse(path)
 
     check()
+
+
+def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    from auditor.errors import StoreError
+
+    bogus = tmp_path / "bogus.db"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a readable camaudit store"):
+        Assessor.load(bogus)
