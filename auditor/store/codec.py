@@ -33,8 +33,27 @@ def opt_text(value: object) -> str | None:
     return None if value is None else text(value)
 
 
+def bindable(value: object) -> object:
+    """A lone surrogate (from lenient decoding) cannot be stored as SQLite TEXT; keep it exactly
+    as a BLOB of its surrogatepass encoding, which the store's row factory turns back into text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def unbind(value: object) -> object:
+    # The schema has no binary columns: any BLOB is text that bindable() had to escape.
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogatepass")
+    return value
+
+
 def dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # ensure_ascii: a lone surrogate becomes a \u escape that json.loads restores exactly.
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 def load(raw: str) -> Any:

@@ -83,7 +83,7 @@ class Store:
             )
         try:
             with self._errors("open"):
-                self._conn.row_factory = sqlite3.Row
+                self._conn.row_factory = _row_factory
                 mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     logger.warning("%s: SQLite refused WAL mode (%s)", self.path, mode)
@@ -146,7 +146,7 @@ class Store:
             conn.execute(
                 f"INSERT INTO audits ({columns}) VALUES ({placeholders}) "
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
-                row,
+                {k: codec.bindable(v) for k, v in row.items()},
             )
 
     def save_device(self, audit_id: AuditId | str, device: DeviceResult) -> None:
@@ -169,7 +169,8 @@ class Store:
             ).fetchone()[0]
             for ref in refs:
                 seq += 1
-                conn.execute(
+                _exec(
+                    conn,
                     "INSERT OR IGNORE INTO out_of_scope (audit_id, address, referrer, via, seq) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (
@@ -298,10 +299,36 @@ def _explain(exc: BaseException) -> str:
 # -- device rows -------------------------------------------------------------------------------
 
 
+def _exec(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+    return conn.execute(sql, tuple(codec.bindable(p) for p in params))
+
+
+class _Row:
+    """A result row addressable by index or column name, with escaped text restored."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, values: tuple[object, ...], names: dict[str, int]) -> None:
+        self._values = values
+        self._names = names
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key if isinstance(key, int) else self._names[key]]
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> _Row:
+    names = {d[0]: i for i, d in enumerate(cursor.description)}
+    return _Row(tuple(codec.unbind(v) for v in row), names)
+
+
 def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult) -> None:
     host = device.host
-    seq = conn.execute("SELECT COALESCE(MAX(saved_at_seq), 0) + 1 FROM hosts").fetchone()[0]
-    host_id = conn.execute(
+    seq = _exec(conn, "SELECT COALESCE(MAX(saved_at_seq), 0) + 1 FROM hosts").fetchone()[0]
+    host_id = _exec(
+        conn,
         "INSERT INTO hosts (audit_id, address, mac, mac_vendor, services, seen_by, endpoint_ids, "
         "remediation, site, complete, saved_at_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -322,7 +349,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
     known: dict[Observation, int] = {}
 
     def put_observation(obs: Observation, origin: str, attempt_id: int | None, pos: int) -> int:
-        obs_id = conn.execute(
+        obs_id = _exec(
+            conn,
             "INSERT INTO observations (host_id, attempt_id, origin, position, kind, value, source, "
             "observed_at, port, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -345,7 +373,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
     for pos, obs in enumerate(host.observations):
         put_observation(obs, "host", None, pos)
     for apos, attempt in enumerate(device.attempts):
-        attempt_id = conn.execute(
+        attempt_id = _exec(
+            conn,
             "INSERT INTO probe_attempts (host_id, position, probe, outcome, reason, detail, "
             "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -371,7 +400,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
                 # Evidence that no probe attempt carries is still kept, so the chain is complete.
                 obs_id = put_observation(link.observation, "evidence", None, cited)
                 cited += 1
-            conn.execute(
+            _exec(
+                conn,
                 "INSERT INTO evidence_links (host_id, component_id, position, observation_id, "
                 "fingerprint_id, description, asserts, weight, source) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -389,7 +419,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
             )
 
     ident = device.identification
-    conn.execute(
+    _exec(
+        conn,
         "INSERT INTO identifications (host_id, manufacturer, brand, model, firmware, serial, "
         "device_type, confidence, oem_relabel, rationale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -407,7 +438,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
     )
     put_links(ident.evidence, None)
     for pos, comp in enumerate(ident.components):
-        comp_id = conn.execute(
+        comp_id = _exec(
+            conn,
             "INSERT INTO components (host_id, position, kind, vendor, model) "
             "VALUES (?, ?, ?, ?, ?)",
             (
@@ -421,7 +453,8 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
         put_links(comp.evidence, comp_id)
 
     for pos, exp in enumerate(device.exposures):
-        conn.execute(
+        _exec(
+            conn,
             "INSERT INTO exposures (host_id, position, instrument, instrument_name, jurisdiction, "
             "status, severity, effect, binds, source, since, entity, uncertain, match_score, "
             "list_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -198,3 +198,16 @@ def test_combined_report_keeps_devices_apart_by_site() -> None:
     assert 'id="device-10.20.0.11-Headquarters"' in html
     assert 'id="device-10.20.0.11-Branch"' in html
     assert "Organisation (2 sites: Headquarters, Branch)" in html
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS, ids=str)
+def test_undecodable_text_renders(fmt: FormatName) -> None:
+    report = sample_report()
+    odd = dataclasses.replace(
+        report.devices[0],
+        identification=dataclasses.replace(report.devices[0].identification, model="DS\udce9"),
+    )
+    out = renderer(fmt).render(dataclasses.replace(report, devices=(odd,)))
+    out.decode("utf-8")  # always valid UTF-8
+    if fmt is FormatName.JSON:
+        assert json.loads(out)["devices"][0]["model"] == "DS\udce9"  # exact, as a \u escape

@@ -217,3 +217,25 @@ def test_concurrent_saves_from_threads(tmp_path: Path) -> None:
         assert len(store.completed_addresses(report.audit.id)) == 200
         loaded = store.load_report(report.audit.id)
         assert all(d.identification == template.identification for d in loaded.devices)
+
+
+def test_odd_text_round_trips_exactly(tmp_path: Path) -> None:
+    """Lone surrogates (lenient decoding), NULs and bidi controls are kept byte for byte."""
+    from datetime import UTC, datetime
+
+    from auditor.models import Observation, ObservationKind
+
+    odd = "caf\udce9 \x00 \u202e gnp.exe \U0001f4f7 " + "x" * 70_000
+    obs = Observation(ObservationKind.HTTP_BODY, odd, "http:80", datetime.now(UTC), 80)
+    report = sample_report()
+    device = dataclasses.replace(
+        report.devices[2],
+        attempts=(ProbeAttempt("http", Outcome.COMPLETED, (obs,), detail="d\udc80"),),
+    )
+    with Store(tmp_path / "c.db") as store:
+        store.begin_audit(dataclasses.replace(report.audit, site="Sit\udcffe"))
+        store.save_device(report.audit.id, device)
+        loaded = store.load_report(report.audit.id)
+    assert loaded.devices == (device,)
+    assert loaded.devices[0].attempts[0].observations[0].sha256 == obs.sha256
+    assert loaded.audit.site == "Sit\udcffe"
