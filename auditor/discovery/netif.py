@@ -1,18 +1,24 @@
-"""The local interfaces that multicast discovery is sent from (Linux: /sys/class/net)."""
+"""The local interfaces that multicast discovery is sent from.
+
+Flags come from the SIOCGIFFLAGS ioctl, not /sys/class/net: sysfs shows the network namespace it
+was mounted in, while a socket sees the namespace of the calling thread (the lab and containers
+run discovery in a namespace entered with setns).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import socket
+import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 _IFF_UP = 0x1
 _IFF_LOOPBACK = 0x8
 _IFF_MULTICAST = 0x1000
-_SYS_NET = Path("/sys/class/net")
+_SIOCGIFFLAGS = 0x8913
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +29,10 @@ class Interface:
 
 def _flags(name: str) -> int | None:
     try:
-        return int((_SYS_NET / name / "flags").read_text().strip(), 16)
-    except (OSError, ValueError):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            req = struct.pack("16sH14s", name.encode()[:15], 0, b"")
+            return int(struct.unpack_from("16sH", fcntl.ioctl(sock, _SIOCGIFFLAGS, req))[1])
+    except (OSError, ValueError, struct.error):
         return None
 
 
@@ -49,7 +57,7 @@ def multicast_interfaces(names: tuple[str, ...] = ()) -> tuple[Interface, ...]:
     out = []
     for name, index in sorted(table.items(), key=lambda item: item[1]):
         flags = _flags(name)
-        # Without /sys (unusual), fall back to "every non-lo interface" rather than none.
+        # If the flags cannot be read (unusual), fall back to "every non-lo interface".
         if flags is None:
             if name != "lo":
                 out.append(Interface(name, index))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import itertools
 import logging
 import selectors
 import socket
 import struct
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +35,9 @@ MAX_DATAGRAMS_PER_SOURCE = 16
 MAX_DATAGRAMS = 65_536
 MAX_DATAGRAM_BYTES = 65_535
 _RCVBUF = 1 << 22
+_RETRY_PAUSE = 0.5
+#: Bytes of directed probes per sending socket (well under the default 208 KiB send buffer).
+_SOCKET_BUDGET = 64 * 1024
 _BROADCAST = "255.255.255.255"
 #: Linux IP_PKTINFO (typeshed lacks the constant on some platforms).
 _IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
@@ -111,28 +115,34 @@ def _group_listener(plan: UdpPlan, ifaces: Sequence[Interface]) -> socket.socket
     return sock
 
 
-def _sends(
-    plan: UdpPlan, ctx: NetContext, v4: socket.socket, v6: socket.socket | None
-) -> Iterator[tuple[socket.socket, tuple[object, ...], bytes, Interface | None]]:
-    if ctx.multicast:
-        for iface in multicast_interfaces(ctx.interfaces):
-            for _ in range(plan.repeats):
-                for payload in plan.payloads:
-                    if plan.group_v4:
-                        yield v4, (plan.group_v4, plan.port), payload, iface
-                    if plan.broadcast:
-                        yield v4, (_BROADCAST, plan.port), payload, iface
-                    if plan.group_v6 and v6 is not None:
-                        yield v6, (plan.group_v6, plan.port, 0, iface.index), payload, iface
-    for addr in directed_targets(ctx):
+_Send = tuple[socket.socket, tuple[object, ...], bytes, Interface | None]
+
+
+def _multicast_sends(
+    plan: UdpPlan, ifaces: Sequence[Interface], v4: socket.socket, v6: socket.socket | None
+) -> Iterator[_Send]:
+    for iface in ifaces:
+        for _ in range(plan.repeats):
+            for payload in plan.payloads:
+                if plan.group_v4:
+                    yield v4, (plan.group_v4, plan.port), payload, iface
+                if plan.broadcast:
+                    yield v4, (_BROADCAST, plan.port), payload, iface
+                if plan.group_v6 and v6 is not None:
+                    yield v6, (plan.group_v6, plan.port, 0, iface.index), payload, iface
+
+
+def _directed_sends(
+    plan: UdpPlan, ctx: NetContext, targets: Sequence[IPAddress], pool: _SocketPool
+) -> Iterator[_Send]:
+    for addr in targets:
         # Checked again here, not only when the list was made: the scope is the last word.
         if not ctx.allows(addr):
             continue
-        sock = v6 if addr.version == 6 else v4
-        if sock is None:
-            continue
         for payload in plan.payloads:
-            yield sock, (str(addr), plan.port), payload, None
+            sock = pool.get(socket.AF_INET6 if addr.version == 6 else socket.AF_INET, len(payload))
+            if sock is not None:
+                yield sock, (str(addr), plan.port), payload, None
 
 
 def _send(
@@ -168,6 +178,9 @@ class _Collector:
         self.per_source: Counter[IPAddress] = Counter()
         self.total = 0
         self.dropped = 0
+
+    def add(self, sock: socket.socket) -> None:
+        self.selector.register(sock, selectors.EVENT_READ)
 
     def drain(self, timeout: float) -> Iterator[Datagram]:
         for key, _ in self.selector.select(timeout):
@@ -206,6 +219,41 @@ class _Collector:
         return Datagram(source, int(peer[1]), data, datetime.now(UTC))  # type: ignore[call-overload]
 
 
+class _SocketPool:
+    """Sockets for directed probes, each carrying a bounded share of the bytes.
+
+    A datagram to an address whose neighbour entry is still being resolved (ARP) stays charged
+    to the sending socket's buffer until resolution fails, about 3 s later; directed probes to
+    a /24 of mostly empty addresses would fill one socket's buffer, and every later send (also
+    to real devices) would fail with EAGAIN. Spreading the sends over sockets avoids that.
+    """
+
+    def __init__(self, stack: contextlib.ExitStack, collector: _Collector) -> None:
+        self.stack = stack
+        self.collector = collector
+        self.current: dict[int, tuple[socket.socket, int]] = {}
+
+    def get(self, family: socket.AddressFamily, nbytes: int) -> socket.socket | None:
+        sock, used = self.current.get(family, (None, 0))
+        if sock is None or used + nbytes > _SOCKET_BUDGET:
+            try:
+                sock = self.stack.enter_context(_open(family))
+            except OSError as exc:  # no IPv6 here, or out of descriptors
+                logger.debug("no socket for directed probes: %s", exc)
+                return None
+            self.collector.add(sock)
+            used = 0
+        self.current[family] = (sock, used + nbytes)
+        return sock
+
+
+def _send_all(ctx: NetContext, sends: Iterable[_Send], collector: _Collector) -> Iterator[Datagram]:
+    for sock, dest, payload, iface in sends:
+        ctx.rate.acquire()
+        _send(sock, dest, payload, iface)
+        yield from collector.drain(0)
+
+
 def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Iterator[Datagram]:
     """Send the plan's probes; yield in-scope replies until ``window`` s after the last send."""
     wait = ctx.timeout if window is None else window
@@ -225,10 +273,21 @@ def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Ite
             socks.append(listener)
         collector = _Collector(ctx, socks)
         stack.callback(collector.selector.close)
-        for sock, dest, payload, iface in _sends(plan, ctx, v4, v6):
-            ctx.rate.acquire()
-            _send(sock, dest, payload, iface)
-            yield from collector.drain(0)
+        targets = directed_targets(ctx)
+        pool = _SocketPool(stack, collector)
+        first = itertools.chain(
+            _multicast_sends(plan, ifaces, v4, v6), _directed_sends(plan, ctx, targets, pool)
+        )
+        yield from _send_all(ctx, first, collector)
+        if targets:
+            # A second directed pass to the addresses that stayed silent: the first burst can
+            # lose datagrams while the kernel resolves a neighbour (its queue is small), which
+            # hits whole subnets behind one router.
+            pause = time.monotonic() + min(_RETRY_PAUSE, wait / 3)
+            while (left := pause - time.monotonic()) > 0:
+                yield from collector.drain(left)
+            silent = [a for a in targets if a not in collector.per_source]
+            yield from _send_all(ctx, _directed_sends(plan, ctx, silent, pool), collector)
         end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0 and collector.total < MAX_DATAGRAMS:
             yield from collector.drain(left)
