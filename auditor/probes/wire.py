@@ -16,6 +16,7 @@ import ssl
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from time import monotonic
 
 from auditor.context import NetContext
@@ -45,10 +46,12 @@ class Deadline:
         return min(per_op, left)
 
 
+@cache
 def permissive_tls_context() -> ssl.SSLContext:
     """A client context that completes a handshake with any device, however old or self-signed.
 
     We audit, we do not trust: the certificate is evidence to record, not a credential to check.
+    Built once: an SSLContext is safe to share between threads for client connections.
     """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
