@@ -5,16 +5,24 @@ protocol by unicast. ``NamespaceSite`` (root) gives each device its own MAC on a
 """
 
 from auditor.lab.netns import NamespaceSite
-from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
-from auditor.lab.site import DEMO_DEVICES, GroundTruth, LoopbackSite
+from auditor.lab.profiles import (
+    LAB_PASSWORD,
+    LAB_USERNAME,
+    DeviceProfile,
+    load_hostile_profiles,
+    load_profiles,
+)
+from auditor.lab.site import DEMO_DEVICES, HOSTILE_DEVICES, GroundTruth, LoopbackSite
 
 __all__ = [
     "DEMO_DEVICES",
+    "HOSTILE_DEVICES",
     "LAB_PASSWORD",
     "LAB_USERNAME",
     "DeviceProfile",
     "GroundTruth",
     "LoopbackSite",
     "NamespaceSite",
+    "load_hostile_profiles",
     "load_profiles",
 ]

@@ -159,6 +159,14 @@ def load_profile_file(path: Path) -> DeviceProfile:
     return parse_profile(path, data)
 
 
+HOSTILE_DIR = PROFILE_DIR / "hostile"
+
+
+def load_hostile_profiles() -> dict[str, DeviceProfile]:
+    """The hostile devices of issue 9 (kept apart: a normal site never loads them)."""
+    return load_profiles(HOSTILE_DIR)
+
+
 def load_profiles(directory: Path | None = None) -> dict[str, DeviceProfile]:
     """Every profile in ``directory`` (default: the shipped ones), keyed by id."""
     folder = directory or PROFILE_DIR

@@ -103,6 +103,9 @@ def register(kind: str, variant: str = "default") -> Callable[[Factory], Factory
 
 def build(kind: str, device: Device, cfg: Mapping[str, Any], ctx: BuildContext) -> Built:
     variant = str(cfg.get("variant", "default"))
+    if variant != "default":
+        # Hostile variants register themselves on import; loaded only when a profile asks.
+        from auditor.lab import variants  # noqa: F401
     factory = _FACTORIES.get((kind, variant))
     if factory is None:
         raise KeyError(f"no server registered for {kind}/{variant}")

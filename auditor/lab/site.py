@@ -37,6 +37,14 @@ DEMO_DEVICES: tuple[str, ...] = (
     "linux-nginx",
 )
 
+#: The hostile devices of issue 9 (``load_hostile_profiles()``), for robustness tests.
+HOSTILE_DEVICES: tuple[str, ...] = (
+    "hostile-xml-bombs",
+    "hostile-streams",
+    "hostile-injection",
+    "hostile-floods",
+)
+
 #: Below this, a port needs privileges; the loopback lab serves it at port + 10000.
 PRIVILEGED = 1024
 LOOPBACK_SHIFT = 10000
