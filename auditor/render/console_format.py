@@ -16,7 +16,7 @@ from rich.text import Text
 from auditor.models import AuditReport, DeviceResult, Severity
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import one_line
-from auditor.render.view import devices_by_severity, reaching, summarise
+from auditor.render.view import devices_by_severity, reaching, shortfalls, summarise
 from auditor.render.wording import DISCLAIMER, reason_text
 
 SEVERITY_STYLE = {
@@ -126,7 +126,7 @@ class ConsoleFormat(ReportFormat):
             for col in ("address", "probe", "reason", "detail"):
                 table.add_column(col, overflow="fold")
             for d in report.incomplete:
-                for a in d.attempts:
+                for a in shortfalls(d):
                     if a.reason is not None:
                         table.add_row(
                             _t(d.host.address), _t(a.probe), _t(reason_text(a.reason)), _t(a.detail)

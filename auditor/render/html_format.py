@@ -25,6 +25,7 @@ from auditor.render.view import (
     needs_review,
     not_listed,
     reaching,
+    shortfalls,
     summarise,
 )
 from auditor.render.wording import DISCLAIMER, reason_text, status_text
@@ -90,6 +91,7 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
         is_exposed=is_exposed,
         needs_review=needs_review,
         reaching=reaching,
+        shortfalls=shortfalls,
         not_listed=not_listed,
         DISCLAIMER=DISCLAIMER,
         Severity=Severity,

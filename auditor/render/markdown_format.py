@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from auditor.models import AuditReport
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import markdown as md
-from auditor.render.view import devices_by_severity, reaching, summarise
+from auditor.render.view import devices_by_severity, reaching, shortfalls, summarise
 from auditor.render.wording import DISCLAIMER, reason_text, status_text
 
 
@@ -113,8 +113,7 @@ class MarkdownFormat(ReportFormat):
                 (
                     (d.host.address, a.probe, reason_text(a.reason), a.detail)
                     for d in report.incomplete
-                    for a in d.attempts
-                    if a.reason is not None
+                    for a in shortfalls(d)
                 ),
             )
         if report.out_of_scope:

@@ -15,6 +15,9 @@ from auditor.models import (
     DeviceResult,
     Exposure,
     ExposureStatus,
+    Outcome,
+    ProbeAttempt,
+    Reason,
     RemediationAction,
     Severity,
 )
@@ -45,8 +48,23 @@ _ACTION_VERBS = {
 
 
 def is_exposed(device: DeviceResult) -> bool:
+    """An instrument reaches the device at LOW or above (INFO: it does not bind this audience)."""
     return any(
-        e.status in EXPOSED_STATUSES and e.severity > Severity.NONE for e in device.exposures
+        e.status in EXPOSED_STATUSES and e.severity >= Severity.LOW for e in device.exposures
+    )
+
+
+#: Not-run reasons a reader can act on (give credentials, resume); the others are just "n/a".
+_ACTIONABLE_NOT_RUN = frozenset({Reason.NO_CREDENTIALS, Reason.INTERRUPTED})
+
+
+def shortfalls(device: DeviceResult) -> tuple[ProbeAttempt, ...]:
+    """Why a host is incomplete: its failed probes, and those skipped for lack of credentials."""
+    return tuple(
+        a
+        for a in device.attempts
+        if a.outcome is Outcome.FAILED
+        or (a.outcome is Outcome.NOT_RUN and a.reason in _ACTIONABLE_NOT_RUN)
     )
 
 
