@@ -203,10 +203,13 @@ class _Session:
                 raise
             self.auth_problems.append(exc)
         else:
-            if sdt.fault is not None:
-                raise ProbeError(Reason.MALFORMED, f"GetSystemDateAndTime: {sdt.fault.describe()}")
-            self._obs(ObservationKind.ONVIF_SYSTEM_DATE_TIME, sdt.text)
-            device = device_utc(sdt)
+            # A fault is still a SOAP device service answering; only the time is missing.
+            device = None
+            if sdt.fault is None:
+                self._obs(ObservationKind.ONVIF_SYSTEM_DATE_TIME, sdt.text)
+                device = device_utc(sdt)
+            else:
+                logger.debug("GetSystemDateAndTime: %s", sdt.fault.describe())
             if device is not None:
                 # The device reports whole seconds (truncated): its clock is half a second on.
                 device += timedelta(seconds=0.5)
@@ -230,10 +233,12 @@ class _Session:
                 )
             if reply.fault is None:
                 self._obs(ObservationKind.ONVIF_SERVICES, reply.text)
-        except ProbeError as exc:
-            if exc.reason not in (Reason.AUTH_REQUIRED, Reason.AUTH_FAILED, Reason.MALFORMED):
-                raise
+        except _AuthAnswer as exc:
             self.auth_problems.append(exc)
+        except ProbeError as exc:
+            if exc.reason is not Reason.MALFORMED:
+                raise
+            logger.debug("%s: services not readable: %s", self.endpoint.source, exc.detail)
 
     def _identity(self) -> None:
         signed = self.credential is not None
