@@ -93,3 +93,17 @@ def test_missing_template_dir_is_a_clear_error(tmp_path: Path) -> None:
         write_reports(
             sample_report(), [FormatName.HTML], str(tmp_path / "r.html"), tmp_path / "nope"
         )
+
+
+def test_pdf_without_an_engine_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("weasyprint") is not None:
+        pytest.skip("WeasyPrint is installed, so the fallback would print")
+    monkeypatch.setenv("CAMAUDIT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    target = tmp_path / "r.pdf"
+    with pytest.raises(ConfigError, match="needs Chromium"):
+        write_reports(sample_report(), [FormatName.PDF], str(target), None)
+    assert not target.exists()
