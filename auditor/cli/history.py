@@ -215,9 +215,10 @@ def run_diff(args: argparse.Namespace) -> ExitCode:
             for name, before, after in c.fields:
                 table.add_row(label, name, Text(clean(before)), Text(clean(after)))
             for e in c.exposures:
-                table.add_row(
-                    label, Text(clean(e.name or e.instrument)), _sev(e.before), _sev(e.after)
-                )
+                what = e.name or e.instrument
+                if e.entity:
+                    what += f" ({e.entity})"
+                table.add_row(label, Text(clean(what)), _sev(e.before), _sev(e.after))
         out.print(table)
     if result.is_empty:
         out.print("No device or exposure changed.")

@@ -16,6 +16,7 @@ _IDENTITY = ("manufacturer", "brand", "model", "firmware", "device_type")
 @dataclass(frozen=True, slots=True)
 class ExposureChange:
     instrument: str
+    entity: str | None
     name: str
     before: tuple[ExposureStatus, Severity] | None
     after: tuple[ExposureStatus, Severity] | None
@@ -50,8 +51,15 @@ def _text(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _exposures(d: DeviceResult) -> dict[str, tuple[str, tuple[ExposureStatus, Severity]]]:
-    return {e.instrument: (e.instrument_name, (e.status, e.severity)) for e in d.exposures}
+ExposureKey = tuple[str, str]
+
+
+def _exposures(d: DeviceResult) -> dict[ExposureKey, tuple[str, tuple[ExposureStatus, Severity]]]:
+    # One instrument can reach a device twice (its maker and a component's vendor): key by both.
+    return {
+        (e.instrument, e.entity or ""): (e.instrument_name, (e.status, e.severity))
+        for e in d.exposures
+    }
 
 
 def _compare(old: DeviceResult, new: DeviceResult) -> DeviceChange | None:
@@ -65,13 +73,14 @@ def _compare(old: DeviceResult, new: DeviceResult) -> DeviceChange | None:
             fields.append((name, before, after))
     before_exp, after_exp = _exposures(old), _exposures(new)
     changes = []
-    for inst in sorted(before_exp.keys() | after_exp.keys()):
-        b = before_exp.get(inst)
-        a = after_exp.get(inst)
+    for key in sorted(before_exp.keys() | after_exp.keys()):
+        b = before_exp.get(key)
+        a = after_exp.get(key)
         if (b and b[1]) != (a and a[1]):
             changes.append(
                 ExposureChange(
-                    instrument=inst,
+                    instrument=key[0],
+                    entity=key[1] or None,
                     name=(a or b or ("", None))[0],
                     before=b[1] if b else None,
                     after=a[1] if a else None,
