@@ -154,3 +154,21 @@ def test_pdf_prints_and_converts_to_images(tmp_path: Path) -> None:
             sample_report().evidence_sha256[:32],
         ):
             assert needle.lower() in re.sub(r"\s+", " ", text).lower(), needle
+
+
+@needs_chromium
+def test_the_console_check_would_see_an_error_or_a_blocked_script(tmp_path: Path) -> None:
+    """Control for the console check: a script that logs, and one our policy blocks, both show."""
+    plain = tmp_path / "plain.html"
+    plain.write_text('<!DOCTYPE html><script>console.error("boom")</script><p>x')
+    guarded = tmp_path / "guarded.html"
+    guarded.write_text(
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        '<script>console.error("boom")</script><p>x'
+    )
+    logged = _chromium(tmp_path, "--dump-dom", plain.as_uri()).stderr
+    assert any("CONSOLE" in line and "boom" in line for line in logged.splitlines())
+    blocked = _chromium(tmp_path, "--dump-dom", guarded.as_uri()).stderr
+    assert any(
+        "CONSOLE" in line and "Content Security Policy" in line for line in blocked.splitlines()
+    )
