@@ -131,8 +131,9 @@ class NamespaceSite:
         )
         self.tag = tag or f"t{os.getpid() % 100000}{next(_tags)}"
         self.prefix = f"{nsutil.PREFIX}{self.tag}-"
-        if len(self.prefix) + 2 > 15:
-            raise ValueError(f"tag {self.tag!r} too long for namespace names")
+        # Namespace names are file names under /run/netns (interface names inside are fixed).
+        if not self.tag.replace("-", "").isalnum() or len(self.tag) > 40:
+            raise ValueError(f"tag {self.tag!r}: use up to 40 letters, digits and dashes")
         self.site_netns = f"{self.prefix}s"
         self.auditor_netns = f"{self.prefix}a"
         self.router_netns = f"{self.prefix}r"

@@ -1,0 +1,35 @@
+"""`camaudit lab` refuses clearly what cannot work, without touching the system."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.cli.app import main
+from auditor.errors import ConfigError
+from auditor.lab import NamespaceSite, nsutil
+
+
+def test_namespace_mode_needs_root(monkeypatch, capsys):
+    monkeypatch.setattr(nsutil.os, "geteuid", lambda: 1000)
+    assert main(["lab", "up", "--devices", "3"]) == 2
+    assert "namespace mode needs root" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="needs root"):
+        NamespaceSite(["hikvision-ipc"]).start()
+
+
+def test_bad_arguments(monkeypatch, capsys):
+    monkeypatch.setattr(nsutil.os, "geteuid", lambda: 0)
+    assert main(["lab", "up", "--subnet", "192.0.2.7/24"]) == 2
+    assert "not an IPv4 network" in capsys.readouterr().err
+    assert main(["lab", "up", "--devices", "0"]) == 2
+
+
+def test_site_parameters_are_checked():
+    with pytest.raises(ValueError, match="do not fit"):
+        NamespaceSite(count=300, subnet="10.1.2.0/24")
+    with pytest.raises(ValueError, match="tag"):
+        NamespaceSite(["hikvision-ipc"], tag="bad/tag")
+    with pytest.raises(KeyError, match="unknown lab profile"):
+        NamespaceSite(["no-such-camera"])
+    with pytest.raises(ValueError, match="refusing"):
+        nsutil.delete_namespaces("prod-")
