@@ -190,3 +190,21 @@ def test_report_reassesses_for_another_profile(db: Path, tmp_path: Path) -> None
     stored = {e.instrument for e in sample_report().devices[0].exposures}
     assert doc["devices"][0]["exposures"]
     assert {e["instrument"] for e in doc["devices"][0]["exposures"]} != stored
+
+
+def test_report_console_and_template_dir(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "20261121", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Camera audit Headquarters" in out and "CRITICAL (2)" in out
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    (brand / "disclaimer.html").write_text(
+        "<p>Prepared by Acme Risk Partners. {{ DISCLAIMER }}</p>"
+    )
+    target = tmp_path / "acme.html"
+    args = ["report", "20261121", "--db", str(db), "-f", "html", "-o", str(target)]
+    assert main([*args, "--template-dir", str(brand)]) == 0
+    html = target.read_text()
+    assert "Prepared by Acme Risk Partners" in html and "not legal advice" in html
