@@ -128,7 +128,8 @@ class Auditor:
             store.save_out_of_scope(info.id, ctx.out_of_scope)
             if self._stop.is_set():
                 raise KeyboardInterrupt
-            store.finish_audit(info.id, datetime.now(UTC))
+            # The disclaimer and stale-data warnings travel with the audit into every report.
+            store.finish_audit(info.id, datetime.now(UTC), notes=assessor.notes())
             self.observer.on_stage("report")
             return store.load_report(info.id)
 

@@ -137,3 +137,12 @@ def test_demo_runs_as_an_ordinary_user_and_writes_a_report() -> None:
     assert data["schema_version"]
     makers = {d["manufacturer"] for d in data["devices"]}
     assert {"Hikvision", "Dahua", "Axis"} <= makers
+
+
+def test_report_carries_the_disclaimer_and_the_data_versions(demo_audit) -> None:
+    report, _ = demo_audit
+    assert any("not legal advice" in note.lower() for note in report.notes)
+    names = {v.name for v in report.audit.data_versions}
+    assert {"fingerprints", "regulatory data"} <= names
+    assert report.audit.finished is not None
+    assert report.audit.probes
