@@ -253,14 +253,17 @@ class _Session:
         for operation, kind in calls:
             try:
                 reply = self.call(operation, f"<tds:{operation}/>", signed=signed)
-            except ProbeError as exc:
-                if exc.reason not in (Reason.AUTH_REQUIRED, Reason.AUTH_FAILED):
-                    raise
+            except _AuthAnswer as exc:
                 # "auth required" is an expected answer, not a failed probe.
                 self.auth_problems.append(exc)
                 if exc.reason is Reason.AUTH_FAILED:
                     break  # one refused login is enough; more could lock the account
                 continue
+            except ProbeError as exc:
+                if not self.found:
+                    raise
+                # A broken reply after others answered: fail, but keep what was observed.
+                raise PartialFailure(exc.reason, exc.detail, dedupe(self.found)) from None
             if reply.fault is not None:
                 logger.debug("%s: %s", operation, reply.fault.describe())
                 continue

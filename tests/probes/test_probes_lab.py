@@ -277,3 +277,26 @@ def test_onvif_auth_required_is_noted_on_the_completed_attempt(site):
     result, _ = run(site, "onvif", "hikvision-ipc", creds=False)
     assert result.outcome is Outcome.COMPLETED
     assert result.detail == "auth required (no credentials): GetDeviceInformation"
+
+
+def test_probes_against_the_lab_hostile_devices():
+    from auditor.lab import load_hostile_profiles
+
+    names = ["hostile-streams", "hostile-injection", "hostile-xml-bombs"]
+    with LoopbackSite(names, profiles=load_hostile_profiles()) as s:
+        streams = {n: run(s, n, "hostile-streams")[0] for n in ("http", "tls", "rtsp", "onvif")}
+        injection = run(s, "onvif", "hostile-injection")[0]
+        bombs = run(s, "onvif", "hostile-xml-bombs")[0]
+    # 100 MiB body on 80, stalled TLS on 443, binary garbage on 554, endless chunks on 8899.
+    assert (streams["http"].outcome, streams["http"].reason) == (Outcome.FAILED, Reason.TOO_LARGE)
+    assert (streams["tls"].outcome, streams["tls"].reason) == (Outcome.FAILED, Reason.TIMEOUT)
+    assert (streams["rtsp"].outcome, streams["rtsp"].reason) == (Outcome.FAILED, Reason.MALFORMED)
+    assert streams["onvif"].outcome is Outcome.FAILED
+    assert streams["onvif"].reason in (Reason.TIMEOUT, Reason.TOO_LARGE)
+    assert all(r.duration_s < 2.0 for r in streams.values())
+    # A malformed GetDeviceInformation after good anonymous calls keeps the anonymous evidence.
+    assert (injection.outcome, injection.reason) == (Outcome.FAILED, Reason.MALFORMED)
+    assert values(injection, K.ONVIF_SYSTEM_DATE_TIME)
+    # Entity expansion is refused by defusedxml, never performed.
+    assert (bombs.outcome, bombs.reason) == (Outcome.FAILED, Reason.MALFORMED)
+    assert "DTDForbidden" in bombs.detail or "EntitiesForbidden" in bombs.detail
