@@ -39,6 +39,8 @@ _DEFAULT: dict[int, Role] = {
     443: Role.HTTPS,
     554: Role.RTSP,
     2020: Role.ONVIF,
+    # fingerprinting.md (Cameradar): camera RTSP on 554, 5554 and 8554.
+    5554: Role.RTSP,
     8000: Role.HIK_SDK,
     8080: Role.HTTP,
     8081: Role.HTTP,
@@ -65,6 +67,44 @@ class PortPlan:
     def from_ports(cls, ports: Iterable[int]) -> PortPlan:
         """A user's --ports list: known ports keep their role, others are assumed HTTP."""
         return cls(MappingProxyType({p: _DEFAULT.get(p, Role.HTTP) for p in ports}))
+
+    @classmethod
+    def parse(cls, text: str) -> PortPlan:
+        """Parse ``80,443,8000-8010,7443/https,10554/rtsp``: a port or range, optionally with the
+        role it speaks; without one a known port keeps its usual role and others are HTTP.
+
+        Raises ValueError with a message naming the bad part.
+        """
+        roles: dict[int, Role] = {}
+        for raw in text.split(","):
+            part = raw.strip()
+            if not part:
+                continue
+            number, _, role_text = part.partition("/")
+            role: Role | None = None
+            if role_text:
+                try:
+                    role = Role(role_text.strip().lower())
+                except ValueError:
+                    known = ", ".join(r.value for r in Role)
+                    raise ValueError(f"unknown role {role_text!r} in {part!r} ({known})") from None
+            try:
+                lo_text, _, hi_text = number.partition("-")
+                lo = int(lo_text)
+                hi = int(hi_text) if hi_text else lo
+            except ValueError:
+                raise ValueError(f"not a port or port range: {part!r}") from None
+            if not 1 <= lo <= hi <= 65535:
+                raise ValueError(f"ports must be within 1-65535: {part!r}")
+            for port in range(lo, hi + 1):
+                roles[port] = role or _DEFAULT.get(port, Role.HTTP)
+        if not roles:
+            raise ValueError("empty port list")
+        return cls(MappingProxyType(dict(sorted(roles.items()))))
+
+    def spec(self) -> str:
+        """The plan as text that ``parse`` reads back exactly (kept with an audit for resume)."""
+        return ",".join(f"{port}/{role.value}" for port, role in sorted(self.roles.items()))
 
     @property
     def ports(self) -> tuple[int, ...]:
