@@ -56,10 +56,27 @@ def _best(votes: list[_Vote]) -> _Vote | None:
     return best
 
 
+#: Kinds that report the same underlying fact count as one signal: the scopes inside a ProbeMatch
+#: are the device's scopes, a realm is one setting whether HTTP or RTSP announces it, and a MAC's
+#: vendor name is its OUI said again.
+_FAMILY: dict[ObservationKind, str] = {
+    ObservationKind.ONVIF_SCOPES: "onvif-scopes",
+    ObservationKind.ONVIF_PROBE_MATCH: "onvif-scopes",
+    ObservationKind.HTTP_WWW_AUTHENTICATE: "realm",
+    ObservationKind.RTSP_WWW_AUTHENTICATE: "realm",
+    ObservationKind.MAC: "mac",
+    ObservationKind.MAC_VENDOR: "mac",
+    ObservationKind.TLS_SUBJECT: "tls",
+    ObservationKind.TLS_ISSUER: "tls",
+    ObservationKind.TLS_SAN: "tls",
+}
+
+
 def _combine(votes: list[_Vote]) -> float:
-    per_kind: dict[ObservationKind, float] = {}
+    per_kind: dict[str, float] = {}
     for v in votes:
-        per_kind[v.kind] = max(per_kind.get(v.kind, 0.0), v.weight)
+        family = _FAMILY.get(v.kind, v.kind.value)
+        per_kind[family] = max(per_kind.get(family, 0.0), v.weight)
     miss = 1.0
     for w in per_kind.values():
         miss *= 1.0 - w

@@ -256,3 +256,24 @@ def test_throughput() -> None:
         n += len(sample)
     rate = n / (time.perf_counter() - start)
     assert rate > 2000, rate  # the brief's target is 5,000/s on a quiet core; CI cores are shared
+
+
+def test_the_same_fact_reported_twice_counts_once() -> None:
+    scopes = "onvif://www.onvif.org/name/HIKVISION onvif://www.onvif.org/type/video_encoder"
+    probe = (
+        '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" '
+        'xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"><e:Body><d:ProbeMatches>'
+        f"<d:ProbeMatch><d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>{scopes}</d:Scopes>"
+        "</d:ProbeMatch></d:ProbeMatches></e:Body></e:Envelope>"
+    )
+    once = IDENT.identify([obs("onvif.scopes", scopes)])
+    twice = IDENT.identify([obs("onvif.scopes", scopes), obs("onvif.probe_match", probe)])
+    assert once.manufacturer == twice.manufacturer == "Hikvision"
+    assert twice.confidence == once.confidence
+    # A realm seen on HTTP and RTSP is one setting, not two signals.
+    realm = 'Digest realm="Login to 4K01FD2PAJ6E3FF"'
+    one = IDENT.identify([obs("http.www_authenticate", realm)])
+    both = IDENT.identify(
+        [obs("http.www_authenticate", realm), obs("rtsp.www_authenticate", realm)]
+    )
+    assert both.confidence == one.confidence
