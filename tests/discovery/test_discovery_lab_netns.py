@@ -187,7 +187,10 @@ def test_nothing_sent_outside_scope(mixed) -> None:
     )
     assert dump.stderr is not None
     dump.stderr.readline()
-    probe = f"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('{outside}', 9))"
+    probe = (
+        "import socket; "
+        f"socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('{outside}', 9))"
+    )
     site.run_in_auditor(["python3", "-c", probe])
     out, _ = dump.communicate(timeout=10)
     assert outside in out

@@ -1,0 +1,100 @@
+"""discover_all: channels run at once, merge per address, failures become errors not crashes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from auditor.context import NetContext
+from auditor.discovery import CHANNELS, DiscoveryChannel, DiscoveryError, discover_all
+from auditor.models import Channel, Host
+from auditor.scope import Scope
+
+
+class _Slow(DiscoveryChannel):
+    """A channel that takes a fixed time: shows the channels overlap instead of queueing."""
+
+    channel = Channel.SADP
+
+    def __init__(self, address: str, started: list[float]) -> None:
+        self.address, self.started = address, started
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        self.started.append(time.monotonic())
+        time.sleep(0.5)
+        yield Host(self.address, seen_by=frozenset({self.channel}))
+
+
+class _Broken(DiscoveryChannel):
+    channel = Channel.DHIP
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        yield Host("192.0.2.7", seen_by=frozenset({self.channel}))
+        raise RuntimeError("boom")
+
+
+class _Refusing(DiscoveryChannel):
+    channel = Channel.NMAP
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        raise DiscoveryError("nmap is not installed")
+        yield  # pragma: no cover
+
+
+class _Stray(DiscoveryChannel):
+    channel = Channel.SSDP
+
+    def discover(self, ctx: NetContext) -> Iterator[Host]:
+        yield Host("198.51.100.1", seen_by=frozenset({self.channel}))
+
+
+def ctx() -> NetContext:
+    return NetContext(scope=Scope.parse(["192.0.2.0/24"]), multicast=False)
+
+
+def test_channels_run_concurrently_and_merge() -> None:
+    started: list[float] = []
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def on_host(host: Host) -> None:
+        with lock:
+            seen.append(str(host.address))
+
+    t0 = time.monotonic()
+    result = discover_all(
+        ctx(),
+        [_Slow("192.0.2.5", started), _Slow("192.0.2.5", started), _Slow("192.0.2.6", started)],
+        on_host,
+    )
+    assert time.monotonic() - t0 < 1.2  # three 0.5 s channels, not 1.5 s in series
+    assert max(started) - min(started) < 0.3
+    assert [str(h.address) for h in result.hosts] == ["192.0.2.5", "192.0.2.6"]
+    assert sorted(seen) == ["192.0.2.5", "192.0.2.5", "192.0.2.6"]
+
+
+def test_failures_are_errors_and_strays_are_dropped() -> None:
+    result = discover_all(ctx(), [_Broken(), _Refusing(), _Stray()])
+    assert [str(h.address) for h in result.hosts] == ["192.0.2.7"]  # kept what came before
+    errors = dict(result.errors)
+    assert errors["nmap"] == "nmap is not installed"
+    assert "RuntimeError" in errors["dhip"]
+    assert "ssdp" not in errors
+
+
+def test_callback_failure_does_not_stop_discovery() -> None:
+    def bad(host: Host) -> None:
+        raise ValueError("display broke")
+
+    result = discover_all(ctx(), [_Broken()], bad)
+    assert len(result.hosts) == 1
+
+
+def test_registry_and_unknown_names() -> None:
+    assert set(CHANNELS) == {"nmap", "ws-discovery", "sadp", "dhip", "xmeye", "ssdp", "mdns"}
+    assert all(CHANNELS[name].channel.value == name for name in CHANNELS)
+    with pytest.raises(ValueError, match="unknown discovery channel"):
+        discover_all(ctx(), ["telepathy"])
