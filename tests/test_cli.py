@@ -48,3 +48,15 @@ def test_python_m_auditor_works() -> None:
 def test_parser_names_every_format_and_audience() -> None:
     help_text = build_parser().format_help()
     assert "exit codes" in help_text
+
+
+def test_ports_take_roles_and_round_trip() -> None:
+    from auditor.ports import PortPlan, Role
+
+    plan = PortPlan.parse("80, 554, 7443/https, 10000-10001/rtsp, 9999")
+    assert plan.role(7443) is Role.HTTPS and plan.role(554) is Role.RTSP
+    assert plan.role(10001) is Role.RTSP and plan.role(9999) is Role.HTTP
+    assert PortPlan.parse(plan.spec()) == plan
+    for bad in ("80/gopher", "x", "", "70000"):
+        with pytest.raises(ValueError):
+            PortPlan.parse(bad)

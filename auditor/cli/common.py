@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from auditor.models import Audience, Severity
+from auditor.ports import PortPlan
 from auditor.render.interface import FormatName
 
 
@@ -19,27 +20,12 @@ def positive_float(text: str) -> float:
     return value
 
 
-def port_list(text: str) -> tuple[int, ...]:
-    """Parse ``80,443,8000-8010`` into a sorted tuple of ports."""
-    ports: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                lo_text, hi_text = part.split("-", 1)
-                lo, hi = int(lo_text), int(hi_text)
-            else:
-                lo = hi = int(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a port or port range: {part!r}") from None
-        if not (1 <= lo <= hi <= 65535):
-            raise argparse.ArgumentTypeError(f"ports must be within 1-65535: {part!r}")
-        ports.update(range(lo, hi + 1))
-    if not ports:
-        raise argparse.ArgumentTypeError("empty port list")
-    return tuple(sorted(ports))
+def port_plan(text: str) -> PortPlan:
+    """``--ports 80,443,8000-8010,7443/https``: ports, optionally with the role each speaks."""
+    try:
+        return PortPlan.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_output_options(p: argparse.ArgumentParser, default_format: str | None = None) -> None:

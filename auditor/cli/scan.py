@@ -15,7 +15,7 @@ from auditor.cli.common import (
     add_gate_options,
     add_output_options,
     add_profile_option,
-    port_list,
+    port_plan,
     positive_float,
 )
 from auditor.cli.console import make_console
@@ -51,9 +51,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--ports",
-        type=port_list,
+        type=port_plan,
         metavar="LIST",
-        help="TCP ports to scan, e.g. 80,443,554,8000-8010",
+        help="TCP ports to scan, e.g. 80,443,554,8000-8010; PORT/ROLE says what a port speaks "
+        "(7443/https, 10554/rtsp; roles: http, https, rtsp, onvif, hik-sdk, dahua-sdk, dvrip, "
+        "ssh, telnet). Default: the camera port set",
     )
     p.add_argument(
         "--credentials",
@@ -174,7 +176,7 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
     db_path = args.db or default_db_path()
     resume = AuditId(args.resume) if args.resume else None
     targets, excludes, profile = tuple(args.targets), tuple(args.exclude), Audience(args.profile)
-    ports = PortPlan.from_ports(args.ports) if args.ports else PortPlan.default()
+    ports = args.ports or PortPlan.default()
     site = args.site or "default"
     if resume is not None:
         # Resume repeats the stored audit's scope and settings; only runtime options may change.
