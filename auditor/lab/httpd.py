@@ -9,6 +9,7 @@ client authenticates with the lab credentials.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,7 +175,10 @@ class WebServer:
         return self.page_response(page, req)
 
     def page_response(self, page: Mapping[str, Any], req: Request) -> Response:
-        body = self.device.render(str(page.get("body", "")), path=req.path).encode("utf-8")
+        if "body_b64" in page:  # binary content (an icon, junk bytes) stays out of templating
+            body = base64.b64decode(str(page["body_b64"]))
+        else:
+            body = self.device.render(str(page.get("body", "")), path=req.path).encode("utf-8")
         if page.get("bom"):
             body = b"\xef\xbb\xbf" + body
         headers = [(str(k), self.device.render(str(v))) for k, v in page.get("headers", {}).items()]

@@ -115,6 +115,11 @@ class NamespaceSite:
         self.routed_profiles = resolve_profiles(routed_devices, known) if routed_devices else []
         self.subnet = ipaddress.IPv4Network(subnet)
         self.routed_subnet = ipaddress.IPv4Network(routed_subnet) if routed_subnet else None
+        for net in (self.subnet, self.routed_subnet):
+            # Even inside namespaces, plan only documentation/private space: an address that
+            # exists elsewhere must never be confused with a lab device.
+            if net is not None and not (net.is_private and not net.is_loopback):
+                raise ValueError(f"{net} is not a private or documentation range")
         if self.routed_profiles and self.routed_subnet is None:
             self.routed_subnet = ipaddress.IPv4Network("198.51.100.0/24")
         self.sparse = sparse

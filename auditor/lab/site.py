@@ -200,6 +200,15 @@ class LoopbackSite:
     def outside_address(self) -> str:
         return self.devices[0].outside_address if self.devices else ""
 
+    def state(self) -> dict[str, Any]:
+        """Addresses, ports and ground truth, JSON-ready (the loopback twin of `lab status`)."""
+        return {
+            "subnet": str(self.subnet),
+            "ports": {str(p): r.value for p, r in self.port_plan.roles.items()},
+            "credentials_username": LAB_USERNAME,
+            "devices": [t.to_dict() for t in self.truth],
+        }
+
     def device(self, profile_id: str) -> Device:
         """The first device running ``profile_id`` (tests use it to find an address)."""
         for d in self.devices:

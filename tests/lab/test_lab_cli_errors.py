@@ -33,3 +33,10 @@ def test_site_parameters_are_checked():
         NamespaceSite(["no-such-camera"])
     with pytest.raises(ValueError, match="refusing"):
         nsutil.delete_namespaces("prod-")
+
+
+def test_public_address_space_is_refused():
+    with pytest.raises(ValueError, match="not a private or documentation range"):
+        NamespaceSite(["hikvision-ipc"], subnet="8.8.8.0/24")
+    with pytest.raises(ValueError, match="not a private or documentation range"):
+        NamespaceSite(["hikvision-ipc"], routed_devices=["axis-p1375"], routed_subnet="1.1.1.0/24")

@@ -45,7 +45,7 @@ def test_huge_body_declares_100_mib_and_keeps_sending(hostile):
 
 def test_endless_chunked_never_ends(hostile):
     d = hostile.device("hostile-streams")
-    data = read_some(d.address, d.port(8899), GET, 1 << 20)
+    data = read_some(d.address, d.port(8899), GET, 200_000)
     assert b"Transfer-Encoding: chunked" in data and b"\r\n0\r\n\r\n" not in data
 
 

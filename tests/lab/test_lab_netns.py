@@ -47,7 +47,7 @@ def ns_site() -> Iterator[NamespaceSite]:
 
 
 def collect(
-    payload: bytes, group: str, port: int, window: float = 1.5, broadcast: bool = False
+    payload: bytes, group: str, port: int, window: float = 1.0, broadcast: bool = False
 ) -> list[tuple[str, bytes]]:
     """Send one datagram to a group (or broadcast) address, gather every reply for ``window``."""
     replies = []
