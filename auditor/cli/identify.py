@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from auditor.exitcodes import ExitCode
 from auditor.identify import Identifier
@@ -94,12 +94,37 @@ def to_json(ident: Identification) -> dict[str, Any]:
     }
 
 
-def identify_lines(lines: TextIO, identifier: Identifier) -> Iterator[dict[str, Any]]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
+def bounded_lines(stream: BinaryIO, limit: int = MAX_LINE_CHARS) -> Iterator[bytes]:
+    """Lines of ``stream``, never holding more than ``limit`` bytes of one line in memory.
+
+    A longer line is drained and replaced by an over-long stand-in, so it becomes that line's
+    "too long" error while the following lines still go on.
+    """
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # drain the rest of the over-long line
+                rest = stream.readline(limit + 1)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield b"x" * (limit + 1)
+            continue
+        yield line
+
+
+def identify_lines(lines: Iterable[bytes], identifier: Identifier) -> Iterator[dict[str, Any]]:
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
         now = datetime.now(UTC)
         try:
+            # Decode per line: one line of bad bytes is that line's error, not the whole run's.
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise LineError(f"not UTF-8: {exc}") from None
             observations = parse_line(line, now)
         except LineError as exc:
             yield {"error": str(exc), "line": n}
@@ -110,7 +135,7 @@ def identify_lines(lines: TextIO, identifier: Identifier) -> Iterator[dict[str, 
 def run(args: argparse.Namespace) -> ExitCode:
     identifier = Identifier.default()
     out = sys.stdout
-    for result in identify_lines(sys.stdin, identifier):
+    for result in identify_lines(bounded_lines(sys.stdin.buffer), identifier):
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return ExitCode.CLEAN

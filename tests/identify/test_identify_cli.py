@@ -91,3 +91,21 @@ def test_fingerprints_verify_fails_on_broken_data(tmp_path: Path) -> None:
     proc = run(["fingerprints", "verify", "--dir", str(root)])
     assert proc.returncode == 2
     assert "does not match its own pattern" in proc.stdout
+
+
+def test_identify_survives_bad_bytes_and_huge_lines() -> None:
+    good = json.dumps({"kind": "rtsp.server", "value": "Dahua Rtsp Server"}).encode()
+    huge = b'{"kind": "http.server", "value": "' + b"A" * (2 * 1024 * 1024) + b'"}'
+    data = b"\n".join([b"\xff\xfe not utf-8", huge, good]) + b"\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "identify"],
+        input=data,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert out[0]["line"] == 1 and "UTF-8" in out[0]["error"]
+    assert out[1]["line"] == 2 and "longer than" in out[1]["error"]
+    assert out[2]["manufacturer"] == "Dahua"
