@@ -8,6 +8,7 @@ engine or the normal servers.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -103,9 +104,16 @@ def register(kind: str, variant: str = "default") -> Callable[[Factory], Factory
 
 def build(kind: str, device: Device, cfg: Mapping[str, Any], ctx: BuildContext) -> Built:
     variant = str(cfg.get("variant", "default"))
-    if variant != "default":
-        # Hostile variants register themselves on import; loaded only when a profile asks.
-        from auditor.lab import variants  # noqa: F401
+    if variant != "default" and (kind, variant) not in _FACTORIES:
+        # Hostile variants register themselves on import; loaded only when a profile asks
+        # (the lab's own in variants.py, issue 9's extra ones in the hostile package).
+        for module in ("auditor.lab.variants", "auditor.lab.hostile"):
+            if (kind, variant) in _FACTORIES:
+                break
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                continue
     factory = _FACTORIES.get((kind, variant))
     if factory is None:
         raise KeyError(f"no server registered for {kind}/{variant}")
