@@ -1,0 +1,99 @@
+"""A scan killed mid-way (SIGKILL) resumes from the store: nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from auditor.lab import DEMO_DEVICES, LoopbackSite
+from auditor.store import Store
+
+pytestmark = [pytest.mark.nmap, pytest.mark.slow]
+
+
+def _saved(db: Path) -> tuple[str, set[str]] | None:
+    if not db.exists():
+        return None
+    with Store(db) as store:
+        audits = store.list_audits()
+        if not audits:
+            return None
+        return audits[0].id, store.completed_addresses(audits[0].id)
+
+
+def test_sigkill_mid_scan_then_resume(tmp_path: Path) -> None:
+    db = tmp_path / "audit.db"
+    with LoopbackSite(DEMO_DEVICES) as site:
+        base = [sys.executable, "-m", "auditor", "-q"]
+        # A low rate spreads the hosts out in time, so the kill lands between two of them.
+        scan = [
+            *base,
+            "scan",
+            *site.targets,
+            "--ports",
+            site.port_plan.spec(),
+            "--db",
+            str(db),
+            "--rate",
+            "12",
+            "--timeout",
+            "1",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "a.json"),
+        ]
+        proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                saved = _saved(db)
+                if saved and len(saved[1]) >= 2:
+                    break
+                assert proc.poll() is None, "the scan ended before it could be killed"
+                time.sleep(0.05)
+            else:
+                pytest.fail("no host was saved within 90 s")
+        finally:
+            proc.kill()
+            proc.wait()
+        audit_id, before = _saved(db) or ("", set())
+        with Store(db) as store:
+            (summary,) = store.list_audits()
+            assert summary.finished is None, "a killed audit must show as unfinished"
+        assert 0 < len(before) < len(site.targets)
+
+        resumed = subprocess.run(
+            [
+                *base,
+                "scan",
+                "--resume",
+                audit_id,
+                "--db",
+                str(db),
+                "--timeout",
+                "1",
+                "-f",
+                "json",
+                "-o",
+                str(tmp_path / "b.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert resumed.returncode in (0, 1, 3), resumed.stderr
+
+    with Store(db) as store:
+        report = store.load_report(audit_id)
+        assert len(store.list_audits()) == 1
+    addresses = [str(d.host.address) for d in report.devices]
+    assert len(addresses) == len(set(addresses)), "a resumed audit holds a host twice"
+    assert before <= set(addresses), "hosts saved before the kill were lost"
+    assert report.audit.finished is not None
+    answering = {t.address for t in site.truth if t.profile != "silent-host"}
+    assert answering <= set(addresses)
