@@ -205,6 +205,9 @@ class Fusion:
                     )
                 else:
                     notes.append(f"OEM relabel: presented as {brand}, made by {manufacturer}")
+                if row is not None and row.ownership:
+                    owners = "; ".join(o.describe() for o in row.ownership)
+                    notes.append(f"{row.name} ownership: {owners}")
         if manufacturer is None and brand and brand.casefold() in self.vendors:
             brand = self.vendors[brand.casefold()]
 

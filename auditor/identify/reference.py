@@ -33,6 +33,20 @@ class BrandLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Ownership:
+    """Who owned a brand when (e.g. Lorex: Dahua 2018-02-06..2022-11-24, then Skywatch)."""
+
+    owner: str
+    start: date
+    until: date | None
+    source: str
+
+    def describe(self) -> str:
+        end = self.until.isoformat() if self.until else "now"
+        return f"{self.owner} {self.start.isoformat()}..{end}"
+
+
+@dataclass(frozen=True, slots=True)
 class Brand:
     name: str
     aliases: tuple[str, ...]
@@ -46,6 +60,7 @@ class Brand:
     lines: tuple[BrandLine, ...] = ()
     own_brand: bool = False
     """The maker's own or group brand (EZVIZ, Imou, UNV...): presenting it is not an OEM relabel."""
+    ownership: tuple[Ownership, ...] = ()
 
     @property
     def is_own_brand(self) -> bool:
@@ -122,6 +137,7 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
             note=str(raw.get("note") or ""),
             lines=lines,
             own_brand=bool(raw.get("own_brand", False)),
+            ownership=tuple(_parse_ownership(o, path, where) for o in raw.get("ownership") or []),
         )
         brands.append(brand)
         for key in (brand.name, *brand.aliases):
@@ -135,6 +151,16 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
             )
             by_name[folded] = brand
     return BrandTable(brands=tuple(brands), by_name=by_name)
+
+
+def _parse_ownership(raw: Any, path: str, where: str) -> Ownership:
+    _req(isinstance(raw, dict), path, where, "an ownership period must be a mapping")
+    _req(isinstance(raw.get("owner"), str), path, where, "ownership 'owner' must be text")
+    _req(isinstance(raw.get("from"), date), path, where, "ownership 'from' must be a date")
+    until = raw.get("until")
+    _req(until is None or isinstance(until, date), path, where, "ownership 'until' must be a date")
+    _req(isinstance(raw.get("source"), str), path, where, "ownership 'source' must be text")
+    return Ownership(raw["owner"], raw["from"], until, raw["source"])
 
 
 def _parse_line(raw: Any, path: str, where: str) -> BrandLine:

@@ -100,7 +100,11 @@ def _check_names(data: FingerprintData, report: VerifyReport) -> None:
     if list(data.vendors) != sorted(data.vendors, key=str.casefold):
         report.problems.append("identifiers/vendors.txt: not sorted (case-insensitive)")
     for b in data.brands.brands:
-        makers = [b.manufacturer, *(line.manufacturer for line in b.lines)]
+        makers = [
+            b.manufacturer,
+            *(line.manufacturer for line in b.lines),
+            *(o.owner for o in b.ownership),
+        ]
         for maker in makers:
             if maker.casefold() not in vendors:
                 report.problems.append(

@@ -154,6 +154,7 @@ def test_lorex_realm_is_a_dahua_relabel() -> None:
         ]
     )
     assert (ident.manufacturer, ident.brand, ident.oem_relabel) == ("Dahua", "Lorex", True)
+    assert any("Dahua 2018-02-06..2022-11-24; Skywatch" in r for r in ident.rationale)
 
 
 def test_ezviz_is_hikvision_group_brand_not_relabel() -> None:
