@@ -163,6 +163,7 @@ class Auditor:
             profile=cfg.profile,
             data_versions=(fingerprint_data_version(), *assessor.data_versions()),
             ports=cfg.ports.ports,
+            port_spec=cfg.ports.spec(),
             probes=tuple(p.name for p in probes),
         )
         store.begin_audit(info)

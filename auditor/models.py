@@ -559,7 +559,9 @@ class AuditInfo:
     profile: Audience = Audience.GENERIC
     data_versions: tuple[DataVersion, ...] = ()
     ports: tuple[int, ...] = ()
-    """The TCP ports scanned (kept so that --resume scans the same set)."""
+    """The TCP ports scanned."""
+    port_spec: str = ""
+    """The port plan with roles (``PortPlan.spec()``), so that --resume probes the same way."""
     probes: tuple[str, ...] = ()
     """The probes that ran, for the report's methodology section."""
 

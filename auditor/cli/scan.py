@@ -181,11 +181,14 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
     if resume is not None:
         # Resume repeats the stored audit's scope and settings; only runtime options may change.
         with Store(db_path) as store:
+            resume = store.resolve_audit(resume)  # a unique prefix is enough, as in `report`
             info = store.load_audit_info(resume)
         if info.finished is not None:
             raise UsageError(f"audit {resume} is already finished; nothing to resume")
         targets, excludes, profile, site = info.targets, info.excludes, info.profile, info.site
-        if info.ports:
+        if info.port_spec:
+            ports = PortPlan.parse(info.port_spec)
+        elif info.ports:
             ports = PortPlan.from_ports(info.ports)
     config = AuditConfig(
         targets=targets,

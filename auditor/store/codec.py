@@ -161,12 +161,14 @@ def audit_row(info: AuditInfo) -> dict[str, Any]:
                     "version": text(v.version),
                     "as_of": opt_day(v.as_of),
                     "source": text(v.source),
+                    "stale": bool(v.stale),
                 }
                 for v in info.data_versions
             ]
         ),
         "ports": dump([int(p) for p in info.ports]),
         "probes": dump([text(p) for p in info.probes]),
+        "port_spec": text(info.port_spec),
     }
 
 
@@ -186,9 +188,11 @@ def audit_from_row(row: Any) -> AuditInfo:
                 version=d["version"],
                 as_of=opt_parse_day(d["as_of"]),
                 source=d["source"],
+                stale=bool(d.get("stale", False)),
             )
             for d in load(row["data_versions"])
         ),
         ports=tuple(load(row["ports"])),
         probes=tuple(load(row["probes"])),
+        port_spec=row["port_spec"],
     )

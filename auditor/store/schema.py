@@ -140,6 +140,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (audit_id, address, referrer, via)
     );
     """,
+    # 2: the port plan with roles, so that a resumed audit probes each port the same way.
+    """
+    ALTER TABLE audits ADD COLUMN port_spec TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -97,3 +97,25 @@ def test_sigkill_mid_scan_then_resume(tmp_path: Path) -> None:
     assert report.audit.finished is not None
     answering = {t.address for t in site.truth if t.profile != "silent-host"}
     assert answering <= set(addresses)
+
+
+def test_resume_keeps_the_port_roles(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from auditor.models import AuditId, AuditInfo
+    from auditor.ports import PortPlan
+
+    plan = PortPlan.parse("10080/http,10443/https,10554/rtsp")
+    info = AuditInfo(
+        AuditId("a1"),
+        "site",
+        datetime.now(UTC),
+        "0",
+        ("127.0.0.1",),
+        ports=plan.ports,
+        port_spec=plan.spec(),
+    )
+    with Store(tmp_path / "s.db") as store:
+        store.begin_audit(info)
+    with Store(tmp_path / "s.db") as store:
+        assert PortPlan.parse(store.load_audit_info(AuditId("a1")).port_spec) == plan
