@@ -211,3 +211,22 @@ def test_a_web_ui_that_answers_every_path_yields_no_clues(peer):
     result, _ = run_http(peer(everything).port)
     assert result.outcome is Outcome.COMPLETED
     assert values(result, K.HTTP_CLUE) == []
+
+
+def test_every_connection_waits_for_the_rate_limiter(peer):
+    from auditor.context import RateLimiter
+
+    class Counting(RateLimiter):
+        def __init__(self) -> None:
+            super().__init__(None)
+            self.count = 0
+
+        def acquire(self) -> None:
+            self.count += 1
+
+    p = peer(router({"/": http_response(200, PAGE)}))
+    ctx = make_ctx({p.port: Role.HTTP})
+    ctx.rate = Counting()
+    result = attempt(HttpProbe(), make_host((p.port,)), ctx)
+    assert result.outcome is Outcome.COMPLETED
+    assert ctx.rate.count == p.connections > 1

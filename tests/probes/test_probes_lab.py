@@ -182,6 +182,8 @@ def test_isapi_dahua_axis_with_credentials(site):
     dahua, _ = run(site, "dahua", "dahua-ipc")
     [info] = values(dahua, K.DAHUA_SYSTEM_INFO)
     assert "updateSerial=" in info and f"serialNumber={site.device('dahua-ipc').serial}" in info
+    https, _ = run(site, "http", "axis-p1375")
+    assert any(o.source.startswith("https:") for o in https.observations)
     axis, _ = run(site, "axis", "axis-p1375")
     assert any("root.Brand.ProdNbr=P1375" in v for v in values(axis, K.AXIS_DEVICE_INFO))
 
