@@ -68,20 +68,33 @@ def shortfalls(device: DeviceResult) -> tuple[ProbeAttempt, ...]:
     )
 
 
+def is_clean(e: Exposure) -> bool:
+    """Not listed, and sure of it.
+
+    An *uncertain* "not listed" that still carries a severity means "not confirmed either way"
+    (e.g. a maker on a list we could only partly check): the reader must review it.
+    """
+    return e.status is ExposureStatus.NOT_LISTED and not (
+        e.uncertain and e.severity > Severity.NONE
+    )
+
+
 def needs_review(device: DeviceResult) -> bool:
-    return any(e.status is ExposureStatus.UNKNOWN for e in device.exposures) or (
-        device.identification.manufacturer is None
+    return (
+        any(e.status is ExposureStatus.UNKNOWN for e in device.exposures)
+        or any(e.status is ExposureStatus.NOT_LISTED and not is_clean(e) for e in device.exposures)
+        or device.identification.manufacturer is None
     )
 
 
 def reaching(device: DeviceResult) -> tuple[Exposure, ...]:
     """The device's exposures that need attention (exposed or unknown), most severe first."""
-    hits = [e for e in device.exposures if e.status is not ExposureStatus.NOT_LISTED]
+    hits = [e for e in device.exposures if not is_clean(e)]
     return tuple(sorted(hits, key=lambda e: -e.severity.value))
 
 
 def not_listed(device: DeviceResult) -> tuple[Exposure, ...]:
-    return tuple(e for e in device.exposures if e.status is ExposureStatus.NOT_LISTED)
+    return tuple(e for e in device.exposures if is_clean(e))
 
 
 def maker(device: DeviceResult) -> str:
@@ -158,7 +171,7 @@ def summarise(report: AuditReport) -> Summary:
     for d in devices:
         for i, e in enumerate(d.exposures):
             # "Not listed" is a finding per device, but no instrument reaches it: not a row here.
-            if e.status is not ExposureStatus.NOT_LISTED:
+            if not is_clean(e):
                 by_instrument[e.instrument].append((d, i))
     instruments = []
     for inst, hits in by_instrument.items():
