@@ -1,67 +1,146 @@
-"""The local interfaces that multicast discovery is sent from.
+"""The local interfaces that multicast discovery is sent from, and the networks on each.
 
-Flags come from the SIOCGIFFLAGS ioctl, not /sys/class/net: sysfs shows the network namespace it
-was mounted in, while a socket sees the namespace of the calling thread (the lab and containers
-run discovery in a namespace entered with setns).
+Multicast goes only out of interfaces that carry an in-scope network: a probe on any other
+interface would reach devices nobody asked to audit. Addresses come from getifaddrs(3) and flags
+from it too (not /sys/class/net, which shows the namespace sysfs was mounted in, while a socket
+call sees the namespace of the calling thread; the lab enters namespaces with setns).
 """
 
 from __future__ import annotations
 
-import fcntl
+import ctypes
+import ctypes.util
+import ipaddress
 import logging
 import socket
-import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from auditor.scope import Network, Scope
 
 logger = logging.getLogger(__name__)
 
 _IFF_UP = 0x1
 _IFF_LOOPBACK = 0x8
 _IFF_MULTICAST = 0x1000
-_SIOCGIFFLAGS = 0x8913
 
 
 @dataclass(frozen=True, slots=True)
 class Interface:
     name: str
     index: int
+    networks: tuple[Network, ...] = ()
+    flags: int = 0
+
+    def carries(self, scope: Scope, version: int) -> bool:
+        """True if a network of this IP version on the interface overlaps the scope."""
+        return any(
+            net.version == version and net.overlaps(inc)
+            for net in self.networks
+            for inc in scope.includes
+            if inc.version == version
+        )
 
 
-def _flags(name: str) -> int | None:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            req = struct.pack("16sH14s", name.encode()[:15], 0, b"")
-            return int(struct.unpack_from("16sH", fcntl.ioctl(sock, _SIOCGIFFLAGS, req))[1])
-    except (OSError, ValueError, struct.error):
+class _Sockaddr(ctypes.Structure):
+    _fields_ = [("family", ctypes.c_ushort), ("data", ctypes.c_ubyte * 14)]
+
+
+class _Sockaddr6(ctypes.Structure):
+    _fields_ = [
+        ("family", ctypes.c_ushort),
+        ("port", ctypes.c_ushort),
+        ("flowinfo", ctypes.c_uint32),
+        ("addr", ctypes.c_ubyte * 16),
+        ("scope_id", ctypes.c_uint32),
+    ]
+
+
+class _Ifaddrs(ctypes.Structure):
+    pass
+
+
+_Ifaddrs._fields_ = [
+    ("next", ctypes.POINTER(_Ifaddrs)),
+    ("name", ctypes.c_char_p),
+    ("flags", ctypes.c_uint),
+    ("addr", ctypes.POINTER(_Sockaddr)),
+    ("netmask", ctypes.POINTER(_Sockaddr)),
+    ("broadaddr", ctypes.POINTER(_Sockaddr)),
+    ("data", ctypes.c_void_p),
+]
+
+
+def _ip(ptr: ctypes._Pointer[_Sockaddr]) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not ptr:
         return None
+    family = ptr.contents.family
+    if family == socket.AF_INET:
+        return ipaddress.IPv4Address(bytes(ptr.contents.data[2:6]))
+    if family == socket.AF_INET6:
+        six = ctypes.cast(ptr, ctypes.POINTER(_Sockaddr6)).contents
+        return ipaddress.IPv6Address(bytes(six.addr))
+    return None
 
 
-def multicast_interfaces(names: tuple[str, ...] = ()) -> tuple[Interface, ...]:
-    """The interfaces to send multicast on: the named ones, or every up non-loopback one.
+def _read_ifaddrs() -> dict[str, tuple[int, list[Network]]]:
+    """Flags and networks per interface name, from getifaddrs(3)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    head = ctypes.POINTER(_Ifaddrs)()
+    if libc.getifaddrs(ctypes.byref(head)) != 0:
+        raise OSError(ctypes.get_errno(), "getifaddrs failed")
+    out: dict[str, tuple[int, list[Network]]] = {}
+    try:
+        node = head
+        while node:
+            item = node.contents
+            name = (item.name or b"").decode(errors="replace")
+            flags, nets = out.setdefault(name, (int(item.flags), []))
+            addr, mask = _ip(item.addr), _ip(item.netmask)
+            if addr is not None and mask is not None and addr.version == mask.version:
+                prefix = bin(int(mask)).count("1")
+                nets.append(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+            node = item.next
+    finally:
+        libc.freeifaddrs(head)
+    return out
 
-    A named interface that does not exist is skipped with a warning rather than failing the
-    whole channel: the user may have listed an interface of another host in a shared config.
-    """
+
+def local_interfaces() -> tuple[Interface, ...]:
     try:
         table = {n: i for i, n in socket.if_nameindex()}
-    except OSError:
+        found = _read_ifaddrs()
+    except OSError as exc:
+        logger.warning("cannot list network interfaces: %s", exc)
         return ()
-    if names:
-        picked = []
-        for name in names:
-            if name in table:
-                picked.append(Interface(name, table[name]))
-            else:
-                logger.warning("interface %s does not exist; not sending discovery on it", name)
-        return tuple(picked)
-    out = []
-    for name, index in sorted(table.items(), key=lambda item: item[1]):
-        flags = _flags(name)
-        # If the flags cannot be read (unusual), fall back to "every non-lo interface".
-        if flags is None:
-            if name != "lo":
-                out.append(Interface(name, index))
-            continue
-        if flags & _IFF_UP and flags & _IFF_MULTICAST and not flags & _IFF_LOOPBACK:
-            out.append(Interface(name, index))
-    return tuple(out)
+    return tuple(
+        Interface(name, index, tuple(found.get(name, (0, []))[1]), found.get(name, (0, []))[0])
+        for name, index in sorted(table.items(), key=lambda item: item[1])
+    )
+
+
+def multicast_interfaces(names: Iterable[str] = ()) -> tuple[Interface, ...]:
+    """The named interfaces, or every up non-loopback multicast one (before the scope filter)."""
+    ifaces = local_interfaces()
+    wanted = tuple(names)
+    if wanted:
+        known = {i.name for i in ifaces}
+        for name in wanted:
+            if name not in known:
+                logger.warning("interface %s does not exist; no discovery is sent on it", name)
+        return tuple(i for i in ifaces if i.name in wanted)
+    return tuple(
+        i
+        for i in ifaces
+        if i.flags & _IFF_UP and i.flags & _IFF_MULTICAST and not i.flags & _IFF_LOOPBACK
+    )
+
+
+def scoped_interfaces(scope: Scope, names: Iterable[str] = ()) -> dict[int, tuple[Interface, ...]]:
+    """Per IP version, the multicast interfaces that carry an in-scope network."""
+    candidates = multicast_interfaces(names)
+    out = {v: tuple(i for i in candidates if i.carries(scope, v)) for v in (4, 6)}
+    skipped = [i.name for i in candidates if not (i.carries(scope, 4) or i.carries(scope, 6))]
+    if skipped:
+        logger.info("no multicast discovery on %s: no in-scope network there", ", ".join(skipped))
+    return out

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from auditor.context import NetContext
-from auditor.discovery.netif import Interface, multicast_interfaces
+from auditor.discovery.netif import Interface, scoped_interfaces
 from auditor.models import IPAddress
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _mreqn(group: str, iface: Interface) -> bytes:
 
 
 def _group_listener(plan: UdpPlan, ifaces: Sequence[Interface]) -> socket.socket | None:
-    if plan.group_v4 is None:
+    if plan.group_v4 is None or not ifaces:
         return None
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -119,15 +119,19 @@ _Send = tuple[socket.socket, tuple[object, ...], bytes, Interface | None]
 
 
 def _multicast_sends(
-    plan: UdpPlan, ifaces: Sequence[Interface], v4: socket.socket, v6: socket.socket | None
+    plan: UdpPlan,
+    ifaces: dict[int, tuple[Interface, ...]],
+    v4: socket.socket,
+    v6: socket.socket | None,
 ) -> Iterator[_Send]:
-    for iface in ifaces:
-        for _ in range(plan.repeats):
-            for payload in plan.payloads:
+    for _ in range(plan.repeats):
+        for payload in plan.payloads:
+            for iface in ifaces.get(4, ()):
                 if plan.group_v4:
                     yield v4, (plan.group_v4, plan.port), payload, iface
                 if plan.broadcast:
                     yield v4, (_BROADCAST, plan.port), payload, iface
+            for iface in ifaces.get(6, ()):
                 if plan.group_v6 and v6 is not None:
                     yield v6, (plan.group_v6, plan.port, 0, iface.index), payload, iface
 
@@ -257,7 +261,9 @@ def _send_all(ctx: NetContext, sends: Iterable[_Send], collector: _Collector) ->
 def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Iterator[Datagram]:
     """Send the plan's probes; yield in-scope replies until ``window`` s after the last send."""
     wait = ctx.timeout if window is None else window
-    ifaces = multicast_interfaces(ctx.interfaces) if ctx.multicast else ()
+    # Multicast only where an in-scope network is attached: elsewhere it would reach devices
+    # outside the audit (and a loopback-only scope multicasts nowhere).
+    ifaces = scoped_interfaces(ctx.scope, ctx.interfaces) if ctx.multicast else {}
     with contextlib.ExitStack() as stack:
         v4 = stack.enter_context(_open(socket.AF_INET))
         socks = [v4]
@@ -267,7 +273,7 @@ def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Ite
             socks.append(v6)
         except OSError as exc:  # IPv6 disabled on this host: IPv4 discovery still runs
             logger.debug("no IPv6 socket: %s", exc)
-        listener = _group_listener(plan, ifaces) if (ctx.multicast and plan.listen_group) else None
+        listener = _group_listener(plan, ifaces.get(4, ())) if plan.listen_group else None
         if listener is not None:
             stack.enter_context(listener)
             socks.append(listener)

@@ -51,6 +51,8 @@ def scanned() -> Iterator[tuple[LoopbackSite, Any, NetContext, list[bytes]]]:
     try:
         for port in (3702, 37020, 37810, 34569, 1900, 5353):
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # Other test runs may hold a wildcard socket on these ports (with SO_REUSEADDR).
+            u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             u.bind((site.outside_address, port))
             u.setblocking(False)
             outside.append(u)
