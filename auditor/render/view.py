@@ -74,8 +74,9 @@ def is_clean(e: Exposure) -> bool:
     An *uncertain* "not listed" that still carries a severity means "not confirmed either way"
     (e.g. a maker on a list we could only partly check): the reader must review it.
     """
+    # INFO means the instrument does not bind this audience: nothing to review there.
     return e.status is ExposureStatus.NOT_LISTED and not (
-        e.uncertain and e.severity > Severity.NONE
+        e.uncertain and e.severity >= Severity.LOW
     )
 
 

@@ -38,5 +38,9 @@ def test_uncertain_not_listed_with_severity_needs_review() -> None:
 
 
 def test_certain_or_harmless_not_listed_is_clean() -> None:
-    for e in (_exposure(False, Severity.MEDIUM), _exposure(True, Severity.NONE)):
+    for e in (
+        _exposure(False, Severity.MEDIUM),
+        _exposure(True, Severity.NONE),
+        _exposure(True, Severity.INFO),
+    ):
         assert is_clean(e)
