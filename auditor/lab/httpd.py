@@ -71,7 +71,8 @@ def parse_head(head: bytes) -> Request:
     """Parse a request line and headers; ValueError on anything malformed."""
     lines = head.decode("iso-8859-1").split("\r\n")
     parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith(("HTTP/", "RTSP/")):
+    # Any PROTO/x.y: an RTSP server also meets HTTP and SIP requests (nmap sends both).
+    if len(parts) != 3 or "/" not in parts[2] or not parts[2].split("/")[0].isalpha():
         raise ValueError("bad request line")
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -117,6 +118,9 @@ class WebServer:
                 return
             if req is None:
                 return
+            if not req.version.startswith("HTTP/"):
+                writer.write(self.serialize(Response(400, b"", None)))
+                return
             resp = self.respond(req)
             data = self.serialize(resp)
             if req.method == "HEAD":
@@ -129,31 +133,41 @@ class WebServer:
             writer.close()
 
     def serialize(self, resp: Response) -> bytes:
+        """Status line and headers in the vendor's order and case (nmap's matches need both).
+
+        ``header_order`` names headers to put first, in that order (Server, Date, the page's
+        own headers, Content-Type, Content-Length, Connection); the rest follow. Dahua's httpd
+        (``upper_headers``) writes CONNECTION/CONTENT-LENGTH/CONTENT-TYPE in capitals.
+        """
         version = str(self.cfg.get("version", "HTTP/1.1"))
         reason = resp.reason or _REASONS.get(resp.status, "OK")
         upper = bool(self.cfg.get("upper_headers", False))
+        bare = bool(self.cfg.get("bare", False))  # Bosch's 401 (nmap line 10297): no framing
         server = self.cfg.get("server")
-        date = formatdate(usegmt=True)
-        heads: list[tuple[str, str]] = []
+        named: list[tuple[str, str]] = []
+        if server is not None and not upper:
+            named.append(("Server", self.device.render(str(server))))
+        if not upper and self.cfg.get("date", True):
+            named.append(("Date", formatdate(usegmt=True)))
+        named.extend(resp.headers)
+        framing: list[tuple[str, str]] = []
         if upper:
-            # Dahua's httpd: upper-case CONNECTION/CONTENT-LENGTH/CONTENT-TYPE, in this order
-            # (nmap-service-probes 7.93 lines 10322-10324).
-            heads.append(("CONNECTION", "close"))
-            heads.extend(resp.headers)
-            heads.append(("CONTENT-LENGTH", str(len(resp.body))))
-            if resp.content_type:
-                heads.append(("CONTENT-TYPE", resp.content_type))
-        else:
-            for name in self.cfg.get("header_order", ("Server", "Date")):
-                if name == "Server" and server is not None:
-                    heads.append(("Server", self.device.render(str(server))))
-                elif name == "Date":
-                    heads.append(("Date", date))
-            heads.extend(resp.headers)
-            if resp.content_type:
-                heads.append(("Content-Type", resp.content_type))
-            heads.append(("Content-Length", str(len(resp.body))))
-            heads.append(("Connection", "close"))
+            framing.append(("CONNECTION", "close"))
+        if resp.content_type:
+            framing.append(("CONTENT-TYPE" if upper else "Content-Type", resp.content_type))
+        if resp.body or not bare:
+            framing.append(("CONTENT-LENGTH" if upper else "Content-Length", str(len(resp.body))))
+        if not bare and not upper:
+            framing.append(("Connection", "close"))
+        default = (
+            ("CONNECTION", "Date", "Last-Modified", "Etag", "CONTENT-LENGTH")
+            if upper
+            else ("Server", "Date")
+        )
+        order = [str(n).lower() for n in self.cfg.get("header_order", default)]
+        pool = named + framing
+        heads = [h for name in order for h in pool if h[0].lower() == name]
+        heads += [h for h in named if h not in heads] + [h for h in framing if h not in heads]
         lines = [f"{version} {resp.status} {reason}"] + [f"{k}: {v}" for k, v in heads]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + resp.body
 
@@ -209,8 +223,13 @@ class WebServer:
             if len(self.nonces) > 512:  # bounded: old nonces simply become invalid
                 self.nonces.clear()
             self.nonces.add(nonce)
-            extra = self.device.render(str(page.get("challenge_extra", "")))
-            headers.append(("WWW-Authenticate", auth.digest_challenge(realm, nonce, extra=extra)))
+            if "challenge" in page:
+                # The vendor's exact parameter order and spacing (nmap matches depend on it).
+                value = self.device.render(str(page["challenge"]), realm=realm, nonce=nonce)
+            else:
+                extra = self.device.render(str(page.get("challenge_extra", "")))
+                value = auth.digest_challenge(realm, nonce, extra=extra)
+            headers.append(("WWW-Authenticate", value))
         if "basic" in scheme:
             headers.append(("WWW-Authenticate", f'Basic realm="{realm}"'))
         unauth = page.get("unauthorized", {})

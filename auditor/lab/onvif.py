@@ -127,6 +127,8 @@ class OnvifService:
                 "realm": self.cfg.get("realm", "lab"),
                 "unauthorized": self.cfg.get("unauthorized_page", {}),
             }
+            if "challenge" in self.cfg:
+                page["challenge"] = self.cfg["challenge"]
             return web.challenge(page, self.device.render(str(page["realm"])))
         return self.fault(400, "Sender", "ter:NotAuthorized", "Sender not Authorized")
 

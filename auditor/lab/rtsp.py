@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ _REASONS = {
     501: "Not Implemented",
 }
 MAX_REQUESTS = 32
+_CSEQ = re.compile(r"\s*(\d+)")
 
 
 class RtspServer:
@@ -43,12 +45,30 @@ class RtspServer:
             writer.close()
 
     def reply(self, head: bytes) -> bytes:
+        """One answer, shaped by the profile: how the firmware treats non-RTSP requests
+        (``non_rtsp``: bad_request, options or rtsp), a missing CSeq (``missing_cseq``: a value
+        or ``omit``), and whether OPTIONS needs credentials (``options_auth``)."""
+        missing = str(self.cfg.get("missing_cseq", "0"))
         try:
             req = parse_head(head)
         except (ValueError, UnicodeDecodeError):
-            return self.build(400, "0", [])
-        cseq = req.headers.get("cseq", "0")
-        if req.method == "OPTIONS":
+            return self.build(400, missing, [])
+        # Echo the CSeq number only ("42 OPTIONS" from a SIP request becomes "42").
+        raw = req.headers.get("cseq")
+        number = _CSEQ.match(raw) if raw is not None else None
+        cseq = number.group(1) if number else (raw.strip()[:16] if raw else missing)
+        method = req.method
+        if not req.version.startswith("RTSP/"):
+            mode = str(self.cfg.get("non_rtsp", "bad_request"))
+            if mode == "bad_request":
+                return self.build(400, cseq, [])
+            if mode == "options":
+                method = "OPTIONS"
+        if method == "OPTIONS":
+            if self.cfg.get("options_auth"):
+                denied = self.check(req.headers.get("authorization", ""), method)
+                if denied is not None:
+                    return self.build(401, cseq, denied)
             public = str(self.cfg.get("public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"))
             return self.build(int(self.cfg.get("options_status", 200)), cseq, [("Public", public)])
         if req.method == "DESCRIBE":
@@ -102,11 +122,18 @@ class RtspServer:
     def build(
         self, status: int, cseq: str, headers: list[tuple[str, str]], body: bytes = b""
     ) -> bytes:
-        cseq_name = str(self.cfg.get("cseq_header", "CSeq"))
-        lines = [f"RTSP/1.0 {status} {_REASONS.get(status, 'OK')}", f"{cseq_name}: {cseq}"]
-        lines += [f"{k}: {v}" for k, v in headers]
-        if self.cfg.get("server"):
-            lines.append(f"Server: {self.device.render(str(self.cfg['server']))}")
-        if body or status != 200:
+        lines = [f"RTSP/1.0 {status} {_REASONS.get(status, 'OK')}"]
+        if cseq != "omit":
+            lines.append(f"{self.cfg.get('cseq_header', 'CSeq')}: {cseq}")
+        server = (
+            [f"Server: {self.device.render(str(self.cfg['server']))}"]
+            if self.cfg.get("server")
+            else []
+        )
+        first = bool(self.cfg.get("server_first", False))
+        lines += (server if first else []) + [f"{k}: {v}" for k, v in headers]
+        lines += [] if first else server
+        # ``bare`` firmware sends no Content-Length on an empty reply (nmap lines 11372, 14561).
+        if body or (status != 200 and not self.cfg.get("bare")):
             lines.append(f"Content-Length: {len(body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
