@@ -456,6 +456,23 @@ class ExposureStatus(StrEnum):
     UNKNOWN = "unknown"
     """The maker is unknown: manual review, never "clean"."""
 
+    @property
+    def label(self) -> str:
+        """Plain words for people (reports, remediation text)."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    ExposureStatus.LISTED: "listed",
+    ExposureStatus.COVERED: "covered",
+    ExposureStatus.COVERED_IF_SECURITY_USE: "covered if used for security",
+    ExposureStatus.COVERED_THROUGH_OWNERSHIP: "covered through ownership (verify)",
+    ExposureStatus.COMPONENT: "through a component",
+    ExposureStatus.POSSIBLE_MATCH: "possible match (verify)",
+    ExposureStatus.NOT_LISTED: "not listed",
+    ExposureStatus.UNKNOWN: "maker unknown: review",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Exposure:

@@ -42,7 +42,7 @@ def recommend(identification: Identification, exposures: Sequence[Exposure]) -> 
     where = (
         "a recorder (holds many cameras' footage), so it goes first" if role in RECORDERS else ""
     )
-    names = sorted({f"{e.instrument_name} ({e.status.value})" for e in driving})
+    names = sorted({f"{e.instrument_name} ({e.status.label})" for e in driving})
     because = "; ".join(names[:4]) + (f"; and {len(names) - 4} more" if len(names) > 4 else "")
     firm = any(e.status in _FIRM and not e.uncertain for e in driving)
     if (

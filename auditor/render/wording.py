@@ -10,16 +10,6 @@ DISCLAIMER = (
     "coverage, ownership and use with counsel before acting on it."
 )
 
-STATUS_TEXT = {
-    ExposureStatus.LISTED: "listed",
-    ExposureStatus.COVERED: "covered",
-    ExposureStatus.COVERED_IF_SECURITY_USE: "covered if used for security",
-    ExposureStatus.COVERED_THROUGH_OWNERSHIP: "covered through ownership (verify)",
-    ExposureStatus.COMPONENT: "through a component",
-    ExposureStatus.POSSIBLE_MATCH: "possible match (verify)",
-    ExposureStatus.NOT_LISTED: "not listed",
-    ExposureStatus.UNKNOWN: "maker unknown: review",
-}
 
 REASON_TEXT = {
     Reason.TIMEOUT: "no answer in time",
@@ -42,7 +32,7 @@ REASON_TEXT = {
 
 
 def status_text(status: ExposureStatus) -> str:
-    return STATUS_TEXT[status]
+    return ExposureStatus(status).label
 
 
 def reason_text(reason: Reason | None) -> str:
