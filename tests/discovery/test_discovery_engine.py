@@ -98,3 +98,10 @@ def test_registry_and_unknown_names() -> None:
     assert all(CHANNELS[name].channel.value == name for name in CHANNELS)
     with pytest.raises(ValueError, match="unknown discovery channel"):
         discover_all(ctx(), ["telepathy"])
+
+
+def test_loopback_scope_multicasts_nowhere() -> None:
+    from auditor.discovery.netif import scoped_interfaces
+
+    # Whatever interfaces this host has, none but lo carries 127/8, and lo is never used.
+    assert scoped_interfaces(Scope.parse(["127.0.0.0/8"], allow_large=True)) == {4: (), 6: ()}

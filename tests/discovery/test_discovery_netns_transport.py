@@ -121,6 +121,7 @@ def segment(tmp_path) -> Iterator[dict[str, str]]:
                 "-i",
                 "vd",
                 "-n",
+                "--immediate-mode",
                 "-U",
                 "-w",
                 str(pcap),
@@ -248,3 +249,21 @@ def test_named_interface_only(segment) -> None:
         timeout=0.5,
     )
     assert result["hosts"] == []
+
+
+def test_multicast_only_where_scope_is_attached(segment) -> None:
+    code = (
+        "from auditor.discovery.netif import scoped_interfaces as s; "
+        "from auditor.scope import Scope as S; "
+        "print({v: [i.name for i in x] for v, x in s(S.parse(['10.99.0.0/24'])).items()}, "
+        "{v: [i.name for i in x] for v, x in s(S.parse(['10.98.0.0/24'])).items()}, "
+        "{v: [i.name for i in x] for v, x in s(S.parse(['fe80::/64'], allow_large=True)).items()})"
+    )
+    out = subprocess.run(
+        ["ip", "netns", "exec", segment["scan"], sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE.parent.parent,
+    ).stdout.strip()
+    assert out == "{4: ['vs'], 6: []} {4: [], 6: []} {4: [], 6: ['vs']}"
