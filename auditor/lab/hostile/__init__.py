@@ -1,0 +1,44 @@
+"""Hostile devices for the lab (issue 9): attacks and faults a scanner meets on real sites.
+
+One attack per device, so a report row proves one thing. The server behaviours are the lab's
+own variants (``auditor/lab/variants.py``: slowloris, huge_body, endless_chunked, many_headers,
+garbage, stall, flood, huge_length) plus the few registered here on import (``payload``,
+``reset``, ``vanish``; ``xml_bomb`` for WS-Discovery and SADP). Each device is an ordinary
+profile in ``auditor/lab/hostile/profiles/``; :func:`hostile_site` builds a loopback site with
+all of them, the lab's bundled hostile profiles (``auditor/lab/profiles/hostile/``) and a
+normal camera.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.lab.hostile import servers, udp
+from auditor.lab.profiles import PROFILE_DIR, DeviceProfile, load_profiles
+from auditor.lab.site import LoopbackSite
+
+HOSTILE_PROFILE_DIR = Path(__file__).with_name("profiles")
+#: The lab helper's bundled hostile profiles (several attacks per device).
+LAB_HOSTILE_DIR = PROFILE_DIR / "hostile"
+
+servers.register_all()
+udp.register_all()
+
+
+def hostile_profiles() -> dict[str, DeviceProfile]:
+    """Every hostile profile (one attack each, and the lab's bundled ones), keyed by id."""
+    profiles = load_profiles(HOSTILE_PROFILE_DIR)
+    if LAB_HOSTILE_DIR.is_dir():
+        profiles.update(load_profiles(LAB_HOSTILE_DIR))
+    return profiles
+
+
+def hostile_site(extra: tuple[str, ...] = ("hikvision-ipc",), **kwargs: object) -> LoopbackSite:
+    """A loopback site with every hostile device, plus ``extra`` ordinary ones (to prove the
+    rest of the audit completes next to them)."""
+    hostile = hostile_profiles()
+    known = {**load_profiles(), **hostile}
+    return LoopbackSite([*sorted(hostile), *extra], profiles=known, **kwargs)  # type: ignore[arg-type]
+
+
+__all__ = ["HOSTILE_PROFILE_DIR", "hostile_profiles", "hostile_site"]
