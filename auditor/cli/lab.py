@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -115,28 +116,37 @@ def run_up(args: argparse.Namespace) -> ExitCode:
             start_new_session=True,
             close_fds=True,
         )
-    with console.status("building the lab site..."):
-        while time.monotonic() - started < UP_TIMEOUT:
-            state = daemon.read_state(path)
-            if state and state.get("ready"):
-                break
-            if state and state.get("error"):
-                raise ConfigError(f"lab up failed: {state['error']}")
-            if proc.poll() is not None:
-                tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise ConfigError(f"lab daemon exited ({proc.returncode}): {tail[0]}")
-            time.sleep(0.2)
-        else:
+    try:
+        state = _wait_ready(proc, path, log, console, started)
+    except BaseException:
+        # Ctrl-C or a failure while waiting: the daemon tears its namespaces down on SIGTERM.
+        if proc.poll() is None:
             proc.terminate()
-            raise ConfigError(f"lab site not ready after {UP_TIMEOUT:.0f} s")
+        raise
     took = time.monotonic() - started
-    assert state is not None
     console.print(
         f"lab up: {len(state['devices'])} devices on {state['subnet']} in {took:.1f} s; "
         f"run the auditor with: ip netns exec {state['auditor_netns']} camaudit ...  "
         f"(state: {path})"
     )
     return ExitCode.CLEAN
+
+
+def _wait_ready(
+    proc: subprocess.Popen[bytes], path: Path, log: Path, console: Any, started: float
+) -> dict[str, Any]:
+    with console.status("building the lab site..."):
+        while time.monotonic() - started < UP_TIMEOUT:
+            state = daemon.read_state(path)
+            if state and state.get("ready"):
+                return state
+            if state and state.get("error"):
+                raise ConfigError(f"lab up failed: {state['error']}")
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise ConfigError(f"lab daemon exited ({proc.returncode}): {tail[0]}")
+            time.sleep(0.2)
+        raise ConfigError(f"lab site not ready after {UP_TIMEOUT:.0f} s")
 
 
 def run_down(args: argparse.Namespace) -> ExitCode:
