@@ -285,10 +285,11 @@ def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Ite
             _multicast_sends(plan, ifaces, v4, v6), _directed_sends(plan, ctx, targets, pool)
         )
         yield from _send_all(ctx, first, collector)
-        if targets:
-            # A second directed pass to the addresses that stayed silent: the first burst can
-            # lose datagrams while the kernel resolves a neighbour (its queue is small), which
-            # hits whole subnets behind one router.
+        if targets and ctx.rate.per_second is None:
+            # A second directed pass to the addresses that stayed silent: an unpaced first
+            # burst can lose datagrams while the kernel resolves a neighbour (its queue is
+            # small), which hits whole subnets behind one router. Under --rate the sends are
+            # paced already, and a second pass would double the time the limit costs.
             pause = time.monotonic() + min(_RETRY_PAUSE, wait / 3)
             while (left := pause - time.monotonic()) > 0:
                 yield from collector.drain(left)

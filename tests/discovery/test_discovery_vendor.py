@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import struct
+import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -230,3 +232,26 @@ def test_ipv6_directed_probe(responders, make_ctx) -> None:
     r = responders("::1", dhip.PORT, lambda d, p: [dhip_reply("::1")])
     (host,) = list(dhip.DhipChannel().discover(make_ctx("::1")))
     assert str(host.address) == "::1" and r.received
+
+
+def test_sadp_xxe_and_entities_refused() -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<ProbeMatch><Types>inquiry</Types><DeviceSN>&x;</DeviceSN></ProbeMatch>"
+    )
+    with pytest.raises(ReplyError):
+        sadp.parse_probe_match(xxe)
+    with pytest.raises(ReplyError):
+        sadp.parse_probe_match(b"<ProbeMatch>" + b"<a>" * 70_000)
+
+
+def test_rate_limit_paces_directed_probes(responders, make_ctx) -> None:
+    from auditor.context import RateLimiter
+
+    r = responders("127.77.1.6", dhip.PORT, lambda d, p: [])
+    ctx = make_ctx("127.77.1.0/29")
+    ctx.rate = RateLimiter(20.0)
+    start = time.monotonic()
+    list(dhip.DhipChannel().discover(ctx))
+    # Six addresses, one datagram each, at most 20 per second; no second pass under --rate.
+    assert time.monotonic() - start >= 5 / 20 and len(r.received) == 1
