@@ -1,7 +1,7 @@
 """One UDP request/reply round for a discovery channel: send, then collect for a bounded window.
 
 Every channel that speaks UDP (WS-Discovery, SADP, DHIP, Xiongmai, SSDP, mDNS) shares this: the
-probes go to the multicast group on each interface (when the site allows multicast) and, for a
+probes go to the multicast group on each interface that carries an in-scope network and, for a
 small scope, directed to every in-scope address, which is how devices on other subnets are
 reached. Replies are read while sending, so a /24 costs one window, not one window per host.
 """
@@ -27,7 +27,7 @@ from auditor.models import IPAddress
 
 logger = logging.getLogger(__name__)
 
-#: Scopes up to this size get a directed probe to every address (the brief's "small scope").
+#: Scopes up to this size get a directed probe to every address (issue 4: "small scopes").
 DIRECTED_LIMIT = 4096
 #: A device may answer a few times (two probe types, each interface); more is a flood.
 MAX_DATAGRAMS_PER_SOURCE = 16

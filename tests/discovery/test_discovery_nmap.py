@@ -96,3 +96,16 @@ def test_nmap_failure_is_reported_not_raised(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr("auditor.discovery.nmap.is_root", lambda: False)
     with pytest.raises(DiscoveryError, match="run camaudit as root"):
         list(NmapChannel().discover(ctx_for("127.77.3.2")))
+
+
+@pytest.mark.nmap
+def test_ipv6_scope_runs_nmap_with_dash_6() -> None:
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::1", 18080))
+    s.listen(4)
+    try:
+        hosts = list(NmapChannel().discover(ctx_for("::1")))
+    finally:
+        s.close()
+    assert [(str(h.address), h.open_tcp_ports) for h in hosts] == [("::1", {18080})]
