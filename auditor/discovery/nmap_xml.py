@@ -141,6 +141,16 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
         raise NmapXmlError(f"bad host entry: {exc}") from None
 
 
+def _line_of(data: bytes, host: ET.Element) -> int | None:
+    """The line of a host's first address in the file: ElementTree keeps no positions."""
+    addr = host.find("address")
+    if addr is None:
+        return None
+    needle = f'addr="{addr.get("addr", "")}"'.encode()
+    at = data.find(needle)
+    return data.count(b"\n", 0, at) + 1 if at >= 0 else None
+
+
 def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
     """Every host that nmap reported up, with its open ports; NmapXmlError for bad input."""
     if len(data) > MAX_XML_BYTES:
@@ -157,7 +167,10 @@ def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
     hosts = []
     closed = set()
     for element in root.iterfind("host"):
-        host = _host(element, channel, when)
+        try:
+            host = _host(element, channel, when)
+        except NmapXmlError as exc:
+            raise NmapXmlError(str(exc), _line_of(data, element)) from None
         if host is not None:
             hosts.append(host)
             if _all_closed(element):

@@ -153,3 +153,46 @@ def test_real_nmap_sv_file_from_the_lab() -> None:
     assert any("xiongmai" in c for c in xm.cpes)
     # Evidence carries the scan's own time, not the import's.
     assert all(o.observed_at.year == 2026 for h in hosts.values() for o in h.observations)
+
+
+def test_nmap_xml_bad_port_names_the_host_line(tmp_path) -> None:
+    text = (
+        '<?xml version="1.0"?>\n<nmaprun>\n<host><status state="up"/>\n'
+        '<address addr="192.0.2.9" addrtype="ipv4"/>\n<ports><port protocol="tcp" portid="99999">'
+        '<state state="open"/></port></ports></host>\n</nmaprun>\n'
+    )
+    with pytest.raises(DataFileError, match="port out of range") as err:
+        import_nmap_xml(write(tmp_path, "ports.xml", text))
+    assert err.value.line == 4
+
+
+_attr = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    _attr | st.sampled_from(["192.0.2.1", "2001:db8::1"]),
+    _attr | st.just("ipv4"),
+    _attr | st.integers(-5, 70000).map(str),
+    _attr | st.sampled_from(["tcp", "udp"]),
+    _attr | st.just("up"),
+    _attr | st.just("c4:2f:90:a1:b2:c3"),
+)
+def test_nmap_xml_structured_value_or_error(tmp_path, addr, kind, port, proto, state, mac) -> None:
+    from xml.sax.saxutils import quoteattr as q
+
+    text = (
+        f"<nmaprun><host><status state={q(state)}/><address addr={q(addr)} addrtype={q(kind)}/>"
+        f'<address addr={q(mac)} addrtype="mac" vendor="V"/><ports><port protocol={q(proto)} '
+        f'portid={q(port)}><state state="open"/><service name="x" product={q(addr)}/></port>'
+        "</ports></host></nmaprun>"
+    )
+    p = tmp_path / "s.xml"
+    p.write_text(text)
+    try:
+        hosts = import_nmap_xml(p)
+    except DataFileError:
+        return
+    assert all(isinstance(h, Host) for h in hosts)
