@@ -23,8 +23,6 @@ import itertools
 import logging
 import os
 import random
-import socket
-import struct
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -33,9 +31,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from auditor.errors import ConfigError
-from auditor.lab import nsutil
+from auditor.lab import nsutil, topology
 from auditor.lab.device import Device
-from auditor.lab.engine import Binder, SiteEngine, site_port_plan
+from auditor.lab.engine import SiteEngine, site_port_plan
 from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
 from auditor.lab.site import GroundTruth, resolve_profiles, truth_of
 from auditor.ports import PortPlan
@@ -43,40 +41,12 @@ from auditor.ports import PortPlan
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
-#: Locally administered MACs for the lab's own interfaces (auditor, router's routed leg).
-AUDITOR_MAC = "02:ca:00:00:00:01"
-ROUTER_MAC = "02:ca:00:00:00:02"
 _tags = itertools.count()
 
 
 #: Profiles a ``count=N`` site cycles through (every shipped profile, in a stable order).
 def default_mix(profiles: dict[str, DeviceProfile]) -> list[str]:
     return sorted(profiles)
-
-
-class NetnsBinder(Binder):
-    """Sockets bound to the device's own interface; UDP joins multicast groups there."""
-
-    def prepare(self, sock: socket.socket, device: Device) -> None:
-        if device.interface and "silent" not in device.profile.services:
-            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, device.interface.encode())
-
-    def udp_bind_address(self, device: Device) -> str:
-        # The wildcard, so group and broadcast datagrams reach the socket; the device binding
-        # keeps it to this device's interface.
-        return "0.0.0.0" if device.interface else device.address
-
-    def join(self, sock: socket.socket, device: Device, groups: Sequence[str]) -> None:
-        if not device.interface:
-            return
-        index = socket.if_nametoindex(device.interface)
-        for group in groups:
-            mreqn = struct.pack(
-                "4s4si", socket.inet_aton(group), socket.inet_aton("0.0.0.0"), index
-            )
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(device.address))
 
 
 def _outside(nets: Sequence[ipaddress.IPv4Network]) -> str:
@@ -143,6 +113,7 @@ class NamespaceSite:
         self.auditor_netns = f"{self.prefix}a"
         self.router_netns = f"{self.prefix}r"
         self.auditor_interface = "ca-a0"
+        self.routed_gateway = ""
         self.devices: list[Device] = []
         self._engine: SiteEngine | None = None
         self._plan()
@@ -204,10 +175,10 @@ class NamespaceSite:
                 f"namespaces {self.prefix}* already exist; run `camaudit lab down` or pick a tag"
             )
         try:
-            self._build()
+            topology.build(self)
             self._engine = SiteEngine(
                 self.devices,
-                NetnsBinder(),
+                topology.NetnsBinder(),
                 self.wsd_delay,
                 thread_setup=lambda: nsutil.enter(self.site_netns),
             )
@@ -230,110 +201,6 @@ class NamespaceSite:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-    def _build(self) -> None:
-        names = [self.site_netns, self.auditor_netns]
-        if self.routed_subnet is not None:
-            names.append(self.router_netns)
-        nsutil.batch(None, [f"netns add {n}" for n in names])
-        quiet = {
-            # ARP flux: only the interface that owns an address answers ARP for it, and
-            # requests use that interface's own address (set before the interfaces exist).
-            "net.ipv4.conf.all.arp_ignore": "1",
-            "net.ipv4.conf.default.arp_ignore": "1",
-            "net.ipv4.conf.all.arp_announce": "2",
-            "net.ipv4.conf.default.arp_announce": "2",
-            "net.ipv4.conf.all.rp_filter": "0",
-            "net.ipv4.conf.default.rp_filter": "0",
-            "net.ipv6.conf.all.disable_ipv6": "1",
-            "net.ipv6.conf.default.disable_ipv6": "1",
-        }
-        for name in names:
-            nsutil.sysctl(name, quiet)
-        s, a = self.site_netns, self.auditor_netns
-        plen = self.subnet.prefixlen
-        site = [
-            "link set lo up",
-            "link add ca-br0 type bridge",
-            "link set ca-br0 up",
-            f"link add ca-ap type veth peer name {self.auditor_interface} netns {a}",
-            "link set ca-ap master ca-br0",
-            "link set ca-ap up",
-            "link add ca-p0 type veth peer name ca-pb",
-            "link set ca-pb master ca-br0",
-            "link set ca-pb up",
-            "link set ca-p0 up",
-        ]
-        if self.routed_subnet is not None:
-            r = self.router_netns
-            site += [
-                "link add ca-br1 type bridge",
-                "link set ca-br1 up",
-                f"link add ca-rp type veth peer name ca-r0 netns {r}",
-                "link set ca-rp master ca-br0",
-                "link set ca-rp up",
-                f"link add ca-rq type veth peer name ca-r1 netns {r}",
-                "link set ca-rq master ca-br1",
-                "link set ca-rq up",
-                "link add ca-q0 type veth peer name ca-qb",
-                "link set ca-qb master ca-br1",
-                "link set ca-qb up",
-                "link set ca-q0 up",
-            ]
-        routes = []
-        neighbours = []
-        for dev in self.devices:
-            routed = bool(dev.extra.get("routed"))
-            parent = "ca-q0" if routed else "ca-p0"
-            net = self.routed_subnet if routed and self.routed_subnet else self.subnet
-            site += [
-                f"link add {dev.interface} link {parent} address {dev.mac} "
-                "type macvlan mode bridge",
-                f"link set {dev.interface} up",
-                f"addr add {dev.address}/{net.prefixlen} dev {dev.interface}",
-            ]
-            # Each device knows the auditor's (or the router's) MAC: otherwise 2,000 devices
-            # answering one multicast probe would each ARP at once and overflow the kernel's
-            # shared neighbour table. Permanent entries are exempt from that limit.
-            peer, peer_mac = (
-                (self.routed_gateway, ROUTER_MAC) if routed else (self.auditor_address, AUDITOR_MAC)
-            )
-            neighbours.append(
-                f"neigh replace {peer} lladdr {peer_mac} dev {dev.interface} nud permanent"
-            )
-            if routed:
-                routes.append(f"route append default via {self.routed_gateway} dev {dev.interface}")
-        nsutil.batch(s, site + routes + neighbours)
-        auditor = [
-            "link set lo up",
-            f"link set {self.auditor_interface} address {AUDITOR_MAC}",
-            f"link set {self.auditor_interface} up",
-            f"addr add {self.auditor_address}/{plen} dev {self.auditor_interface}",
-            # Multicast discovery needs a route for the groups; nothing else leaves the segment.
-            f"route add 224.0.0.0/4 dev {self.auditor_interface}",
-        ]
-        if self.static_arp:
-            auditor += [
-                f"neigh replace {d.address} lladdr {d.mac} dev {self.auditor_interface} "
-                "nud permanent"
-                for d in self.devices
-                if not d.extra.get("routed") and "silent" not in d.profile.services
-            ]
-        if self.routed_subnet is not None:
-            auditor.append(f"route add {self.routed_subnet} via {self.router_address}")
-            nsutil.batch(
-                self.router_netns,
-                [
-                    "link set lo up",
-                    f"link set ca-r1 address {ROUTER_MAC}",
-                    "link set ca-r0 up",
-                    "link set ca-r1 up",
-                    f"addr add {self.router_address}/{plen} dev ca-r0",
-                    f"addr add {self.routed_gateway}/{self.routed_subnet.prefixlen} dev ca-r1",
-                ],
-            )
-            nsutil.sysctl(self.router_netns, {"net.ipv4.ip_forward": "1"})
-        nsutil.batch(a, auditor)
 
     # --- what the auditor needs -------------------------------------------------------------
     @property
