@@ -223,3 +223,30 @@ def test_lab_cli_up_status_down(tmp_path: Path):
         ).stdout
     )
     assert gone["running"] is False
+
+
+@pytest.mark.slow
+def test_a_sparse_slash_16_of_2000_devices():
+    site = NamespaceSite(count=2000, subnet="10.205.0.0/16", sparse=True)
+    start = time.monotonic()
+    site.start()
+    up = time.monotonic() - start
+    try:
+        addresses = {d.address for d in site.devices}
+        assert len(addresses) == 2000
+        assert len({a.rsplit(".", 2)[1] for a in addresses}) > 200  # spread over the /16
+        replies = site.call_in_auditor(collect, probe(), "239.255.255.250", 3702, 3.0)
+    finally:
+        start = time.monotonic()
+        site.stop()
+        down = time.monotonic() - start
+    expected = sum(
+        1 for d in site.devices if "wsd" in d.profile.services and d.profile.device_type.is_video
+    )
+    print(
+        f"\n2,000 devices in a sparse /16: up {up:.2f} s, down {down:.2f} s, "
+        f"{len(replies)}/{expected} ProbeMatches",
+        file=sys.stderr,
+    )
+    assert len({a for a, _ in replies}) == expected
+    assert nsutil.list_namespaces(site.prefix) == []
