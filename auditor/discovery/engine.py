@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
-from auditor.models import Host
+from auditor.discovery.replies import UdpChannel
+from auditor.discovery.udp import DIRECTED_LIMIT
+from auditor.models import Host, IPAddress
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,19 @@ def merge_hosts(hosts: Iterable[Host]) -> tuple[Host, ...]:
         known = merged.get(host.address)
         merged[host.address] = host if known is None else known.merge(host)
     return tuple(sorted(merged.values(), key=_order))
+
+
+def _unseen(hosts: Iterable[Host], channel: DiscoveryChannel) -> list[IPAddress]:
+    out = [h.address for h in sorted(hosts, key=_order) if channel.channel not in h.seen_by]
+    return out[:DIRECTED_LIMIT]
+
+
+def _run_all(sink: _Sink, channels: Sequence[tuple[str, DiscoveryChannel]]) -> None:
+    if not channels:
+        return
+    with ThreadPoolExecutor(max_workers=len(channels), thread_name_prefix="discovery") as pool:
+        for name, channel in channels:
+            pool.submit(sink.run, name, channel)
 
 
 class _Sink:
@@ -94,10 +109,19 @@ def discover_all(
         else:
             raise ValueError(f"unknown discovery channel {item!r}; known: {', '.join(CHANNELS)}")
     sink = _Sink(ctx, on_host)
-    if picked:
-        with ThreadPoolExecutor(max_workers=len(picked), thread_name_prefix="discovery") as pool:
-            for name, channel in picked:
-                pool.submit(sink.run, name, channel)
+    _run_all(sink, picked)
+    if ctx.scope.size > DIRECTED_LIMIT:
+        # Too large to probe every address directly, so the UDP channels only multicast on the
+        # attached segment. Hosts that other channels found elsewhere (nmap on a routed subnet)
+        # get a directed follow-up probe: one more window, not one per host.
+        with sink.lock:
+            found = sink.hosts.values()
+            follow = [
+                (name, type(ch)(targets=_unseen(found, ch)))
+                for name, ch in picked
+                if isinstance(ch, UdpChannel) and _unseen(found, ch)
+            ]
+        _run_all(sink, follow)
     return DiscoveryResult(
         hosts=tuple(sorted(sink.hosts.values(), key=_order)),
         errors=tuple(sorted(sink.errors)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import defusedxml
@@ -96,7 +96,13 @@ def check_referenced(ctx: NetContext, text: str, referrer: IPAddress, via: str) 
 
 
 class UdpChannel(DiscoveryChannel):
-    """A channel that is one UDP round: build the plan, parse each reply into hosts."""
+    """A channel that is one UDP round: build the plan, parse each reply into hosts.
+
+    ``targets`` limits the round to directed probes at those addresses (see ``exchange``).
+    """
+
+    def __init__(self, targets: Sequence[IPAddress] | None = None) -> None:
+        self.targets = tuple(targets) if targets is not None else None
 
     def plan(self, ctx: NetContext) -> UdpPlan:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -105,7 +111,7 @@ class UdpChannel(DiscoveryChannel):
         raise NotImplementedError
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        for reply in exchange(ctx, self.plan(ctx)):
+        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
             try:
                 hosts = list(self.parse(reply, ctx))
             except ReplyError as exc:

@@ -7,9 +7,7 @@ research/protocols.md section 3 (UPnP Device Architecture search response).
 
 from __future__ import annotations
 
-import http.client
 import logging
-import ssl
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -25,7 +23,10 @@ from auditor.discovery.replies import (
     decode,
 )
 from auditor.discovery.udp import Datagram, UdpPlan, exchange
+from auditor.errors import ProbeError
 from auditor.models import Channel, Host, IPAddress, Observation, ObservationKind
+from auditor.probes.exchange import EXCHANGE_FACTOR, Endpoint, http_exchange
+from auditor.probes.wire import Deadline
 
 logger = logging.getLogger(__name__)
 
@@ -63,39 +64,34 @@ class _Fetch:
 
 
 def fetch_description(url: str, ctx: NetContext) -> str | None:
-    """GET the device description: one request, no redirects, bounded time and size."""
+    """GET the device description: one request, no redirects, bounded time and size.
+
+    The whole exchange has one deadline (the probes' bounded transport): with a per-read timeout
+    only, a device serving its description one byte a second held discovery for as long as it
+    liked (measured: 121 s against the lab's slowloris, issue 9).
+    """
     parts = urlsplit(url)
     host = parts.hostname
     if host is None or not ctx.allows(host):  # checked by the caller too; the last word here
         return None
+    address = address_or_none(host)
     try:
         port = parts.port
     except ValueError:
         return None
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        # Camera certificates are self-signed; the description is evidence, not a secret.
-        tls = ssl.create_default_context()
-        tls.check_hostname = False
-        tls.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(host, port, timeout=ctx.timeout, context=tls)
-    elif parts.scheme == "http":
-        conn = http.client.HTTPConnection(host, port, timeout=ctx.timeout)
-    else:
+    if address is None or parts.scheme not in ("http", "https"):
         return None
-    ctx.rate.acquire()
+    tls = parts.scheme == "https"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    endpoint = Endpoint(address, port or (443 if tls else 80), tls=tls)
     try:
-        conn.request("GET", path, headers={"User-Agent": "camaudit", "Connection": "close"})
-        resp = conn.getresponse()
-        if resp.status != 200:
-            return None
-        return decode(resp.read(ctx.max_read_bytes))
-    except (OSError, http.client.HTTPException, ValueError) as exc:
+        resp = http_exchange(ctx, endpoint, Deadline(ctx.timeout * EXCHANGE_FACTOR), path=path)
+    except ProbeError as exc:
         logger.info("ssdp: description %s not fetched: %s", url, exc)
         return None
-    finally:
-        conn.close()
+    if resp.status != 200:
+        return None
+    return decode(resp.body)
 
 
 class SsdpChannel(UdpChannel):
@@ -106,7 +102,7 @@ class SsdpChannel(UdpChannel):
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
         fetches: dict[str, _Fetch] = {}
-        for reply in exchange(ctx, self.plan(ctx)):
+        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
             try:
                 headers = parse_response(reply.data)
             except ReplyError as exc:

@@ -258,12 +258,22 @@ def _send_all(ctx: NetContext, sends: Iterable[_Send], collector: _Collector) ->
         yield from collector.drain(0)
 
 
-def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Iterator[Datagram]:
-    """Send the plan's probes; yield in-scope replies until ``window`` s after the last send."""
+def exchange(
+    ctx: NetContext,
+    plan: UdpPlan,
+    window: float | None = None,
+    targets: Sequence[IPAddress] | None = None,
+) -> Iterator[Datagram]:
+    """Send the plan's probes; yield in-scope replies until ``window`` s after the last send.
+
+    With ``targets``, only those addresses get directed probes and nothing is multicast (the
+    follow-up round for hosts found by other channels in a scope too large to probe whole).
+    """
     wait = ctx.timeout if window is None else window
     # Multicast only where an in-scope network is attached: elsewhere it would reach devices
     # outside the audit (and a loopback-only scope multicasts nowhere).
-    ifaces = scoped_interfaces(ctx.scope, ctx.interfaces) if ctx.multicast else {}
+    multicast = ctx.multicast and targets is None
+    ifaces = scoped_interfaces(ctx.scope, ctx.interfaces) if multicast else {}
     with contextlib.ExitStack() as stack:
         v4 = stack.enter_context(_open(socket.AF_INET))
         socks = [v4]
@@ -279,7 +289,7 @@ def exchange(ctx: NetContext, plan: UdpPlan, window: float | None = None) -> Ite
             socks.append(listener)
         collector = _Collector(ctx, socks)
         stack.callback(collector.selector.close)
-        targets = directed_targets(ctx)
+        targets = directed_targets(ctx) if targets is None else targets[:DIRECTED_LIMIT]
         pool = _SocketPool(stack, collector)
         first = itertools.chain(
             _multicast_sends(plan, ifaces, v4, v6), _directed_sends(plan, ctx, targets, pool)

@@ -164,7 +164,7 @@ class WsDiscoveryChannel(UdpChannel):
         # interface, and multicast and directed probes overlap.
         seen: set[tuple[IPAddress, str]] = set()
         per_source: defaultdict[IPAddress, int] = defaultdict(int)
-        for reply in exchange(ctx, self.plan(ctx)):
+        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
             try:
                 parsed = parse_reply(reply.data)
             except ReplyError as exc:

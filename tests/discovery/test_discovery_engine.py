@@ -105,3 +105,33 @@ def test_loopback_scope_multicasts_nowhere() -> None:
 
     # Whatever interfaces this host has, none but lo carries 127/8, and lo is never used.
     assert scoped_interfaces(Scope.parse(["127.0.0.0/8"], allow_large=True)) == {4: (), 6: ()}
+
+
+@pytest.mark.nmap
+def test_large_scope_follow_up_probes_hosts_found_by_nmap(responders) -> None:
+    import socket
+
+    from auditor.discovery import sadp
+    from auditor.ports import PortPlan
+
+    reply = b"<ProbeMatch><Types>inquiry</Types><MAC>c4-2f-90-00-00-05</MAC></ProbeMatch>"
+    with_tcp = responders("127.77.8.5", sadp.PORT, lambda d, p: [reply])
+    udp_only = responders("127.77.8.6", sadp.PORT, lambda d, p: [reply])
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.77.8.5", 18090))
+    listener.listen(4)
+    try:
+        # 8,192 addresses: too many for a directed sweep, so SADP has nothing to send to at
+        # first; nmap finds 127.77.8.5 by its open port, and SADP follows up on it alone.
+        scope = Scope.parse(["127.77.0.0/19"])
+        ctx = NetContext(
+            scope=scope, timeout=0.5, multicast=False, ports=PortPlan.from_ports([18090])
+        )
+        result = discover_all(ctx, ["nmap", "sadp"])
+    finally:
+        listener.close()
+    (host,) = result.hosts
+    assert str(host.address) == "127.77.8.5"
+    assert {c.value for c in host.seen_by} == {"nmap", "sadp"} and host.mac == "c4:2f:90:00:00:05"
+    assert with_tcp.received and udp_only.received == []
