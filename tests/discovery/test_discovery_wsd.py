@@ -105,7 +105,8 @@ def test_directed_probe_finds_device_and_refuses_outside_xaddrs(responders, make
     r = responders("127.77.0.2", PORT, answer)
     ctx = make_ctx("127.77.0.1-127.77.0.6")
     hosts = list(WsDiscoveryChannel().discover(ctx))
-    assert len(r.received) == 2  # both typed probes arrived
+    # Both typed probes arrived (twice if a slow reply missed the retry pause).
+    assert len(r.received) in (2, 4)
     assert {b"NetworkVideoTransmitter" in d for d in r.received} == {True, False}
     # Two probes, one device: de-duplicated by endpoint.
     (host,) = hosts
