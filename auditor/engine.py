@@ -112,7 +112,8 @@ class Auditor:
             credentials=cfg.credentials,
             ports=cfg.ports,
             interfaces=cfg.interfaces,
-            multicast=cfg.multicast,
+            # A loopback-only scope has no segment to multicast on: never send multicast then.
+            multicast=cfg.multicast and not all(n.is_loopback for n in scope.includes),
             workers=cfg.workers,
         )
         identifier = Identifier.default()

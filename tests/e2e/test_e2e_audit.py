@@ -146,3 +146,21 @@ def test_report_carries_the_disclaimer_and_the_data_versions(demo_audit) -> None
     assert {"fingerprints", "regulatory data"} <= names
     assert report.audit.finished is not None
     assert report.audit.probes
+
+
+def test_loopback_scope_never_multicasts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a loopback-only scope with multicast left on by the caller
+    seen: list[bool] = []
+
+    import auditor.engine as engine
+
+    def spy(ctx, channels=None, on_host=None):  # the engine's only way into discovery
+        seen.append(ctx.multicast)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "discover_all", spy)
+    config = AuditConfig(targets=("127.0.0.1",), db_path=tmp_path / "a.db", multicast=True)
+    # When the audit starts discovery, Then the context it passes forbids multicast
+    with pytest.raises(KeyboardInterrupt):
+        Auditor(config).run()
+    assert seen == [False]
