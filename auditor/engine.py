@@ -197,6 +197,10 @@ class Auditor:
 
         def one(host: Host) -> DeviceResult:
             device = self._audit_host(host, ctx, probes, identifier, assessor, info.profile)
+            if any(a.reason is Reason.INTERRUPTED for a in device.attempts):
+                # Stopped mid-host: not saved, so `scan --resume` probes it again from the start
+                # (a saved host counts as done, and would stay half-probed for good).
+                return device
             with store_lock:  # one writer at a time; each host is its own transaction
                 store.save_device(info.id, device)
             self.observer.on_host_done(device)

@@ -30,7 +30,7 @@ TIMEOUT = 1.0
     ],
 )
 def test_channel_round_is_bounded(profile: str, channel: str) -> None:
-    with hostile_site(extra=()) as site:
+    with hostile_site([profile]) as site:
         address = site.address_of(profile)
         ctx = NetContext(scope=Scope.parse((address,)), timeout=TIMEOUT, multicast=False)
         start = time.monotonic()

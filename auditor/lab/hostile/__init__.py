@@ -11,7 +11,9 @@ normal camera.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from auditor.lab.hostile import servers, udp
 from auditor.lab.profiles import PROFILE_DIR, DeviceProfile, load_profiles
@@ -33,12 +35,18 @@ def hostile_profiles() -> dict[str, DeviceProfile]:
     return profiles
 
 
-def hostile_site(extra: tuple[str, ...] = ("hikvision-ipc",), **kwargs: object) -> LoopbackSite:
-    """A loopback site with every hostile device, plus ``extra`` ordinary ones (to prove the
-    rest of the audit completes next to them)."""
+def hostile_site(
+    devices: Sequence[str] | None = None,
+    extra: Sequence[str] = ("hikvision-ipc",),
+    **kwargs: Any,
+) -> LoopbackSite:
+    """A loopback site with ``devices`` (any shipped or hostile profile ids), by default every
+    hostile device plus ``extra`` ordinary ones (to prove the rest of the audit completes next
+    to them)."""
     hostile = hostile_profiles()
     known = {**load_profiles(), **hostile}
-    return LoopbackSite([*sorted(hostile), *extra], profiles=known, **kwargs)  # type: ignore[arg-type]
+    chosen = list(devices) if devices is not None else [*sorted(hostile), *extra]
+    return LoopbackSite(chosen, profiles=known, **kwargs)
 
 
 __all__ = ["HOSTILE_PROFILE_DIR", "hostile_profiles", "hostile_site"]
