@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -25,6 +26,8 @@ from auditor.exposure.normalise import forms
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+#: Less free space than this where the store lives counts as a full disk (error messages only).
+_NEARLY_FULL = 64 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS list_schema_version (version INTEGER NOT NULL);
@@ -129,6 +132,18 @@ def _connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _unreadable(db_path: Path, exc: sqlite3.Error) -> str:
+    """Why a store cannot be read. A WAL store opened on a full disk fails with "disk I/O error"
+    (its -shm file cannot be made), which read as corruption; say the disk is full instead."""
+    try:
+        full = shutil.disk_usage(db_path.parent).free < _NEARLY_FULL
+    except OSError:
+        full = False
+    if full:
+        return f"cannot read the store: the disk holding it is full ({exc}); free some disk space"
+    return f"not a readable camaudit store: {exc}"
+
+
 @contextmanager
 def _read_only(db_path: Path | None) -> Iterator[sqlite3.Connection | None]:
     """Open for reading without creating anything; None when there is nothing to read."""
@@ -143,7 +158,7 @@ def _read_only(db_path: Path | None) -> Iterator[sqlite3.Connection | None]:
         try:
             rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"{db_path}: not a readable camaudit store: {exc}") from None
+            raise StoreError(f"{db_path}: {_unreadable(db_path, exc)}") from None
         yield conn if "list_imports" in {r[0] for r in rows} else None
 
 
