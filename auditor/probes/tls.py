@@ -33,7 +33,8 @@ def certificate_facts(der: bytes) -> dict[str, list[str]]:
         issuer = cert.issuer.rfc4514_string()
         not_before = cert.not_valid_before_utc.astimezone(UTC)
         not_after = cert.not_valid_after_utc.astimezone(UTC)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
+        # InvalidVersion is not a ValueError: a version field of 1 (X.509 v2) escaped as a bug.
         raise ProbeError(
             Reason.MALFORMED, f"unreadable certificate ({type(exc).__name__})"
         ) from None
