@@ -34,6 +34,10 @@ class Device:
     """Namespace mode: the device's own interface; sockets are bound to it."""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.profile.credentials is not None:
+            self.username, self.password = self.profile.credentials
+
     @property
     def mac(self) -> str:
         # The suffix is synthetic: 0x1a (lab) then the index, so MACs are unique within a site.

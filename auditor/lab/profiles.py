@@ -68,6 +68,8 @@ class DeviceProfile:
     firmware: str
     services: Mapping[str, Mapping[str, Any]]
     sources: Mapping[str, str]
+    credentials: tuple[str, str] | None = None
+    """This device's own (username, password) when it does not take the lab's (synthetic)."""
     onvif: Mapping[str, Any] | None = None
     """The ONVIF device service, served on the HTTP service whose port is ``onvif.port``."""
     clock_skew: float = 0.0
@@ -108,6 +110,16 @@ def _require(path: Path, data: Mapping[str, Any], key: str, kind: type) -> Any:
     return value
 
 
+def _credentials(path: Path, value: object) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(k), str) for k in ("username", "password")
+    ):
+        raise DataFileError(path, "credentials must have a username and a password")
+    return (value["username"], value["password"])
+
+
 def parse_profile(path: Path, data: object) -> DeviceProfile:
     """Validate one loaded YAML document and build its profile."""
     if not isinstance(data, dict):
@@ -144,6 +156,7 @@ def parse_profile(path: Path, data: object) -> DeviceProfile:
         firmware=str(data.get("firmware", "")),
         services=_freeze({k: (v or {}) for k, v in services.items()}),
         sources=_freeze({str(k): str(v) for k, v in sources.items()}),
+        credentials=_credentials(path, data.get("credentials")),
         onvif=_freeze(data["onvif"]) if isinstance(data.get("onvif"), dict) else None,
         clock_skew=float(data.get("clock_skew", 0.0)),
         description=str(data.get("description", "")),

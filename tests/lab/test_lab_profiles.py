@@ -31,6 +31,7 @@ REQUIRED = {
     "router-openwrt",
     "linux-nginx",
     "silent-host",
+    "xiongmai-ipc",
     "hikvision-sadp-only",
     "dahua-dhip-only",
     "onvif-outside",
@@ -86,3 +87,17 @@ def test_malformed_profiles_name_the_file(tmp_path: Path, text, message):
     with pytest.raises(DataFileError, match=message) as info:
         load_profile_file(path)
     assert str(path) in str(info.value)
+
+
+def test_a_profile_may_keep_its_own_credentials(tmp_path: Path):
+    from auditor.lab.device import Device
+
+    source = PROFILES["linux-nginx"].path.read_text()
+    path = tmp_path / "linux-nginx.yaml"
+    path.write_text(source + "credentials: {username: root, password: other-LAB}\n")
+    device = Device(load_profile_file(path), 1, "127.0.0.9", {})
+    assert (device.username, device.password) == ("root", "other-LAB")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(source.replace("id: linux-nginx", "id: broken") + "credentials: [x]\n")
+    with pytest.raises(DataFileError, match="credentials"):
+        load_profile_file(bad)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import socket
+import string
+import struct
 import time
 
 import pytest
@@ -88,17 +91,75 @@ def test_banners(all_site, profile, port, expected):
     assert tcp_exchange(device.address, device.port(port)).startswith(expected)
 
 
-def test_dvrip_login_reply(all_site):
-    import json
-    import struct
+def dvrip(msg: int, payload: dict, session: int = 0) -> bytes:
+    body = json.dumps(payload).encode() + b"\n"
+    return struct.pack("<BBHIIHHI", 0xFF, 0, 0, session, 0, 0, msg, len(body)) + body
 
+
+def dvrip_replies(raw: bytes) -> list[tuple[int, int, dict]]:
+    out = []
+    while len(raw) >= 20:
+        head = struct.unpack_from("<BBHIIHHI", raw)
+        out.append((head[6], head[3], json.loads(raw[20 : 20 + head[7]].rstrip(b"\x00\n"))))
+        raw = raw[20 + head[7] :]
+    return out
+
+
+def sofia(password: str) -> str:
+    digest = hashlib.md5(password.encode()).digest()
+    alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase
+    return "".join(alphabet[(a + b) % 62] for a, b in zip(digest[0::2], digest[1::2], strict=True))
+
+
+def test_dvrip_login_and_system_info(all_site):
+    device = all_site.device("xiongmai-ipc")
+    user, password = all_site.credentials
+
+    def login(name: str, secret: str) -> dict:
+        req = {
+            "EncryptType": "MD5",
+            "LoginType": "DVRIP-Web",
+            "PassWord": sofia(secret),
+            "UserName": name,
+        }
+        return dvrip_replies(tcp_exchange(device.address, 34567, dvrip(1000, req)))[0][2]
+
+    assert login("nobody", password)["Ret"] == 205
+    assert login(user, "guess")["Ret"] == 203
+    ok = login(user, password)
+    assert ok["Ret"] == 100 and "DeviceType " in ok
+    anonymous = tcp_exchange(device.address, 34567, dvrip(1020, {"Name": "SystemInfo"}))
+    assert dvrip_replies(anonymous)[0][2]["Ret"] == 105
+    req = {
+        "EncryptType": "MD5",
+        "LoginType": "DVRIP-Web",
+        "PassWord": sofia(password),
+        "UserName": user,
+    }
+    with socket.create_connection((device.address, 34567), timeout=3) as sock:
+        sock.sendall(dvrip(1000, req))
+        time.sleep(0.2)
+        ((msg, session, reply),) = dvrip_replies(sock.recv(65536))
+        assert msg == 1001 and reply["SessionID"] == f"0x{session:08X}"
+        sock.sendall(dvrip(1020, {"Name": "SystemInfo", "SessionID": reply["SessionID"]}, session))
+        time.sleep(0.2)
+        ((msg, _, info),) = dvrip_replies(sock.recv(65536))
+    assert msg == 1021 and info["Ret"] == 100
+    assert info["SystemInfo"]["SerialNo"] == device.serial
+    assert info["SystemInfo"]["HardWare"] == "XM530_50X50-WG_8M"
+
+
+def test_a_device_with_its_own_password_refuses_the_lab_credentials(all_site):
     device = all_site.device("xiongmai-dvr")
-    body = b'{"EncryptType": "MD5", "LoginType": "DVRIP-Web", "PassWord": "x", "UserName": "y"}\n'
-    head = struct.pack("<BBHIIHHI", 0xFF, 0, 0, 0, 0, 0, 1000, len(body))
-    raw = tcp_exchange(device.address, 34567, head + body)
-    reply = struct.unpack_from("<BBHIIHHI", raw)
-    assert reply[6] == 1001
-    assert json.loads(raw[20 : 20 + reply[7]].rstrip(b"\x00"))["Ret"] == 203
+    user, password = all_site.credentials
+    req = {
+        "EncryptType": "MD5",
+        "LoginType": "DVRIP-Web",
+        "PassWord": sofia(password),
+        "UserName": user,
+    }
+    reply = dvrip_replies(tcp_exchange(device.address, 34567, dvrip(1000, req)))[0][2]
+    assert reply["Ret"] == 203
 
 
 def test_silent_host_drops_syns(all_site):
