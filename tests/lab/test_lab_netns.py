@@ -207,6 +207,7 @@ def test_lab_cli_up_status_down(tmp_path: Path):
         )
         state = json.loads(status.stdout)
         assert state["running"] is True and len(state["devices"]) == 12
+        daemon_pid = int(state["pid"])
         assert {"address", "manufacturer", "brand", "model", "device_type", "mac"} <= set(
             state["devices"][0]
         )
@@ -215,6 +216,7 @@ def test_lab_cli_up_status_down(tmp_path: Path):
         down = subprocess.run(cli + ["down"], capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr
     assert nsutil.list_namespaces("ca-lab-") == []
+    assert not Path(f"/proc/{daemon_pid}").exists(), "the lab daemon is still running"
     again = subprocess.run(cli + ["down"], capture_output=True, text=True, timeout=60)
     assert again.returncode == 0
     gone = json.loads(
