@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import random
+import socket
 import struct
 import uuid
 from collections.abc import Mapping
@@ -271,6 +272,74 @@ class Ssdp(Responder):
             f"LOCATION: {location}\r\nSERVER: {server}\r\nST: {answer_st}\r\nUSN: {usn}\r\n\r\n"
         )
         return [reply.encode("utf-8")]
+
+
+def _dns_name(name: str) -> bytes:
+    out = b"".join(bytes([len(label)]) + label.encode() for label in name.rstrip(".").split("."))
+    return out + b"\0"
+
+
+def _read_name(data: bytes, offset: int) -> tuple[str, int]:
+    """A DNS name (compression pointers followed, at most 16) and the offset after it."""
+    labels: list[str] = []
+    end = None
+    for _ in range(64):
+        length = data[offset]
+        if length & 0xC0 == 0xC0:
+            end = offset + 2 if end is None else end
+            offset = ((length & 0x3F) << 8) | data[offset + 1]
+            continue
+        if length == 0:
+            return ".".join(labels), end if end is not None else offset + 1
+        labels.append(data[offset + 1 : offset + 1 + length].decode("utf-8", "replace"))
+        offset += 1 + length
+    raise ValueError("DNS name too long")
+
+
+def _rr(name: str, rtype: int, rdata: bytes, ttl: int = 10) -> bytes:
+    return _dns_name(name) + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+class Mdns(Responder):
+    """mDNS (RFC 6762) for one DNS-SD service: PTR queries for it get PTR + SRV + TXT + A.
+
+    Answers go back to the querier's address and port (the legacy-unicast form of section 6.7,
+    which is what a one-shot browse from an ephemeral port gets), with the question repeated.
+    """
+
+    PTR, TXT, SRV, A = 12, 16, 33, 1
+
+    def answer(self, data: bytes) -> list[bytes]:
+        if len(data) < 12:
+            return []
+        qid, flags, qdcount = struct.unpack_from("!HHH", data)
+        if flags & 0x8000:  # a response, not a query
+            return []
+        service = self.device.render(str(self.cfg.get("service", "_rtsp._tcp.local"))).lower()
+        offset, asked = 12, False
+        for _ in range(min(qdcount, 32)):
+            name, offset = _read_name(data, offset)
+            qtype = struct.unpack_from("!H", data, offset)[0]
+            offset += 4
+            asked = asked or (name.lower().rstrip(".") == service and qtype in (self.PTR, 255))
+        if not asked:
+            return []
+        instance = self.device.render(str(self.cfg.get("instance", "${model}"))) + "." + service
+        host = self.device.render(str(self.cfg.get("host", "${serial}.local")))
+        port = int(self.device.render(str(self.cfg.get("srv_port", "${port_80}"))))
+        txt = b"".join(
+            bytes([len(item)]) + item
+            for item in (self.device.render(str(t)).encode()[:255] for t in self.cfg.get("txt", ()))
+        )
+        question = _dns_name(service) + struct.pack("!HH", self.PTR, 1)
+        records = [
+            _rr(service, self.PTR, _dns_name(instance)),
+            _rr(instance, self.SRV, struct.pack("!HHH", 0, 0, port) + _dns_name(host)),
+            _rr(instance, self.TXT, txt or b"\0"),
+            _rr(host, self.A, socket.inet_aton(self.device.address)),
+        ]
+        head = struct.pack("!HHHHHH", qid, 0x8400, 1, 1, 0, len(records) - 1)
+        return [head + question + b"".join(records)]
 
 
 class Swallow(Responder):

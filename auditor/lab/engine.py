@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_ROLES = PortPlan.default().roles
 
 #: UDP discovery ports a silent host swallows (bound, never answering, no ICMP unreachable).
-SILENT_UDP = (3702, 37020, 37810, 34569, 1900)
+SILENT_UDP = (3702, 37020, 37810, 34569, 1900, 5353)
 
 
 class Binder:

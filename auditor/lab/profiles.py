@@ -42,6 +42,7 @@ SERVICE_KINDS = frozenset(
         "dhip",
         "xm_discovery",
         "ssdp",
+        "mdns",
         "silent",
     }
 )

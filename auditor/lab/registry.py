@@ -76,6 +76,7 @@ KINDS: dict[str, ServiceKind] = {
     "dhip": ServiceKind("udp", 37810),
     "xm_discovery": ServiceKind("udp", 34569),
     "ssdp": ServiceKind("udp", 1900),
+    "mdns": ServiceKind("udp", 5353),
 }
 
 #: Multicast groups per UDP discovery service (research protocols.md §1, §3).
@@ -85,6 +86,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "dhip": ("239.255.255.251",),
     "ssdp": ("239.255.255.250",),
     "xm_discovery": (),
+    "mdns": ("224.0.0.251",),
 }
 
 _FACTORIES: dict[tuple[str, str], Factory] = {}
@@ -183,3 +185,4 @@ register("sadp")(_udp(discovery.Sadp, "sadp"))
 register("dhip")(_udp(discovery.Dhip, "dhip"))
 register("xm_discovery")(_udp(discovery.XiongmaiSearch, "xm_discovery"))
 register("ssdp")(_udp(discovery.Ssdp, "ssdp"))
+register("mdns")(_udp(discovery.Mdns, "mdns"))

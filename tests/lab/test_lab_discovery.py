@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 
@@ -9,7 +10,7 @@ import pytest
 from defusedxml import ElementTree as ET
 from lab_client import M_SEARCH, SADP_INQUIRY, XM_SEARCH, dhip_search, probe, udp_ask
 
-from auditor.lab import load_profiles
+from auditor.lab import LoopbackSite, load_profiles
 
 D = "{http://schemas.xmlsoap.org/ws/2005/04/discovery}"
 WSA = "{http://schemas.xmlsoap.org/ws/2004/08/addressing}"
@@ -130,3 +131,42 @@ def test_silent_host_and_sadp_only_host_do_not_answer_other_protocols(all_site):
         assert udp_ask(silent, port, payload, timeout=0.3) is None
     sadp_only = all_site.address_of("hikvision-sadp-only")
     assert udp_ask(sadp_only, 3702, probe(), timeout=0.3) is None
+
+
+def mdns_query(*services: str) -> bytes:
+    out = struct.pack("!HHHHHH", 0x1234, 0, len(services), 0, 0, 0)
+    for name in services:
+        out += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+        out += struct.pack("!HH", 12, 1)
+    return out
+
+
+AXIS_MDNS = {
+    # The shape Axis announces (sources in axis-p1375.yaml: research protocols.md §3 [S25]).
+    "service": "_axis-video._tcp.local",
+    "instance": "AXIS ${model} - ${mac_plain_upper}",
+    "host": "axis-${mac_plain}.local",
+    "srv_port": "${port_80}",
+    "txt": ["macaddress=${mac_plain_upper}"],
+}
+
+
+def test_mdns_axis_video_service():
+    from auditor.discovery.mdns import parse_response
+
+    axis = load_profiles()["axis-p1375"]
+    with_mdns = dataclasses.replace(axis, services={**axis.services, "mdns": AXIS_MDNS})
+    with LoopbackSite([with_mdns]) as site:
+        device = site.devices[0]
+        query = mdns_query("_arec._tcp.local", "_axis-video._tcp.local")
+        reply = udp_ask(device.address, 5353, query)
+        silent = udp_ask(device.address, 5353, mdns_query("_rtsp._tcp.local"), timeout=0.3)
+    assert reply is not None and reply[:2] == b"\x12\x34"
+    texts = [r.text for r in parse_response(reply)]
+    mac = device.mac.replace(":", "").upper()
+    instance = f"AXIS P1375 - {mac}._axis-video._tcp.local"
+    assert f"PTR _axis-video._tcp.local {instance}" in texts
+    assert f"TXT {instance} macaddress={mac}" in texts
+    assert f"A axis-{mac.lower()}.local {device.address}" in texts
+    assert any(t.startswith(f"SRV {instance} 0 0 {device.port(80)} ") for t in texts)
+    assert silent is None  # not asked for its service: no answer
