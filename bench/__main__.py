@@ -1,0 +1,210 @@
+"""``bench/run [site24|site16|identify|render|all] [--runs N]``: the benchmark, with a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench import table
+from bench.measure import median
+from bench.sites import SITES
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _fmt_s(v: float) -> str:
+    return f"{v:.2f} s" if v < 100 else f"{v:.0f} s"
+
+
+def site_table(result: Any) -> str:
+    spec = result.spec
+    ca, nm = result.camaudit, result.nmap
+    wall_c = median([r.measurement.wall_s for r in ca])
+    cpu_c = median([r.measurement.cpu_s for r in ca])
+    rss_c = max(r.measurement.peak_rss_mb for r in ca)
+    rows: list[list[str]] = []
+    if nm:
+        pairs = list(zip(ca, nm, strict=False))
+        ratio = median([n.measurement.wall_s / c.measurement.wall_s for c, n in pairs])
+        cpu_ratio = median([n.measurement.cpu_s / max(1e-9, c.measurement.cpu_s) for c, n in pairs])
+        wall_n = median([r.measurement.wall_s for r in nm])
+        cpu_n = median([r.measurement.cpu_s for r in nm])
+        rss_n = max(r.measurement.peak_rss_mb for r in nm)
+    speed_ok = None if spec.speedup_target is None or not nm else ratio >= spec.speedup_target
+    rows.append([
+        "wall time (median)", _fmt_s(wall_c), _fmt_s(wall_n) if nm else "-",
+        f"{ratio:.1f}x" if nm else "-",
+        f"< {spec.wall_target_s:.0f} s"
+        + (f", >= {spec.speedup_target:.0f}x" if spec.speedup_target else ""),
+        table.verdict(wall_c < spec.wall_target_s and speed_ok is not False),
+    ])  # fmt: skip
+    rows.append([
+        "CPU user+sys (median)", _fmt_s(cpu_c), _fmt_s(cpu_n) if nm else "-",
+        f"{cpu_ratio:.1f}x" if nm else "-", "", "",
+    ])  # fmt: skip
+    rows.append([
+        "peak RSS (max of runs)", f"{rss_c:.0f} MB", f"{rss_n:.0f} MB" if nm else "-", "",
+        f"< {spec.rss_target_mb:.0f} MB" if spec.rss_target_mb else "",
+        table.verdict(rss_c < spec.rss_target_mb) if spec.rss_target_mb else "",
+    ])  # fmt: skip
+    cam = ca[-1]
+    rows.append([
+        "cameras/NVRs/DVRs: true maker named", str(cam.cameras), str(nm[-1].cameras) if nm else "-",
+        "", "all", table.verdict(cam.cameras.correct == cam.cameras.total),
+    ])  # fmt: skip
+    if nm:
+        rows.append([
+            "  same, nmap also by MAC vendor", "", str(nm[-1].cameras_with_mac), "", "", "",
+        ])  # fmt: skip
+    rows.append([
+        "any device with a knowable maker", str(cam.knowable), str(nm[-1].knowable) if nm else "-",
+        "", "", "",
+    ])  # fmt: skip
+    rows.append([
+        "hosts reported (nmap: with an open port)", str(cam.devices_found),
+        str(nm[-1].devices_found) if nm else "-", "", "", "",
+    ])  # fmt: skip
+    runs = len(ca)
+    title = (
+        f"{spec.name}: {spec.description} — {runs} run(s), site up {result.setup_s:.0f} s, "
+        f"down {result.teardown_s:.0f} s, {len(result.ports)} ports"
+    )
+    text = table.render(title, rows)
+    if cam.cameras.wrong:
+        text += "\ncamaudit missed: " + "; ".join(cam.cameras.wrong[:10])
+    if result.stages:
+        text += "\n\n" + table.render(
+            f"{spec.name}: where the time goes (one in-process audit)",
+            [[k, f"{v:.1f} s"] for k, v in result.stages.items()],
+            ("stage", "seconds"),
+        )
+        total = sum(result.probe_seconds.values())
+        text += "\n\n" + table.render(
+            f"{spec.name}: probe time summed over hosts (thread-seconds; 64 workers share them)",
+            [
+                [k, f"{v:.1f} s", f"{100 * v / total:.0f} %"]
+                for k, v in sorted(result.probe_seconds.items(), key=lambda kv: -kv[1])
+            ],
+            ("probe", "seconds", "share"),
+        )
+    return text
+
+
+def identify_table(r: Any) -> str:
+    rows = [
+        ["Identifier.identify, one core", f"{r.direct_obs_per_s:,.0f} obs/s", ">= 5,000 obs/s",
+         table.verdict(r.direct_obs_per_s >= 5000)],
+        [f"camaudit identify, one core, {r.cli_observations:,} obs (start-up included)",
+         f"{r.cli_obs_per_s:,.0f} obs/s", ">= 5,000 obs/s", table.verdict(r.cli_obs_per_s >= 5000)],
+    ]  # fmt: skip
+    return table.render(
+        f"identify: {r.observations} real observations from {r.records} lab devices, replayed",
+        rows,
+        ("path", "throughput", "target", "verdict"),
+    )
+
+
+def render_table(r: Any) -> str:
+    html = r.seconds["html"]
+    rows = [
+        ["HTML", f"{html:.2f} s", f"{r.sizes['html'] / 1e6:.0f} MB", "< 5 s",
+         table.verdict(html < 5)],
+        ["JSON", f"{r.seconds['json']:.2f} s", f"{r.sizes['json'] / 1e6:.0f} MB", "", ""],
+    ]  # fmt: skip
+    return table.render(
+        f"render: report of {r.devices:,} devices (a real lab audit, replicated)",
+        rows,
+        ("format", "median", "size", "target", "verdict"),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    p.add_argument("what", nargs="?", default="all",
+                   choices=["site24", "site16", "identify", "render", "micro", "all"])  # fmt: skip
+    p.add_argument("--runs", type=int, help="runs per measure (default: 3; site16: 1)")
+    p.add_argument("--no-nmap", action="store_true", help="skip the nmap -sV baseline")
+    p.add_argument("--stages", action="store_true",
+                   help="also time the stages in-process (always on for site16)")  # fmt: skip
+    p.add_argument("--nmap-timeout", type=float, default=3600.0, metavar="S",
+                   help="stop the nmap baseline after S seconds (a lower bound)")  # fmt: skip
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the raw results")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # the site's context tears everything down
+
+    signal.signal(signal.SIGTERM, on_term)
+    what = args.what
+    sites = ["site24", "site16"] if what == "all" else [what] if what in SITES else []
+    micro = what in ("identify", "render", "micro", "all")
+    if sites and os.geteuid() != 0:
+        print(
+            "bench/run: the site benchmarks build network namespaces: run as root", file=sys.stderr
+        )
+        return 2
+    outputs: list[str] = []
+    raw: dict[str, Any] = {}
+    if micro:
+        from bench.micro import bench_identify, bench_render, capture_report
+
+        runs = args.runs or 3
+        say("capturing a real loopback audit of every lab profile ...")
+        report = capture_report()
+        if what in ("identify", "micro", "all"):
+            say("identify micro-benchmark ...")
+            ident = bench_identify(report, runs)
+            outputs.append(identify_table(ident))
+            raw["identify"] = asdict(ident)
+        if what in ("render", "micro", "all"):
+            say("render micro-benchmark ...")
+            rend = bench_render(report, 2000, runs)
+            outputs.append(render_table(rend))
+            raw["render"] = asdict(rend)
+    for name in sites:
+        from bench.sitebench import run_site
+
+        spec = SITES[name]
+        runs = args.runs or (1 if name == "site16" else 3)
+        result = run_site(
+            spec,
+            runs,
+            args.nmap_timeout,
+            with_nmap=not args.no_nmap,
+            stages=args.stages or name == "site16",
+            progress=say,
+        )
+        outputs.append(site_table(result))
+        raw[name] = {
+            "camaudit": [asdict(r.measurement) for r in result.camaudit],
+            "nmap": [asdict(r.measurement) for r in result.nmap],
+            "camaudit_cameras": [str(r.cameras) for r in result.camaudit],
+            "nmap_cameras": [str(r.cameras) for r in result.nmap],
+            "stages": result.stages,
+            "probe_seconds": result.probe_seconds,
+            "camaudit_argv": result.camaudit_argv,
+            "nmap_argv": result.nmap_argv,
+        }
+    print("\n\n".join(outputs))
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench/run: interrupted; the lab site was torn down", file=sys.stderr)
+        sys.exit(130)
