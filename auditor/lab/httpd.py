@@ -181,7 +181,8 @@ class WebServer:
         if page is None:
             return self.page_response(self.cfg.get("not_found", {"status": 404, "body": ""}), req)
         method = str(page.get("method", "GET")).upper()
-        if req.method not in (method, "HEAD") and not (method == "GET" and req.method == "HEAD"):
+        allowed = {method, "HEAD"} if method == "GET" else {method}
+        if req.method not in allowed:
             return Response(405, b"", None)
         challenge = self.check_auth(page, req)
         if challenge is not None:

@@ -31,12 +31,6 @@ async def _drain_request(reader: asyncio.StreamReader) -> None:
         await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(writer.wait_closed(), 1)
-
-
 def _tcp(handler: Any, cfg: Mapping[str, Any]) -> Built:
     limit = float(cfg.get("max_seconds", 120))
 
@@ -46,7 +40,8 @@ def _tcp(handler: Any, cfg: Mapping[str, Any]) -> Built:
         except (OSError, TimeoutError, asyncio.IncompleteReadError):
             pass
         finally:
-            await _close(writer)
+            # Synchronous on purpose: an await here would be skipped if the site stops mid-way.
+            writer.close()
 
     return TcpService(bounded)
 
