@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,10 @@ from auditor.scope import Scope
 from auditor.store import Store
 
 logger = logging.getLogger(__name__)
+
+#: One host's probes together may take this many ``timeout``s (the probe running when it is
+#: spent finishes within its own PROBE_FACTOR budget); README: resource bounds.
+HOST_FACTOR = 40.0
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,21 @@ class Auditor:
     ) -> DeviceResult:
         attempts: list[ProbeAttempt] = []
         reachable = host.address in ctx.scope
+        # One host may not hold a worker for long, whatever each probe's own budget allows:
+        # ten probes at PROBE_FACTOR x timeout each could take five minutes on a hostile device.
+        host_budget = ctx.timeout * HOST_FACTOR
+        host_end = time.monotonic() + host_budget
         for probe in probes:
+            if reachable and not self._stop.is_set() and time.monotonic() > host_end:
+                attempts.append(
+                    ProbeAttempt(
+                        probe.name,
+                        Outcome.FAILED,
+                        reason=Reason.TIMEOUT,
+                        detail=f"not run: the host's {host_budget:.0f} s time budget was spent",
+                    )
+                )
+                continue
             if self._stop.is_set():
                 attempts.append(
                     ProbeAttempt(

@@ -1,0 +1,70 @@
+"""Resource bounds of an audit, measured against hostile devices (README: resource bounds).
+
+Per reply: ``ctx.max_read_bytes`` (1 MiB). Per socket operation: ``timeout``. Per exchange:
+EXCHANGE_FACTOR x timeout. Per probe: PROBE_FACTOR x timeout. Per host: HOST_FACTOR x timeout,
+plus the probe running when it is spent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from auditor import engine
+from auditor.context import MAX_READ_BYTES, NetContext
+from auditor.engine import AuditConfig, Auditor
+from auditor.errors import ProbeError
+from auditor.lab.hostile import hostile_site
+from auditor.models import Outcome, Reason
+from auditor.probes.exchange import PROBE_FACTOR, Endpoint, http_exchange
+from auditor.probes.wire import Deadline
+from auditor.scope import Scope
+
+pytestmark = pytest.mark.nmap
+
+
+@pytest.mark.parametrize("profile", ["hostile-huge-body", "hostile-endless-chunked"])
+def test_memory_of_one_exchange_is_bounded_by_the_read_cap(profile: str) -> None:
+    """A 100 MB body or an endless one costs at most about one read cap of memory."""
+    with hostile_site([profile]) as site:
+        device = site.device(profile)
+        ctx = NetContext(scope=Scope.parse((device.address,)), timeout=5.0)
+        endpoint = Endpoint(ipaddress.ip_address(device.address), device.port(80))
+        tracemalloc.start()
+        try:
+            with pytest.raises(ProbeError) as failed:
+                http_exchange(ctx, endpoint, Deadline(30.0))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert failed.value.reason in (Reason.TOO_LARGE, Reason.TIMEOUT)
+    assert peak < 3 * MAX_READ_BYTES, f"peak {peak / 1e6:.1f} MB for one exchange"
+
+
+def test_a_host_that_wastes_every_probe_is_cut_off_by_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timeout = 0.5
+    monkeypatch.setattr(engine, "HOST_FACTOR", 3.0)  # a 1.5 s budget instead of 20 s
+    with hostile_site(["hostile-vanish"]) as site:
+        config = AuditConfig(
+            targets=site.targets,
+            db_path=tmp_path / "a.db",
+            ports=site.port_plan,
+            timeout=timeout,
+            multicast=False,
+        )
+        start = time.monotonic()
+        report = Auditor(config).run()
+        elapsed = time.monotonic() - start
+    (device,) = report.devices
+    spent = sum(a.duration_s for a in device.attempts)
+    assert spent <= timeout * (3.0 + PROBE_FACTOR) + 1.0, spent
+    cut = [a for a in device.attempts if "time budget" in a.detail]
+    assert cut, [(a.probe, a.reason, a.detail) for a in device.attempts]
+    assert all(a.outcome is Outcome.FAILED and a.reason is Reason.TIMEOUT for a in cut)
+    assert elapsed < 30
