@@ -369,3 +369,31 @@ def test_markdown_and_json_reports_are_inert(hostile: HostileRun) -> None:
 def test_password_is_in_no_report(hostile: HostileRun) -> None:
     for fmt, data in hostile.artefacts.items():
         assert hostile.password.encode() not in data, fmt
+
+
+def test_terminal_output_at_debug_level_has_no_device_control_characters(tmp_path: Path) -> None:
+    """Logs and progress go to a terminal: at -vv a device's escapes must not reach it either."""
+    import sys
+
+    devices = ["hostile-bad-text", "hostile-payloads", "hostile-hik-payloads", "hostile-injection"]
+    with hostile_site([*devices, "hostile-streams", "hostile-rtsp-binary"]) as site:
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "auditor", "-vv", "scan", *site.targets,
+                "--ports", site.port_plan.spec(), "--db", str(tmp_path / "a.db"),
+                "--timeout", "1", "-f", "console",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        )  # fmt: skip
+    assert done.returncode in (0, 1, 3), done.stderr[-2000:]
+    for name, text in (("stdout", done.stdout), ("stderr", done.stderr)):
+        bad = {
+            hex(ord(c))
+            for c in text
+            if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2066"
+        }
+        assert not bad, (name, sorted(bad))
+    assert "Hikvision" in done.stdout  # the hostile-named Hikvision was identified and shown
