@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.lab import LAB_PASSWORD, LAB_USERNAME, NamespaceSite
@@ -22,6 +23,7 @@ from bench.scoring import (
     parse_nmap,
 )
 from bench.sites import SiteSpec, build_site
+from bench.timeline import timeline
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class ToolRun:
     cameras_with_mac: Coverage | None = None
     """nmap only: also counting its MAC-vendor string (even more generous)."""
     devices_found: int = 0
+    timeline: dict[str, float] = field(default_factory=dict)
+    probe_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +52,8 @@ class SiteResult:
     ports: tuple[int, ...] = ()
     stages: dict[str, float] = field(default_factory=dict)
     probe_seconds: dict[str, float] = field(default_factory=dict)
+    timeline: dict[str, float] = field(default_factory=dict)
+    """Stages of the last measured camaudit run (from its own report)."""
     camaudit_argv: list[str] = field(default_factory=list)
     nmap_argv: list[str] = field(default_factory=list)
 
@@ -77,13 +83,15 @@ def scan_argv(site: NamespaceSite, spec: SiteSpec, work: Path) -> list[str]:
         "-o",
         str(work / "camaudit.json"),
         "--exit-zero",
+        *(["--rate", f"{spec.rate:g}"] if spec.rate else []),
     ]
 
 
 def nmap_argv(site: NamespaceSite, spec: SiteSpec, work: Path) -> list[str]:
     ports = ",".join(map(str, site.port_plan.ports))
     nmap = shutil.which("nmap") or "nmap"
-    return [nmap, "-n", "-sV", "-p", ports, "--exclude", site.auditor_address, "-oX",
+    pace = ["--max-rate", f"{spec.rate:g}"] if spec.rate else []
+    return [nmap, "-n", "-sV", "-p", ports, *pace, "--exclude", site.auditor_address, "-oX",
             str(work / "nmap.xml"), spec.subnet]  # fmt: skip
 
 
@@ -95,18 +103,25 @@ def run_camaudit(site: NamespaceSite, spec: SiteSpec, work: Path, timeout: float
     (work / "bench.db").unlink(missing_ok=True)
     (work / "camaudit.json").unlink(missing_ok=True)
     env = dict(os.environ, CAMAUDIT_USERNAME=LAB_USERNAME, CAMAUDIT_PASSWORD=LAB_PASSWORD)
+    started = datetime.now(UTC)
     m = run_measured(in_netns(site, scan_argv(site, spec, work)), env=env, timeout=timeout)
+    ended = datetime.now(UTC)
+    stages: dict[str, float] = {}
+    probe_s: dict[str, float] = {}
     if m.returncode != 0 or not (work / "camaudit.json").exists():
         logger.error("camaudit scan failed (%d): %s", m.returncode, m.stderr_tail)
         named: dict[str, str | None] = {}
     else:
         named = parse_camaudit(work / "camaudit.json")
+        stages, probe_s = timeline(work / "camaudit.json", started, ended)
     truth = site.truth
     return ToolRun(
         m,
         camaudit_coverage(named, truth, video_only=True),
         camaudit_coverage(named, truth, video_only=False),
         devices_found=len(named),
+        timeline=stages,
+        probe_seconds=probe_s,
     )
 
 
@@ -131,12 +146,13 @@ def run_site(
     spec: SiteSpec,
     runs: int,
     nmap_timeout: float,
-    with_nmap: bool = True,
+    nmap_runs: int = 1,
     stages: bool = False,
     progress: object = None,
 ) -> SiteResult:
-    """Build the site, do ``runs`` paired runs (alternating which tool goes first, so drift in
-    the machine's load hits both), optionally time the stages in-process, always tear down."""
+    """Build the site, run camaudit ``runs`` times and nmap ``nmap_runs`` times, interleaved
+    (alternating which tool goes first, so drift in the machine's load hits both), optionally
+    time the stages in-process, and always tear down."""
     say = progress if callable(progress) else (lambda _msg: None)
     result = SiteResult(spec)
     tag = f"b{spec.name[4:]}{os.getpid() % 10000}"
@@ -159,7 +175,7 @@ def run_site(
                     if tool == "camaudit":
                         run = run_camaudit(site, spec, work, scan_timeout)
                         result.camaudit.append(run)
-                    elif with_nmap:
+                    elif i < nmap_runs:
                         run = run_nmap(site, spec, work, nmap_timeout)
                         result.nmap.append(run)
                     else:
