@@ -255,6 +255,8 @@ def test_out_of_scope_references_are_recorded_never_contacted(hostile: HostileRu
     assert {"onvif.xaddrs", "ssdp.location", "http.redirect", "sadp.ipv4address"} <= vias, vias
     names = {r.address for r in hostile.report.out_of_scope}
     assert "onvif.example.invalid" in names  # a host name is refused, not resolved
+    # Garbage where an address belongs is refused and kept as given (and rendered inert).
+    assert any(n.startswith("=HYPERLINK(") for n in names), names
     assert hostile.outside_accepts == 0
     if hostile.outside_packets is not None:
         assert hostile.outside_packets == 0, "a packet went to the out-of-scope address"
@@ -357,6 +359,13 @@ def test_console_report_has_no_control_characters(hostile: HostileRun) -> None:
     assert not bad, bad
     assert "\u202e" not in text and "\u2066" not in text
     assert "HYPERLINK" in text  # the hostile model is shown, as text
+
+
+def test_refused_device_text_is_shown_inert_in_every_format(hostile: HostileRun) -> None:
+    for fmt in (FormatName.HTML, FormatName.MARKDOWN, FormatName.CONSOLE, FormatName.CSV):
+        text = hostile.artefacts[fmt].decode("utf-8-sig")
+        assert "<script>alert('oos')" not in text, fmt
+    assert "&lt;script&gt;alert(" in hostile.artefacts[FormatName.HTML].decode()
 
 
 def test_markdown_and_json_reports_are_inert(hostile: HostileRun) -> None:
