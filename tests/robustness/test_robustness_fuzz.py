@@ -289,3 +289,21 @@ def test_extractors_on_deep_nesting(depth: int) -> None:
         for text in ("[" * depth + "]" * depth, "<a>" * depth + "</a>" * depth):
             with contextlib.suppress(ExtractError):
                 extract(kind, text)
+
+
+def test_identification_of_read_cap_sized_hostile_values_is_fast() -> None:
+    """Fingerprint patterns run on device text up to the read cap: no catastrophic backtracking."""
+    import time
+    from datetime import UTC, datetime
+
+    from auditor.identify import Identifier
+    from auditor.models import Observation, ObservationKind
+
+    identifier = Identifier.default()
+    shapes = (" \t" * 500_000, "<a " * 330_000, "Server: App-webs/ " * 55_000, "1." * 500_000)
+    for kind in ObservationKind:
+        for value in shapes:
+            obs = Observation(kind=kind, value=value, source="x", observed_at=datetime.now(UTC))
+            start = time.monotonic()
+            identifier.identify((obs,))
+            assert time.monotonic() - start < 3.0, (kind, value[:12])
