@@ -21,7 +21,6 @@ from auditor.lab.hostile.payloads import render_payload
 
 #: No hostile behaviour lasts longer than this, even against a client that never gives up.
 MAX_SECONDS = 120.0
-READ_LIMIT = 64 * 1024
 
 Behaviour = Callable[
     [Device, Mapping[str, Any], asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]

@@ -1,4 +1,6 @@
-"""Hostile discovery responders (UDP): XML bombs, floods and lying length fields.
+"""Hostile discovery responders (UDP): XML bombs in WS-Discovery and SADP replies.
+
+Floods and lying DHIP lengths are the lab's own variants (auditor/lab/variants.py).
 
 They subclass the lab's :class:`~auditor.lab.discovery.Responder`, so they answer unicast to the
 prober exactly as the normal responders do, on loopback or in a namespace.
