@@ -17,6 +17,8 @@ from auditor.scope import Scope
 
 #: Per-probe cap on bytes read from a device (README: resource bounds).
 MAX_READ_BYTES = 1 << 20
+#: At most this many (channel, source) pairs of refused discovery replies are noted.
+MAX_HOSTILE_NOTES = 100
 
 
 class RateLimiter:
@@ -63,6 +65,7 @@ class NetContext:
     max_read_bytes: int = MAX_READ_BYTES
     workers: int = 64
     _refs: list[OutOfScopeReference] = field(default_factory=list)
+    _hostile: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def allows(self, address: object) -> bool:
@@ -79,3 +82,21 @@ class NetContext:
     def out_of_scope(self) -> tuple[OutOfScopeReference, ...]:
         with self._lock:
             return tuple(self._refs)
+
+    def note_hostile_reply(self, channel: str, source: str, reason: str) -> None:
+        """Count a discovery reply refused as an attack (per channel and source, bounded)."""
+        with self._lock:
+            key = (channel, source)
+            count, first = self._hostile.get(key, (0, reason[:160]))
+            if count or len(self._hostile) < MAX_HOSTILE_NOTES:
+                self._hostile[key] = (count + 1, first)
+
+    @property
+    def hostile_replies(self) -> tuple[str, ...]:
+        """One note line per (channel, source) that sent a refused reply, for the report."""
+        with self._lock:
+            items = sorted(self._hostile.items())
+        return tuple(
+            f"{channel}: {n} {'reply' if n == 1 else 'replies'} from {source} refused: {why}"
+            for (channel, source), (n, why) in items
+        )

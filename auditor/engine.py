@@ -135,7 +135,8 @@ class Auditor:
             if self._stop.is_set():
                 raise KeyboardInterrupt
             # The disclaimer and stale-data warnings travel with the audit into every report.
-            store.finish_audit(info.id, datetime.now(UTC), notes=assessor.notes())
+            notes = (*assessor.notes(), *ctx.hostile_replies)
+            store.finish_audit(info.id, datetime.now(UTC), notes=notes)
             self.observer.on_stage("report")
             return store.load_report(info.id)
 

@@ -36,13 +36,29 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8", "replace").replace("\x00", "")
 
 
+class HostileReply(ReplyError):
+    """A reply that is an attack rather than a mistake (XML with a DTD or entities, an oversize
+    reply): besides being skipped, it is named in the audit's notes, so an attack that only
+    discovery saw is not silent (issue 9)."""
+
+
 def parse_xml(data: bytes | str, limit: int = MAX_REPLY_BYTES) -> ET.Element:
     if len(data) > limit:
-        raise ReplyError(f"reply of {len(data)} bytes exceeds {limit}")
+        raise HostileReply(f"reply of {len(data)} bytes exceeds {limit}")
     try:
         return SafeET.fromstring(data)
-    except (ET.ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
+    except defusedxml.DefusedXmlException as exc:
+        # The class name only: the exception text quotes the device's DTD.
+        raise HostileReply(f"XML with a DTD or entities ({type(exc).__name__})") from None
+    except (ET.ParseError, ValueError) as exc:
         raise ReplyError(f"not acceptable XML: {exc}") from None
+
+
+def refused(ctx: NetContext, channel: str, source: IPAddress, exc: ReplyError) -> None:
+    """Log a reply that was skipped; note it for the report when it was an attack."""
+    logger.info("%s: ignoring reply from %s: %s", channel, source, exc)
+    if isinstance(exc, HostileReply):
+        ctx.note_hostile_reply(channel, str(source), str(exc))
 
 
 def local(tag: object) -> str:
@@ -115,6 +131,6 @@ class UdpChannel(DiscoveryChannel):
             try:
                 hosts = list(self.parse(reply, ctx))
             except ReplyError as exc:
-                logger.info("%s: ignoring reply from %s: %s", self.channel.value, reply.source, exc)
+                refused(ctx, self.channel.value, reply.source, exc)
                 continue
             yield from hosts

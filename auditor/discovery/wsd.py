@@ -25,6 +25,7 @@ from auditor.discovery.replies import (
     find_all,
     local,
     parse_xml,
+    refused,
     url_host,
 )
 from auditor.discovery.udp import Datagram, UdpPlan, exchange
@@ -168,7 +169,7 @@ class WsDiscoveryChannel(UdpChannel):
             try:
                 parsed = parse_reply(reply.data)
             except ReplyError as exc:
-                logger.info("ws-discovery: ignoring reply from %s: %s", reply.source, exc)
+                refused(ctx, "ws-discovery", reply.source, exc)
                 continue
             raw = decode(reply.data)
             if parsed.fault:

@@ -242,6 +242,21 @@ def test_hostile_strings_reach_the_identification_as_given(hostile: HostileRun) 
     assert ident.model is not None and ident.model.startswith("=HYPERLINK(")
 
 
+def test_discovery_attacks_are_named_in_the_audit_notes(hostile: HostileRun) -> None:
+    """An XML bomb that only discovery saw is not silent: the notes name channel and device."""
+    notes = hostile.report.notes
+    for profile in ("hostile-xxe", "hostile-laughs", "hostile-xml-bombs"):
+        address = str(hostile.by_profile[profile].host.address)
+        for channel in ("ws-discovery", "sadp"):
+            assert any(
+                n.startswith(f"{channel}: ")
+                and f"from {address} refused: XML with a DTD or entities" in n
+                for n in notes
+            ), (profile, channel, notes)
+    benign = str(hostile.by_profile["hikvision-ipc"].host.address)
+    assert not [n for n in notes if f"from {benign} " in n]
+
+
 def test_probe_match_flood_is_one_bounded_host(hostile: HostileRun) -> None:
     flooded = hostile.by_profile["hostile-flood"]
     assert 1 <= len(flooded.host.endpoint_ids) <= MAX_ENDPOINTS_PER_SOURCE
