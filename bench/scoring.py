@@ -62,6 +62,8 @@ def makers_in(texts: Iterable[str]) -> set[str]:
 def parse_nmap(path: Path) -> dict[str, NmapHost]:
     """The hosts of an nmap XML file (defusedxml: the file is data from a scan)."""
     root = ElementTree.parse(path).getroot()
+    if root is None:
+        return {}
     hosts: dict[str, NmapHost] = {}
     for host in root.iter("host"):
         addr = mac_vendor = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 from auditor.context import NetContext
@@ -54,10 +53,10 @@ def time_stages(
         report = Auditor(config, timer).run()
         end = time.monotonic()
         timer.marks["_start"], timer.marks["_end"] = start, end
-        probe_s: Counter[str] = Counter()
+        probe_s: dict[str, float] = {}
         for device in report.devices:
             for a in device.attempts:
-                probe_s[a.probe] += a.duration_s
+                probe_s[a.probe] = probe_s.get(a.probe, 0.0) + a.duration_s
         timer.probe = dict(probe_s)  # type: ignore[attr-defined]
         return end - start
 

@@ -8,7 +8,6 @@ name; probe observations come after discovery, so the first of them marks its en
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def timeline(
     audit_end = _t(doc["audit"]["finished"])
     last_by_channel: dict[str, datetime] = {}
     first_probe: datetime | None = None
-    probe_s: Counter[str] = Counter()
+    probe_s: dict[str, float] = {}
     for device in doc["devices"]:
         for obs in device.get("observations", []):
             when = _t(obs["observed_at"])
@@ -39,7 +38,8 @@ def timeline(
             elif first_probe is None or when < first_probe:
                 first_probe = when
         for attempt in device.get("probes", []):
-            probe_s[attempt["probe"]] += float(attempt.get("duration_s") or 0.0)
+            name = attempt["probe"]
+            probe_s[name] = probe_s.get(name, 0.0) + float(attempt.get("duration_s") or 0.0)
     discovery_end = first_probe or audit_end
     stages = {
         "start-up (interpreter, imports, data, store)": (audit_start - started).total_seconds(),
@@ -52,4 +52,4 @@ def timeline(
     ).total_seconds()
     stages["report: load from store, render JSON, write"] = (ended - audit_end).total_seconds()
     stages["total"] = (ended - started).total_seconds()
-    return stages, dict(probe_s)
+    return stages, probe_s
