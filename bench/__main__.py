@@ -26,6 +26,15 @@ def _fmt_s(v: float) -> str:
     return f"{v:.2f} s" if v < 100 else f"{v:.0f} s"
 
 
+def _nm(runs: list[Any], field: str) -> str:
+    """An nmap figure, or why there is none (a run stopped at --nmap-timeout wrote nothing)."""
+    if not runs:
+        return "-"
+    if runs[-1].measurement.returncode != 0:
+        return "(stopped)"
+    return str(getattr(runs[-1], field))
+
+
 def site_table(result: Any) -> str:
     spec = result.spec
     ca, nm = result.camaudit, result.nmap
@@ -62,20 +71,20 @@ def site_table(result: Any) -> str:
     ])  # fmt: skip
     cam = ca[-1]
     rows.append([
-        "cameras/NVRs/DVRs: true maker named", str(cam.cameras), str(nm[-1].cameras) if nm else "-",
+        "cameras/NVRs/DVRs: true maker named", str(cam.cameras), _nm(nm, "cameras"),
         "", "all", table.verdict(cam.cameras.correct == cam.cameras.total),
     ])  # fmt: skip
     if nm:
         rows.append([
-            "  same, nmap also by MAC vendor", "", str(nm[-1].cameras_with_mac), "", "", "",
+            "  same, nmap also by MAC vendor", "", _nm(nm, "cameras_with_mac"), "", "", "",
         ])  # fmt: skip
     rows.append([
-        "any device with a knowable maker", str(cam.knowable), str(nm[-1].knowable) if nm else "-",
+        "any device with a knowable maker", str(cam.knowable), _nm(nm, "knowable"),
         "", "", "",
     ])  # fmt: skip
     rows.append([
         "hosts reported (nmap: with an open port)", str(cam.devices_found),
-        str(nm[-1].devices_found) if nm else "-", "", "", "",
+        _nm(nm, "devices_found"), "", "", "",
     ])  # fmt: skip
     pace = f", both paced at {spec.rate:g}/s" if spec.rate else ""
     title = (
