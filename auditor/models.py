@@ -103,6 +103,8 @@ class Observation:
     """The probe or discovery channel that produced it, e.g. ``"sadp"``, ``"http:80"``."""
     observed_at: datetime
     port: int | None = None
+    sha256: str = field(init=False, repr=False, compare=False)
+    """A digest of the evidence, so a report reader can check it was not altered."""
 
     def __post_init__(self) -> None:
         # Accept the plain string form (JSON Lines, the store); reject unknown kinds.
@@ -111,15 +113,12 @@ class Observation:
             raise ValueError("observed_at must be timezone-aware (UTC)")
         if not self.source:
             raise ValueError("an observation must name its source")
-
-    @property
-    def sha256(self) -> str:
-        """A digest of the evidence, so a report reader can check it was not altered."""
         h = hashlib.sha256()
         for part in (self.kind.value, self.source, str(self.port or ""), self.value):
             h.update(part.encode("utf-8", "surrogateescape"))
             h.update(b"\x00")
-        return h.hexdigest()
+        # Computed once: reports, the store and de-duplication ask for it many times per value.
+        object.__setattr__(self, "sha256", h.hexdigest())
 
 
 class Channel(StrEnum):
