@@ -70,7 +70,9 @@ def run_measured(
     return Measurement(
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux reports kilobytes
+        # Linux reports kilobytes. NOTE: a child's ru_maxrss also counts the pre-exec copy of
+        # the process that forked it, so bench/run stays a small process while it measures.
+        peak_rss_mb=usage.ru_maxrss / 1024.0,
         returncode=code,
         stderr_tail=tail,
     )

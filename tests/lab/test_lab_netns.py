@@ -237,17 +237,26 @@ def test_a_sparse_slash_16_of_2000_devices():
         addresses = {d.address for d in site.devices}
         assert len(addresses) == 2000
         assert len({a.rsplit(".", 2)[1] for a in addresses}) > 200  # spread over the /16
-        replies = site.call_in_auditor(collect, probe(), "239.255.255.250", 3702, 3.0)
+        expected = sum(
+            1
+            for d in site.devices
+            if "wsd" in d.profile.services and d.profile.device_type.is_video
+        )
+        # 1,300 devices answer one multicast Probe at the same instant; on a loaded 2-core CI
+        # machine a few replies can drop, so, as WS-Discovery clients do (they repeat a Probe),
+        # probe up to three times and count the distinct devices that answered.
+        replies: list[tuple[str, bytes]] = []
+        for _ in range(3):
+            replies += site.call_in_auditor(collect, probe(), "239.255.255.250", 3702, 3.0)
+            if len({a for a, _ in replies}) >= expected:
+                break
     finally:
         start = time.monotonic()
         site.stop()
         down = time.monotonic() - start
-    expected = sum(
-        1 for d in site.devices if "wsd" in d.profile.services and d.profile.device_type.is_video
-    )
     print(
         f"\n2,000 devices in a sparse /16: up {up:.2f} s, down {down:.2f} s, "
-        f"{len(replies)}/{expected} ProbeMatches",
+        f"{len({a for a, _ in replies})}/{expected} devices answered the ProbeMatch",
         file=sys.stderr,
     )
     assert len({a for a, _ in replies}) == expected
