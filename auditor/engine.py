@@ -243,6 +243,33 @@ class Auditor:
                     fut.cancel()
                 raise
 
+    def _skip(
+        self, probe: Probe, reachable: bool, host_end: float, host_budget: float
+    ) -> ProbeAttempt | None:
+        """The attempt to record instead of running ``probe``, or None to run it."""
+        if self._stop.is_set():
+            return ProbeAttempt(
+                probe.name,
+                Outcome.NOT_RUN,
+                reason=Reason.INTERRUPTED,
+                detail="the audit was stopped",
+            )
+        if not reachable:
+            return ProbeAttempt(
+                probe.name,
+                Outcome.NOT_RUN,
+                reason=Reason.NOT_APPLICABLE,
+                detail="imported host outside the scope: identified offline",
+            )
+        if time.monotonic() > host_end:
+            return ProbeAttempt(
+                probe.name,
+                Outcome.FAILED,
+                reason=Reason.TIMEOUT,
+                detail=f"not run: the host's {host_budget:.0f} s time budget was spent",
+            )
+        return None
+
     def _audit_host(
         self,
         host: Host,
@@ -258,48 +285,21 @@ class Auditor:
         # ten probes at PROBE_FACTOR x timeout each could take five minutes on a hostile device.
         host_budget = ctx.timeout * HOST_FACTOR
         host_end = time.monotonic() + host_budget
+        # Later probes see earlier evidence through the host they are given; the result keeps
+        # the discovered host, and each probe observation once, under the attempt that made it.
+        seen_by_probes = host
         for probe in probes:
-            if reachable and not self._stop.is_set() and time.monotonic() > host_end:
-                attempts.append(
-                    ProbeAttempt(
-                        probe.name,
-                        Outcome.FAILED,
-                        reason=Reason.TIMEOUT,
-                        detail=f"not run: the host's {host_budget:.0f} s time budget was spent",
-                    )
-                )
+            skip = self._skip(probe, reachable, host_end, host_budget)
+            if skip is not None:
+                attempts.append(skip)
                 continue
-            if self._stop.is_set():
-                attempts.append(
-                    ProbeAttempt(
-                        probe.name,
-                        Outcome.NOT_RUN,
-                        reason=Reason.INTERRUPTED,
-                        detail="the audit was stopped",
-                    )
-                )
-                continue
-            if not reachable:
-                attempts.append(
-                    ProbeAttempt(
-                        probe.name,
-                        Outcome.NOT_RUN,
-                        reason=Reason.NOT_APPLICABLE,
-                        detail="imported host outside the scope: identified offline",
-                    )
-                )
-                continue
-            result = attempt(probe, host, ctx)
+            result = attempt(probe, seen_by_probes, ctx)
             attempts.append(result)
             if result.observations:
-                # Later probes see earlier evidence through the host they are given.
-                host = replace(host, observations=host.observations + result.observations)
-        # The host carried the probe observations only for the probes' benefit; the result keeps
-        # each observation once, under the attempt that made it.
-        probe_obs = {o.sha256 for a in attempts for o in a.observations}
-        host = replace(
-            host, observations=tuple(o for o in host.observations if o.sha256 not in probe_obs)
-        )
+                seen_by_probes = replace(
+                    seen_by_probes,
+                    observations=seen_by_probes.observations + result.observations,
+                )
         device = DeviceResult(host=host, attempts=tuple(attempts))
         identification = identifier.identify(device.observations)
         assessment = assessor.assess(identification, audience)
