@@ -27,16 +27,14 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, TypeVar
 
 from auditor.errors import ConfigError
 from auditor.lab import nsutil, topology
 from auditor.lab.device import Device
-from auditor.lab.engine import SiteEngine, site_port_plan
-from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
-from auditor.lab.site import GroundTruth, resolve_profiles, truth_of
-from auditor.ports import PortPlan
+from auditor.lab.engine import SiteEngine
+from auditor.lab.profiles import LAB_USERNAME, DeviceProfile, load_profiles
+from auditor.lab.site import RunningSite, resolve_profiles
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +55,7 @@ def _outside(nets: Sequence[ipaddress.IPv4Network]) -> str:
     return "10.255.255.254"
 
 
-class NamespaceSite:
+class NamespaceSite(RunningSite):
     """A site in network namespaces (root only). Use as a context manager, or start()/stop()."""
 
     def __init__(
@@ -189,18 +187,8 @@ class NamespaceSite:
         return self
 
     def stop(self) -> None:
-        if self._engine is not None:
-            self._engine.stop()
-            self._engine = None
+        super().stop()
         nsutil.delete_namespaces(self.prefix)
-
-    def __enter__(self) -> NamespaceSite:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- what the auditor needs -------------------------------------------------------------
     @property
@@ -210,27 +198,6 @@ class NamespaceSite:
     @property
     def routed_targets(self) -> tuple[str, ...]:
         return tuple(d.address for d in self.devices if d.extra.get("routed"))
-
-    @property
-    def port_plan(self) -> PortPlan:
-        return site_port_plan(self.devices)
-
-    @property
-    def truth(self) -> tuple[GroundTruth, ...]:
-        return tuple(truth_of(d) for d in self.devices)
-
-    @property
-    def credentials(self) -> tuple[str, str]:
-        return (LAB_USERNAME, LAB_PASSWORD)
-
-    def device(self, profile_id: str) -> Device:
-        for d in self.devices:
-            if d.profile.id == profile_id:
-                return d
-        raise KeyError(profile_id)
-
-    def address_of(self, profile_id: str) -> str:
-        return self.device(profile_id).address
 
     def run_in_auditor(
         self, argv: Sequence[str], **kwargs: Any

@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from auditor.lab.device import Device
 from auditor.lab.engine import SiteEngine, site_port_plan
@@ -110,7 +110,56 @@ def _auto_subnets() -> list[ipaddress.IPv4Network]:
     return out
 
 
-class LoopbackSite:
+class RunningSite:
+    """What every lab site offers the auditor and the tests, whatever network it runs on.
+
+    Subclasses set ``devices`` and ``_engine`` in ``start()``; ``stop()`` must be safe to call
+    twice and after a failed start.
+    """
+
+    devices: list[Device]
+    _engine: SiteEngine | None
+
+    def start(self) -> Self:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port_plan(self) -> PortPlan:
+        return site_port_plan(self.devices)
+
+    @property
+    def truth(self) -> tuple[GroundTruth, ...]:
+        return tuple(truth_of(d) for d in self.devices)
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return (LAB_USERNAME, LAB_PASSWORD)
+
+    def device(self, profile_id: str) -> Device:
+        """The first device running ``profile_id`` (tests use it to find an address)."""
+        for d in self.devices:
+            if d.profile.id == profile_id:
+                return d
+        raise KeyError(profile_id)
+
+    def address_of(self, profile_id: str) -> str:
+        return self.device(profile_id).address
+
+
+class LoopbackSite(RunningSite):
     """Devices on their own 127.x.y.z addresses, every protocol by unicast; no root needed.
 
     Use as a context manager; ``stop()`` always cleans up, also on exceptions and Ctrl-C.
@@ -166,35 +215,10 @@ class LoopbackSite:
             return self
         raise OSError(errno.EADDRINUSE, f"no free loopback subnet for the lab: {last}")
 
-    def stop(self) -> None:
-        if self._engine is not None:
-            self._engine.stop()
-            self._engine = None
-
-    def __enter__(self) -> LoopbackSite:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     # --- what the auditor needs -----------------------------------------------------------
     @property
     def targets(self) -> tuple[str, ...]:
         return tuple(d.address for d in self.devices)
-
-    @property
-    def port_plan(self) -> PortPlan:
-        return site_port_plan(self.devices)
-
-    @property
-    def truth(self) -> tuple[GroundTruth, ...]:
-        return tuple(truth_of(d) for d in self.devices)
-
-    @property
-    def credentials(self) -> tuple[str, str]:
-        return (LAB_USERNAME, LAB_PASSWORD)
 
     @property
     def outside_address(self) -> str:
@@ -208,16 +232,6 @@ class LoopbackSite:
             "credentials_username": LAB_USERNAME,
             "devices": [t.to_dict() for t in self.truth],
         }
-
-    def device(self, profile_id: str) -> Device:
-        """The first device running ``profile_id`` (tests use it to find an address)."""
-        for d in self.devices:
-            if d.profile.id == profile_id:
-                return d
-        raise KeyError(profile_id)
-
-    def address_of(self, profile_id: str) -> str:
-        return self.device(profile_id).address
 
 
 def _all_ports(profile: DeviceProfile) -> set[int]:
