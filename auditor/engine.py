@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor import __version__
+from auditor import __version__, clock
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
@@ -122,7 +122,7 @@ class Auditor:
             workers=cfg.workers,
         )
         identifier = Identifier.default()
-        assessor = Assessor.load(cfg.db_path)
+        assessor = Assessor.load(cfg.db_path, today=clock.today())
         probes = [cls() for cls in PROBES.values()]
         with Store(cfg.db_path) as store:
             info, done = self._begin(store, assessor, probes)

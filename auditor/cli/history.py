@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor import clock
 from auditor.cli.common import add_db_option, add_output_options, add_profile_option
 from auditor.cli.console import clean, make_console
 from auditor.errors import ConfigError, NotBuiltError, UsageError
@@ -120,7 +121,7 @@ def _reassess(report: AuditReport, audience: Audience, db_path: Path) -> AuditRe
         raise NotBuiltError(
             f"re-assessing for another --profile is not available yet ({exc})"
         ) from exc
-    result: AuditReport = reassess(report, audience, Assessor.load(db_path))
+    result: AuditReport = reassess(report, audience, Assessor.load(db_path, today=clock.today()))
     return result
 
 

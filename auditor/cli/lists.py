@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from auditor import clock
 from auditor.cli.common import add_db_option
 from auditor.cli.console import clean, make_console
 from auditor.errors import UsageError
@@ -64,7 +64,7 @@ def run_import(args: argparse.Namespace) -> ExitCode:
 
 def run_status(args: argparse.Namespace) -> ExitCode:
     db = _db(args)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     assessor = Assessor.load(db, today=today)
     limit = assessor.data.max_age_days
     table = Table(title=f"Data used for exposure assessment ({clean(db)})")

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from auditor.cli.app import main
+from auditor.clock import TODAY_ENV
+from auditor.exposure import Assessor
 
 
+@pytest.mark.parametrize(("today", "age"), [("2026-11-21", "91"), ("2027-11-21", "456")])
 def test_import_then_status(
-    assets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    assets: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    today: str,
+    age: str,
 ) -> None:
+    monkeypatch.setenv(TODAY_ENV, today)  # the data's age depends on the day: pin it
     db = tmp_path / "camaudit.db"
     code = main(
         ["lists", "import", str(assets / "ofac" / "SDN.CSV"), "--kind", "ofac-sdn", "--db", str(db)]
@@ -36,9 +46,27 @@ def test_import_then_status(
     out = capsys.readouterr().out
     assert "ofac-sdn" in out and "csl-csv" in out and "SDN.CSV" in out
     assert (
-        "regulatory (reviewed)" in out and "91 STALE" in out
-    )  # the reviewed data is over 90 days old
+        "regulatory (reviewed)" in out and f"{age} STALE" in out
+    )  # the reviewed data is over 90 days old on both days
     assert "not legal advice" not in out  # the status table shows data, the report says that
+
+
+def test_status_within_the_age_limit_is_not_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of = Assessor.load(None).data.as_of
+    monkeypatch.setenv(TODAY_ENV, (as_of + timedelta(days=10)).isoformat())
+    assert main(["lists", "status", "--db", str(tmp_path / "c.db")]) == 0
+    out = capsys.readouterr().out
+    assert "STALE" not in out and as_of.isoformat() in out
+
+
+def test_a_pinned_day_that_is_not_a_date_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TODAY_ENV, "yesterday")
+    assert main(["lists", "status", "--db", str(tmp_path / "c.db")]) == 2
+    assert TODAY_ENV in capsys.readouterr().err
 
 
 def test_malformed_file_is_a_clear_error(
