@@ -80,6 +80,10 @@ def parse_target(text: str) -> list[Network]:
         ) from None
 
 
+#: A target list is addresses and networks, one a line: 4 MiB is ~250,000 lines.
+MAX_TARGET_FILE_BYTES = 4 * 2**20
+
+
 def expand_entries(entries: Iterable[str]) -> list[str]:
     """Expand ``@file`` entries into the lines of that file (comments and blanks dropped)."""
     out: list[str] = []
@@ -87,9 +91,17 @@ def expand_entries(entries: Iterable[str]) -> list[str]:
         if entry.startswith("@"):
             path = Path(entry[1:])
             try:
-                text = path.read_text(encoding="utf-8")
+                with path.open("rb") as fh:
+                    raw = fh.read(MAX_TARGET_FILE_BYTES + 1)
+                text = raw.decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ScopeError(f"cannot read target list {path}: {exc}") from None
+            if len(raw) > MAX_TARGET_FILE_BYTES:
+                # /dev/zero, a log file given by mistake: refuse before it exhausts memory.
+                raise ScopeError(
+                    f"target list {path} is larger than {MAX_TARGET_FILE_BYTES // 2**20} MiB; "
+                    "give addresses, CIDRs or ranges, one a line"
+                )
             for line in text.splitlines():
                 line = line.split("#", 1)[0].strip()
                 if line:

@@ -72,3 +72,16 @@ def test_garbage_is_never_in_scope() -> None:
     scope = Scope.parse(["192.0.2.0/24"])
     assert "http://192.0.2.1/" not in scope
     assert None not in scope
+
+
+def test_an_endless_target_file_is_a_clear_error() -> None:
+    # `scan @/dev/zero` used to end in MemoryError.
+    with pytest.raises(ScopeError, match="larger than"):
+        Scope.parse(["@/dev/zero"])
+
+
+def test_a_binary_target_file_is_a_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "t.bin"
+    f.write_bytes(b"\xff\xfe10.0.0.1\n")
+    with pytest.raises(ScopeError, match="cannot read target list"):
+        Scope.parse([f"@{f}"])

@@ -52,6 +52,15 @@ def _destinations(
     return [f"{base}.{FORMATS[f].suffix}" for f in formats]
 
 
+def _file_mode() -> int:
+    """The mode a new file would get (0666 less the umask): mkstemp makes 0600 files, and a report
+    must be exactly as readable as the user's umask says, no more (reports name cameras, models
+    and firmware on a sensitive network) and no less."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     try:
@@ -64,7 +73,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

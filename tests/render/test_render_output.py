@@ -107,3 +107,15 @@ def test_pdf_without_an_engine_is_a_clear_error(
     with pytest.raises(ConfigError, match="needs Chromium"):
         write_reports(sample_report(), [FormatName.PDF], str(target), None)
     assert not target.exists()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o077, 0o600), (0o022, 0o644), (0o027, 0o640)])
+def test_reports_follow_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    # A report names every camera, model and firmware of a site: under umask 077 nobody else
+    # may read it.
+    old = os.umask(umask)
+    try:
+        write_reports(sample_report(), [FormatName.JSON], str(tmp_path / "r.json"), None)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == mode
