@@ -78,7 +78,7 @@ def _open_store(args: argparse.Namespace) -> tuple[Store, Path]:
             f"no audit store at {path}; run `camaudit scan` or `camaudit demo` first, "
             "or point --db at one"
         )
-    return Store(path), path
+    return Store(path, read_only=True), path
 
 
 def run_audits(args: argparse.Namespace) -> ExitCode:

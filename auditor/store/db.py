@@ -8,6 +8,7 @@ host again replaces it, so a resumed audit never holds a host twice.
 from __future__ import annotations
 
 import ipaddress
+import os
 import logging
 import sqlite3
 import threading
@@ -45,7 +46,7 @@ from auditor.models import (
     Severity,
 )
 from auditor.store import codec
-from auditor.store.schema import migrate
+from auditor.store.schema import CURRENT_VERSION, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +73,24 @@ def _address_key(text: str) -> tuple[int, int]:
 class Store:
     """The audit history in one SQLite file. Thread-safe; use as a context manager."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """Open (and for writing, create or migrate) the store at ``path``.
+
+        ``read_only`` (audits, report, diff) never changes the file: no WAL switch, no migration,
+        so a store on a read-only medium or owned by someone else can still be reported on. A
+        file that is not ours, or that a newer camaudit wrote, is refused before anything is
+        written to it.
+        """
         self.path = Path(path)
+        self.read_only = read_only
         self._lock = threading.Lock()
+        if self.path.exists():
+            self._check_ours()
+        elif read_only:
+            raise StoreError(f"audit store {self.path}: no such file")
+        if read_only:
+            self._conn = self._open_read_only()
+            return
         with self._errors("open"):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
@@ -94,6 +110,60 @@ class Store:
         except BaseException:
             self._conn.close()
             raise
+
+    def _connect_ro(self, *, immutable: bool = False) -> sqlite3.Connection:
+        flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+        uri = f"{self.path.resolve().as_uri()}?{flags}"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
+    def _check_ours(self) -> None:
+        """Refuse, without writing a byte, a file that is not an audit store or is too new."""
+        with self._errors("open"):
+            conn = self._connect_ro(immutable=not os.access(self.path.parent, os.W_OK))
+            try:
+                tables = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    if not r[0].startswith("sqlite_")
+                }
+                version = (
+                    conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                    if "schema_version" in tables
+                    else None
+                )
+            finally:
+                conn.close()
+        # `lists import` may have made the file before any scan: its list_* tables are ours.
+        foreign = sorted(t for t in tables if not t.startswith("list_"))
+        if foreign and version is None:
+            raise StoreError(
+                f"{self.path} is an SQLite file but not a camaudit store (it has tables "
+                f"{', '.join(foreign[:5])}); point --db at an audit store"
+            )
+        if version is not None and int(version) > CURRENT_VERSION:
+            raise StoreError(
+                f"audit store {self.path}: schema version {version} is newer than this "
+                f"camaudit supports ({CURRENT_VERSION}); upgrade camaudit"
+            )
+        if self.read_only and (version is None or int(version) < CURRENT_VERSION):
+            raise StoreError(
+                f"audit store {self.path}: schema version {version or 0} predates this camaudit "
+                f"({CURRENT_VERSION}); run a camaudit command that writes to it (scan) to "
+                "migrate it, or use the camaudit that wrote it"
+            )
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        with self._errors("open"):
+            try:
+                conn = self._connect_ro()
+                conn.execute("SELECT 1 FROM schema_version").fetchall()
+            except sqlite3.OperationalError:
+                # A WAL file on a read-only medium: SQLite cannot create its -shm index there.
+                # Read it as immutable; nothing can be writing to a read-only medium.
+                conn = self._connect_ro(immutable=True)
+            conn.row_factory = _row_factory
+            conn.execute("PRAGMA query_only=ON")
+            return conn
 
     # -- lifecycle ---------------------------------------------------------------------------
 

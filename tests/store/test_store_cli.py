@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import os
+import shutil
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,3 +212,31 @@ def test_report_console_and_template_dir(
     assert main([*args, "--template-dir", str(brand)]) == 0
     html = target.read_text()
     assert "Prepared by Acme Risk Partners" in html and "not legal advice" in html
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare for a read-only bind mount",
+)
+def test_a_store_on_a_read_only_medium_can_be_reported(db: Path, tmp_path: Path) -> None:
+    # An archived audit on a read-only share: `report` and `audits` must read it, not refuse it
+    # because SQLite cannot switch it to WAL or create its -shm index there.
+    folder = db.parent
+    out = tmp_path.parent / f"{tmp_path.name}-out.json"
+    script = (
+        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} {folder} && "
+        f"touch {folder}/probe 2>/dev/null && echo WRITABLE; "
+        f"{sys.executable} -m auditor report --db {db} -f json -o {out} && "
+        f"{sys.executable} -m auditor audits --db {db}"
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "WRITABLE" not in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["audit"]["id"] == "20261221T090000Z-hq"
+    assert "Branch" in done.stdout

@@ -239,3 +239,55 @@ def test_odd_text_round_trips_exactly(tmp_path: Path) -> None:
     assert loaded.devices == (device,)
     assert loaded.devices[0].attempts[0].observations[0].sha256 == obs.sha256
     assert loaded.audit.site == "Sit\udcffe"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_unrelated_sqlite_file_is_refused_unchanged(tmp_path: Path) -> None:
+    # `camaudit audits --db other.db` used to add the store's tables to someone else's database.
+    db = tmp_path / "other.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+    before = _snapshot(tmp_path)
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="not a camaudit store.*invoices"):
+            Store(db, read_only=read_only)
+    assert _snapshot(tmp_path) == before  # no WAL, no -shm, not a byte changed
+
+
+def test_a_newer_schema_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    conn = sqlite3.connect(db)  # a rollback-journal file, as a newer camaudit might leave it
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (?)", (CURRENT_VERSION + 1,))
+    conn.commit()
+    conn.close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="newer than this camaudit"):
+        Store(db)
+    assert _snapshot(tmp_path) == before
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_read_only_opening_changes_nothing_and_reads_everything(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with Store(db) as store:
+        report = _save(store)
+    before = _snapshot(tmp_path)
+    with Store(db, read_only=True) as store:
+        assert store.load_report(report.audit.id) == report
+        with pytest.raises(StoreError):
+            store.begin_audit(report.audit)
+    after = _snapshot(tmp_path)
+    assert after["c.db"] == before["c.db"]
+
+
+def test_read_only_opening_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such file"):
+        Store(tmp_path / "none.db", read_only=True)
+    assert not (tmp_path / "none.db").exists()
