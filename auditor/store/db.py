@@ -8,8 +8,8 @@ host again replaces it, so a resumed audit never holds a host twice.
 from __future__ import annotations
 
 import ipaddress
-import os
 import logging
+import os
 import sqlite3
 import threading
 from collections import defaultdict
