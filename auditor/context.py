@@ -24,10 +24,12 @@ MAX_HOSTILE_NOTES = 100
 class RateLimiter:
     """A token bucket shared by all threads: at most ``rate`` new exchanges per second."""
 
-    def __init__(self, rate: float | None) -> None:
+    def __init__(self, rate: float | None, stop: threading.Event | None = None) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive")
         self._rate = rate
+        #: Set when the audit is stopped: waiting for a token ends at once.
+        self._stop = stop
         self._lock = threading.Lock()
         self._next = time.monotonic()
 
@@ -45,7 +47,10 @@ class RateLimiter:
             self._next = slot + 1.0 / self._rate
         delay = slot - now
         if delay > 0:
-            time.sleep(delay)
+            if self._stop is not None:
+                self._stop.wait(delay)
+            else:
+                time.sleep(delay)
 
 
 @dataclass
@@ -62,6 +67,8 @@ class NetContext:
     """Interfaces for multicast/broadcast discovery; empty means every up, non-loopback one."""
     multicast: bool = True
     """Send multicast/broadcast discovery (off for loopback-only sites: unicast probes only)."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the audit is asked to stop (SIGINT/SIGTERM): channels send nothing more."""
     max_read_bytes: int = MAX_READ_BYTES
     workers: int = 64
     _refs: list[OutOfScopeReference] = field(default_factory=list)

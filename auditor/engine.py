@@ -113,13 +113,14 @@ class Auditor:
         ctx = NetContext(
             scope=scope,
             timeout=cfg.timeout,
-            rate=RateLimiter(cfg.rate),
+            rate=RateLimiter(cfg.rate, stop=self._stop),
             credentials=cfg.credentials,
             ports=cfg.ports,
             interfaces=cfg.interfaces,
             # A loopback-only scope has no segment to multicast on: never send multicast then.
             multicast=cfg.multicast and not all(n.is_loopback for n in scope.includes),
             workers=cfg.workers,
+            stopping=self._stop,
         )
         identifier = Identifier.default()
         assessor = Assessor.load(cfg.db_path, today=clock.today())

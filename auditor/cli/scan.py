@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from auditor import children
 from auditor.cli.common import (
     add_db_option,
     add_gate_options,
@@ -135,17 +136,25 @@ def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | No
     auditor = Auditor(config, None)
     with ProgressObserver(console, quiet=args.quiet > 0) as observer:
         auditor.observer = observer
-        previous = signal.getsignal(signal.SIGTERM)
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {signum: signal.getsignal(signum) for signum in stops}
 
-        def on_term(signum: int, frame: object) -> None:
+        def on_stop(signum: int, frame: object) -> None:
+            # Installed for SIGINT too: a scan started from a background script inherits SIGINT
+            # ignored, and Python keeps it so unless a handler is set. Children (nmap) run in
+            # their own process group, so they are ended here, not left scanning.
             auditor.stop()
+            children.terminate_all()
             raise KeyboardInterrupt
 
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, on_term)
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            for signum in stops:
+                signal.signal(signum, on_stop)
         try:
             report = auditor.run()
         except KeyboardInterrupt:
+            children.terminate_all()
             console.print(
                 "camaudit: interrupted; what was done is in the store. Finish it with: "
                 "camaudit scan --resume <AUDIT> (see `camaudit audits`)",
@@ -153,8 +162,9 @@ def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | No
             )
             raise
         finally:
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGTERM, previous)
+            if in_main:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
     formats = [FormatName(f) for f in (args.formats or [])] or [
         FormatName(default_output or "console")
     ]

@@ -80,6 +80,8 @@ class _Sink:
             for host in channel.discover(self.ctx):
                 self.add(host)
         except DiscoveryError as exc:
+            if self.ctx.stopping.is_set():
+                return  # ended because the audit was stopped (nmap terminated): not a failure
             logger.warning("discovery channel %s did not run: %s", name, exc)
             with self.lock:
                 self.errors.append((name, str(exc)))

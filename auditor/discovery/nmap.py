@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from auditor import children
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
 from auditor.discovery.nmap_xml import NmapXmlError, parse_nmap_xml
@@ -169,15 +170,19 @@ class NmapChannel(DiscoveryChannel):
         limit = run_timeout(ctx, networks)
         logger.info("running %s", " ".join(argv))
         try:
-            return subprocess.run(
-                argv, capture_output=True, text=True, errors="replace", timeout=limit, check=False
-            )
+            done = children.run(argv, timeout=limit)
         except subprocess.TimeoutExpired:
             raise DiscoveryError(
                 f"nmap did not finish within {limit:.0f} s; narrow the scope"
             ) from None
         except OSError as exc:
             raise DiscoveryError(f"nmap could not be started: {exc}") from None
+        return subprocess.CompletedProcess(
+            done.args,
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
+        )
 
 
 def _needs_privilege(stderr: str) -> bool:

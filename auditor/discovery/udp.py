@@ -251,9 +251,15 @@ class _SocketPool:
         return sock
 
 
+#: How often a collection window looks at the audit's stop request.
+_STOP_POLL_S = 0.25
+
+
 def _send_all(ctx: NetContext, sends: Iterable[_Send], collector: _Collector) -> Iterator[Datagram]:
     for sock, dest, payload, iface in sends:
         ctx.rate.acquire()
+        if ctx.stopping.is_set():  # a stopped audit sends nothing more (no 1,000-address tail)
+            return
         _send(sock, dest, payload, iface)
         yield from collector.drain(0)
 
@@ -307,7 +313,9 @@ def exchange(
             yield from _send_all(ctx, _directed_sends(plan, ctx, silent, pool), collector)
         end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0 and collector.total < MAX_DATAGRAMS:
-            yield from collector.drain(left)
+            if ctx.stopping.is_set():
+                break
+            yield from collector.drain(min(left, _STOP_POLL_S))
         if collector.dropped:
             logger.debug(
                 "port %d: dropped %d replies (out of scope or flood)", plan.port, collector.dropped

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from auditor import children
 from auditor.errors import ConfigError
 from auditor.models import AuditReport
 from auditor.render.html_format import HtmlFormat
@@ -69,9 +70,7 @@ def _chromium_pdf(browser: str, html: bytes) -> bytes:
             page.as_uri(),
         ]
         try:
-            done = subprocess.run(
-                cmd, capture_output=True, timeout=TIMEOUT_S, env={**os.environ, "HOME": tmp}
-            )
+            done = children.run(cmd, timeout=TIMEOUT_S, env={"HOME": tmp})
         except subprocess.TimeoutExpired:
             raise ConfigError(f"{browser} did not print the PDF within {TIMEOUT_S:.0f} s") from None
         if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:

@@ -135,3 +135,15 @@ def test_there_is_no_password_option(tmp_path: Path) -> None:
         done = _camaudit(["scan", "127.0.0.1", option, "x"], {}, tmp_path)
         assert done.returncode == 2
         assert "unrecognized arguments" in done.stderr or "usage" in done.stderr.lower()
+
+
+def test_children_do_not_inherit_the_device_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # nmap and Chromium run through auditor.children: the password must not reach them.
+    from auditor import children
+
+    monkeypatch.setenv("CAMAUDIT_PASSWORD", "hunter2-never-inherited")
+    monkeypatch.setenv("CAMAUDIT_USERNAME", "auditor-user")
+    done = children.run(["env"], timeout=10, env={"HOME": "/nonexistent"})
+    seen = done.stdout.decode()
+    assert "hunter2-never-inherited" not in seen and "CAMAUDIT_USERNAME" not in seen
+    assert "HOME=/nonexistent" in seen and "PATH=" in seen

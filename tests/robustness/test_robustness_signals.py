@@ -159,3 +159,56 @@ def test_stop_while_writing_reports_leaves_a_finished_audit(
         import json
 
         json.loads((tmp_path / "out.json").read_text())
+
+
+def _nmap_children(marker: str) -> list[str]:
+    ps = subprocess.run(
+        ["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True
+    )
+    return [line for line in ps.stdout.splitlines() if "nmap" in line and marker in line]
+
+
+@pytest.mark.parametrize(
+    ("signum", "ignored"),
+    [(signal.SIGINT, True), (signal.SIGINT, False), (signal.SIGTERM, False)],
+    ids=["SIGINT-from-a-background-script", "SIGINT", "SIGTERM"],
+)
+def test_a_stop_during_a_long_nmap_run_ends_nmap_too(
+    tmp_path: Path, signum: int, ignored: bool
+) -> None:
+    # A paced nmap sweep of 1,024 loopback addresses runs for minutes: the stop must end it (not
+    # leave it scanning under PID 1), remove its temporary files, and not wait out the other
+    # channels' paced sends. A script started with `&` inherits SIGINT ignored.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "a.db"
+    cmd = [sys.executable, "-m", "auditor", "scan", "127.88.0.0/22", "--ports", "80,554"]
+    cmd += ["--rate", "20", "--db", str(db), "-f", "json", "-o", str(tmp_path / "a.json")]
+    env = {**os.environ, "TMPDIR": str(tmp), "NO_COLOR": "1"}
+
+    def background() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=background if ignored else None,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _nmap_children(str(tmp)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _nmap_children(str(tmp)), "nmap never started"
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "did not run" not in stderr, stderr
+    assert _nmap_children(str(tmp)) == []
+    assert list(tmp.iterdir()) == []  # no camaudit-nmap-* left behind
