@@ -129,6 +129,9 @@ class Auditor:
             info, done = self._begin(store, assessor, probes)
             self.observer.on_stage("discovery")
             hosts = self._discover(ctx)
+            # What discovery was told about addresses outside the scope is kept now, not at the
+            # end: a killed audit must not lose it (probes' references go with their host).
+            store.save_out_of_scope(info.id, ctx.out_of_scope)
             todo = [h for h in hosts if str(h.address) not in done]
             self.observer.on_stage("probing", len(todo))
             self._probe_all(todo, ctx, probes, identifier, assessor, store, info)
@@ -208,8 +211,9 @@ class Auditor:
                 # Stopped mid-host: not saved, so `scan --resume` probes it again from the start
                 # (a saved host counts as done, and would stay half-probed for good).
                 return device
+            refs = [r for r in ctx.out_of_scope if r.referrer == host.address]
             with store_lock:  # one writer at a time; each host is its own transaction
-                store.save_device(info.id, device)
+                store.save_device(info.id, device, refs)
             self.observer.on_host_done(device)
             return device
 

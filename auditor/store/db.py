@@ -219,8 +219,17 @@ class Store:
                 {k: codec.bindable(v) for k, v in row.items()},
             )
 
-    def save_device(self, audit_id: AuditId | str, device: DeviceResult) -> None:
-        """Save one host with everything learned about it, replacing an earlier save of it."""
+    def save_device(
+        self,
+        audit_id: AuditId | str,
+        device: DeviceResult,
+        out_of_scope: Iterable[OutOfScopeReference] = (),
+    ) -> None:
+        """Save one host with everything learned about it, replacing an earlier save of it.
+
+        ``out_of_scope`` (the references this host made) goes in the same transaction, so a
+        killed audit keeps them with the hosts it kept.
+        """
         address = str(device.host.address)
         with self._write(f"save host {address}") as conn:
             self._require_audit(conn, audit_id)
@@ -228,29 +237,15 @@ class Store:
                 "DELETE FROM hosts WHERE audit_id = ? AND address = ?", (audit_id, address)
             )
             _insert_device(conn, audit_id, device)
+            _insert_refs(conn, audit_id, out_of_scope)
 
     def save_out_of_scope(
         self, audit_id: AuditId | str, refs: Iterable[OutOfScopeReference]
     ) -> None:
+        """Record references (a reference already recorded is kept once)."""
         with self._write("record out-of-scope references") as conn:
             self._require_audit(conn, audit_id)
-            seq = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM out_of_scope WHERE audit_id = ?", (audit_id,)
-            ).fetchone()[0]
-            for ref in refs:
-                seq += 1
-                _exec(
-                    conn,
-                    "INSERT OR IGNORE INTO out_of_scope (audit_id, address, referrer, via, seq) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        audit_id,
-                        codec.text(ref.address),
-                        str(ref.referrer),
-                        codec.text(ref.via),
-                        seq,
-                    ),
-                )
+            _insert_refs(conn, audit_id, refs)
 
     def finish_audit(
         self, audit_id: AuditId | str, finished: datetime, notes: tuple[str, ...] = ()
@@ -364,6 +359,22 @@ def _explain(exc: BaseException) -> str:
     if "not a database" in lowered:
         return f"{message} (this file is not a camaudit store; choose another with --db)"
     return message
+
+
+def _insert_refs(
+    conn: sqlite3.Connection, audit_id: AuditId | str, refs: Iterable[OutOfScopeReference]
+) -> None:
+    seq = conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM out_of_scope WHERE audit_id = ?", (audit_id,)
+    ).fetchone()[0]
+    for ref in refs:
+        seq += 1
+        _exec(
+            conn,
+            "INSERT OR IGNORE INTO out_of_scope (audit_id, address, referrer, via, seq) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (audit_id, codec.text(ref.address), str(ref.referrer), codec.text(ref.via), seq),
+        )
 
 
 # -- device rows -------------------------------------------------------------------------------

@@ -119,3 +119,37 @@ def test_resume_keeps_the_port_roles(tmp_path: Path) -> None:
         store.begin_audit(info)
     with Store(tmp_path / "s.db") as store:
         assert PortPlan.parse(store.load_audit_info(AuditId("a1")).port_spec) == plan
+
+
+def test_out_of_scope_references_survive_a_kill(tmp_path: Path) -> None:
+    # The references a host made (its redirects out of the scope) are saved with the host, not
+    # when the audit ends: after SIGKILL the store already holds them for every saved host.
+    from auditor.lab.hostile import hostile_site
+
+    db = tmp_path / "audit.db"
+    devices = ["hostile-points-outside", "hikvision-ipc", "dahua-ipc", "axis-p1375", "printer-hp"]
+    with hostile_site(devices) as site:
+        pointer = next(t.address for t in site.truth if t.profile == "hostile-points-outside")
+        scan = [sys.executable, "-m", "auditor", "-q", "scan", *site.targets]
+        scan += ["--ports", site.port_plan.spec(), "--db", str(db), "--rate", "6"]
+        scan += ["--timeout", "1", "-f", "json", "-o", str(tmp_path / "a.json")]
+        proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                saved = _saved(db)
+                if saved and pointer in saved[1]:
+                    break
+                assert proc.poll() is None, "the scan ended before it could be killed"
+                time.sleep(0.05)
+            else:
+                pytest.fail("the pointing host was not saved within 120 s")
+        finally:
+            proc.kill()
+            proc.wait()
+        audit_id, before = _saved(db) or ("", set())
+        assert len(before) < len(site.targets), "killed too late to show anything"
+        with Store(db) as store:
+            report = store.load_report(audit_id)
+        redirects = {(r.address, r.via) for r in report.out_of_scope if str(r.referrer) == pointer}
+        assert (site.outside_address, "http.redirect") in redirects, report.out_of_scope
