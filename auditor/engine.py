@@ -29,6 +29,7 @@ from auditor.models import (
     AuditId,
     AuditInfo,
     AuditReport,
+    ChannelFailure,
     DeviceResult,
     Host,
     Outcome,
@@ -128,7 +129,7 @@ class Auditor:
         with Store(cfg.db_path) as store:
             info, done = self._begin(store, assessor, probes)
             self.observer.on_stage("discovery")
-            hosts = self._discover(ctx)
+            hosts, failures = self._discover(ctx)
             # What discovery was told about addresses outside the scope is kept now, not at the
             # end: a killed audit must not lose it (probes' references go with their host).
             store.save_out_of_scope(info.id, ctx.out_of_scope)
@@ -139,8 +140,17 @@ class Auditor:
             if self._stop.is_set():
                 raise KeyboardInterrupt
             # The disclaimer and stale-data warnings travel with the audit into every report.
-            notes = (*assessor.notes(), *ctx.hostile_replies)
-            store.finish_audit(info.id, datetime.now(UTC), notes=notes)
+            notes = (
+                *assessor.notes(),
+                *ctx.hostile_replies,
+                *(
+                    f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
+                    f"find may be missing; `camaudit scan --resume {info.id}` runs discovery "
+                    "again and probes what was not saved."
+                    for f in failures
+                ),
+            )
+            store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
             return store.load_report(info.id)
 
@@ -176,22 +186,28 @@ class Auditor:
             ports=cfg.ports.ports,
             port_spec=cfg.ports.spec(),
             probes=tuple(p.name for p in probes),
+            rate=cfg.rate,
+            timeout=cfg.timeout,
+            allow_large=cfg.allow_large,
+            allow_public=cfg.allow_public,
         )
         store.begin_audit(info)
         return info, set()
 
-    def _discover(self, ctx: NetContext) -> list[Host]:
+    def _discover(self, ctx: NetContext) -> tuple[list[Host], tuple[ChannelFailure, ...]]:
         result = discover_all(
             ctx, channels=self.config.channels, on_host=self.observer.on_host_discovered
         )
         for channel, message in result.errors:
             logger.warning("discovery channel %s did not run: %s", channel, message)
             self.observer.on_channel_error(channel, message)
+        failures = tuple(ChannelFailure(c, m) for c, m in result.errors)
         merged: dict[str, Host] = {str(h.address): h for h in result.hosts}
         for host in self.config.imported:
             key = str(host.address)
             merged[key] = merged[key].merge(host) if key in merged else host
-        return sorted(merged.values(), key=lambda h: (h.address.version, int(h.address)))
+        hosts = sorted(merged.values(), key=lambda h: (h.address.version, int(h.address)))
+        return hosts, failures
 
     def _probe_all(
         self,

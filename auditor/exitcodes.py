@@ -26,6 +26,6 @@ def exit_code_for(report: AuditReport, fail_on: Severity, *, exit_zero: bool = F
         return ExitCode.CLEAN
     if any(d.max_severity >= fail_on for d in report.devices):
         return ExitCode.EXPOSURE_FOUND
-    if report.incomplete:
+    if report.incomplete or report.discovery_incomplete:
         return ExitCode.INCOMPLETE
     return ExitCode.CLEAN

@@ -564,6 +564,14 @@ class DataVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelFailure:
+    """A discovery channel that could not run or did not finish (nmap died, a crash)."""
+
+    channel: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditInfo:
     id: AuditId
     site: str
@@ -580,6 +588,15 @@ class AuditInfo:
     """The port plan with roles (``PortPlan.spec()``), so that --resume probes the same way."""
     probes: tuple[str, ...] = ()
     """The probes that ran, for the report's methodology section."""
+    rate: float | None = None
+    """--rate (new connections per second; None: unlimited), reused by --resume."""
+    timeout: float | None = None
+    """--timeout in seconds, reused by --resume (None: not recorded, before schema 3)."""
+    allow_large: bool = False
+    allow_public: bool = False
+    channel_failures: tuple[ChannelFailure, ...] = ()
+    """Discovery channels that failed in the last run: hosts only they would see may be
+    missing, so the audit is incomplete and ``scan --resume`` runs discovery again."""
 
     def __post_init__(self) -> None:
         if self.started.tzinfo is None:
@@ -610,6 +627,11 @@ class AuditReport:
     @property
     def incomplete(self) -> tuple[DeviceResult, ...]:
         return tuple(d for d in self.devices if not d.complete)
+
+    @property
+    def discovery_incomplete(self) -> bool:
+        """A discovery channel failed: devices only it would have found may be missing."""
+        return bool(self.audit.channel_failures)
 
     @property
     def evidence_sha256(self) -> str:

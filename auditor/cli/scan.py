@@ -76,9 +76,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--timeout",
         type=positive_float,
-        default=3.0,
         metavar="S",
-        help="seconds per network operation (default: 3)",
+        help=f"seconds per network operation (default: {DEFAULT_TIMEOUT:g}; --resume: the "
+        "original run's, as are --rate and the scope guards)",
     )
     p.add_argument("--resume", metavar="AUDIT", help="finish an interrupted audit from the store")
     p.add_argument(
@@ -180,6 +180,10 @@ def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | No
     return report
 
 
+#: Seconds per network operation when neither --timeout nor a resumed audit says otherwise.
+DEFAULT_TIMEOUT = 3.0
+
+
 def run_scan(args: argparse.Namespace) -> ExitCode:
     if not args.targets and args.from_nmap is None and args.from_csv is None and not args.resume:
         raise UsageError("give at least one TARGET (or --from-nmap/--from-csv, or --resume)")
@@ -188,14 +192,22 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
     targets, excludes, profile = tuple(args.targets), tuple(args.exclude), Audience(args.profile)
     ports = args.ports or PortPlan.default()
     site = args.site or "default"
+    rate: float | None = args.rate
+    timeout: float | None = args.timeout
+    allow_large, allow_public = bool(args.allow_large_scope), bool(args.allow_public)
     if resume is not None:
         # Resume repeats the stored audit's scope and settings; only runtime options may change.
         with Store(db_path) as store:
             resume = store.resolve_audit(resume)  # a unique prefix is enough, as in `report`
             info = store.load_audit_info(resume)
-        if info.finished is not None:
+        if info.finished is not None and not info.channel_failures:
             raise UsageError(f"audit {resume} is already finished; nothing to resume")
         targets, excludes, profile, site = info.targets, info.excludes, info.profile, info.site
+        # As gentle as the original run on a fragile network, unless told otherwise now.
+        rate = rate if rate is not None else info.rate
+        timeout = timeout if timeout is not None else info.timeout
+        allow_large = allow_large or info.allow_large
+        allow_public = allow_public or info.allow_public
         if info.port_spec:
             ports = PortPlan.parse(info.port_spec)
         elif info.ports:
@@ -207,11 +219,11 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
         site=site,
         profile=profile,
         ports=ports,
-        timeout=args.timeout,
-        rate=args.rate,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        rate=rate,
         credentials=_credentials(args),
-        allow_large=args.allow_large_scope,
-        allow_public=args.allow_public,
+        allow_large=allow_large,
+        allow_public=allow_public,
         imported=_imported(args),
         resume=resume,
     )

@@ -144,6 +144,10 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
                 "ports": list(info.ports),
             },
             "probes": list(info.probes),
+            "options": {"rate": info.rate, "timeout_s": info.timeout},
+            "channel_failures": [
+                {"channel": f.channel, "message": f.message} for f in info.channel_failures
+            ],
             "data_versions": [
                 {
                     "name": v.name,
@@ -167,6 +171,7 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "exposed": summary.exposed,
             "review": summary.review,
             "incomplete": summary.incomplete,
+            "discovery_incomplete": report.discovery_incomplete,
             "oem_relabels": summary.relabels,
             "by_manufacturer": dict(summary.by_manufacturer),
             "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},

@@ -16,6 +16,7 @@ from auditor.models import (
     AuditId,
     AuditInfo,
     Channel,
+    ChannelFailure,
     DataVersion,
     Remediation,
     RemediationAction,
@@ -169,10 +170,24 @@ def audit_row(info: AuditInfo) -> dict[str, Any]:
         "ports": dump([int(p) for p in info.ports]),
         "probes": dump([text(p) for p in info.probes]),
         "port_spec": text(info.port_spec),
+        "options": dump(
+            {
+                "rate": info.rate,
+                "timeout": info.timeout,
+                "allow_large": info.allow_large,
+                "allow_public": info.allow_public,
+            }
+        ),
+        "channel_failures": failures(info.channel_failures),
     }
 
 
+def failures(items: tuple[ChannelFailure, ...]) -> str:
+    return dump([{"channel": text(f.channel), "message": text(f.message)} for f in items])
+
+
 def audit_from_row(row: Any) -> AuditInfo:
+    options = load(row["options"])
     return AuditInfo(
         id=AuditId(row["id"]),
         site=row["site"],
@@ -195,4 +210,16 @@ def audit_from_row(row: Any) -> AuditInfo:
         ports=tuple(load(row["ports"])),
         probes=tuple(load(row["probes"])),
         port_spec=row["port_spec"],
+        rate=_opt_float(options.get("rate")),
+        timeout=_opt_float(options.get("timeout")),
+        allow_large=bool(options.get("allow_large", False)),
+        allow_public=bool(options.get("allow_public", False)),
+        channel_failures=tuple(
+            ChannelFailure(str(f["channel"]), str(f["message"]))
+            for f in load(row["channel_failures"])
+        ),
     )
+
+
+def _opt_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

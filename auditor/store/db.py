@@ -27,6 +27,7 @@ from auditor.models import (
     AuditId,
     AuditInfo,
     AuditReport,
+    ChannelFailure,
     Component,
     DeviceResult,
     DeviceType,
@@ -248,13 +249,23 @@ class Store:
             _insert_refs(conn, audit_id, refs)
 
     def finish_audit(
-        self, audit_id: AuditId | str, finished: datetime, notes: tuple[str, ...] = ()
+        self,
+        audit_id: AuditId | str,
+        finished: datetime,
+        notes: tuple[str, ...] = (),
+        channel_failures: tuple[ChannelFailure, ...] = (),
     ) -> None:
+        """Mark the audit finished; ``channel_failures`` replaces those of an earlier run."""
         with self._write(f"finish audit {audit_id}") as conn:
             self._require_audit(conn, audit_id)
             conn.execute(
-                "UPDATE audits SET finished = ?, notes = ? WHERE id = ?",
-                (codec.moment(finished), codec.dump([codec.text(n) for n in notes]), audit_id),
+                "UPDATE audits SET finished = ?, notes = ?, channel_failures = ? WHERE id = ?",
+                (
+                    codec.moment(finished),
+                    codec.dump([codec.text(n) for n in notes]),
+                    codec.failures(channel_failures),
+                    audit_id,
+                ),
             )
 
     # -- reads ---------------------------------------------------------------------------------

@@ -144,6 +144,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE audits ADD COLUMN port_spec TEXT NOT NULL DEFAULT '';
     """,
+    # 3: the run's options (so that --resume runs as gently as the original) and the discovery
+    # channels that failed (the audit is then incomplete, and --resume reruns discovery).
+    """
+    ALTER TABLE audits ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE audits ADD COLUMN channel_failures TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)
