@@ -171,7 +171,15 @@ class Auditor:
     ) -> tuple[AuditInfo, set[str]]:
         cfg = self.config
         if cfg.resume is not None:
-            info = store.load_audit_info(cfg.resume)
+            # The pace this run really uses (the original's, unless given again) is recorded.
+            info = replace(
+                store.load_audit_info(cfg.resume),
+                rate=cfg.rate,
+                timeout=cfg.timeout,
+                allow_large=cfg.allow_large,
+                allow_public=cfg.allow_public,
+            )
+            store.begin_audit(info)
             return info, store.completed_addresses(cfg.resume)
         started = datetime.now(UTC)
         info = AuditInfo(

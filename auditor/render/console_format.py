@@ -88,14 +88,14 @@ class ConsoleFormat(ReportFormat):
             if n:
                 summary.add_row(Text(f"  {sev.label}", style=SEVERITY_STYLE[sev]), str(n))
         parts.append(summary)
-        for failure in info.channel_failures:
-            parts.append(
-                Text.assemble(
-                    ("discovery incomplete: ", "bold yellow"),
-                    _t(f"{failure.channel} failed ({failure.message}); "),
-                    _t(f"camaudit scan --resume {info.id} runs it again"),
-                )
+        parts.extend(
+            Text.assemble(
+                ("discovery incomplete: ", "bold yellow"),
+                _t(f"{failure.channel} failed ({failure.message}); "),
+                _t(f"camaudit scan --resume {info.id} runs it again"),
             )
+            for failure in info.channel_failures
+        )
         if s.actions:
             actions = Text("Top actions\n", style="bold")
             for action in s.actions:

@@ -153,3 +153,58 @@ def test_out_of_scope_references_survive_a_kill(tmp_path: Path) -> None:
             report = store.load_report(audit_id)
         redirects = {(r.address, r.via) for r in report.out_of_scope if str(r.referrer) == pointer}
         assert (site.outside_address, "http.redirect") in redirects, report.out_of_scope
+
+
+def test_a_dead_nmap_is_recorded_and_resume_runs_it_again(tmp_path: Path) -> None:
+    # nmap killed from outside mid-sweep: the audit must say so (not finish quietly), exit 3,
+    # accept --resume, and the resumed run keeps the original pace unless told otherwise.
+    import json
+    import os
+    import signal
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "a.db"
+    env = {**os.environ, "TMPDIR": str(tmp), "NO_COLOR": "1", "COLUMNS": "200"}
+    base = [sys.executable, "-m", "auditor", "scan"]
+    scan = [*base, "127.89.0.0/24", "--ports", "80,554", "--rate", "60", "--timeout", "0.5"]
+    scan += ["--db", str(db), "-f", "json", "-f", "console", "-o", str(tmp_path / "a.json")]
+    proc = subprocess.Popen(
+        scan, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        nmap_pid = None
+        while nmap_pid is None and time.monotonic() < deadline:
+            ps = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True)
+            found = [
+                ln.split()[0] for ln in ps.stdout.splitlines() if str(tmp) in ln and "nmap" in ln
+            ]
+            nmap_pid = int(found[0]) if found else None
+            time.sleep(0.1)
+        assert nmap_pid is not None, "nmap never started"
+        os.kill(nmap_pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, err
+    assert "discovery incomplete" in out and "nmap" in out, out
+    first = json.loads((tmp_path / "a.json").read_text())
+    (failure,) = first["audit"]["channel_failures"]
+    assert failure["channel"] == "nmap" and "nmap" in failure["message"]
+    assert first["summary"]["discovery_incomplete"] is True
+    assert first["audit"]["options"] == {"rate": 60, "timeout_s": 0.5}
+    assert any("--resume" in n and "nmap" in n for n in first["audit"]["notes"])
+    audit_id = first["audit"]["id"]
+
+    # Resumed at a faster pace given now; the timeout is the original run's.
+    resume = [*base, "--resume", audit_id, "--db", str(db), "--rate", "2000"]
+    resume += ["-f", "json", "-o", str(tmp_path / "b.json")]
+    done = subprocess.run(resume, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode in (0, 1), done.stderr
+    second = json.loads((tmp_path / "b.json").read_text())
+    assert second["audit"]["id"] == audit_id
+    assert second["audit"]["channel_failures"] == []
+    assert second["audit"]["options"] == {"rate": 2000, "timeout_s": 0.5}
