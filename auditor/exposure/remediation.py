@@ -77,9 +77,8 @@ PLANS: Mapping[str, KindPlan] = {
     "contractor_use_ban": KindPlan(
         "Contractor-use ban",
         A.REPLACE,
-        "A federal contractor may not use covered equipment anywhere in its operations: make a "
-        "reasonable inquiry, keep the FAR 52.204-24/-26 representation true, report covered "
-        "equipment found during contract performance, and remove or replace it.",
+        "A federal contractor may not use covered equipment anywhere in its operations, "
+        "whatever the federal nexus: find it, report it, and remove or replace it.",
     ),
     "authorisation_ban": KindPlan(
         "Authorisation, import and marketing ban",
