@@ -69,6 +69,8 @@ class Instrument:
     informational: bool = False
     """Recorded for completeness (labs, drones, routers); never a per-device finding."""
     deadline: str | None = None
+    source_also: str | None = None
+    """A second source shown beside ``source`` (a secondary report, a codified text)."""
     use_condition: str | None = None
     extends_to_affiliates: str = "no"
     applies_via: InstrumentId | None = None
@@ -255,6 +257,7 @@ def _instruments(doc: Mapping[str, Any], name: str) -> dict[str, Instrument]:
             device_scope=scope,
             informational=bool(row.get("informational", False)),
             deadline=" ".join(str(row["deadline"]).split()) if row.get("deadline") else None,
+            source_also=str(row["source_also"]) if row.get("source_also") else None,
             use_condition=" ".join(str(row["use_condition"]).split())
             if row.get("use_condition")
             else None,

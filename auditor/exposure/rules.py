@@ -115,6 +115,8 @@ class ExposureSet:
             text = f"Not in force on {self.on.isoformat()}. {text}"
         if instrument.note:
             text = f"{text} Note: {instrument.note}"
+        if instrument.source_also and instrument.note:
+            text = f"{text} See also: {instrument.source_also}"
         exposure = Exposure(
             instrument=instrument.id,
             instrument_name=instrument.name,

@@ -355,3 +355,16 @@ def test_instrument_fields_are_validated(
     (folder / "instruments.yaml").write_text(text.replace(field, bad, 1))
     with pytest.raises(DataFileError, match=message):
         load_regulatory_data(folder)
+
+
+def test_an_unconfirmed_fcc_notice_is_shown_as_such_with_what_is_known(
+    assessor: Assessor, make_ident
+) -> None:
+    result = assessor.assess(make_ident("Hikvision"), Audience.US_FEDERAL_AGENCY)
+    (notice,) = result.by_instrument()["us-fcc-2026-06-26-notice"]
+    assert notice.uncertain and notice.status is S.COVERED_IF_SECURITY_USE
+    assert notice.effect.startswith("Not confirmed from the issuing authority's own publication.")
+    assert "See also: https://vpncentral.com/" in notice.effect
+    assert notice.source.startswith("https://www.govinfo.gov/")  # the procedure it applies
+    challenged = result.by_instrument()["us-fcc-25-71"][0]
+    assert challenged.effect.startswith("Challenged in court")
