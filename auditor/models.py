@@ -464,7 +464,10 @@ class ExposureStatus(StrEnum):
 _STATUS_LABELS = {
     ExposureStatus.LISTED: "listed",
     ExposureStatus.COVERED: "covered",
-    ExposureStatus.COVERED_IF_SECURITY_USE: "covered if used for security",
+    ExposureStatus.COVERED_IF_SECURITY_USE: (
+        "covered if used for public safety, government-facility security, "
+        "critical-infrastructure surveillance or national security"
+    ),
     ExposureStatus.COVERED_THROUGH_OWNERSHIP: "covered through ownership (verify)",
     ExposureStatus.COMPONENT: "through a component",
     ExposureStatus.POSSIBLE_MATCH: "possible match (verify)",

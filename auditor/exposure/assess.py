@@ -133,10 +133,16 @@ class Assessor:
         self, identification: Identification, audience: Audience, *, on: date | None = None
     ) -> DeviceAssessment:
         audience = Audience(audience)
-        out = rules.ExposureSet(self.data, self.data.audiences[audience], on or self.today)
+        video = identification.device_type.is_video
+        out = rules.ExposureSet(
+            self.data, self.data.audiences[audience], on or self.today, video=video
+        )
         maker = identification.manufacturer
         if maker is None:
-            self._unknown(out, identification)
+            # "Maker unknown: review" is about cameras: a printer, a router or a silent address
+            # with no camera evidence is outside the audit's question, not a finding.
+            if video:
+                self._unknown(out, identification)
         else:
             entity = self.data.entity_for(maker)
             if entity is not None:
@@ -157,7 +163,10 @@ class Assessor:
             )
         )
         return DeviceAssessment(
-            identification, audience, exposures, recommend(identification, exposures)
+            identification,
+            audience,
+            exposures,
+            recommend(identification, exposures, self.data.instruments),
         )
 
     def _unknown(self, out: rules.ExposureSet, ident: Identification) -> None:
@@ -258,8 +267,8 @@ class Assessor:
                 rules.add_through(out, part, owner, why, True, ExposureStatus.COMPONENT)
 
     def _all_video(self, out: rules.ExposureSet, ident: Identification) -> None:
-        if not (ident.device_type.is_video or ident.device_type.value == "unknown"):
-            return
+        if not ident.device_type.is_video:
+            return  # a CCTV rule needs camera evidence
         for instrument in self.data.instruments.values():
             if instrument.applies_to_all_video:
                 out.add(
@@ -281,6 +290,7 @@ class Assessor:
                 instrument.applies_to_all_video
                 or instrument.applies_to_country
                 or instrument.parent_listed_under
+                or instrument.informational
             ):
                 continue
             checked = instrument.id in live

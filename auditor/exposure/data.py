@@ -29,6 +29,25 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LISTING_STATUSES = frozenset({"listed", "covered", "covered_if_security_use", "unverified"})
 AFFILIATE_REACH = frozenset({"yes", "no", "uncertain"})
+#: What an instrument restricts; remediation.py chooses the actions by it (see instruments.yaml).
+INSTRUMENT_KINDS = frozenset(
+    {
+        "export_control",
+        "procurement_ban",
+        "contractor_use_ban",
+        "authorisation_ban",
+        "investment_ban",
+        "blocking_sanctions",
+        "certification",
+        "state_list",
+        "designation",
+        "other_list",
+    }
+)
+#: The legal status of an instrument on its as-of date.
+INSTRUMENT_STATUSES = frozenset({"in_force", "suspended", "challenged", "proposed", "unverified"})
+SOURCE_KINDS = frozenset({"primary", "secondary"})
+DEVICE_SCOPES = frozenset({"video", "any"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +60,17 @@ class Instrument:
     effect: str
     source: str
     as_of: date
+    kind: str = "other_list"
+    status: str = "in_force"
+    verified: date | None = None
+    source_kind: str = "primary"
+    device_scope: str = "any"
+    """``video``: only devices with camera or recorder evidence can be reached (CCTV rules)."""
+    informational: bool = False
+    """Recorded for completeness (labs, drones, routers); never a per-device finding."""
+    deadline: str | None = None
+    source_also: str | None = None
+    """A second source shown beside ``source`` (a secondary report, a codified text)."""
     use_condition: str | None = None
     extends_to_affiliates: str = "no"
     applies_via: InstrumentId | None = None
@@ -49,12 +79,18 @@ class Instrument:
     applies_to_all_video: bool = False
     component_exposure: bool = False
     effective: date | None = None
+    suspended_from: date | None = None
     suspended_until: date | None = None
     note: str | None = None
     uncertain: bool = False
 
     def in_force(self, on: date) -> bool:
-        return self.effective is None or self.effective <= on
+        if self.effective is not None and on < self.effective:
+            return False
+        if self.suspended_until is None:
+            return True
+        started = self.suspended_from is None or self.suspended_from <= on
+        return not (started and on <= self.suspended_until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +138,8 @@ class Listing:
     listed_as: str | None = None
     note: str | None = None
     uncertain: bool = False
+    verified: date | None = None
+    source_kind: str = "primary"
 
     def current(self, on: date) -> bool:
         return self.until is None or on < self.until
@@ -178,6 +216,17 @@ def _sourced(row: Mapping[str, Any], where: str, name: str) -> tuple[str, date]:
     return source, _date(row.get("as_of"), f"{where} as_of", name)
 
 
+def _one_of(
+    row: Mapping[str, Any], key: str, allowed: frozenset[str], where: str, name: str
+) -> str:
+    """A required field whose value must come from a closed vocabulary."""
+    value = row.get(key)
+    if value not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise DataFileError(name, f"{where}: {key} {value!r} is not one of: {choices}")
+    return str(value)
+
+
 def _instruments(doc: Mapping[str, Any], name: str) -> dict[str, Instrument]:
     out: dict[str, Instrument] = {}
     for row in doc.get("instruments") or []:
@@ -186,6 +235,12 @@ def _instruments(doc: Mapping[str, Any], name: str) -> dict[str, Instrument]:
         reach = str(row.get("extends_to_affiliates", "no"))
         if reach not in AFFILIATE_REACH:
             raise DataFileError(name, f"instrument {iid!r}: extends_to_affiliates {reach!r}")
+        kind = _one_of(row, "kind", INSTRUMENT_KINDS, f"instrument {iid!r}", name)
+        status = _one_of(row, "status", INSTRUMENT_STATUSES, f"instrument {iid!r}", name)
+        source_kind = _one_of(row, "source_kind", SOURCE_KINDS, f"instrument {iid!r}", name)
+        scope = str(row.get("device_scope", "any"))
+        if scope not in DEVICE_SCOPES:
+            raise DataFileError(name, f"instrument {iid!r}: device_scope {scope!r}")
         out[iid] = Instrument(
             id=InstrumentId(iid),
             name=str(row["name"]),
@@ -195,6 +250,14 @@ def _instruments(doc: Mapping[str, Any], name: str) -> dict[str, Instrument]:
             effect=" ".join(str(row["effect"]).split()),
             source=source,
             as_of=as_of,
+            kind=kind,
+            status=status,
+            verified=_date(row.get("verified"), f"instrument {iid!r} verified", name),
+            source_kind=source_kind,
+            device_scope=scope,
+            informational=bool(row.get("informational", False)),
+            deadline=" ".join(str(row["deadline"]).split()) if row.get("deadline") else None,
+            source_also=str(row["source_also"]) if row.get("source_also") else None,
             use_condition=" ".join(str(row["use_condition"]).split())
             if row.get("use_condition")
             else None,
@@ -207,6 +270,7 @@ def _instruments(doc: Mapping[str, Any], name: str) -> dict[str, Instrument]:
             applies_to_all_video=bool(row.get("applies_to_all_video", False)),
             component_exposure=bool(row.get("component_exposure", False)),
             effective=_opt_date(row.get("effective"), f"instrument {iid!r} effective", name),
+            suspended_from=_opt_date(row.get("suspended_from"), f"{iid} suspended_from", name),
             suspended_until=_opt_date(row.get("suspended_until"), f"{iid} suspended", name),
             note=" ".join(str(row["note"]).split()) if row.get("note") else None,
             uncertain=bool(row.get("uncertain", False)),
@@ -274,6 +338,7 @@ def _listings(doc: Mapping[str, Any], name: str, known: Mapping[str, Any]) -> tu
             raise DataFileError(name, f"{where}: unknown entity or instrument")
         if row.get("status") not in LISTING_STATUSES:
             raise DataFileError(name, f"{where}: unknown status {row.get('status')!r}")
+        source_kind = _one_of(row, "source_kind", SOURCE_KINDS, where, name)
         out.append(
             Listing(
                 entity=str(row["entity"]),
@@ -286,6 +351,8 @@ def _listings(doc: Mapping[str, Any], name: str, known: Mapping[str, Any]) -> tu
                 listed_as=row.get("listed_as"),
                 note=row.get("note"),
                 uncertain=bool(row.get("uncertain", False)),
+                verified=_date(row.get("verified"), f"{where} verified", name),
+                source_kind=source_kind,
             )
         )
     return tuple(out)

@@ -26,9 +26,15 @@ _LOWERED = frozenset({ExposureStatus.COMPONENT})
 
 
 def in_force(instrument: Instrument, on: date) -> bool:
-    if not instrument.in_force(on):
-        return False
-    return instrument.suspended_until is None or on > instrument.suspended_until
+    return instrument.in_force(on)
+
+
+_LEGAL_STATUS = {
+    "suspended": "Suspended.",
+    "challenged": "Challenged in court; the outcome is not known to camaudit.",
+    "proposed": "Proposed, not adopted.",
+    "unverified": "Not confirmed from the issuing authority's own publication.",
+}
 
 
 def severity_for(
@@ -64,6 +70,8 @@ class ExposureSet:
     data: RegulatoryData
     profile: AudienceProfile
     on: date
+    video: bool = True
+    """The device shows camera or recorder evidence; CCTV-only instruments need it."""
     items: dict[tuple[str, str, ExposureStatus], Exposure] = field(default_factory=dict)
 
     def has(self, instrument: str, entity: str | None = None) -> bool:
@@ -81,13 +89,25 @@ class ExposureSet:
         severity: Severity | None = None,
         **extra: object,
     ) -> Exposure | None:
-        """Add one exposure, unless the audience mapping says the instrument is not its concern."""
-        if self.profile.severity(instrument.id) is Severity.NONE:
+        """Add one exposure, unless the audience mapping says the instrument is not its concern.
+
+        Instruments recorded for information only, and CCTV-only instruments on a device without
+        camera evidence (a printer, a router, a silent address), never produce a finding.
+        """
+        if self.profile.severity(instrument.id) is Severity.NONE or instrument.informational:
+            return None
+        if instrument.device_scope == "video" and not self.video:
             return None
         uncertain = uncertain or instrument.uncertain
         if severity is None:
             severity = severity_for(self.profile, instrument, status, uncertain, self.on)
+        if status is ExposureStatus.NOT_LISTED:
+            # "Not listed" is context, never a reason to act or a device's worst severity.
+            severity = min(severity, Severity.INFO)
         text = effect
+        legal = _LEGAL_STATUS.get(instrument.status)
+        if legal and status is not ExposureStatus.NOT_LISTED:
+            text = f"{legal} {text}"
         if self.profile.severity(instrument.id) <= Severity.INFO:
             # The legal effect for *this* audience: say when the instrument binds others.
             text = f"Does not bind this audience directly (binds: {instrument.binds}). {text}"
@@ -95,6 +115,8 @@ class ExposureSet:
             text = f"Not in force on {self.on.isoformat()}. {text}"
         if instrument.note:
             text = f"{text} Note: {instrument.note}"
+        if instrument.source_also and instrument.note:
+            text = f"{text} See also: {instrument.source_also}"
         exposure = Exposure(
             instrument=instrument.id,
             instrument_name=instrument.name,
@@ -140,8 +162,7 @@ def add_direct(out: ExposureSet, entity: Entity) -> None:
     for listing in out.data.listings_of(entity.id):
         instrument = out.data.instruments[listing.instrument]
         if listing.status == "unverified":
-            # Not confirmed either way: worth a look, never "clean".
-            base = out.profile.severity(instrument.id).value
+            # Not confirmed either way: shown as context, never "clean" and never an action.
             out.add(
                 instrument,
                 ExposureStatus.NOT_LISTED,
@@ -150,7 +171,7 @@ def add_direct(out: ExposureSet, entity: Entity) -> None:
                 f"{listing.note or ''}".strip(),
                 listing.source,
                 uncertain=True,
-                severity=Severity(max(Severity.INFO.value, base - 2)),
+                severity=Severity.INFO,
             )
             continue
         if not listing.current(out.on):
@@ -253,7 +274,5 @@ def add_country(out: ExposureSet, entity: Entity | None, maker: str) -> None:
                 f"reaches makers from {instrument.applies_to_country}: verify.",
                 instrument.source,
                 uncertain=True,
-                severity=Severity(
-                    max(Severity.INFO.value, out.profile.severity(instrument.id).value - 2)
-                ),
+                severity=Severity.INFO,
             )

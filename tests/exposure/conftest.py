@@ -22,7 +22,7 @@ from auditor.models import (
 
 ASSETS = Path(__file__).parent / "assets"
 #: The day the reviewed data was last reviewed; golden results are pinned to it.
-TODAY = date(2026, 11, 21)
+TODAY = date(2026, 12, 4)
 
 
 def evidence(vendor: str = "test") -> tuple[EvidenceLink, ...]:

@@ -82,14 +82,17 @@ GOLDEN = {
         R.NONE,
         9,
     ),
+    # The federal bar binds federal bodies; the Investment Canada Act order binds Hikvision Canada
+    # and the Quebec decree binds Quebec public bodies: both are context for this audience.
     ("hikvision-nvr", A.CA_GOVERNMENT): (
         {
-            "ca-ica-hikvision-2025": (L, HIGH, "Hikvision"),
-            "ca-qc-decree-2023": (L, HIGH, "Hikvision"),
+            "ca-federal-hikvision-2025": (L, CRIT, "Hikvision"),
+            "ca-ica-hikvision-2025": (L, INFO, "Hikvision"),
+            "ca-qc-decree-2023": (L, INFO, "Hikvision"),
         },
-        HIGH,
+        CRIT,
         R.REPLACE,
-        3,
+        1,
     ),
     ("ezviz", A.GENERIC): (
         {
@@ -104,7 +107,8 @@ GOLDEN = {
     ("ezviz", A.US_FEDERAL_AGENCY): (
         {
             "us-ndaa-889-a": (CTO, CRIT, "Hikvision"),
-            "us-fcc-covered-list": (CTO, HIGH, "Hikvision"),
+            # FCC rules never ask a user to remove a camera: at most medium, even here.
+            "us-fcc-covered-list": (CTO, MED, "Hikvision"),
             "us-bis-affiliates-rule": (CTO, LOW, "Hikvision"),
         },
         CRIT,
@@ -124,14 +128,15 @@ GOLDEN = {
         R.REPLACE,
         2,
     ),
+    # Texas listed Hikvision with Dahua on 2023-01-26 (the data used to say "unverified").
     ("lts-relabel", A.US_STATE_TEXAS): (
         {
-            "us-tx-prohibited-tech": (S.NOT_LISTED, MED, "Hikvision"),
+            "us-tx-prohibited-tech": (L, CRIT, "Hikvision"),
             "us-ndaa-889-b": (CSU, MED, "Hikvision"),
         },
-        MED,
-        R.ISOLATE,
-        6,
+        CRIT,
+        R.REPLACE,
+        2,
     ),
     ("dahua", A.US_STATE_TEXAS): (
         {
@@ -171,29 +176,33 @@ GOLDEN = {
         4,
     ),
     ("lorex", A.EU_PRIVATE): ({"us-ndaa-889-b": (CTO, INFO, "Dahua")}, INFO, R.NONE, 10),
+    # Uniview: Entity List only (its Federal Register rule was not found, so the listing is
+    # uncertain and one level lower). The Entity List restricts exports to Uniview, not using its
+    # cameras: watch, never isolate or replace because of it.
     ("uniview", A.GENERIC): (
         {
-            "us-bis-entity-list": (L, MED, "Uniview"),
+            "us-bis-entity-list": (L, LOW, "Uniview"),
             "us-ndaa-889-a": (S.NOT_LISTED, NONE, "Uniview"),
         },
-        MED,
-        R.ISOLATE,
-        6,
+        LOW,
+        R.MONITOR,
+        8,
     ),
+    # Texas 2026 additions are known from a republished press release only: confirm first.
     ("uniview", A.US_STATE_TEXAS): (
-        {"us-tx-prohibited-tech": (L, CRIT, "Uniview")},
-        CRIT,
-        R.REPLACE,
-        2,
+        {"us-tx-prohibited-tech": (L, HIGH, "Uniview")},
+        HIGH,
+        R.REVIEW,
+        4,
     ),
     ("uniview", A.US_FEDERAL_AGENCY): (
         {
-            "us-bis-entity-list": (L, MED, "Uniview"),
+            "us-bis-entity-list": (L, LOW, "Uniview"),
             "us-ndaa-889-a": (S.NOT_LISTED, NONE, "Uniview"),
         },
-        MED,
-        R.ISOLATE,
-        6,
+        LOW,
+        R.MONITOR,
+        8,
     ),
     ("hisilicon-generic", A.US_FEDERAL_AGENCY): (
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,9 @@ def _report(make_ident) -> AuditReport:
     return AuditReport(info, devices, notes=("kept note from the engine",))
 
 
-def test_reassess_for_another_audience(assessor: Assessor, make_ident) -> None:
+def test_reassess_for_another_audience(make_ident) -> None:
+    # A year after the data's as-of date, so that the stale note is there to be replaced.
+    assessor = Assessor.load(None, today=date(2027, 12, 4))
     report = reassess(_report(make_ident), Audience.GENERIC, assessor)
     federal = reassess(report, Audience.US_FEDERAL_CONTRACTOR, assessor)
     assert federal.audit.profile is Audience.US_FEDERAL_CONTRACTOR
@@ -68,12 +70,13 @@ def test_summarise(assessor: Assessor, make_ident) -> None:
 
 
 def test_staleness_follows_the_date(make_ident) -> None:
-    fresh = Assessor.load(None, today=date(2026, 9, 1))
+    as_of = load_regulatory_data().as_of
+    fresh = Assessor.load(None, today=as_of + timedelta(days=10))
     assert not fresh.data_versions()[0].stale
     assert not any(n.startswith("Stale data:") for n in fresh.notes())
-    old = Assessor.load(None, today=date(2027, 1, 1))
+    old = Assessor.load(None, today=as_of + timedelta(days=120))
     assert old.data_versions()[0].stale
-    assert any("regulatory data as of 2026-08-22" in n for n in old.notes())
+    assert any(f"regulatory data as of {as_of.isoformat()}" in n for n in old.notes())
 
 
 def test_list_staleness(assets: Path, tmp_path: Path) -> None:
@@ -95,7 +98,7 @@ def test_reviewed_data_is_sourced_and_consistent() -> None:
 
     data = load_regulatory_data()
     for item in (*data.instruments.values(), *data.entities.values(), *data.listings):
-        assert item.source.strip() and item.as_of <= date(2026, 11, 21)
+        assert item.source.strip() and item.as_of <= date(2026, 12, 4)
     vendors = set((fingerprints_dir() / "identifiers" / "vendors.txt").read_text().split("\n"))
     for name in (
         "Hikvision",
@@ -143,7 +146,7 @@ def test_unsourced_entry_is_refused(tmp_path: Path) -> None:
         (folder / name).write_text((shipped / name).read_text())
     text = (folder / "listings.yaml").read_text()
     (folder / "listings.yaml").write_text(
-        text.replace("source: *qc2023, as_of: 2026-08-22}", "as_of: 2026-08-22}", 1)
+        text.replace("source: *qc2023, source_kind: secondary, ", "", 1)
     )
     with pytest.raises(DataFileError, match="needs a source"):
         load_regulatory_data(folder)
