@@ -83,6 +83,8 @@ class ObservationKind(StrEnum):
     TELNET_BANNER = "telnet.banner"
     FTP_BANNER = "ftp.banner"
     SNMP_SYSDESCR = "snmp.sysdescr"
+    SNMP_SYSOBJECTID = "snmp.sysobjectid"
+    """The sysObjectID (1.3.6.1.2.1.1.2.0) as a dotted OID, e.g. ``1.3.6.1.4.1.368.4``."""
     SIP_USER_AGENT = "sip.user_agent"
     DHCP_VENDOR_CLASS = "dhcp.vendor_class"
     UPNP_SERVER = "upnp.server"
