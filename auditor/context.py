@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from auditor.credentials import CredentialStore
+from auditor.credentials import CredentialStore, LoginLedger, Redactor
 from auditor.models import IPAddress, OutOfScopeReference
 from auditor.ports import PortPlan
 from auditor.scope import Scope
@@ -71,9 +71,23 @@ class NetContext:
     """Set when the audit is asked to stop (SIGINT/SIGTERM): channels send nothing more."""
     max_read_bytes: int = MAX_READ_BYTES
     workers: int = 64
+    logins: LoginLedger = field(default_factory=LoginLedger)
+    """Refused logins per device and credential set, shared by every probe and port."""
+    redactor: Redactor | None = None
+    """Takes the credentials out of device text; built from ``credentials`` when not given."""
     _refs: list[OutOfScopeReference] = field(default_factory=list)
     _hostile: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.redactor is None:
+            self.redactor = Redactor(self.credentials.all())
+
+    @property
+    def secrets(self) -> Redactor:
+        """The redactor (always set after construction)."""
+        assert self.redactor is not None
+        return self.redactor
 
     def allows(self, address: object) -> bool:
         return address in self.scope

@@ -2,15 +2,30 @@
 
 The file is refused when group- or world-readable. Passwords are held in a wrapper whose repr
 and str are masked, so a log line, an exception or a report cannot print one by accident.
+Values are checked when loaded (no line breaks, NUL or other control characters, valid UTF-8):
+a password that could split a request header is refused with the entry it came from.
+
+Also here, because they exist only for the credentials' sake: the per-device :class:`LoginLedger`
+(at most one refused login per device and credential set, whatever probe or port asks), the
+:class:`Redactor` (no device value that repeats a credential reaches the store or a report), and
+:func:`child_environment` (nmap and Chromium never inherit ``CAMAUDIT_PASSWORD``).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import ipaddress
+import json
 import os
+import re
 import stat
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
@@ -51,6 +66,16 @@ class Secret:
 class Credential:
     username: str
     password: Secret
+    label: str = "default"
+    """Where the entry came from (``default``, the ``hosts`` target, ``environment``): the report
+    names a refused credential by its label and user, never by its password."""
+    basic_over_http: bool = False
+    """Send HTTP Basic (the password, merely Base64-encoded) over plain HTTP to this target.
+    Off unless the credentials file says ``allow_basic_over_http: true`` for the entry."""
+
+    @property
+    def describe(self) -> str:
+        return f"credentials '{self.label}' (user {self.username})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +107,16 @@ class CredentialStore:
         env = os.environ if environ is None else environ
         user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
         if user and password:
-            return cls(default=Credential(user, Secret(password)))
+            _check_text(user, f"{ENV_USER}", username=True)
+            _check_text(password, f"{ENV_PASSWORD}", username=False)
+            return cls(default=Credential(user, Secret(password), label="environment"))
         return cls()
+
+    def all(self) -> tuple[Credential, ...]:
+        found = [c for _, c in self.per_network]
+        if self.default is not None:
+            found.append(self.default)
+        return tuple(found)
 
     @classmethod
     def load(cls, path: Path) -> CredentialStore:
@@ -92,7 +125,8 @@ class CredentialStore:
         default: {username: admin, password: "..."}
         hosts:
           - {target: 192.0.2.10, username: admin, password: "..."}
-          - {target: 192.0.2.0/28, username: viewer, password: "..."}
+          - {target: 192.0.2.0/28, username: viewer, password: "...", label: lobby}
+          - {target: 192.0.2.40, username: admin, password: "...", allow_basic_over_http: true}
         """
         try:
             st = path.stat()
@@ -104,8 +138,20 @@ class CredentialStore:
                 f"(mode {stat.filemode(st.st_mode)}); run: chmod 600 {path}"
             )
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read credentials file {path}: {exc.strerror}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # The position, not the bytes: they may be part of a password.
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"credentials file {path}: line {line} is not valid UTF-8; save the file as UTF-8"
+            ) from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
             # The YAML error text can quote the file's content, i.e. a password: never show it.
             raise ConfigError(
                 f"credentials file {path} is not valid YAML ({type(exc).__name__})"
@@ -124,17 +170,207 @@ class CredentialStore:
                 raise ConfigError(
                     f"credentials file {path}: {where} target is not an address or CIDR"
                 ) from None
-            per_net.append((net, _entry(item, path, where)))
+            per_net.append((net, _entry(item, path, where, label=str(net))))
         unknown = set(data) - {"default", "hosts"}
         if unknown:
             raise ConfigError(f"credentials file {path}: unknown keys {sorted(unknown)}")
         return cls(default=default, per_network=tuple(per_net))
 
 
-def _entry(item: object, path: Path, where: str) -> Credential:
+_ENTRY_KEYS = frozenset({"target", "username", "password", "label", "allow_basic_over_http"})
+#: C0 controls (CR, LF, NUL, TAB...) and DEL: they would split or end a header or a JSON string.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_text(value: str, where: str, *, username: bool) -> None:
+    """Refuse what no device can be sent safely; the message never quotes the value."""
+    what = "username" if username else "password"
+    if not value:
+        raise ConfigError(f"{where}: the {what} is empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(f"{where}: the {what} is not valid UTF-8") from None
+    bad = _CONTROL_RE.search(value)
+    if bad is not None:
+        names = {"\r": "a carriage return", "\n": "a line feed", "\x00": "a NUL byte"}
+        name = names.get(bad.group(), "a control character")
+        raise ConfigError(
+            f"{where}: the {what} contains {name} (position {bad.start() + 1}); "
+            "it would break the request it is sent in"
+        )
+    if username and (":" in value or '"' in value or "\\" in value):
+        # Basic joins user:password at the first colon; Digest quotes the user name.
+        raise ConfigError(f"{where}: the username may not contain ':', '\"' or '\\'")
+
+
+def _entry(item: object, path: Path, where: str, label: str = "default") -> Credential:
     if not isinstance(item, dict):
         raise ConfigError(f"credentials file {path}: {where} must be a mapping")
     user, password = item.get("username"), item.get("password")
     if not isinstance(user, str) or not isinstance(password, str) or not user:
         raise ConfigError(f"credentials file {path}: {where} needs username and password strings")
-    return Credential(user, Secret(password))
+    unknown = set(item) - _ENTRY_KEYS
+    if unknown:
+        raise ConfigError(f"credentials file {path}: {where} has unknown keys {sorted(unknown)}")
+    _check_text(user, f"credentials file {path}: {where}", username=True)
+    _check_text(password, f"credentials file {path}: {where}", username=False)
+    plain = item.get("allow_basic_over_http", False)
+    if not isinstance(plain, bool):
+        raise ConfigError(
+            f"credentials file {path}: {where} allow_basic_over_http must be true or false"
+        )
+    name = item.get("label", label)
+    if not isinstance(name, str) or not name or _CONTROL_RE.search(name):
+        raise ConfigError(f"credentials file {path}: {where} label must be a one-line string")
+    return Credential(user, Secret(password), label=name[:80], basic_over_http=plain)
+
+
+def sofia_hash(password: str) -> str:
+    """The Xiongmai DVRIP password hash: MD5 folded to 8 alphanumerics (OpenIPC/python-dvr,
+    ``sofia_hash``). As good as the password on a DVRIP device, so it is redacted like one."""
+    md5 = hashlib.md5(password.encode("utf-8"), usedforsecurity=False).digest()
+    return "".join(_SOFIA[(md5[i] + md5[i + 1]) % 62] for i in range(0, 16, 2))
+
+
+_SOFIA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child process (nmap, Chromium): ours without the credentials."""
+    env = os.environ if environ is None else environ
+    return {k: v for k, v in env.items() if k not in (ENV_USER, ENV_PASSWORD)}
+
+
+def scrub_environment() -> None:
+    """Drop the credential variables from this process's environment once they are read, so no
+    child started later (by us or a library) inherits them."""
+    for name in (ENV_USER, ENV_PASSWORD):
+        os.environ.pop(name, None)
+
+
+class LoginLedger:
+    """Refused logins per device and credential set, shared by every probe and port of an audit.
+
+    A wrong password costs one failed login on a device, not one per probe, path or port:
+    camera lockout thresholds are around five. Probes ask :meth:`refusal` before sending a
+    credential and call :meth:`record_refusal` when the device refuses it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refused: dict[tuple[str, Credential], str] = {}
+
+    def refusal(self, address: IPAddress, credential: Credential) -> str | None:
+        """Where this device already refused this credential set, or None."""
+        with self._lock:
+            return self._refused.get((str(address), credential))
+
+    def record_refusal(self, address: IPAddress, credential: Credential, where: str) -> None:
+        with self._lock:
+            self._refused.setdefault((str(address), credential), where)
+
+    def withheld_detail(self, address: IPAddress, credential: Credential) -> str | None:
+        """The reason to give when a later probe skips the credential, or None to send it."""
+        where = self.refusal(address, credential)
+        if where is None:
+            return None
+        return (
+            f"{credential.describe} were refused by this device at {where}; "
+            "not sent again (one failed login per device, to stay clear of its lockout)"
+        )
+
+    def notes(self) -> tuple[str, ...]:
+        """One line per refused credential set, naming the devices (never the password)."""
+        with self._lock:
+            items = list(self._refused.items())
+        by_cred: dict[str, list[str]] = {}
+        for (address, credential), _where in items:
+            by_cred.setdefault(credential.describe, []).append(address)
+        out = []
+        for name, addresses in sorted(by_cred.items()):
+            n = len(addresses)
+            listed = ", ".join(sorted(addresses)[:20]) + (" ..." if n > 20 else "")
+            out.append(
+                f"{name} were refused by {n} device{'s' if n != 1 else ''} ({listed}); "
+                "each got one failed login and no more"
+            )
+        return tuple(out)
+
+
+REDACTED = "[credential redacted]"
+_HEX_RE = re.compile(r"^[0-9a-fA-F]{16,}$")
+
+
+class Redactor:
+    """Removes the user's credentials, in every form a device could echo, from device text.
+
+    Forms: the password, ``user:password``, its Basic (Base64) form, the DVRIP hash, MD5/SHA-256
+    of the password, each Digest HA1 computed during the audit (:meth:`add_digest_secret`), and
+    their HTML-, URL- and JSON-escaped spellings. Hex forms match in either case.
+    """
+
+    def __init__(self, credentials: Iterable[Credential] = ()) -> None:
+        self._lock = threading.Lock()
+        self._forms: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for credential in credentials:
+            self.add_credential(credential)
+
+    def add_credential(self, credential: Credential) -> None:
+        password = credential.password.reveal()
+        pair = f"{credential.username}:{password}"
+        basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        raw = password.encode("utf-8")
+        forms = {
+            password,
+            pair,
+            basic,
+            basic.rstrip("="),
+            sofia_hash(password),
+            hashlib.md5(raw, usedforsecurity=False).hexdigest(),
+            hashlib.sha256(raw).hexdigest(),
+        }
+        for text in (password, pair):
+            forms.add(html.escape(text, quote=True))
+            forms.add(quote(text, safe=""))
+            forms.add(_json_inner(text))
+        self._add(forms)
+
+    def add_digest_secret(self, value: str) -> None:
+        """A value derived from the password during the audit (a Digest HA1 for one realm)."""
+        self._add({value})
+
+    def _add(self, forms: Iterable[str]) -> None:
+        with self._lock:
+            new = {f for f in forms if f} - self._forms
+            if new:
+                self._forms |= new
+                self._pattern = None
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._forms:
+                parts = []
+                for form in sorted(self._forms, key=lambda f: (-len(f), f)):
+                    escaped = re.escape(form)
+                    parts.append(f"(?i:{escaped})" if _HEX_RE.match(form) else escaped)
+                self._pattern = re.compile("|".join(parts))
+            return self._pattern
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            return bool(self._forms)
+
+    def text(self, value: str) -> str:
+        pattern = self._compiled()
+        if pattern is None or not value:
+            return value
+        return pattern.sub(REDACTED, value)
+
+    def opt_text(self, value: str | None) -> str | None:
+        return None if value is None else self.text(value)
+
+
+def _json_inner(text: str) -> str:
+    return json.dumps(text)[1:-1]

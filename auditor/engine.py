@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor import __version__, clock
+from auditor import __version__, clock, redact
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
@@ -33,6 +33,7 @@ from auditor.models import (
     DeviceResult,
     Host,
     Outcome,
+    OutOfScopeReference,
     ProbeAttempt,
     Reason,
 )
@@ -132,17 +133,19 @@ class Auditor:
             hosts, failures = self._discover(ctx)
             # What discovery was told about addresses outside the scope is kept now, not at the
             # end: a killed audit must not lose it (probes' references go with their host).
-            store.save_out_of_scope(info.id, ctx.out_of_scope)
+            store.save_out_of_scope(info.id, _references(ctx))
             todo = [h for h in hosts if str(h.address) not in done]
             self.observer.on_stage("probing", len(todo))
             self._probe_all(todo, ctx, probes, identifier, assessor, store, info)
-            store.save_out_of_scope(info.id, ctx.out_of_scope)
+            store.save_out_of_scope(info.id, _references(ctx))
             if self._stop.is_set():
                 raise KeyboardInterrupt
-            # The disclaimer and stale-data warnings travel with the audit into every report.
+            # The disclaimer and stale-data warnings travel with the audit into every report,
+            # and so do the credential sets a device refused (by label and user, never password).
             notes = (
                 *assessor.notes(),
-                *ctx.hostile_replies,
+                *ctx.logins.notes(),
+                *(ctx.secrets.text(n) for n in ctx.hostile_replies),
                 *(
                     f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
                     f"find may be missing; `camaudit scan --resume {info.id}` runs discovery "
@@ -235,7 +238,7 @@ class Auditor:
                 # Stopped mid-host: not saved, so `scan --resume` probes it again from the start
                 # (a saved host counts as done, and would stay half-probed for good).
                 return device
-            refs = [r for r in ctx.out_of_scope if r.referrer == host.address]
+            refs = _references(ctx, host)
             with store_lock:  # one writer at a time; each host is its own transaction
                 store.save_device(info.id, device, refs)
             self.observer.on_host_done(device)
@@ -329,7 +332,10 @@ class Auditor:
                     seen_by_probes,
                     observations=seen_by_probes.observations + result.observations,
                 )
-        device = DeviceResult(host=host, attempts=tuple(attempts))
+        # A device may echo what it was sent (the Authorization value in its ISAPI <model>):
+        # credentials are taken out of every device value before anything names, stores or
+        # renders it.
+        device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
         identification = identifier.identify(device.observations)
         assessment = assessor.assess(identification, audience)
         return replace(
@@ -338,3 +344,13 @@ class Auditor:
             exposures=assessment.exposures,
             remediation=assessment.remediation,
         )
+
+
+def _references(ctx: NetContext, host: Host | None = None) -> list[OutOfScopeReference]:
+    """The out-of-scope references (those ``host`` made, or all), as stored: device-supplied
+    addresses with any credential a device echoed into them taken out."""
+    return [
+        redact.reference(ctx.secrets, r)
+        for r in ctx.out_of_scope
+        if host is None or r.referrer == host.address
+    ]

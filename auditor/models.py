@@ -241,6 +241,9 @@ class Reason(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     INTERRUPTED = "interrupted"
     DISABLED = "disabled"
+    WITHHELD = "credentials_withheld"
+    """The device asked for credentials and camaudit did not send them (already refused by this
+    device, or HTTP Basic over plain HTTP not allowed for the target)."""
 
     @property
     def is_failure(self) -> bool:
@@ -254,6 +257,7 @@ _NOT_RUN_REASONS = frozenset(
         Reason.NOT_APPLICABLE,
         Reason.INTERRUPTED,
         Reason.DISABLED,
+        Reason.WITHHELD,
     }
 )
 
@@ -541,8 +545,22 @@ class DeviceResult:
     """Set only in an organisation-wide report that combines several site audits."""
 
     @property
-    def complete(self) -> bool:
+    def fully_probed(self) -> bool:
+        """No probe failed (not-run probes are fine: they did not apply or had no credentials)."""
         return not any(a.outcome is Outcome.FAILED for a in self.attempts)
+
+    @property
+    def may_be_camera(self) -> bool:
+        """Identified as a video device, or of unknown type: not ruled out as a camera."""
+        kind = self.identification.device_type
+        return kind.is_video or kind is DeviceType.UNKNOWN
+
+    @property
+    def complete(self) -> bool:
+        """Nothing the audit needed is missing: a device that is, or may be, a camera was fully
+        probed. A printer or router whose web server timed out does not make an audit
+        incomplete (its failed attempts are still in the report)."""
+        return self.fully_probed or not self.may_be_camera
 
     @property
     def observations(self) -> tuple[Observation, ...]:

@@ -21,7 +21,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import make_console
 from auditor.cli.progress import ProgressObserver
-from auditor.credentials import Credential, CredentialStore, Secret
+from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode, exit_code_for
@@ -114,9 +114,13 @@ def register(sub: Any) -> None:
 
 
 def _credentials(args: argparse.Namespace) -> CredentialStore:
-    if args.credentials is not None:
-        return CredentialStore.load(args.credentials)
-    return CredentialStore.from_env()
+    try:
+        if args.credentials is not None:
+            return CredentialStore.load(args.credentials)
+        return CredentialStore.from_env()
+    finally:
+        # Read once; no child process (nmap, Chromium for a PDF) inherits them.
+        scrub_environment()
 
 
 def _imported(args: argparse.Namespace) -> tuple[Host, ...]:

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.lab.device import Device
+from auditor.lab.device import Device, Received
 from auditor.lab.discovery import _render_tree
 
 IDLE_TIMEOUT = 10.0
@@ -98,6 +98,16 @@ class DvripServer(BannerServer):
                 session, reply = self.login(request, len(sessions) + 1)
                 if reply["Ret"] == RET_OK:
                     sessions.add(session)
+                sockname = writer.get_extra_info("sockname")
+                self.device.record(
+                    Received(
+                        "dvrip",
+                        int(sockname[1]) if isinstance(sockname, tuple) else 0,
+                        "login 1000",
+                        f"dvrip {request.get('UserName', '')} {request.get('PassWord', '')}",
+                        "accepted" if reply["Ret"] == RET_OK else "refused",
+                    )
+                )
             elif msg == SYSINFO and "system_info" in self.cfg:
                 reply = self.system_info(session in sessions, session)
             else:

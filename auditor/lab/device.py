@@ -16,6 +16,23 @@ from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile
 _LAB_NS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:camaudit:lab")
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request a device received, as its own log would keep it: tests prove from the lab
+    side what the auditor sent (which credentials went where, how many logins failed)."""
+
+    protocol: str
+    """``http`` (also ONVIF over HTTP) or ``dvrip``."""
+    port: int
+    request: str
+    """The request line (``GET /ISAPI/System/deviceInfo``) or the DVRIP message."""
+    authorization: str = ""
+    """What the client presented: the Authorization header, ``wsse <user>`` for a
+    WS-UsernameToken, ``dvrip <user> <hash>`` for a DVRIP login; empty when nothing."""
+    login: str = "none"
+    """``none`` (no credential presented), ``accepted`` or ``refused``."""
+
+
 @dataclass
 class Device:
     """A running device's identity. Values in profiles are templates over :meth:`facts`."""
@@ -33,6 +50,16 @@ class Device:
     interface: str | None = None
     """Namespace mode: the device's own interface; sockets are bound to it."""
     extra: dict[str, Any] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    """Every request the servers saw, in order (bounded: MAX_RECEIVED)."""
+
+    def record(self, entry: Received) -> None:
+        if len(self.received) < MAX_RECEIVED:
+            self.received.append(entry)
+
+    @property
+    def failed_logins(self) -> int:
+        return sum(1 for r in self.received if r.login == "refused")
 
     def __post_init__(self) -> None:
         if self.profile.credentials is not None:
@@ -107,3 +134,5 @@ class Device:
 
 
 _BOOT = time.time()
+#: Requests a device keeps in its log; a flood test must not grow the lab's memory without end.
+MAX_RECEIVED = 20_000

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.lab import auth
-from auditor.lab.device import Device
+from auditor.lab.device import Device, Received
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class Request:
     version: str
     headers: dict[str, str]
     body: bytes = b""
+    login: str = "none"
+    """Set by the auth checks: ``accepted``/``refused`` when the client presented credentials."""
+    presented: str = ""
 
     @property
     def path(self) -> str:
@@ -99,6 +102,19 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
     return req
 
 
+def _echo(req: Request) -> dict[str, str]:
+    """Template values a hostile page may echo: the Authorization header, raw and (for Basic)
+    decoded, as a device that reflects what it was sent does."""
+    given = req.headers.get("authorization", "")
+    decoded = ""
+    if given.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(given[6:].strip()).decode("utf-8", "replace")
+        except ValueError:
+            decoded = ""
+    return {"authorization": given, "authorization_decoded": decoded}
+
+
 class WebServer:
     """One device's HTTP(S) personality; ``handle`` is the asyncio stream callback."""
 
@@ -122,6 +138,7 @@ class WebServer:
                 writer.write(self.serialize(Response(400, b"", None)))
                 return
             resp = self.respond(req)
+            self._record(req, writer)
             data = self.serialize(resp)
             if req.method == "HEAD":
                 data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
@@ -131,6 +148,20 @@ class WebServer:
             pass
         finally:
             writer.close()
+
+    def _record(self, req: Request, writer: asyncio.StreamWriter) -> None:
+        sockname = writer.get_extra_info("sockname")
+        port = int(sockname[1]) if isinstance(sockname, tuple) else 0
+        given = req.headers.get("authorization", "")
+        self.device.record(
+            Received(
+                "http",
+                port,
+                f"{req.method} {req.target}",
+                " ".join(filter(None, (given, req.presented))),
+                req.login,
+            )
+        )
 
     def serialize(self, resp: Response) -> bytes:
         """Status line and headers in the vendor's order and case (nmap's matches need both).
@@ -179,6 +210,10 @@ class WebServer:
         pages: Mapping[str, Any] = self.cfg.get("pages", {})
         page = pages.get(req.target) or pages.get(req.path)
         if page is None:
+            # ``auth`` on the service: a login for every path (a NAS or printer web UI).
+            denied = self.check_auth(self.cfg, req)
+            if denied is not None:
+                return denied
             return self.page_response(self.cfg.get("not_found", {"status": 404, "body": ""}), req)
         method = str(page.get("method", "GET")).upper()
         allowed = {method, "HEAD"} if method == "GET" else {method}
@@ -193,7 +228,9 @@ class WebServer:
         if "body_b64" in page:  # binary content (an icon, junk bytes) stays out of templating
             body = base64.b64decode(str(page["body_b64"]))
         else:
-            body = self.device.render(str(page.get("body", "")), path=req.path).encode("utf-8")
+            body = self.device.render(
+                str(page.get("body", "")), path=req.path, **_echo(req)
+            ).encode("utf-8")
         if page.get("bom"):
             body = b"\xef\xbb\xbf" + body
         headers = [(str(k), self.device.render(str(v))) for k, v in page.get("headers", {}).items()]
@@ -211,9 +248,13 @@ class WebServer:
         if "digest" in scheme and auth.check_digest(
             given, req.method, realm, self.nonces, user, password
         ):
+            req.login = "accepted"
             return None
         if "basic" in scheme and auth.check_basic(given, user, password):
+            req.login = "accepted"
             return None
+        if given:
+            req.login = "refused"
         return self.challenge(page, realm)
 
     def challenge(self, page: Mapping[str, Any], realm: str) -> Response:

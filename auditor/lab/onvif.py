@@ -107,17 +107,25 @@ class OnvifService:
                     self.device.password,
                     float(self.cfg.get("time_window", auth.DEFAULT_TIME_WINDOW)),
                 )
+                req.login, req.presented = "accepted", f"wsse {fields.get('Username', '')}"
                 return None
             except auth.TokenRejected as exc:
                 logger.debug("%s: UsernameToken rejected: %s", self.device.address, exc.reason)
+                req.login, req.presented = "refused", f"wsse {fields.get('Username', '')}"
                 return self.not_authorized(web)
+        if token is not None:
+            # Sent, though this device does not take tokens: the log still shows it arrived.
+            req.presented = "wsse (ignored)"
         given = req.headers.get("authorization", "")
         if "digest" in self.modes and given:
             realm = self.device.render(str(self.cfg.get("realm", "lab")))
             if auth.check_digest(
                 given, req.method, realm, web.nonces, self.device.username, self.device.password
             ):
+                req.login = "accepted"
                 return None
+        if given:
+            req.login = "refused"
         return self.not_authorized(web)
 
     def not_authorized(self, web: WebServer) -> Response:

@@ -92,10 +92,25 @@ def challenges_of(values: list[str]) -> list[Challenge]:
 _HASHES = {"MD5": hashlib.md5, "MD5-SESS": hashlib.md5, "SHA-256": hashlib.sha256}
 
 
-def authorization(
+def _q(value: str) -> str:
+    """A quoted-string body (RFC 9110 5.6.4): a device's realm cannot end our header field."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An Authorization value, its scheme, and the password-equivalent it was derived from (the
+    Digest HA1: a device that echoes it must see it redacted like the password)."""
+
+    header: str
+    scheme: str
+    derived_secrets: tuple[str, ...] = ()
+
+
+def answer(
     challenges: list[Challenge], credential: Credential, method: str, uri: str
-) -> str | None:
-    """The Authorization value answering the best challenge (Digest over Basic), or None."""
+) -> Answer | None:
+    """The answer to the best challenge (Digest over Basic), or None."""
     for ch in challenges:
         if ch.scheme.lower() == "digest":
             algorithm = (ch.param("algorithm") or "MD5").upper()
@@ -105,11 +120,19 @@ def authorization(
         if ch.scheme.lower() == "basic":
             # Basic exposes the password to the path; used only when the device offers nothing else.
             raw = f"{credential.username}:{credential.password.reveal()}".encode()
-            return "Basic " + base64.b64encode(raw).decode("ascii")
+            return Answer("Basic " + base64.b64encode(raw).decode("ascii"), "basic")
     return None
 
 
-def _digest(ch: Challenge, cred: Credential, method: str, uri: str, algorithm: str) -> str:
+def authorization(
+    challenges: list[Challenge], credential: Credential, method: str, uri: str
+) -> str | None:
+    """The Authorization value answering the best challenge (Digest over Basic), or None."""
+    found = answer(challenges, credential, method, uri)
+    return None if found is None else found.header
+
+
+def _digest(ch: Challenge, cred: Credential, method: str, uri: str, algorithm: str) -> Answer:
     """RFC 7616 client response (qop=auth or legacy RFC 2069)."""
     fn = _HASHES[algorithm]
 
@@ -119,15 +142,16 @@ def _digest(ch: Challenge, cred: Credential, method: str, uri: str, algorithm: s
     realm, nonce = ch.param("realm") or "", ch.param("nonce") or ""
     cnonce = os.urandom(8).hex()
     ha1 = h(f"{cred.username}:{realm}:{cred.password.reveal()}")
+    secrets = [ha1]
     if algorithm.endswith("-SESS"):
         ha1 = h(f"{ha1}:{nonce}:{cnonce}")
     ha2 = h(f"{method}:{uri}")
     qops = [q.strip() for q in (ch.param("qop") or "").split(",") if q.strip()]
     fields = [
-        f'username="{cred.username}"',
-        f'realm="{realm}"',
-        f'nonce="{nonce}"',
-        f'uri="{uri}"',
+        f'username="{_q(cred.username)}"',
+        f'realm="{_q(realm)}"',
+        f'nonce="{_q(nonce)}"',
+        f'uri="{_q(uri)}"',
         f"algorithm={ch.param('algorithm') or 'MD5'}",
     ]
     if "auth" in qops:
@@ -139,8 +163,8 @@ def _digest(ch: Challenge, cred: Credential, method: str, uri: str, algorithm: s
     fields.append(f'response="{response}"')
     opaque = ch.param("opaque")
     if opaque is not None:
-        fields.append(f'opaque="{opaque}"')
-    return "Digest " + ", ".join(fields)
+        fields.append(f'opaque="{_q(opaque)}"')
+    return Answer("Digest " + ", ".join(fields), "digest", tuple(secrets))
 
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"

@@ -7,23 +7,33 @@ it records the login reply (``dvrip.banner``: its fields and error codes name th
 when the login is refused) and then the SystemInfo reply (1020 -> ``dvrip.system_info``). No
 credentials: not run; the port's openness is already in the host's services.
 
+The login carries the user name in clear and a hash as good as the password, so it goes only to
+a device that already identified as DVRIP-speaking (an XMEye discovery reply or Xiongmai platform
+evidence: ``auditor.probes.access.speaks_dvrip``), never to any host with 34567 open, and not to
+a device that already refused this credential set.
+
 Hikvision 8000 and Dahua 37777 are not probed: neither says anything before a client's login
 packet, so there is no harmless read; their openness is already in the host's services.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
 from auditor.context import NetContext
-from auditor.credentials import Credential
+from auditor.credentials import Credential, sofia_hash
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.ports import Role
+from auditor.probes.access import (
+    VendorEvidence,
+    credential_for,
+    speaks_dvrip,
+    vendors_in_evidence,
+)
 from auditor.probes.common import gather, observation, require_ports
 from auditor.probes.exchange import exchange_deadline, probe_deadline
 from auditor.probes.interface import PartialFailure, Probe
@@ -33,13 +43,7 @@ HEADER = struct.Struct("<BB2xIIBBHI")
 LOGIN, LOGIN_REPLY = 1000, 1001
 SYSINFO, SYSINFO_REPLY = 1020, 1021
 RET_OK = 100
-_SOFIA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def sofia_hash(password: str) -> str:
-    """The DVRIP password hash: MD5 folded to 8 alphanumerics (python-dvr, ``sofia_hash``)."""
-    md5 = hashlib.md5(password.encode("utf-8"), usedforsecurity=False).digest()
-    return "".join(_SOFIA[(md5[i] + md5[i + 1]) % 62] for i in range(0, 16, 2))
+__all__ = ["DvripProbe", "Frame", "frame", "parse_frame", "read_frame", "sofia_hash"]
 
 
 def frame(message: int, payload: dict[str, object], session: int = 0, sequence: int = 0) -> bytes:
@@ -84,13 +88,28 @@ def parse_frame(data: bytes, cap: int = 1 << 20) -> Frame:
 class DvripProbe(Probe):
     name: ClassVar[str] = "dvrip"
 
+    def __init__(self, evidence: VendorEvidence = vendors_in_evidence) -> None:
+        self.evidence = evidence
+
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.DVRIP)
+        credential = credential_for(host, ctx, "DVRIP (it answers only after a login)")
+        if not speaks_dvrip(host, self.evidence):
+            raise ProbeNotRun(
+                Reason.NOT_APPLICABLE,
+                "no login sent: nothing so far shows a DVRIP (Xiongmai) device; an open "
+                f"port {'/'.join(map(str, ports))} alone is not enough",
+            )
         overall = probe_deadline(ctx)
-        credential = ctx.credentials.for_host(host.address)
-        if credential is None:
-            raise ProbeNotRun(Reason.NO_CREDENTIALS, "DVRIP answers only after a login")
-        return gather(ports, lambda port: self._port(host, ctx, port, overall, credential))
+
+        def ask(port: int) -> list[Observation]:
+            # One refused login ends it: the other ports (and probes) do not try again; the
+            # refusal itself is already the attempt's result.
+            if ctx.logins.refusal(host.address, credential) is not None:
+                return []
+            return self._port(host, ctx, port, overall, credential)
+
+        return gather(ports, ask)
 
     @staticmethod
     def _port(
@@ -127,7 +146,14 @@ class DvripProbe(Probe):
             ret = reply.json().get("Ret")
             if ret != RET_OK:
                 # Report the refusal, keep the banner: the reply itself names the platform.
-                raise PartialFailure(Reason.AUTH_FAILED, f"{what}: login Ret {ret}", found)
+                ctx.logins.record_refusal(
+                    host.address, credential, f"{src} (login Ret {str(ret)[:40]})"
+                )
+                raise PartialFailure(
+                    Reason.AUTH_FAILED,
+                    f"{what}: login Ret {str(ret)[:40]}, {credential.describe} refused",
+                    found,
+                )
             session = reply.session
             sid = f"0x{session:08X}"
             send(frame(SYSINFO, {"Name": "SystemInfo", "SessionID": sid}, session, 1))

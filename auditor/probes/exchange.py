@@ -10,7 +10,8 @@ from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
-from auditor.probes.auth import authorization, challenges_of
+from auditor.probes.access import CredentialsWithheld
+from auditor.probes.auth import answer, challenges_of
 from auditor.probes.wire import Deadline, Reader, Response, connect, read_response
 
 logger = logging.getLogger(__name__)
@@ -106,29 +107,49 @@ def http_with_auth(
     path: str = "/",
     headers: tuple[tuple[str, str], ...] = (),
     body: bytes = b"",
+    first: Response | None = None,
 ) -> Response:
     """Send once without credentials; answer a 401 challenge once with the user's credentials.
 
     Credentials go only where the device asks for them, never pre-emptively, and once: a wrong
-    password is one failed login on the device, not a series that could lock the account.
+    password is one failed login on the device (recorded in ``ctx.logins``; a later request to
+    the same device does not send that credential set again). HTTP Basic over plain HTTP is
+    sent only where the credentials file allows it for the target. ``first``: the anonymous
+    reply already in hand (then it is not asked again). Raises CredentialsWithheld when the
+    device asked and camaudit declined.
     """
-    resp = http_exchange(
-        ctx, endpoint, overall, method=method, path=path, headers=headers, body=body
-    )
+    resp = first
+    if resp is None:
+        resp = http_exchange(
+            ctx, endpoint, overall, method=method, path=path, headers=headers, body=body
+        )
     if resp.status != 401 or credential is None:
         return resp
-    answer = authorization(
-        challenges_of(resp.header_all("WWW-Authenticate")), credential, method, path
-    )
-    if answer is None:
+    where = f"{endpoint.source}{path.split('?', 1)[0]}"
+    withheld = ctx.logins.withheld_detail(endpoint.address, credential)
+    if withheld is not None:
+        raise CredentialsWithheld(f"{where}: {withheld}")
+    found = answer(challenges_of(resp.header_all("WWW-Authenticate")), credential, method, path)
+    if found is None:
         logger.debug("%s%s: no supported auth scheme offered", endpoint.source, path)
         return resp
-    return http_exchange(
+    if found.scheme == "basic" and not endpoint.tls and not credential.basic_over_http:
+        raise CredentialsWithheld(
+            f"{where} offers only HTTP Basic over plain HTTP, which would send the password "
+            "readable to the network; not sent (allow it per target in the credentials file: "
+            "allow_basic_over_http)"
+        )
+    for secret in found.derived_secrets:
+        ctx.secrets.add_digest_secret(secret)
+    reply = http_exchange(
         ctx,
         endpoint,
         overall,
         method=method,
         path=path,
-        headers=(*headers, ("Authorization", answer)),
+        headers=(*headers, ("Authorization", found.header)),
         body=body,
     )
+    if reply.status in (401, 403):
+        ctx.logins.record_refusal(endpoint.address, credential, f"{where} (HTTP {reply.status})")
+    return reply

@@ -2,9 +2,16 @@
 
 Anonymous (PRE_AUTH in the Core spec): GetSystemDateAndTime (and the clock skew it reveals) and
 GetServices, falling back to GetCapabilities. With the user's credentials: GetDeviceInformation,
-GetScopes, GetNetworkInterfaces, signed with a WS-UsernameToken dated by the measured skew, and
-HTTP Digest when the device answers 401. Without credentials GetDeviceInformation is still tried
-once anonymously (some firmware answers it; that is not a login). Never a state-changing call.
+GetScopes, GetNetworkInterfaces. Every call goes anonymously first; credentials answer only the
+device's own refusal, in the form it asked for: a SOAP NotAuthorized fault gets a WS-UsernameToken
+dated by the measured skew, an HTTP 401 gets HTTP Digest (Basic only where the credentials file
+allows it). One refused login ends the credentialed calls on the device (``ctx.logins``).
+Without credentials GetDeviceInformation is still tried once anonymously (some firmware answers
+it; that is not a login). Never a state-changing call.
+
+A URL is an ONVIF device service when discovery announced it (an XAddr), the port plan says so,
+or it answered in SOAP. A bare HTTP 401 on a URL that is none of these (lighttpd with Digest on
+every path) is not "ONVIF needs credentials": the probe does not apply, and no credential is sent.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.ports import Role
+from auditor.probes.access import CredentialsWithheld, named_as_video_device
 from auditor.probes.auth import username_token
 from auditor.probes.common import dedupe, observation, ports_for
-from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
+from auditor.probes.exchange import Endpoint, http_exchange, http_with_auth, probe_deadline
 from auditor.probes.interface import Findings, PartialFailure, Probe
 from auditor.probes.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
-from auditor.probes.wire import Deadline
+from auditor.probes.wire import Deadline, Response
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +49,13 @@ class _NoService(ProbeError):
 
 
 class _AuthAnswer(ProbeError):
-    """An ONVIF call refused for lack of (valid) credentials; remembers which operation."""
+    """An ONVIF call refused for lack of (valid) credentials; remembers which operation and
+    whether camaudit withheld credentials it had (already refused; Basic over plain HTTP)."""
 
-    def __init__(self, reason: Reason, detail: str, operation: str) -> None:
+    def __init__(self, reason: Reason, detail: str, operation: str, withheld: bool = False) -> None:
         super().__init__(reason, detail)
         self.operation = operation
+        self.withheld = withheld
 
 
 def format_skew(skew: timedelta) -> str:
@@ -62,10 +72,16 @@ class OnvifProbe(Probe):
             raise ProbeNotRun(Reason.NO_SERVICE, "no ONVIF XAddrs and no open HTTP/ONVIF port")
         overall = probe_deadline(ctx)
         credential = ctx.credentials.for_host(host.address)
+        declared = declared_urls(host, ctx)
+        # On a device the evidence already names as a camera, the standard path is as good as
+        # announced (a camera whose discovery reply did not reach us).
+        camera = named_as_video_device(host.observations)
         errors: list[ProbeError] = []
         for endpoint, path in urls[:MAX_SERVICE_URLS]:
             try:
-                return _Session(ctx, endpoint, path, overall, credential).run()
+                session = _Session(ctx, endpoint, path, overall, credential)
+                session.confirmed = camera or (endpoint, path) in declared
+                return session.run()
             except PartialFailure:
                 raise
             except ProbeError as exc:
@@ -80,9 +96,19 @@ class OnvifProbe(Probe):
         raise ProbeError(first.reason, detail)
 
 
-def service_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
-    """Device-service URLs: in-scope XAddrs from discovery first, then the standard path on the
-    host's ONVIF, HTTP and HTTPS ports. XAddrs outside the scope are recorded, never contacted."""
+def declared_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
+    """The URLs announced as ONVIF: discovery XAddrs, and ports the plan gives the ONVIF role."""
+    out = xaddr_urls(host, ctx)
+    for port in ports_for(host, ctx, Role.ONVIF):
+        target = (Endpoint(host.address, port), DEVICE_SERVICE)
+        if target not in out:
+            out.append(target)
+    return out
+
+
+def xaddr_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
+    """In-scope device-service XAddrs from discovery; those outside the scope are recorded,
+    never contacted."""
     out: list[tuple[Endpoint, str]] = []
     for obs in host.observations:
         if obs.kind is not ObservationKind.ONVIF_PROBE_MATCH:
@@ -95,6 +121,13 @@ def service_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
             target = _xaddr_endpoint(host, ctx, url)
             if target is not None and target not in out:
                 out.append(target)
+    return out
+
+
+def service_urls(host: Host, ctx: NetContext) -> list[tuple[Endpoint, str]]:
+    """Device-service URLs: in-scope XAddrs from discovery first, then the standard path on the
+    host's ONVIF, HTTP and HTTPS ports."""
+    out = xaddr_urls(host, ctx)
     for port in ports_for(host, ctx, Role.ONVIF, Role.HTTP, Role.HTTPS):
         target = (
             Endpoint(host.address, port, tls=ctx.ports.role(port) is Role.HTTPS),
@@ -143,54 +176,100 @@ class _Session:
         self.skew = timedelta(0)
         self.found: list[Observation] = []
         self.auth_problems: list[ProbeError] = []
+        self.confirmed = False
+        """An ONVIF service for sure (announced, or it answered in SOAP): only then may a 401
+        mean "ONVIF needs credentials", and only then are credentials sent."""
 
     def _obs(self, kind: ObservationKind, value: str) -> None:
         self.found.append(
             observation(kind, value, f"onvif:{self.endpoint.port}", self.endpoint.port)
         )
 
-    def call(self, operation: str, body: str, *, signed: bool) -> SoapReply:
-        """One SOAP call. ``signed``: WS-UsernameToken plus an HTTP Digest answer to a 401."""
-        cred = self.credential if signed else None
-        security = username_token(cred, self.skew) if cred is not None else ""
-        resp = http_with_auth(
+    def _post(self, operation: str, body: str, security: str = "") -> Response:
+        return http_exchange(
             self.ctx,
             self.endpoint,
             self.overall,
-            cred,
             method="POST",
             path=self.path,
-            headers=(
-                (
-                    "Content-Type",
-                    f'application/soap+xml; charset=utf-8; action="{TDS}/{operation}"',
-                ),
-            ),
+            headers=self._headers(operation),
             body=envelope(body, security),
         )
-        where = f"{self.endpoint.source}{self.path} {operation}"
-        if resp.status == 401:
-            reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
-            raise _AuthAnswer(reason, f"{where}: HTTP 401", operation)
+
+    @staticmethod
+    def _headers(operation: str) -> tuple[tuple[str, str], ...]:
+        return (
+            ("Content-Type", f'application/soap+xml; charset=utf-8; action="{TDS}/{operation}"'),
+        )
+
+    def _parse(self, resp: Response, where: str) -> SoapReply | None:
+        """The SOAP reply, None for a 401 without one; _NoService for a non-SOAP answer."""
         try:
             reply = parse_soap(resp.body)
         except ProbeError as exc:
+            if resp.status == 401:
+                return None
             if resp.status != 200 or "xml" not in (resp.header("Content-Type") or "").lower():
                 raise _NoService(f"{where}: HTTP {resp.status}, not SOAP") from None
             raise ProbeError(exc.reason, f"{where}: HTTP {resp.status}, {exc.detail}") from None
-        if reply.fault is not None and reply.fault.not_authorized:
-            reason = Reason.AUTH_FAILED if cred is not None else Reason.AUTH_REQUIRED
-            raise _AuthAnswer(reason, f"{where}: {reply.fault.describe()}", operation)
+        self.confirmed = True
+        return reply
+
+    def call(self, operation: str, body: str, *, signed: bool) -> SoapReply:
+        """One SOAP call, anonymous first. ``signed``: if the device refuses, answer with the
+        user's credentials once, in the form it asked for (UsernameToken or HTTP auth)."""
+        where = f"{self.endpoint.source}{self.path} {operation}"
+        resp = self._post(operation, body)
+        reply = self._parse(resp, where)
+        refused = resp.status == 401 or (
+            reply is not None and reply.fault is not None and reply.fault.not_authorized
+        )
+        if not refused:
+            assert reply is not None
+            return reply
+        if not self.confirmed:
+            # A bare 401 from a URL nobody announced as ONVIF: a web server that wants a login
+            # for every path (lighttpd with Digest), not an ONVIF device asking for credentials.
+            raise _NoService(f"{where}: HTTP 401 without a SOAP body, not an ONVIF service")
+        what = "HTTP 401" if reply is None or reply.fault is None else reply.fault.describe()
+        cred = self.credential if signed else None
+        if cred is None:
+            raise _AuthAnswer(Reason.AUTH_REQUIRED, f"{where}: {what}", operation)
+        withheld = self.ctx.logins.withheld_detail(self.endpoint.address, cred)
+        if withheld is not None:
+            raise _AuthAnswer(Reason.AUTH_REQUIRED, f"{where}: {withheld}", operation, True)
+        if resp.status == 401:
+            try:
+                resp = http_with_auth(
+                    self.ctx,
+                    self.endpoint,
+                    self.overall,
+                    cred,
+                    method="POST",
+                    path=self.path,
+                    headers=self._headers(operation),
+                    body=envelope(body),
+                    first=resp,
+                )
+            except CredentialsWithheld as exc:
+                raise _AuthAnswer(Reason.AUTH_REQUIRED, exc.detail, operation, True) from None
+        else:
+            resp = self._post(operation, body, username_token(cred, self.skew))
+        reply = self._parse(resp, where)
+        if resp.status in (401, 403) or (
+            reply is not None and reply.fault is not None and reply.fault.not_authorized
+        ):
+            self.ctx.logins.record_refusal(
+                self.endpoint.address, cred, f"{self.endpoint.source}{self.path} {operation}"
+            )
+            raise _AuthAnswer(Reason.AUTH_FAILED, f"{where}: {cred.describe} refused", operation)
+        if reply is None:
+            raise ProbeError(Reason.MALFORMED, f"{where}: HTTP {resp.status}, not SOAP")
         return reply
 
     def pre_auth(self, operation: str, body: str) -> SoapReply:
         """A PRE_AUTH call: anonymous first; signed if the device insists and we may sign."""
-        try:
-            return self.call(operation, body, signed=False)
-        except ProbeError as exc:
-            if exc.reason is not Reason.AUTH_REQUIRED or self.credential is None:
-                raise
-            return self.call(operation, body, signed=True)
+        return self.call(operation, body, signed=True)
 
     def run(self) -> list[Observation]:
         # The first call decides whether this URL is an ONVIF service at all: its errors propagate.
@@ -280,12 +359,16 @@ class _Session:
         if any(e.reason is Reason.AUTH_FAILED for e in self.auth_problems):
             # The user's credentials were refused: say so, and keep the anonymous evidence.
             raise PartialFailure(Reason.AUTH_FAILED, detail, found)
+        withheld = any(getattr(e, "withheld", False) for e in self.auth_problems)
         if not found and self.auth_problems:
+            if withheld:
+                raise ProbeNotRun(Reason.WITHHELD, detail)
             raise ProbeError(Reason.AUTH_REQUIRED, detail)
         if self.auth_problems:
             calls = ", ".join(
                 dict.fromkeys(getattr(e, "operation", "?") for e in self.auth_problems)
             )
             logger.info("onvif %s: auth required: %s", self.endpoint.source, detail)
-            return Findings(found, note=f"auth required (no credentials): {calls}")
+            why = f"credentials withheld: {detail}" if withheld else "no credentials"
+            return Findings(found, note=f"auth required ({why}): {calls}"[:500])
         return found

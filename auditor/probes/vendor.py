@@ -1,9 +1,10 @@
 """Vendor device-info APIs, with the user's credentials only: Hikvision ISAPI, Dahua magicBox,
 Axis VAPIX parameters. GET only (docs/decisions.md, "Vendor APIs").
 
-They are tried on every HTTP/HTTPS port rather than only where earlier evidence names the vendor:
-OEM relabels hide the platform, and a GET for a path the device does not have costs one 404.
-Credentials are sent only in answer to the device's own 401 challenge, once per path.
+Asked only where the evidence so far (discovery, the HTTP, TLS, RTSP, banner and ONVIF probes)
+points to the vendor or its OEM family (``auditor.probes.access``): a Hikvision camera never
+receives the Dahua or Axis request, a printer none of them. Credentials are sent only in answer
+to the device's own 401 challenge, and a refused set is not sent to that device again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.ports import Role
+from auditor.probes.access import (
+    CredentialsWithheld,
+    VendorEvidence,
+    credential_for,
+    require_vendor,
+    vendors_in_evidence,
+)
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
 from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
 from auditor.probes.interface import Probe
@@ -50,14 +58,19 @@ class VendorApiProbe(Probe):
     kind: ClassVar[ObservationKind]
     paths: ClassVar[tuple[str, ...]]
     label: ClassVar[str]
+    family: ClassVar[str]
+    """The maker whose platform (own brand or OEM relabel) serves this API."""
+
+    def __init__(self, evidence: VendorEvidence = vendors_in_evidence) -> None:
+        self.evidence = evidence
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
-        credential = ctx.credentials.for_host(host.address)
-        if credential is None:
-            raise ProbeNotRun(Reason.NO_CREDENTIALS, f"{self.label} needs device credentials")
         ports = require_ports(host, ctx, Role.HTTP, Role.HTTPS)
+        credential = credential_for(host, ctx, self.label)
+        require_vendor(host, self.family, self.label, self.evidence)
         overall = probe_deadline(ctx)
         absent: list[int] = []
+        withheld: list[str] = []
 
         def ask(port: int) -> list[Observation]:
             endpoint = Endpoint(host.address, port, tls=ctx.ports.role(port) is Role.HTTPS)
@@ -66,8 +79,13 @@ class VendorApiProbe(Probe):
             except _NotHere:
                 absent.append(port)
                 return []
+            except CredentialsWithheld as exc:
+                withheld.append(exc.detail)
+                return []
 
         found = gather(ports, ask)
+        if not found and withheld:
+            raise ProbeNotRun(Reason.WITHHELD, "; ".join(withheld)[:500])
         if not found and len(absent) == len(ports):
             raise ProbeNotRun(Reason.NOT_APPLICABLE, f"no {self.label} on ports {list(ports)}")
         return found
@@ -80,8 +98,12 @@ class VendorApiProbe(Probe):
             resp = http_with_auth(ctx, endpoint, overall, credential, path=path)
             where = f"{endpoint.source}{path.split('?', 1)[0]}"
             if resp.status in (401, 403):
-                # Never a second try: a wrong password counts against the device's lockout.
-                raise ProbeError(Reason.AUTH_FAILED, f"{where}: HTTP {resp.status}")
+                # Never a second try: a wrong password counts against the device's lockout
+                # (and the ledger now keeps every other probe from sending it again).
+                raise ProbeError(
+                    Reason.AUTH_FAILED,
+                    f"{where}: HTTP {resp.status}, {credential.describe} refused",
+                )
             if resp.status in _ABSENT or (resp.status >= 300 and not parts):
                 if parts:
                     continue  # one action missing on an otherwise answering device
@@ -110,6 +132,7 @@ class IsapiProbe(VendorApiProbe):
 
     name: ClassVar[str] = "isapi"
     label: ClassVar[str] = "isapi"
+    family: ClassVar[str] = "Hikvision"
     kind: ClassVar[ObservationKind] = ObservationKind.ISAPI_DEVICE_INFO
     paths: ClassVar[tuple[str, ...]] = ("/ISAPI/System/deviceInfo",)
 
@@ -130,6 +153,7 @@ class DahuaProbe(VendorApiProbe):
 
     name: ClassVar[str] = "dahua"
     label: ClassVar[str] = "dahua"
+    family: ClassVar[str] = "Dahua"
     kind: ClassVar[ObservationKind] = ObservationKind.DAHUA_SYSTEM_INFO
     paths: ClassVar[tuple[str, ...]] = (
         "/cgi-bin/magicBox.cgi?action=getSystemInfo",
@@ -152,6 +176,7 @@ class AxisProbe(VendorApiProbe):
 
     name: ClassVar[str] = "axis"
     label: ClassVar[str] = "axis"
+    family: ClassVar[str] = "Axis"
     kind: ClassVar[ObservationKind] = ObservationKind.AXIS_DEVICE_INFO
     paths: ClassVar[tuple[str, ...]] = (
         "/axis-cgi/param.cgi?action=list&group=Brand",

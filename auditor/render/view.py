@@ -55,7 +55,7 @@ def is_exposed(device: DeviceResult) -> bool:
 
 
 #: Not-run reasons a reader can act on (give credentials, resume); the others are just "n/a".
-_ACTIONABLE_NOT_RUN = frozenset({Reason.NO_CREDENTIALS, Reason.INTERRUPTED})
+_ACTIONABLE_NOT_RUN = frozenset({Reason.NO_CREDENTIALS, Reason.WITHHELD, Reason.INTERRUPTED})
 
 
 def shortfalls(device: DeviceResult) -> tuple[ProbeAttempt, ...]:

@@ -28,6 +28,7 @@ REASON_TEXT = {
     Reason.NOT_APPLICABLE: "not applicable",
     Reason.INTERRUPTED: "audit interrupted",
     Reason.DISABLED: "disabled",
+    Reason.WITHHELD: "credentials withheld",
 }
 
 

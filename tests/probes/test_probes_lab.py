@@ -59,10 +59,21 @@ def lab_host(site, profile: str, observations: tuple[Observation, ...] = ()) -> 
     )
 
 
+#: Probes that may use credentials: like the engine, they see the anonymous probes' evidence.
+CREDENTIALED = ("onvif", "dvrip", "isapi", "dahua", "axis")
+ANONYMOUS = ("mac", "http", "tls", "rtsp", "banner")
+
+
 def run(site, probe: str, profile: str, **kw):
     host_obs = kw.pop("observations", ())
+    prior = kw.pop("prior", probe in CREDENTIALED)
     ctx = lab_ctx(site, **kw)
-    return attempt(PROBES[probe](), lab_host(site, profile, host_obs), ctx), ctx
+    host = lab_host(site, profile, host_obs)
+    if prior:
+        # What the engine gives a credentialed probe: the evidence of the anonymous ones.
+        found = [o for name in ANONYMOUS for o in attempt(PROBES[name](), host, ctx).observations]
+        host = lab_host(site, profile, (*host_obs, *found))
+    return attempt(PROBES[probe](), host, ctx), ctx
 
 
 def values(result, kind):

@@ -20,6 +20,9 @@ from auditor.lab.profiles import PROFILE_DIR, DeviceProfile, load_profiles
 from auditor.lab.site import LoopbackSite
 
 HOSTILE_PROFILE_DIR = Path(__file__).with_name("profiles")
+#: Issue 13's devices for the credential rules (generic 401 servers, a device echoing the
+#: Authorization value): not part of the default hostile site, which audits without credentials.
+CREDENTIAL_PROFILE_DIR = Path(__file__).with_name("credentials")
 #: The lab helper's bundled hostile profiles (several attacks per device).
 LAB_HOSTILE_DIR = PROFILE_DIR / "hostile"
 
@@ -33,6 +36,11 @@ def hostile_profiles() -> dict[str, DeviceProfile]:
     if LAB_HOSTILE_DIR.is_dir():
         profiles.update(load_profiles(LAB_HOSTILE_DIR))
     return profiles
+
+
+def credential_profiles() -> dict[str, DeviceProfile]:
+    """The devices that test where credentials go (issue 13), keyed by id."""
+    return load_profiles(CREDENTIAL_PROFILE_DIR)
 
 
 def hostile_site(
@@ -49,4 +57,10 @@ def hostile_site(
     return LoopbackSite(chosen, profiles=known, **kwargs)
 
 
-__all__ = ["HOSTILE_PROFILE_DIR", "hostile_profiles", "hostile_site"]
+__all__ = [
+    "CREDENTIAL_PROFILE_DIR",
+    "HOSTILE_PROFILE_DIR",
+    "credential_profiles",
+    "hostile_profiles",
+    "hostile_site",
+]
