@@ -75,11 +75,16 @@ def named_as_video_device(observations: Iterable[Observation]) -> bool:
     return identifier.identify(observations).device_type.is_video
 
 
-def credential_for(host: Host, ctx: NetContext, what: str) -> Credential:
-    """The user's credential for ``host``, or ProbeNotRun saying why none is sent."""
+def credential_for(
+    host: Host, ctx: NetContext, what: str, applies: Callable[[], None] = lambda: None
+) -> Credential:
+    """The user's credential for ``host``, or ProbeNotRun saying why none is sent: no
+    credentials, then ``applies()`` (raises when the probe is not for this device), then an
+    earlier refusal by this device."""
     credential = ctx.credentials.for_host(host.address)
     if credential is None:
-        raise ProbeNotRun(Reason.NO_CREDENTIALS, f"{what} needs device credentials")
+        raise ProbeNotRun(Reason.NO_CREDENTIALS, f"no credentials given for {what}")
+    applies()
     withheld = ctx.logins.withheld_detail(host.address, credential)
     if withheld is not None:
         raise ProbeNotRun(Reason.WITHHELD, withheld)

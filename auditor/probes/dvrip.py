@@ -93,13 +93,16 @@ class DvripProbe(Probe):
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.DVRIP)
-        credential = credential_for(host, ctx, "DVRIP (it answers only after a login)")
-        if not speaks_dvrip(host, self.evidence):
-            raise ProbeNotRun(
-                Reason.NOT_APPLICABLE,
-                "no login sent: nothing so far shows a DVRIP (Xiongmai) device; an open "
-                f"port {'/'.join(map(str, ports))} alone is not enough",
-            )
+
+        def applies() -> None:
+            if not speaks_dvrip(host, self.evidence):
+                raise ProbeNotRun(
+                    Reason.NOT_APPLICABLE,
+                    "no login sent: nothing so far shows a DVRIP (Xiongmai) device; an open "
+                    f"port {'/'.join(map(str, ports))} alone is not enough",
+                )
+
+        credential = credential_for(host, ctx, "DVRIP (it answers only after a login)", applies)
         overall = probe_deadline(ctx)
 
         def ask(port: int) -> list[Observation]:

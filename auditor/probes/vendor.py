@@ -66,8 +66,12 @@ class VendorApiProbe(Probe):
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.HTTP, Role.HTTPS)
-        credential = credential_for(host, ctx, self.label)
-        require_vendor(host, self.family, self.label, self.evidence)
+        credential = credential_for(
+            host,
+            ctx,
+            self.label,
+            lambda: require_vendor(host, self.family, self.label, self.evidence),
+        )
         overall = probe_deadline(ctx)
         absent: list[int] = []
         withheld: list[str] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from auditor.context import NetContext
@@ -33,7 +35,13 @@ def test_every_probe_against_namespace_devices():
                 served = {d.port(p) for p in d.profile.tcp_ports}
                 ports = sorted(p for p in served if p in site.port_plan.roles)
                 host = Host(d.address, mac=d.mac, services=tuple(Service(p) for p in ports))
-                out[d.profile.id] = {n: attempt(c(), host, ctx) for n, c in PROBES.items()}
+                results = {}
+                for n, c in PROBES.items():
+                    # In registry order, each probe seeing the evidence before it (as the engine).
+                    results[n] = attempt(c(), host, ctx)
+                    seen = host.observations + results[n].observations
+                    host = replace(host, observations=seen)
+                out[d.profile.id] = results
             return out
 
         results = site.call_in_auditor(probe_all)

@@ -20,7 +20,7 @@ from auditor.credentials import Credential, CredentialStore, Secret, sofia_hash
 from auditor.engine import AuditConfig, Auditor
 from auditor.lab import LoopbackSite, load_profiles
 from auditor.lab.device import Device
-from auditor.lab.hostile import credential_profiles
+from auditor.lab.hostile import review_profiles
 from auditor.models import AuditReport, DeviceResult, Outcome, Reason
 from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
@@ -36,6 +36,7 @@ DEVICES = (
     "nas-basic-401",
     "lighttpd-digest",
     "hostile-echo-auth",
+    "printer-tls-stall",
 )
 #: Vendor API path prefixes and the maker whose platform serves them.
 VENDOR_APIS = {"/ISAPI/": "Hikvision", "/cgi-bin/magicBox.cgi": "Dahua", "/axis-cgi/": "Axis"}
@@ -75,7 +76,7 @@ def _audit(site: LoopbackSite, db: Path, password: str, allow_basic: tuple[str, 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[LoopbackSite]:
-    profiles = {**load_profiles(), **credential_profiles()}
+    profiles = {**load_profiles(), **review_profiles()}
     with LoopbackSite(DEVICES, profiles=profiles) as running:
         yield running
 
@@ -199,3 +200,14 @@ def test_a_wrong_password_costs_each_device_at_most_one_failed_login(
     assert hik["isapi"].reason is Reason.WITHHELD, hik["isapi"]
     assert "were refused by this device" in hik["isapi"].detail
     assert wrong not in repr(run.report)
+
+
+def test_a_printer_that_could_not_be_fully_probed_does_not_make_the_audit_incomplete(
+    right: Run,
+) -> None:
+    printer = _device(right, "printer-tls-stall")
+    tls = next(a for a in printer.attempts if a.probe == "tls")
+    assert tls.outcome is Outcome.FAILED  # still reported...
+    assert printer.identification.device_type.value == "printer"
+    assert not printer.fully_probed and printer.complete  # ...but not a camera left unprobed
+    assert printer not in right.report.incomplete

@@ -20,9 +20,9 @@ from auditor.lab.profiles import PROFILE_DIR, DeviceProfile, load_profiles
 from auditor.lab.site import LoopbackSite
 
 HOSTILE_PROFILE_DIR = Path(__file__).with_name("profiles")
-#: Issue 13's devices for the credential rules (generic 401 servers, a device echoing the
-#: Authorization value): not part of the default hostile site, which audits without credentials.
-CREDENTIAL_PROFILE_DIR = Path(__file__).with_name("credentials")
+#: Issue 13's devices (an independent review's findings): generic 401 servers, a device echoing
+#: the Authorization value, a printer with a stalling port. Not part of the default hostile site.
+REVIEW_PROFILE_DIR = Path(__file__).with_name("review")
 #: The lab helper's bundled hostile profiles (several attacks per device).
 LAB_HOSTILE_DIR = PROFILE_DIR / "hostile"
 
@@ -38,9 +38,9 @@ def hostile_profiles() -> dict[str, DeviceProfile]:
     return profiles
 
 
-def credential_profiles() -> dict[str, DeviceProfile]:
-    """The devices that test where credentials go (issue 13), keyed by id."""
-    return load_profiles(CREDENTIAL_PROFILE_DIR)
+def review_profiles() -> dict[str, DeviceProfile]:
+    """Issue 13's devices (where credentials go; what is not a camera), keyed by id."""
+    return load_profiles(REVIEW_PROFILE_DIR)
 
 
 def hostile_site(
@@ -58,9 +58,9 @@ def hostile_site(
 
 
 __all__ = [
-    "CREDENTIAL_PROFILE_DIR",
+    "REVIEW_PROFILE_DIR",
     "HOSTILE_PROFILE_DIR",
-    "credential_profiles",
+    "review_profiles",
     "hostile_profiles",
     "hostile_site",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from auditor.lab import registry
-from auditor.lab.device import Device
+from auditor.lab.device import Device, Received
 from auditor.lab.hostile.payloads import render_payload
 
 #: No hostile behaviour lasts longer than this, even against a client that never gives up.
@@ -93,12 +93,44 @@ async def _vanish(
     await asyncio.sleep(MAX_SECONDS)
 
 
+async def _sink(
+    device: Device,
+    cfg: Mapping[str, Any],
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+) -> None:
+    """An open port that never answers (some other program's port, not the service the port
+    number suggests) and logs whether the client sent it a DVRIP login (issue 13)."""
+    data = b""
+    with contextlib.suppress(TimeoutError, OSError):
+        while len(data) < 64 * 1024:
+            chunk = await asyncio.wait_for(reader.read(4096), 10.0)
+            if not chunk:
+                break
+            data += chunk
+            if b'"PassWord"' in data:
+                break
+    if data:
+        sockname = writer.get_extra_info("sockname")
+        login = b'"PassWord"' in data
+        device.record(
+            Received(
+                "dvrip" if login else "raw",
+                int(sockname[1]) if isinstance(sockname, tuple) else 0,
+                "login 1000" if login else f"{len(data)} bytes",
+                "dvrip login" if login else "",
+                "refused" if login else "none",
+            )
+        )
+
+
 #: Behaviours the lab's own variants (auditor/lab/variants.py: slowloris, huge_body,
 #: endless_chunked, many_headers, garbage, stall) do not cover.
 BEHAVIOURS: dict[str, Behaviour] = {
     "payload": _payload,
     "reset": _reset,
     "vanish": _vanish,
+    "sink": _sink,
 }
 
 
