@@ -8,7 +8,7 @@ a password that could split a request header is refused with the entry it came f
 Also here, because they exist only for the credentials' sake: the per-device :class:`LoginLedger`
 (at most one refused login per device and credential set, whatever probe or port asks), the
 :class:`Redactor` (no device value that repeats a credential reaches the store or a report), and
-:func:`child_environment` (nmap and Chromium never inherit ``CAMAUDIT_PASSWORD``).
+:func:`scrub_environment` (the CLI drops ``CAMAUDIT_PASSWORD`` once read).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -234,12 +234,6 @@ def sofia_hash(password: str) -> str:
 
 
 _SOFIA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child process (nmap, Chromium): ours without the credentials."""
-    env = os.environ if environ is None else environ
-    return {k: v for k, v in env.items() if k not in (ENV_USER, ENV_PASSWORD)}
 
 
 def scrub_environment() -> None:

@@ -147,3 +147,78 @@ def test_children_do_not_inherit_the_device_credentials(monkeypatch: pytest.Monk
     seen = done.stdout.decode()
     assert "hunter2-never-inherited" not in seen and "CAMAUDIT_USERNAME" not in seen
     assert "HOME=/nonexistent" in seen and "PATH=" in seen
+
+
+@pytest.mark.parametrize(
+    ("password_yaml", "named"),
+    [
+        ('"s3cret\\r\\nX-Injected: 1"', "a carriage return"),
+        ('"s3cret\\nX-Injected: 1"', "a line feed"),
+        ('"s3cret\\0tail"', "a NUL byte"),
+    ],
+)
+def test_a_password_that_could_split_a_request_is_refused_when_loaded(
+    tmp_path: Path, password_yaml: str, named: str
+) -> None:
+    creds = tmp_path / "creds.yaml"
+    creds.write_text(f"default: {{username: admin, password: {password_yaml}}}\n")
+    creds.chmod(0o600)
+    done = _camaudit(["scan", "127.0.0.1", "--credentials", str(creds)], {}, tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert named in done.stderr and "default" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+
+
+def test_a_credentials_file_that_is_not_utf8_is_named_without_quoting_it(tmp_path: Path) -> None:
+    creds = tmp_path / "creds.yaml"
+    creds.write_bytes(b'default: {username: admin, password: "caf\xe9-s3cret"}\n')
+    creds.chmod(0o600)
+    done = _camaudit(["scan", "127.0.0.1", "--credentials", str(creds)], {}, tmp_path)
+    assert done.returncode == 2
+    assert "line 1 is not valid UTF-8" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+
+
+def test_environment_credentials_are_checked_too(tmp_path: Path) -> None:
+    env = {"CAMAUDIT_USERNAME": "admin", "CAMAUDIT_PASSWORD": "s3cret\r\nX-Injected: 1"}
+    done = _camaudit(["scan", "127.0.0.1"], env, tmp_path)
+    assert done.returncode == 2
+    assert "CAMAUDIT_PASSWORD" in done.stderr and "a carriage return" in done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+    env = {"CAMAUDIT_USERNAME": "ad:min", "CAMAUDIT_PASSWORD": "s3cret"}
+    done = _camaudit(["scan", "127.0.0.1"], env, tmp_path)
+    assert done.returncode == 2 and "may not contain ':'" in done.stderr
+
+
+def _env_dumping(tmp_path: Path, name: str, then: str) -> Path:
+    """A wrapper that records the environment it was started with, then runs ``then``."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(f'#!/bin/sh\nenv > "{tmp_path}/{name}.env"\n{then}\n')
+    script.chmod(0o755)
+    return script
+
+
+def test_nmap_and_chromium_do_not_inherit_the_password(tmp_path: Path) -> None:
+    import shutil
+
+    real_nmap = shutil.which("nmap")
+    assert real_nmap is not None
+    _env_dumping(tmp_path, "nmap", f'exec {real_nmap} "$@"')
+    browser = _env_dumping(tmp_path, "chromium", "exit 1")
+    secret = "do-not-inherit-5c2e"
+    env = {
+        "CAMAUDIT_USERNAME": "admin",
+        "CAMAUDIT_PASSWORD": secret,
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+        "CAMAUDIT_CHROMIUM": str(browser),
+    }
+    args = ["scan", "127.0.0.1", "--ports", "9", "--timeout", "0.5", "--db", str(tmp_path / "a.db")]
+    done = _camaudit([*args, "-f", "pdf", "-o", str(tmp_path / "r")], env, tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]  # the wrapper browser cannot print
+    for child in ("nmap", "chromium"):
+        dumped = (tmp_path / f"{child}.env").read_text()
+        assert "PATH=" in dumped  # it did run, with an environment
+        assert secret not in dumped and "CAMAUDIT_PASSWORD" not in dumped, child
+        assert "CAMAUDIT_USERNAME" not in dumped, child
