@@ -18,6 +18,7 @@ import hashlib
 import html
 import ipaddress
 import json
+import logging
 import os
 import re
 import stat
@@ -368,3 +369,28 @@ class Redactor:
 
 def _json_inner(text: str) -> str:
     return json.dumps(text)[1:-1]
+
+
+class RedactingLogFilter(logging.Filter):
+    """Takes the credentials out of log lines (device text is logged at -v/-vv: a device that
+    echoes the password into a SOAP fault must not put it on the terminal)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.redactor:
+            message = record.getMessage()
+            clean = self.redactor.text(message)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+def redact_logs(redactor: Redactor, logger_name: str = "auditor") -> None:
+    """Install the filter on every handler of the package logger (handler filters also see
+    records from child loggers, which logger filters would not)."""
+    for handler in logging.getLogger(logger_name).handlers:
+        if not any(isinstance(f, RedactingLogFilter) for f in handler.filters):
+            handler.addFilter(RedactingLogFilter(redactor))

@@ -21,7 +21,14 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import make_console
 from auditor.cli.progress import ProgressObserver
-from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
+from auditor.credentials import (
+    Credential,
+    CredentialStore,
+    Redactor,
+    Secret,
+    redact_logs,
+    scrub_environment,
+)
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode, exit_code_for
@@ -116,8 +123,13 @@ def register(sub: Any) -> None:
 def _credentials(args: argparse.Namespace) -> CredentialStore:
     try:
         if args.credentials is not None:
-            return CredentialStore.load(args.credentials)
-        return CredentialStore.from_env()
+            store = CredentialStore.load(args.credentials)
+        else:
+            store = CredentialStore.from_env()
+        # Device text reaches the log at -v: a device that echoes the password must not put
+        # it on the terminal either.
+        redact_logs(Redactor(store.all()))
+        return store
     finally:
         # Read once; no child process (nmap, Chromium for a PDF) inherits them.
         scrub_environment()

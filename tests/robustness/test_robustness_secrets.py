@@ -222,3 +222,31 @@ def test_nmap_and_chromium_do_not_inherit_the_password(tmp_path: Path) -> None:
         assert "PATH=" in dumped  # it did run, with an environment
         assert secret not in dumped and "CAMAUDIT_PASSWORD" not in dumped, child
         assert "CAMAUDIT_USERNAME" not in dumped, child
+
+
+def test_a_device_echoing_the_password_puts_it_in_no_artefact_and_no_log(tmp_path: Path) -> None:
+    from auditor.lab import load_profiles
+    from auditor.lab.hostile import review_profiles
+
+    profiles = {**load_profiles(), **review_profiles()}
+    with LoopbackSite(["hostile-echo-auth", "hikvision-ipc"], profiles=profiles) as echo_site:
+        user, password = echo_site.credentials
+        address = echo_site.address_of("hostile-echo-auth")
+        creds = tmp_path / "creds.yaml"
+        creds.write_text(
+            f'default: {{username: {user}, password: "{password}"}}\n'
+            f'hosts:\n  - {{target: {address}, username: {user}, password: "{password}", '
+            "allow_basic_over_http: true, label: echo}\n"
+        )
+        creds.chmod(0o600)
+        out = tmp_path / "out"
+        out.mkdir()
+        done = _camaudit([*_scan_args(echo_site, out), "--credentials", str(creds)], {}, tmp_path)
+        received = echo_site.device("hostile-echo-auth").received
+    assert done.returncode in (0, 1, 3), done.stderr[-3000:]
+    # The device got the Basic credentials (allowed for it) and echoed them back...
+    assert any(r.authorization.startswith("Basic ") for r in received)
+    assert "[credential redacted]" in (out / "report.json").read_text()
+    creds.unlink()
+    # ...and no form of them is in a report, the store or the -vv output.
+    assert _grep_all(out, [done.stdout, done.stderr], _secrets(user, password)) == []
