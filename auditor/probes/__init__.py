@@ -14,7 +14,10 @@ from auditor.probes.vendor import AxisProbe, DahuaProbe, IsapiProbe
 
 #: The one place a probe is registered; the engine runs them in this order. Cheap, anonymous
 #: probes first: later ones see earlier evidence through ``host.observations`` (the engine adds
-#: each attempt's observations to the host it passes on).
+#: each attempt's observations to the host it passes on). The order is also the credentials'
+#: gate (``probes.access``): ONVIF, DVRIP and the vendor APIs come last, so the anonymous evidence
+#: decides whether they may send the user's credentials at all, and the first refusal on a
+#: device (``ctx.logins``) keeps every later one from sending them again.
 PROBES: dict[str, type[Probe]] = {
     cls.name: cls
     for cls in (
