@@ -17,11 +17,11 @@ Rules (issue 13; README, "Security"):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
 
 from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
+from auditor.identify import Identifier
 from auditor.models import Host, Observation, ObservationKind, Reason
 
 #: Evidence -> the vendors (true manufacturers) it points to.
@@ -36,21 +36,11 @@ class CredentialsWithheld(ProbeError):
         super().__init__(Reason.AUTH_REQUIRED, detail)
 
 
-@cache
-def _identifier() -> object:
-    from auditor.identify import Identifier
-
-    return Identifier.default()
-
-
 def vendors_in_evidence(observations: Iterable[Observation]) -> frozenset[str]:
     """Every maker the evidence names: the identified manufacturer, each fingerprint's
     ``hw.vendor`` (also the losing ones: a conflict still points at the vendor), and the maker
     behind each presented brand (brands.yaml), so an OEM relabel counts for its platform."""
-    from auditor.identify import Identifier
-
-    identifier = _identifier()
-    assert isinstance(identifier, Identifier)
+    identifier = Identifier.default()
     ident = identifier.identify(observations)
     found: set[str] = set()
     if ident.manufacturer:
@@ -68,11 +58,7 @@ def vendors_in_evidence(observations: Iterable[Observation]) -> frozenset[str]:
 
 def named_as_video_device(observations: Iterable[Observation]) -> bool:
     """Does the evidence so far identify a camera, recorder or other video device?"""
-    from auditor.identify import Identifier
-
-    identifier = _identifier()
-    assert isinstance(identifier, Identifier)
-    return identifier.identify(observations).device_type.is_video
+    return Identifier.default().identify(observations).device_type.is_video
 
 
 def credential_for(
