@@ -9,6 +9,7 @@ keeps a log of what it received (``Device.received``), and the tests read those 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def _audit(site: LoopbackSite, db: Path, password: str, allow_basic: tuple[str, 
     user, _ = site.credentials
     entries = tuple(
         (
-            __import__("ipaddress").ip_network(address),
+            ipaddress.ip_network(address),
             Credential(user, Secret(password), label=address, basic_over_http=True),
         )
         for address in allow_basic
