@@ -10,9 +10,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from auditor.credentials import CredentialStore, LoginLedger, Redactor
+from auditor.credentials import CredentialStore, LoginLedger
 from auditor.models import IPAddress, OutOfScopeReference
 from auditor.ports import PortPlan
+from auditor.redact import Redactor
 from auditor.scope import Scope
 
 #: Per-probe cap on bytes read from a device (README: resource bounds).

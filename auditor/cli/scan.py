@@ -21,19 +21,13 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import make_console
 from auditor.cli.progress import ProgressObserver
-from auditor.credentials import (
-    Credential,
-    CredentialStore,
-    Redactor,
-    Secret,
-    redact_logs,
-    scrub_environment,
-)
+from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode, exit_code_for
 from auditor.models import Audience, AuditId, AuditReport, Host, Severity
 from auditor.ports import PortPlan
+from auditor.redact import Redactor, redact_logs
 from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
 from auditor.store import Store
