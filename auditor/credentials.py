@@ -165,7 +165,7 @@ class CredentialStore:
                 raise ConfigError(
                     f"credentials file {path}: {where} target is not an address or CIDR"
                 ) from None
-            per_net.append((net, _entry(item, path, where, label=str(net))))
+            per_net.append((net, _entry(item, path, where, label=str(item["target"]))))
         unknown = set(data) - {"default", "hosts"}
         if unknown:
             raise ConfigError(f"credentials file {path}: unknown keys {sorted(unknown)}")
