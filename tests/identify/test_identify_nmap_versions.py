@@ -38,3 +38,26 @@ def test_nmap_output_with_a_version_still_says_what_the_device_is(
     ident = IDENT.identify([obs])
     assert ident.evidence, f"no fingerprint matched nmap's own output {printed!r}"
     assert ident.device_type is device_type
+
+
+def test_one_uc_httpd_header_seen_by_nmap_and_the_http_probe_names_no_maker() -> None:
+    # nmap's "uc-httpd 1.0.0" is the same Server header the HTTP probe reads; counted twice it
+    # must not turn a string several makers' firmware share into a named maker.
+    ident = IDENT.identify(
+        [
+            Observation(
+                kind=ObservationKind.HTTP_SERVER,
+                value="uc-httpd 1.0.0",
+                source="http",
+                observed_at=NOW,
+            ),
+            Observation(
+                kind=ObservationKind.NMAP_SERVICE,
+                value="uc-httpd 1.0.0",
+                source="nmap",
+                observed_at=NOW,
+            ),
+        ]
+    )
+    assert ident.manufacturer is None
+    assert ident.device_type is DeviceType.CAMERA
