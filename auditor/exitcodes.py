@@ -1,31 +1,82 @@
-"""Exit codes, in one place (documented in the README and `camaudit --help`)."""
+"""Exit codes, in one place: `camaudit --help` is generated from this registry, the README lists
+the same codes (a test holds them together)."""
 
 from __future__ import annotations
 
+import textwrap
 from enum import IntEnum
 
-from auditor.models import AuditReport, Severity
+from auditor.models import AuditReport, DeviceResult, DeviceType, Outcome, Severity
 
 
 class ExitCode(IntEnum):
     CLEAN = 0
-    """The audit completed and no exposure reached --fail-on."""
     EXPOSURE_FOUND = 1
-    """At least one exposure at or above --fail-on."""
     USAGE_ERROR = 2
-    """Bad arguments, bad configuration, or a command that is not built yet."""
     INCOMPLETE = 3
-    """Nothing over the threshold, but some hosts could not be fully probed."""
+    INTERNAL_ERROR = 70
     INTERRUPTED = 130
-    """Stopped by SIGINT/SIGTERM; what was done is in the store, `scan --resume` finishes it."""
+
+    @property
+    def meaning(self) -> str:
+        """One line for `camaudit --help` and the README."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.CLEAN: "clean: nothing reached --fail-on and every camera was fully probed",
+    ExitCode.EXPOSURE_FOUND: "an exposure at or above --fail-on (diff: a new or worsened one)",
+    ExitCode.USAGE_ERROR: "usage or configuration error (bad arguments, a missing store, ...)",
+    ExitCode.INCOMPLETE: "incomplete: a camera (or possible camera) could not be fully probed, "
+    "or a discovery channel failed; identify: an input line could not be read",
+    # sysexits(3) EX_SOFTWARE, "an internal software error has been detected": a pipeline can
+    # tell a camaudit bug from a bad command line (2) and retry or report it.
+    ExitCode.INTERNAL_ERROR: "internal error (a camaudit bug: please report it, with -v)",
+    ExitCode.INTERRUPTED: "interrupted (camaudit scan --resume AUDIT finishes it)",
+}
+
+
+def help_text() -> str:
+    """The exit-code table of `camaudit --help`, generated from the registry above."""
+    width = max(len(str(int(c))) for c in ExitCode)
+    lines = [
+        textwrap.fill(
+            c.meaning,
+            88,
+            initial_indent=f"  {int(c):>{width}}  ",
+            subsequent_indent=" " * (width + 4),
+        )
+        for c in ExitCode
+    ]
+    return "exit codes:\n" + "\n".join(lines)
+
+
+def may_be_camera(device: DeviceResult) -> bool:
+    """Identified as a video device, or of unknown type: not ruled out as a camera."""
+    kind = device.identification.device_type
+    return kind.is_video or kind is DeviceType.UNKNOWN
+
+
+def incomplete_cameras(report: AuditReport) -> tuple[DeviceResult, ...]:
+    """The devices that make an audit incomplete: cameras (or possible cameras) with a failed
+    probe. A printer whose web server timed out is in the report, but cannot hide a camera."""
+    return tuple(
+        d
+        for d in report.devices
+        if may_be_camera(d) and any(a.outcome is Outcome.FAILED for a in d.attempts)
+    )
+
+
+def is_incomplete(report: AuditReport) -> bool:
+    return bool(incomplete_cameras(report)) or report.discovery_incomplete
 
 
 def exit_code_for(report: AuditReport, fail_on: Severity, *, exit_zero: bool = False) -> ExitCode:
-    """The exit code of a finished audit: exposure first, then completeness."""
+    """The exit code of a finished audit: --fail-on first, then completeness."""
     if exit_zero:
         return ExitCode.CLEAN
     if any(d.max_severity >= fail_on for d in report.devices):
         return ExitCode.EXPOSURE_FOUND
-    if report.incomplete or report.discovery_incomplete:
+    if is_incomplete(report):
         return ExitCode.INCOMPLETE
     return ExitCode.CLEAN

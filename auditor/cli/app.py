@@ -13,18 +13,18 @@ from auditor import __version__
 from auditor.cli import fingerprints, history, identify, lab, lists, scan
 from auditor.cli.console import clean, make_console
 from auditor.errors import CamauditError
-from auditor.exitcodes import ExitCode
+from auditor.exitcodes import ExitCode, help_text
 
 #: The one place a command group is registered.
 COMMAND_MODULES = (scan, identify, history, lists, fingerprints, lab)
 
-EPILOG = """exit codes:
-  0  audit clean          1  exposure at or above --fail-on
-  2  usage/config error   3  audit incomplete (some hosts could not be probed)
-  130 interrupted (resume with: camaudit scan --resume AUDIT)
+EPILOG = (
+    help_text()
+    + """
 
 camaudit is read-only: it never changes a device, never guesses credentials and never
 contacts an address outside the targets you give it."""
+)
 
 logger = logging.getLogger("auditor")
 
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"[bold red]camaudit: internal error:[/] {type(exc).__name__}: {clean(exc)} "
                 "(run with -v for the traceback, and please report it)"
             )
-        return int(ExitCode.USAGE_ERROR)
+        return int(ExitCode.INTERNAL_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

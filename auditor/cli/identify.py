@@ -28,7 +28,9 @@ def register(sub: Any) -> None:
         "identify",
         help="identify devices from observations (JSON Lines on stdin)",
         description='Read JSON Lines on stdin: one observation {"kind": K, "value": S} or a '
-        'record {"observations": [...]} per line; write one identification per line to stdout.',
+        'record {"observations": [...]} per line; write one identification per line to stdout. '
+        "A line that cannot be read gets an error record in its place; the rest go on, and "
+        "the exit code is then 3.",
     )
     p.set_defaults(func=run)
 
@@ -135,7 +137,16 @@ def identify_lines(lines: Iterable[bytes], identifier: Identifier) -> Iterator[d
 def run(args: argparse.Namespace) -> ExitCode:
     identifier = Identifier.default()
     out = sys.stdout
+    failed = 0
     for result in identify_lines(bounded_lines(sys.stdin.buffer), identifier):
+        failed += "error" in result
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
+    if failed:
+        # Every other line was identified; a pipeline must still learn that some were not.
+        print(
+            f"camaudit identify: {failed} line(s) could not be read (see their error records)",
+            file=sys.stderr,
+        )
+        return ExitCode.INCOMPLETE
     return ExitCode.CLEAN

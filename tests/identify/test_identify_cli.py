@@ -45,7 +45,9 @@ def test_identify_jsonl_contract() -> None:
         json.dumps({"observations": "nope"}),
     ]
     proc = run(["identify"], "\n".join(lines) + "\n")
-    assert proc.returncode == 0, proc.stderr
+    # Every line was answered, but four could not be read: a pipeline must see that.
+    assert proc.returncode == 3, proc.stderr
+    assert "4 line(s) could not be read" in proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == 7  # the blank line yields nothing
     assert out[0]["manufacturer"] == "Hikvision" and out[0]["device_type"] == "nvr"
@@ -104,8 +106,16 @@ def test_identify_survives_bad_bytes_and_huge_lines() -> None:
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert out[0]["line"] == 1 and "UTF-8" in out[0]["error"]
     assert out[1]["line"] == 2 and "longer than" in out[1]["error"]
     assert out[2]["manufacturer"] == "Dahua"
+
+
+def test_identify_exits_0_when_every_line_was_read() -> None:
+    lines = [json.dumps({"kind": "http.server", "value": "DNVRS-Webs"}), "", ""]
+    proc = run(["identify"], "\n".join(lines))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["manufacturer"] == "Hikvision"
+    assert proc.stderr == ""
