@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +14,25 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import clock
-from auditor.cli.common import add_db_option, add_output_options, add_profile_option
+from auditor.cli import diff_output
+from auditor.cli.common import (
+    add_db_option,
+    add_gate_options,
+    add_output_options,
+    add_profile_option,
+)
 from auditor.cli.console import clean, make_console
 from auditor.errors import ConfigError, NotBuiltError, UsageError
-from auditor.exitcodes import ExitCode
-from auditor.models import Audience, AuditReport
+from auditor.exitcodes import ExitCode, is_incomplete
+from auditor.models import Audience, AuditReport, Severity
 from auditor.render.interface import FormatName
+from auditor.render.output import _write_atomically as write_file
 from auditor.render.output import write_reports
 from auditor.store import Store, default_db_path
-from auditor.store.combine import combine
+from auditor.store.combine import SAME_SITE, combine
 from auditor.store.compare import diff
+
+DIFF_FORMATS = ("console", "json", "markdown")
 
 
 def register(sub: Any) -> None:
@@ -55,10 +66,28 @@ def register(sub: Any) -> None:
     r.set_defaults(func=run_report)
 
     d: argparse.ArgumentParser = sub.add_parser(
-        "diff", help="new, gone and changed devices and exposures between two audits"
+        "diff",
+        help="new, gone and changed devices and exposures between two audits",
+        description="New, gone and changed devices and exposures between two audits. Devices "
+        "are matched by serial, then MAC, then address, then (when only one fits) by what they "
+        "are or the banners they present. Exits 1 when a new or worsened exposure reaches "
+        "--fail-on, 3 when the later audit is incomplete, as `scan` does.",
     )
     d.add_argument("old", metavar="A", help="the earlier audit (id or unique prefix)")
     d.add_argument("new", metavar="B", help="the later audit (id or unique prefix)")
+    d.add_argument(
+        "-f",
+        "--format",
+        dest="diff_format",
+        choices=DIFF_FORMATS,
+        default="console",
+        metavar="FORMAT",
+        help="console, json (schema in reports/schema/) or markdown (default: console)",
+    )
+    d.add_argument(
+        "-o", "--output", metavar="PATH", help="write to this file instead of stdout ('-')"
+    )
+    add_gate_options(d)
     add_db_option(d)
     d.set_defaults(func=run_diff)
 
@@ -145,20 +174,16 @@ def run_report(args: argparse.Namespace) -> ExitCode:
     if profile is not None:
         reports = [_reassess(r, profile, path) for r in reports]
     report = combine(reports, profile)
+    err = make_console()
+    for note in report.notes:
+        if note.startswith(SAME_SITE):
+            err.print(f"camaudit: {clean(note)}", soft_wrap=True)
     formats = [FormatName(f) for f in (args.formats or [FormatName.CONSOLE.value])]
     written = write_reports(report, formats, args.output, args.template_dir)
-    err = make_console()
     for target in written:
         if target != "-":
             err.print(f"wrote {clean(target)}")
     return ExitCode.CLEAN
-
-
-def _sev(pair: tuple[Any, Any] | None) -> str:
-    if pair is None:
-        return "-"
-    status, severity = pair
-    return f"{status.value} ({severity.label})"
 
 
 def run_diff(args: argparse.Namespace) -> ExitCode:
@@ -167,60 +192,32 @@ def run_diff(args: argparse.Namespace) -> ExitCode:
         old = store.load_report(store.resolve_audit(args.old))
         new = store.load_report(store.resolve_audit(args.new))
     result = diff(old, new)
-    out = _stdout()
-    out.print(
-        Text.assemble(
-            ("Changes from ", "bold"),
-            clean(old.audit.id),
-            f" ({clean(old.audit.site)}, {old.audit.started:%Y-%m-%d}) to ",
-            clean(new.audit.id),
-            f" ({clean(new.audit.site)}, {new.audit.started:%Y-%m-%d})",
-        )
-    )
-    out.print(
-        f"{len(result.added)} new, {len(result.gone)} gone, {len(result.changed)} changed, "
-        f"{result.unchanged} unchanged"
-    )
-
-    def device_table(title: str, devices: Any, style: str) -> None:
-        if not devices:
-            return
-        table = Table(title=Text(title, style=style), title_justify="left", box=box.SIMPLE_HEAD)
-        for col in ("address", "mac", "manufacturer", "brand", "model", "highest"):
-            table.add_column(col, overflow="fold")
-        for d in devices:
-            ident = d.identification
-            table.add_row(
-                *(
-                    Text(clean(v or "-"))
-                    for v in (
-                        str(d.host.address),
-                        d.host.mac,
-                        ident.manufacturer,
-                        ident.brand,
-                        ident.model,
-                        d.max_severity.label,
-                    )
-                )
-            )
-        out.print(table)
-
-    device_table("New devices", result.added, "green")
-    device_table("Gone devices", result.gone, "red")
-    if result.changed:
-        table = Table(title="Changed devices", title_justify="left", box=box.SIMPLE_HEAD)
-        for col in ("device", "what", "before", "after"):
-            table.add_column(col, overflow="fold")
-        for c in result.changed:
-            label = Text(clean(f"{c.new.host.address} {c.new.host.mac or ''}".strip()))
-            for name, before, after in c.fields:
-                table.add_row(label, name, Text(clean(before)), Text(clean(after)))
-            for e in c.exposures:
-                what = e.name or e.instrument
-                if e.entity:
-                    what += f" ({e.entity})"
-                table.add_row(label, Text(clean(what)), _sev(e.before), _sev(e.after))
-        out.print(table)
-    if result.is_empty:
-        out.print("No device or exposure changed.")
-    return ExitCode.CLEAN
+    fail_on = Severity.from_label(args.fail_on)
+    # The new audit decides completeness: an exposure it could not see is not "no change".
+    incomplete = is_incomplete(new) or new.audit.finished is None
+    if args.exit_zero:
+        code = ExitCode.CLEAN
+    elif result.escalations(fail_on):
+        code = ExitCode.EXPOSURE_FOUND
+    elif incomplete:
+        code = ExitCode.INCOMPLETE
+    else:
+        code = ExitCode.CLEAN
+    fmt = args.diff_format
+    if fmt == "console" and args.output in (None, "-"):
+        diff_output.print_console(result, _stdout(), fail_on)
+        return code
+    if fmt == "console":
+        console = Console(record=True, width=160, file=io.StringIO(), no_color=True)
+        diff_output.print_console(result, console, fail_on)
+        data = console.export_text().encode("utf-8")
+    elif fmt == "json":
+        data = diff_output.render_json(result, fail_on, int(code), incomplete)
+    else:
+        data = diff_output.render_markdown(result, fail_on)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_file(Path(args.output), data)
+    return code

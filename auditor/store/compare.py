@@ -1,16 +1,178 @@
 """What changed between two audits of a site: new, gone and changed devices, and exposures.
 
-Devices are matched by MAC address first (DHCP moves cameras between addresses) and by address
-for the devices without one, so a camera that changed address shows as moved, not as gone + new.
+A device is matched across audits by what identifies it, strongest first: its serial number,
+then its MAC, then its address, then (among the devices still unmatched, when exactly one on each
+side fits) what it is (maker, brand, model, type) or the banners it presents. Addresses move
+(DHCP, a re-addressed VLAN, each `camaudit demo` on a new loopback subnet) and many devices show
+no MAC (routed subnets, loopback), so no single key is enough. Two devices are never matched when
+a serial, MAC or model known on both sides differs: a swapped camera at the same address is gone +
+new, not "changed".
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from auditor.models import AuditReport, DeviceResult, ExposureStatus, Severity
+from auditor.models import (
+    AuditReport,
+    DeviceResult,
+    Exposure,
+    ExposureStatus,
+    ObservationKind,
+    Severity,
+)
 
 _IDENTITY = ("manufacturer", "brand", "model", "firmware", "device_type")
+
+#: Banners a device presents the same way whatever its address (a title only when it does not
+#: carry the address, as printers' and some DVRs' do).
+_BANNER_KINDS = frozenset(
+    {
+        ObservationKind.HTTP_SERVER,
+        ObservationKind.HTTP_TITLE,
+        ObservationKind.HTTP_WWW_AUTHENTICATE,
+        ObservationKind.RTSP_SERVER,
+        ObservationKind.RTSP_WWW_AUTHENTICATE,
+        ObservationKind.SSH_BANNER,
+        ObservationKind.TELNET_BANNER,
+        ObservationKind.FTP_BANNER,
+        ObservationKind.SIP_USER_AGENT,
+        ObservationKind.UPNP_SERVER,
+    }
+)
+
+
+class MatchBasis(StrEnum):
+    """How a device of one audit was recognised in the other."""
+
+    SERIAL = "serial"
+    MAC = "mac"
+    ADDRESS = "address"
+    IDENTITY = "identity"
+    """The only unmatched device on each side with this maker, brand, model and type."""
+    BANNERS = "banners"
+    """The only unmatched device on each side presenting exactly these banners."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMatch:
+    old: DeviceResult
+    new: DeviceResult
+    basis: MatchBasis
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    pairs: tuple[DeviceMatch, ...]
+    old_only: tuple[DeviceResult, ...]
+    new_only: tuple[DeviceResult, ...]
+
+
+def _norm(value: str | None) -> str | None:
+    text = (value or "").strip().lower()
+    return text or None
+
+
+def _contradicts(a: DeviceResult, b: DeviceResult) -> bool:
+    """A serial, MAC or model known on both sides that differs: not the same device."""
+    ia, ib = a.identification, b.identification
+    for x, y in (
+        (_norm(ia.serial), _norm(ib.serial)),
+        (a.host.mac, b.host.mac),
+        (_norm(ia.model), _norm(ib.model)),
+    ):
+        if x is not None and y is not None and x != y:
+            return True
+    return False
+
+
+def _serial(d: DeviceResult) -> Hashable | None:
+    return _norm(d.identification.serial)
+
+
+def _mac(d: DeviceResult) -> Hashable | None:
+    return d.host.mac
+
+
+def _address(d: DeviceResult) -> Hashable | None:
+    return (d.site, d.host.address)
+
+
+def _identity(d: DeviceResult) -> Hashable | None:
+    ident = d.identification
+    if ident.manufacturer is None and ident.model is None:
+        return None
+    return (
+        _norm(ident.manufacturer),
+        _norm(ident.brand),
+        _norm(ident.model),
+        ident.device_type.value,
+    )
+
+
+def _banners(d: DeviceResult) -> Hashable | None:
+    address = str(d.host.address)
+    seen = frozenset(
+        (o.kind.value, o.value)
+        for o in d.observations
+        if o.kind in _BANNER_KINDS and address not in o.value
+    )
+    return seen or None
+
+
+_TIERS: tuple[tuple[MatchBasis, Callable[[DeviceResult], Hashable | None]], ...] = (
+    (MatchBasis.SERIAL, _serial),
+    (MatchBasis.MAC, _mac),
+    (MatchBasis.ADDRESS, _address),
+    (MatchBasis.IDENTITY, _identity),
+    (MatchBasis.BANNERS, _banners),
+)
+
+
+def match_devices(old: Sequence[DeviceResult], new: Sequence[DeviceResult]) -> Matching:
+    """Pair the devices of two audits (see the module docstring for the order of the keys).
+
+    A key pairs devices only when it is unique among the still unmatched devices on both sides:
+    two cameras claiming one serial (a firmware default, a hostile device) match neither.
+    """
+    old_left = list(old)
+    new_left = list(new)
+    pairs: list[DeviceMatch] = []
+    for basis, key in _TIERS:
+        old_keys = [(key(d), d) for d in old_left]
+        new_keys = [(key(d), d) for d in new_left]
+        old_count = Counter(k for k, _ in old_keys if k is not None)
+        new_count = Counter(k for k, _ in new_keys if k is not None)
+        by_key = {k: d for k, d in old_keys if k is not None and old_count[k] == 1}
+        matched_old: set[int] = set()
+        matched_new: set[int] = set()
+        for k, d in new_keys:
+            if k is None or new_count[k] != 1:
+                continue
+            candidate = by_key.get(k)
+            if candidate is None or _contradicts(candidate, d):
+                continue
+            pairs.append(DeviceMatch(candidate, d, basis))
+            matched_old.add(id(candidate))
+            matched_new.add(id(d))
+        old_left = [d for d in old_left if id(d) not in matched_old]
+        new_left = [d for d in new_left if id(d) not in matched_new]
+    # Keep the new audit's order, so a diff or a combined report reads like the audit.
+    order = {id(d): i for i, d in enumerate(new)}
+    pairs.sort(key=lambda m: order[id(m.new)])
+    return Matching(pairs=tuple(pairs), old_only=tuple(old_left), new_only=tuple(new_left))
+
+
+class ExposureMove(StrEnum):
+    NEW = "new"
+    GONE = "gone"
+    WORSE = "worse"
+    BETTER = "better"
+    CHANGED = "changed"
+    """The status changed at the same severity (e.g. a possible match confirmed as listed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +182,19 @@ class ExposureChange:
     name: str
     before: tuple[ExposureStatus, Severity] | None
     after: tuple[ExposureStatus, Severity] | None
+    source: str = ""
+
+    @property
+    def move(self) -> ExposureMove:
+        if self.before is None:
+            return ExposureMove.NEW
+        if self.after is None:
+            return ExposureMove.GONE
+        if self.after[1] > self.before[1]:
+            return ExposureMove.WORSE
+        if self.after[1] < self.before[1]:
+            return ExposureMove.BETTER
+        return ExposureMove.CHANGED
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +204,24 @@ class DeviceChange:
     fields: tuple[tuple[str, str, str], ...]
     """(field, before, after) for identity fields and the address."""
     exposures: tuple[ExposureChange, ...]
+    basis: MatchBasis = MatchBasis.MAC
+
+    @property
+    def moved(self) -> bool:
+        return any(name == "address" for name, _, _ in self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A new or worsened exposure: what `diff --fail-on` gates on."""
+
+    device: DeviceResult
+    instrument: str
+    entity: str | None
+    name: str
+    severity: Severity
+    before: Severity | None
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +237,32 @@ class AuditDiff:
     def is_empty(self) -> bool:
         return not (self.added or self.gone or self.changed)
 
+    @property
+    def moved(self) -> int:
+        return sum(1 for c in self.changed if c.moved)
+
+    def escalations(self, at_least: Severity = Severity.INFO) -> tuple[Escalation, ...]:
+        """Exposures at ``at_least`` or above that are new (also on a new device) or worse."""
+        out = [
+            Escalation(d, e.instrument, e.entity, e.instrument_name, e.severity, None, e.source)
+            for d in self.added
+            for e in d.exposures
+            if e.severity >= at_least and e.severity > Severity.NONE
+        ]
+        for c in self.changed:
+            for x in c.exposures:
+                if x.after is None or x.move not in (ExposureMove.NEW, ExposureMove.WORSE):
+                    continue
+                severity = x.after[1]
+                if severity >= at_least and severity > Severity.NONE:
+                    before = x.before[1] if x.before else None
+                    out.append(
+                        Escalation(
+                            c.new, x.instrument, x.entity, x.name, severity, before, x.source
+                        )
+                    )
+        return tuple(out)
+
 
 def _text(value: object) -> str:
     if value is None:
@@ -54,15 +273,12 @@ def _text(value: object) -> str:
 ExposureKey = tuple[str, str]
 
 
-def _exposures(d: DeviceResult) -> dict[ExposureKey, tuple[str, tuple[ExposureStatus, Severity]]]:
+def _exposures(d: DeviceResult) -> dict[ExposureKey, Exposure]:
     # One instrument can reach a device twice (its maker and a component's vendor): key by both.
-    return {
-        (e.instrument, e.entity or ""): (e.instrument_name, (e.status, e.severity))
-        for e in d.exposures
-    }
+    return {(e.instrument, e.entity or ""): e for e in d.exposures}
 
 
-def _compare(old: DeviceResult, new: DeviceResult) -> DeviceChange | None:
+def _compare(old: DeviceResult, new: DeviceResult, basis: MatchBasis) -> DeviceChange | None:
     fields = []
     if old.host.address != new.host.address:
         fields.append(("address", str(old.host.address), str(new.host.address)))
@@ -76,55 +292,35 @@ def _compare(old: DeviceResult, new: DeviceResult) -> DeviceChange | None:
     for key in sorted(before_exp.keys() | after_exp.keys()):
         b = before_exp.get(key)
         a = after_exp.get(key)
-        if (b and b[1]) != (a and a[1]):
+        b_state = (b.status, b.severity) if b else None
+        a_state = (a.status, a.severity) if a else None
+        if b_state != a_state:
+            shown = a or b
             changes.append(
                 ExposureChange(
                     instrument=key[0],
                     entity=key[1] or None,
-                    name=(a or b or ("", None))[0],
-                    before=b[1] if b else None,
-                    after=a[1] if a else None,
+                    name=shown.instrument_name if shown else "",
+                    before=b_state,
+                    after=a_state,
+                    source=shown.source if shown else "",
                 )
             )
     if not fields and not changes:
         return None
-    return DeviceChange(old=old, new=new, fields=tuple(fields), exposures=tuple(changes))
+    return DeviceChange(
+        old=old, new=new, fields=tuple(fields), exposures=tuple(changes), basis=basis
+    )
 
 
 def diff(old: AuditReport, new: AuditReport) -> AuditDiff:
-    remaining_old = list(old.devices)
-    pairs: list[tuple[DeviceResult, DeviceResult]] = []
-    added: list[DeviceResult] = []
-    by_mac = {d.host.mac: d for d in remaining_old if d.host.mac}
-    by_addr = {d.host.address: d for d in remaining_old}
-    used: set[int] = set()
-    unmatched_new = []
-    for d in new.devices:
-        match = by_mac.get(d.host.mac) if d.host.mac else None
-        if match is not None and id(match) not in used:
-            used.add(id(match))
-            pairs.append((match, d))
-        else:
-            unmatched_new.append(d)
-    for d in unmatched_new:
-        match = by_addr.get(d.host.address)
-        # An address match only counts when the MACs do not contradict it.
-        if (
-            match is not None
-            and id(match) not in used
-            and (not match.host.mac or not d.host.mac or match.host.mac == d.host.mac)
-        ):
-            used.add(id(match))
-            pairs.append((match, d))
-        else:
-            added.append(d)
-    gone = tuple(d for d in remaining_old if id(d) not in used)
-    changed = [c for o, n in pairs if (c := _compare(o, n)) is not None]
+    matching = match_devices(old.devices, new.devices)
+    changed = [c for m in matching.pairs if (c := _compare(m.old, m.new, m.basis)) is not None]
     return AuditDiff(
         old=old,
         new=new,
-        added=tuple(added),
-        gone=gone,
+        added=matching.new_only,
+        gone=matching.old_only,
         changed=tuple(changed),
-        unchanged=len(pairs) - len(changed),
+        unchanged=len(matching.pairs) - len(changed),
     )
