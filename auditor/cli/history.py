@@ -29,7 +29,7 @@ from auditor.render.interface import FormatName
 from auditor.render.output import _write_atomically as write_file
 from auditor.render.output import write_reports
 from auditor.store import Store, default_db_path
-from auditor.store.combine import SAME_SITE, combine
+from auditor.store.combine import DEMO_SITE, SAME_SITE, combine
 from auditor.store.compare import diff
 
 DIFF_FORMATS = ("console", "json", "markdown")
@@ -161,6 +161,10 @@ def run_report(args: argparse.Namespace) -> ExitCode:
     with store:
         if args.all_sites:
             sites = sorted({s.site for s in store.list_audits()})
+            if DEMO_SITE in sites and len(sites) > 1:
+                # The emulated demo site is no part of the organisation.
+                sites.remove(DEMO_SITE)
+                make_console().print(f"camaudit: leaving out the demo site ({DEMO_SITE})")
             ids = [aid for site in sites if (aid := store.latest_audit(site)) is not None]
         elif args.audits:
             ids = list(dict.fromkeys(store.resolve_audit(a) for a in args.audits))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import signal
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from auditor.redact import Redactor, redact_logs
 from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
 from auditor.store import Store
+from auditor.store.combine import DEMO_SITE
 from auditor.store.paths import default_db_path
 
 
@@ -106,7 +105,10 @@ def register(sub: Any) -> None:
         help="audit an emulated site on loopback, with no setup",
         description="Start a dozen emulated cameras, recorders and other devices on loopback "
         "addresses, audit them exactly as a real site, print the summary, write a report, and "
-        "stop the site. Needs no root and sends nothing beyond loopback.",
+        "stop the site. The audit is kept in the store (site name: "
+        f"{DEMO_SITE!r}), so `camaudit audits`, `report` and `diff` work on it; `report "
+        "--all-sites` leaves it out beside real sites. Needs no root and sends nothing beyond "
+        "loopback.",
     )
     add_output_options(d, default_format="html")
     add_profile_option(d)
@@ -244,20 +246,17 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
 def run_demo(args: argparse.Namespace) -> ExitCode:
     from auditor.lab import DEMO_DEVICES, LoopbackSite
 
-    with contextlib.ExitStack() as stack:
-        if args.db is None:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="camaudit-demo-"))
-            db_path = Path(tmp) / "demo.db"
-        else:
-            db_path = args.db
-        site = stack.enter_context(LoopbackSite(DEMO_DEVICES))
+    # The demo lands in the same store as a real scan (--db, $CAMAUDIT_DB or the data folder),
+    # under its own site name, so `camaudit audits`, `report` and `diff` work on it next.
+    db_path = args.db or default_db_path()
+    with LoopbackSite(DEMO_DEVICES) as site:
         user, password = site.credentials
         # The lab's own, published test credentials: they show what credentialed probes add.
         creds = CredentialStore(default=Credential(user, Secret(password)))
         config = AuditConfig(
             targets=site.targets,
             db_path=db_path,
-            site="camaudit demo (emulated site on loopback)",
+            site=DEMO_SITE,
             profile=Audience(args.profile),
             ports=site.port_plan,
             timeout=2.0,
@@ -268,5 +267,12 @@ def run_demo(args: argparse.Namespace) -> ExitCode:
             args.output = "camaudit-demo.html"
         if not args.formats:
             args.formats = ["console", "html"] if args.output != "-" else ["html"]
-        _run(config, args, "html")
+        report = _run(config, args, "html")
+    if args.quiet == 0:
+        make_console().print(
+            f"camaudit: demo audit {report.audit.id} is in the store {db_path}. Next: "
+            "`camaudit audits`, `camaudit report -f json -o -`; after another demo, "
+            f"`camaudit diff {report.audit.id} <the new audit>`.",
+            soft_wrap=True,
+        )
     return ExitCode.CLEAN

@@ -10,6 +10,9 @@ from auditor.models import Audience, AuditId, AuditInfo, AuditReport, DeviceResu
 from auditor.store.compare import match_devices
 
 ORGANISATION = "Organisation"
+#: The site name `camaudit demo` audits under: it marks the emulated site in the store, and
+#: `report --all-sites` leaves it out when real sites are there.
+DEMO_SITE = "camaudit demo (emulated site on loopback)"
 
 
 #: Every note about audits of one site merged into one begins so (the CLI repeats it on stderr).

@@ -113,7 +113,9 @@ def test_demo_runs_as_an_ordinary_user_and_writes_a_report() -> None:
     tmp_path = Path(tempfile.mkdtemp(prefix="camaudit-demo-test-"))
     out = tmp_path / "demo.json"
     argv = [sys.executable, "-m", "auditor", "demo", "-f", "json", "-o", str(out)]
-    env = {**os.environ, "HOME": str(tmp_path), "NO_COLOR": "1"}
+    # The demo keeps its audit in the default store: the data folder under this $HOME.
+    env = {k: v for k, v in os.environ.items() if k not in ("CAMAUDIT_DB", "XDG_DATA_HOME")}
+    env.update(HOME=str(tmp_path), NO_COLOR="1")
     if os.geteuid() == 0:
         user = _ordinary_user()
         if user is None or shutil.which("setpriv") is None:
@@ -132,6 +134,7 @@ def test_demo_runs_as_an_ordinary_user_and_writes_a_report() -> None:
         )
         assert done.returncode == 0, done.stderr
         data = json.loads(out.read_text())
+        assert (tmp_path / ".local" / "share" / "camaudit" / "camaudit.db").is_file()
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
     assert data["schema_version"]

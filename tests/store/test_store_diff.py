@@ -189,3 +189,23 @@ def test_report_of_two_audits_of_one_site_counts_each_device_once(
     assert "same site" in notes and "counted once" in notes
     assert "3 devices seen in both" in notes and "2 seen only in" in notes
     assert "counted once" in capsys.readouterr().err
+
+
+def test_all_sites_leaves_the_demo_site_out(
+    escalated_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auditor.store.combine import DEMO_SITE
+
+    demo = sample_report()
+    demo = dataclasses.replace(
+        demo,
+        audit=dataclasses.replace(demo.audit, id=AuditId("20261122T090000Z-demo"), site=DEMO_SITE),
+    )
+    with Store(escalated_db) as store:
+        _save(store, demo)
+    target = tmp_path / "org.json"
+    args = ["report", "--all-sites", "--db", str(escalated_db), "-f", "json", "-o", str(target)]
+    assert main(args) == 0
+    doc = json.loads(target.read_text())
+    assert doc["audit"]["id"] == SECOND and len(doc["devices"]) == 3
+    assert "leaving out the demo site" in capsys.readouterr().err
