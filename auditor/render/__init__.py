@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.render.console_format import ConsoleFormat
 from auditor.render.csv_format import CsvFormat
+from auditor.render.cyclonedx_format import CycloneDxFormat
 from auditor.render.html_format import HtmlFormat
 from auditor.render.interface import FormatName, RenderOptions, ReportFormat
 from auditor.render.json_format import JsonFormat
@@ -18,6 +19,7 @@ FORMATS: dict[FormatName, type[ReportFormat]] = {
     FormatName.MARKDOWN: MarkdownFormat,
     FormatName.HTML: HtmlFormat,
     FormatName.PDF: PdfFormat,
+    FormatName.CYCLONEDX: CycloneDxFormat,
 }
 
 

@@ -18,6 +18,7 @@ class FormatName(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     PDF = "pdf"
+    CYCLONEDX = "cyclonedx"
 
 
 @dataclass(frozen=True, slots=True)
