@@ -21,6 +21,9 @@ from auditor.models import (  # noqa: E402
     DeviceResult,
     DeviceType,
     Identification,
+    Outcome,
+    ProbeAttempt,
+    Reason,
     Severity,
 )
 
@@ -91,3 +94,20 @@ def test_fail_on_decides_before_completeness() -> None:
     )
     assert exit_code_for(calm, Severity.HIGH) is ExitCode.INCOMPLETE
     assert exit_code_for(calm, Severity.HIGH, exit_zero=True) is ExitCode.CLEAN
+
+
+def _failed_with(device: DeviceResult, reason: Reason) -> DeviceResult:
+    attempt = ProbeAttempt("onvif", Outcome.FAILED, reason=reason, detail="onvif:80 HTTP 401")
+    return dataclasses.replace(_as(device, DeviceType.IP_CAMERA), attempts=(attempt,))
+
+
+def test_a_camera_that_asked_for_credentials_none_were_given_for_is_not_incomplete() -> None:
+    report = sample_report()
+    camera = report.devices[0]
+    high = Severity.HIGH
+    asked = _only(report, _failed_with(camera, Reason.AUTH_REQUIRED))
+    assert exit_code_for(asked, high) is ExitCode.CLEAN
+    refused = _only(report, _failed_with(camera, Reason.AUTH_FAILED))  # the user's were refused
+    assert exit_code_for(refused, high) is ExitCode.INCOMPLETE
+    timed_out = _only(report, _failed_with(camera, Reason.TIMEOUT))
+    assert exit_code_for(timed_out, high) is ExitCode.INCOMPLETE
