@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
 from auditor.store import Store
 from auditor.store.combine import DEMO_SITE
-from auditor.store.paths import default_db_path
+from auditor.store.paths import ENV_DB, default_db_path
 
 
 def register(sub: Any) -> None:
@@ -244,11 +247,49 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
 
 
 def run_demo(args: argparse.Namespace) -> ExitCode:
-    from auditor.lab import DEMO_DEVICES, LoopbackSite
-
     # The demo lands in the same store as a real scan (--db, $CAMAUDIT_DB or the data folder),
     # under its own site name, so `camaudit audits`, `report` and `diff` work on it next.
     db_path = args.db or default_db_path()
+    kept = True
+    with contextlib.ExitStack() as stack:
+        if args.db is None and not os.environ.get(ENV_DB):
+            problem = _unwritable(db_path)
+            if problem:
+                # A demo must run anywhere (a read-only home, a container): it still runs, in a
+                # store that goes away with it, and says so.
+                make_console().print(
+                    f"camaudit: cannot keep the demo audit in {db_path} ({problem}); it goes to "
+                    "a temporary store instead (give --db PATH to keep it)",
+                    soft_wrap=True,
+                )
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="camaudit-demo-"))
+                db_path, kept = Path(tmp) / "demo.db", False
+        report = _run_demo(args, db_path)
+    if args.quiet == 0 and kept:
+        make_console().print(
+            f"camaudit: demo audit {report.audit.id} is in the store {db_path}. Next: "
+            "`camaudit audits`, `camaudit report -f json -o -`; after another demo, "
+            f"`camaudit diff {report.audit.id} <the new audit>`.",
+            soft_wrap=True,
+        )
+    return ExitCode.CLEAN
+
+
+def _unwritable(db_path: Path) -> str | None:
+    """Why a store cannot be written at ``db_path``, or None when it can."""
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    target = db_path if db_path.exists() else db_path.parent
+    if not os.access(target, os.W_OK):
+        return "not writable"
+    return None
+
+
+def _run_demo(args: argparse.Namespace, db_path: Path) -> AuditReport:
+    from auditor.lab import DEMO_DEVICES, LoopbackSite
+
     with LoopbackSite(DEMO_DEVICES) as site:
         user, password = site.credentials
         # The lab's own, published test credentials: they show what credentialed probes add.
@@ -267,12 +308,4 @@ def run_demo(args: argparse.Namespace) -> ExitCode:
             args.output = "camaudit-demo.html"
         if not args.formats:
             args.formats = ["console", "html"] if args.output != "-" else ["html"]
-        report = _run(config, args, "html")
-    if args.quiet == 0:
-        make_console().print(
-            f"camaudit: demo audit {report.audit.id} is in the store {db_path}. Next: "
-            "`camaudit audits`, `camaudit report -f json -o -`; after another demo, "
-            f"`camaudit diff {report.audit.id} <the new audit>`.",
-            soft_wrap=True,
-        )
-    return ExitCode.CLEAN
+        return _run(config, args, "html")

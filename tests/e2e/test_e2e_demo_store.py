@@ -24,7 +24,7 @@ def _camaudit(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env.update(HOME=str(home), NO_COLOR="1")
     return subprocess.run(
         [sys.executable, "-m", "auditor", *args],
-        cwd=home,
+        cwd=home if home.is_dir() else home.parent,
         env=env,
         capture_output=True,
         text=True,
@@ -66,3 +66,17 @@ def test_demo_lands_in_the_default_store_and_two_runs_compare(tmp_path: Path) ->
     assert both.returncode == 0, both.stderr
     assert json.loads(both.stdout)["summary"]["devices"] == 14
     assert "counted once" in both.stderr
+
+
+def test_demo_without_a_writable_data_folder_still_runs_and_says_where_it_went(
+    tmp_path: Path,
+) -> None:
+    # $HOME is a file: no data folder can be made under it (for root too).
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")
+    out = tmp_path / "demo.json"
+    done = _camaudit(home, "demo", "-f", "json", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "temporary store" in done.stderr and "--db PATH" in done.stderr
+    assert len(json.loads(out.read_text())["devices"]) == 14
+    assert "camaudit audits" not in done.stderr  # nothing was kept to list
