@@ -28,20 +28,25 @@ def _latest_devices(parts: Sequence[AuditReport]) -> tuple[list[DeviceResult], s
     """
     ordered = sorted(parts, key=lambda r: r.audit.started)
     current = list(ordered[0].devices)
-    in_several = 0
+    several: set[int] = set()  # ids of the kept devices seen by more than one audit
     for later in ordered[1:]:
         matching = match_devices(current, later.devices)
-        in_several += len(matching.pairs)
+        several = {id(m.new) for m in matching.pairs} | {
+            id(d) for d in matching.old_only if id(d) in several
+        }
         current = [*later.devices, *matching.old_only]
     if len(ordered) == 1:
         return current, None
-    older_only = len(current) - len(ordered[-1].devices)
+    in_several = len(several)
+    latest = {id(d) for d in ordered[-1].devices}
+    only_earlier = sum(1 for d in current if id(d) not in latest and id(d) not in several)
+    only_latest = len(current) - in_several - only_earlier
     ids = ", ".join(r.audit.id for r in ordered)
     where = "both" if len(ordered) == 2 else "more than one"
     note = (
-        f"{SAME_SITE} {ordered[0].audit.site} ({ids}): each device is counted once, from the "
-        f"latest audit that saw it. {in_several} devices seen in {where} are taken from the "
-        f"later audit; {older_only} seen only in an earlier audit are kept from it; "
+        f"{SAME_SITE} {ordered[0].audit.site} ({ids}): each device is counted once, as the "
+        f"latest audit that saw it found it: {in_several} devices seen in {where}, "
+        f"{only_earlier} seen only in an earlier audit, {only_latest} only in the latest; "
         f"{len(current)} devices in all."
     )
     return current, note

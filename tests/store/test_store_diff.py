@@ -209,3 +209,31 @@ def test_all_sites_leaves_the_demo_site_out(
     doc = json.loads(target.read_text())
     assert doc["audit"]["id"] == SECOND and len(doc["devices"]) == 3
     assert "leaving out the demo site" in capsys.readouterr().err
+
+
+def test_three_audits_of_one_site_keep_each_device_once_from_its_latest_sighting() -> None:
+    from auditor.store.combine import combine
+
+    first, second = _escalated()
+    third = dataclasses.replace(
+        second,
+        audit=dataclasses.replace(
+            second.audit,
+            id=AuditId("20270121T090000Z-hq"),
+            started=second.audit.started + timedelta(days=31),
+            finished=None,
+        ),
+        devices=second.devices[:2],
+    )
+    merged = combine([third, first, second])  # in any order: the dates decide
+    assert [str(d.host.address) for d in merged.devices] == [
+        "10.20.0.11",
+        "10.20.0.12",  # from the third audit
+        "10.20.0.13",  # from the second: it carries the FCC exposure found then
+        "10.20.0.14",
+        "10.20.0.66",  # only in the first
+    ]
+    assert merged.devices[2].max_severity.label == "high"
+    (note,) = [n for n in merged.notes if n.startswith("Audits of the same site")]
+    assert "3 devices seen in more than one, 2 seen only in an earlier audit" in note
+    assert merged.audit.finished is None  # the latest part was interrupted
