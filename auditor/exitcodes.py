@@ -85,6 +85,22 @@ def is_incomplete(report: AuditReport) -> bool:
     return bool(incomplete_cameras(report)) or report.discovery_incomplete
 
 
+def why_incomplete(report: AuditReport) -> tuple[str, ...]:
+    """Plain reasons an audit is incomplete (empty when it is not), for `diff` and pipelines."""
+    reasons = []
+    cameras = incomplete_cameras(report)
+    if cameras:
+        shown = ", ".join(str(d.host.address) for d in cameras[:5])
+        more = f" and {len(cameras) - 5} more" if len(cameras) > 5 else ""
+        reasons.append(
+            f"{len(cameras)} camera(s) or possible camera(s) not fully probed: {shown}{more}"
+        )
+    reasons += [f"discovery channel {f.channel} failed" for f in report.audit.channel_failures]
+    if report.audit.finished is None:
+        reasons.append("the audit was interrupted")
+    return tuple(reasons)
+
+
 def exit_code_for(report: AuditReport, fail_on: Severity, *, exit_zero: bool = False) -> ExitCode:
     """The exit code of a finished audit: --fail-on first, then completeness."""
     if exit_zero:

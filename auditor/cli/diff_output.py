@@ -55,7 +55,9 @@ def _audit_title(info: AuditInfo) -> str:
     return f"{clean(info.id)} ({clean(info.site)}, {info.started:%Y-%m-%d})"
 
 
-def print_console(result: AuditDiff, out: Console, fail_on: Severity) -> None:
+def print_console(
+    result: AuditDiff, out: Console, fail_on: Severity, incomplete: Sequence[str] = ()
+) -> None:
     out.print(
         Text.assemble(
             ("Changes from ", "bold"),
@@ -124,6 +126,8 @@ def print_console(result: AuditDiff, out: Console, fail_on: Severity) -> None:
         out.print(table)
     if result.is_empty:
         out.print("No device or exposure changed.")
+    if incomplete:
+        out.print(Text(clean(f"The later audit is incomplete: {'; '.join(incomplete)}."), "yellow"))
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def _escalation(e: Escalation, fail_on: Severity) -> dict[str, Any]:
 
 
 def diff_dict(
-    result: AuditDiff, fail_on: Severity, exit_code: int, incomplete: bool
+    result: AuditDiff, fail_on: Severity, exit_code: int, incomplete: Sequence[str]
 ) -> dict[str, Any]:
     escalations = result.escalations()
     return {
@@ -228,7 +232,8 @@ def diff_dict(
         "gate": {
             "fail_on": fail_on.label,
             "reached": any(e.severity >= fail_on for e in escalations),
-            "new_audit_incomplete": incomplete,
+            "new_audit_incomplete": bool(incomplete),
+            "incomplete_because": list(incomplete),
             "exit_code": exit_code,
         },
         "escalations": [_escalation(e, fail_on) for e in escalations],
@@ -240,7 +245,9 @@ def diff_dict(
     }
 
 
-def render_json(result: AuditDiff, fail_on: Severity, exit_code: int, incomplete: bool) -> bytes:
+def render_json(
+    result: AuditDiff, fail_on: Severity, exit_code: int, incomplete: Sequence[str]
+) -> bytes:
     doc = diff_dict(result, fail_on, exit_code, incomplete)
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n"
 
@@ -258,7 +265,7 @@ def _md_audit(info: AuditInfo) -> str:
     return f"{md(info.id)} ({md(info.site)}, {info.started:%Y-%m-%d})"
 
 
-def render_markdown(result: AuditDiff, fail_on: Severity) -> bytes:
+def render_markdown(result: AuditDiff, fail_on: Severity, incomplete: Sequence[str] = ()) -> bytes:
     lines = [
         f"# Changes from {_md_audit(result.old.audit)} to {_md_audit(result.new.audit)}",
         "",
@@ -318,4 +325,6 @@ def render_markdown(result: AuditDiff, fail_on: Severity) -> bytes:
         lines += _table(("Device", "Matched by", "What", "Before", "After"), rows)
     if result.is_empty:
         lines += ["No device or exposure changed.", ""]
+    if incomplete:
+        lines += [md(f"The later audit is incomplete: {'; '.join(incomplete)}."), ""]
     return ("\n".join(lines)).encode("utf-8")

@@ -23,7 +23,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import clean, make_console
 from auditor.errors import ConfigError, NotBuiltError, UsageError
-from auditor.exitcodes import ExitCode, is_incomplete
+from auditor.exitcodes import ExitCode, why_incomplete
 from auditor.models import Audience, AuditReport, Severity
 from auditor.render.interface import FormatName
 from auditor.render.output import _write_atomically as write_file
@@ -198,7 +198,7 @@ def run_diff(args: argparse.Namespace) -> ExitCode:
     result = diff(old, new)
     fail_on = Severity.from_label(args.fail_on)
     # The new audit decides completeness: an exposure it could not see is not "no change".
-    incomplete = is_incomplete(new) or new.audit.finished is None
+    incomplete = why_incomplete(new)
     if args.exit_zero:
         code = ExitCode.CLEAN
     elif result.escalations(fail_on):
@@ -209,16 +209,16 @@ def run_diff(args: argparse.Namespace) -> ExitCode:
         code = ExitCode.CLEAN
     fmt = args.diff_format
     if fmt == "console" and args.output in (None, "-"):
-        diff_output.print_console(result, _stdout(), fail_on)
+        diff_output.print_console(result, _stdout(), fail_on, incomplete)
         return code
     if fmt == "console":
         console = Console(record=True, width=160, file=io.StringIO(), no_color=True)
-        diff_output.print_console(result, console, fail_on)
+        diff_output.print_console(result, console, fail_on, incomplete)
         data = console.export_text().encode("utf-8")
     elif fmt == "json":
         data = diff_output.render_json(result, fail_on, int(code), incomplete)
     else:
-        data = diff_output.render_markdown(result, fail_on)
+        data = diff_output.render_markdown(result, fail_on, incomplete)
     if args.output in (None, "-"):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -76,6 +76,7 @@ def test_diff_json_fails_on_a_new_high_exposure(
         "fail_on": "high",
         "reached": True,
         "new_audit_incomplete": False,
+        "incomplete_because": [],
         "exit_code": 1,
     }
     (hit,) = [e for e in doc["escalations"] if e["reaches_fail_on"]]
@@ -101,6 +102,9 @@ def test_diff_gate_follows_fail_on_and_exit_zero(
     assert "New or worsened exposures at high or above" in out
     # The reverse direction improves things: nothing new, the earlier audit's gaps are gone.
     assert main(["diff", SECOND, FIRST, "--db", str(escalated_db)]) == 3  # .14 timed out
+    out = capsys.readouterr().out
+    assert "The later audit is incomplete: 1 camera(s) or possible camera(s) not fully " in out
+    assert "probed: 10.20.0.14" in out
 
 
 def test_diff_markdown_to_a_file_neutralises_device_strings(
