@@ -44,6 +44,12 @@ def _what(name: str, instrument: str, entity: str | None) -> str:
     return f"{what} ({entity})" if entity else what
 
 
+def _split(changes: Sequence[DeviceChange]) -> tuple[list[DeviceChange], list[DeviceChange]]:
+    """(moved only: a new address and nothing else, every other change)."""
+    moved = [c for c in changes if c.moved and len(c.fields) == 1 and not c.exposures]
+    return moved, [c for c in changes if not (c.moved and len(c.fields) == 1 and not c.exposures)]
+
+
 def _label(d: DeviceResult) -> str:
     return f"{d.host.address} {d.host.mac or ''}".strip()
 
@@ -107,11 +113,25 @@ def print_console(
         out.print(table)
     device_table("New devices", result.added, "green")
     device_table("Gone devices", result.gone, "red")
-    if result.changed:
+    moved, changed = _split(result.changed)
+    if moved:
+        table = Table(
+            title="Moved devices (address only)", title_justify="left", box=box.SIMPLE_HEAD
+        )
+        for col in ("device", "matched by", "from", "to"):
+            table.add_column(col, overflow="fold")
+        for c in moved:
+            ident = c.new.identification
+            what = " ".join(v for v in (ident.manufacturer, ident.model) if v) or "-"
+            table.add_row(
+                Text(clean(what)), c.basis.value, str(c.old.host.address), str(c.new.host.address)
+            )
+        out.print(table)
+    if changed:
         table = Table(title="Changed devices", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("device", "matched by", "what", "before", "after"):
             table.add_column(col, overflow="fold")
-        for c in result.changed:
+        for c in changed:
             label = Text(clean(_label(c.new)))
             for name, before, after in c.fields:
                 table.add_row(label, c.basis.value, name, Text(clean(before)), Text(clean(after)))
@@ -307,10 +327,30 @@ def render_markdown(result: AuditDiff, fail_on: Severity, incomplete: Sequence[s
                 for d in devices
             ),
         )
-    if result.changed:
+    moved, changed = _split(result.changed)
+    if moved:
+        lines += ["## Moved devices (address only)", ""]
+        lines += _table(
+            ("Device", "Matched by", "From", "To"),
+            (
+                (
+                    " ".join(
+                        v
+                        for v in (c.new.identification.manufacturer, c.new.identification.model)
+                        if v
+                    )
+                    or "-",
+                    c.basis.value,
+                    str(c.old.host.address),
+                    str(c.new.host.address),
+                )
+                for c in moved
+            ),
+        )
+    if changed:
         lines += ["## Changed devices", ""]
         rows: list[tuple[object, ...]] = []
-        for c in result.changed:
+        for c in changed:
             rows += [(_label(c.new), c.basis.value, n, b, a) for n, b, a in c.fields]
             rows += [
                 (
