@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from auditor.exitcodes import ExitCode
 from auditor.models import Audience, Severity
 from auditor.ports import PortPlan
 from auditor.render.interface import FormatName
@@ -77,7 +78,10 @@ def add_gate_options(p: argparse.ArgumentParser) -> None:
         "(default: high)",
     )
     p.add_argument(
-        "--exit-zero", action="store_true", help="exit 0 whatever was found (errors still exit 2)"
+        "--exit-zero",
+        action="store_true",
+        help=f"exit 0 whatever was found (errors still exit {int(ExitCode.USAGE_ERROR)}, "
+        f"internal errors {int(ExitCode.INTERNAL_ERROR)})",
     )
 
 
