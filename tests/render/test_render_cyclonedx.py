@@ -98,3 +98,24 @@ def test_a_combined_report_keeps_equal_addresses_apart() -> None:
 def test_an_audit_without_devices_is_a_valid_empty_bom(report: AuditReport) -> None:
     bom = render(report)
     assert bom.get("components", []) == [] and "annotations" not in bom
+
+
+def test_a_250_device_site_is_one_valid_bom_in_the_audits_order() -> None:
+    import ipaddress
+
+    base = sample_report()
+    net = ipaddress.ip_network("10.60.0.0/23")
+    devices = tuple(
+        dataclasses.replace(
+            base.devices[i % len(base.devices)],
+            host=dataclasses.replace(
+                base.devices[i % len(base.devices)].host, address=net.network_address + 1 + i
+            ),
+        )
+        for i in range(250)
+    )
+    bom = render(dataclasses.replace(base, devices=devices))
+    refs = [c["bom-ref"] for c in bom["components"]]
+    assert refs == [f"device:{d.host.address}" for d in devices]
+    assert [d["ref"] for d in bom["dependencies"]] == refs
+    assert len({a["subjects"][0] for a in bom["annotations"]}) == 200  # 4 of 5 have exposures
