@@ -6,15 +6,7 @@ from __future__ import annotations
 import textwrap
 from enum import IntEnum
 
-from auditor.models import (
-    AuditReport,
-    DeviceResult,
-    DeviceType,
-    Outcome,
-    ProbeAttempt,
-    Reason,
-    Severity,
-)
+from auditor.models import AuditReport, DeviceResult, Severity
 
 
 class ExitCode(IntEnum):
@@ -36,8 +28,8 @@ _MEANINGS = {
     ExitCode.EXPOSURE_FOUND: "an exposure at or above --fail-on (diff: a new or worsened one)",
     ExitCode.USAGE_ERROR: "usage or configuration error (bad arguments, a missing store, ...)",
     ExitCode.INCOMPLETE: "incomplete: a probe of a camera (or of a device that may be one) "
-    "failed, or a discovery channel did (asking for credentials that were not given is no "
-    "failure; printers and routers do not count); identify: an input line could not be read",
+    "failed, credentials it refused included, or a discovery channel failed (printers and "
+    "routers do not count); identify: an input line could not be read",
     # sysexits(3) EX_SOFTWARE, "an internal software error has been detected": a pipeline can
     # tell a camaudit bug from a bad command line (2) and retry or report it.
     ExitCode.INTERNAL_ERROR: "internal error (a camaudit bug: please report it, with -v)",
@@ -60,25 +52,11 @@ def help_text() -> str:
     return "exit codes:\n" + "\n".join(lines)
 
 
-def may_be_camera(device: DeviceResult) -> bool:
-    """Identified as a video device, or of unknown type: not ruled out as a camera."""
-    kind = device.identification.device_type
-    return kind.is_video or kind is DeviceType.UNKNOWN
-
-
-def _fell_short(attempt: ProbeAttempt) -> bool:
-    # A device that asked for credentials the user did not give was probed as far as the user
-    # allowed: that is the audit's scope (the report still lists it), not a failure. Refused
-    # credentials, timeouts and resets are failures.
-    return attempt.outcome is Outcome.FAILED and attempt.reason is not Reason.AUTH_REQUIRED
-
-
 def incomplete_cameras(report: AuditReport) -> tuple[DeviceResult, ...]:
-    """The devices that make an audit incomplete: cameras (or possible cameras) with a failed
-    probe. A printer whose web server timed out is in the report, but cannot hide a camera."""
-    return tuple(
-        d for d in report.devices if may_be_camera(d) and any(_fell_short(a) for a in d.attempts)
-    )
+    """The devices that make an audit incomplete: those that are, or may be, cameras with a
+    failed probe (``DeviceResult.complete``; a printer whose web server timed out is in the
+    report but cannot hide a camera)."""
+    return report.incomplete
 
 
 def is_incomplete(report: AuditReport) -> bool:

@@ -101,13 +101,11 @@ def _failed_with(device: DeviceResult, reason: Reason) -> DeviceResult:
     return dataclasses.replace(_as(device, DeviceType.IP_CAMERA), attempts=(attempt,))
 
 
-def test_a_camera_that_asked_for_credentials_none_were_given_for_is_not_incomplete() -> None:
+def test_refused_credentials_leave_a_camera_incomplete_but_not_a_router() -> None:
     report = sample_report()
     camera = report.devices[0]
     high = Severity.HIGH
-    asked = _only(report, _failed_with(camera, Reason.AUTH_REQUIRED))
-    assert exit_code_for(asked, high) is ExitCode.CLEAN
     refused = _only(report, _failed_with(camera, Reason.AUTH_FAILED))  # the user's were refused
     assert exit_code_for(refused, high) is ExitCode.INCOMPLETE
-    timed_out = _only(report, _failed_with(camera, Reason.TIMEOUT))
-    assert exit_code_for(timed_out, high) is ExitCode.INCOMPLETE
+    router = _as(_failed_with(camera, Reason.AUTH_FAILED), DeviceType.ROUTER)
+    assert exit_code_for(_only(report, router), high) is ExitCode.CLEAN
