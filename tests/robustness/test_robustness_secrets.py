@@ -22,7 +22,7 @@ from auditor.probes.dvrip import sofia_hash
 pytestmark = pytest.mark.nmap
 
 DEVICES = ("hikvision-ipc", "dahua-ipc", "xiongmai-dvr", "axis-p1375")
-FORMATS = ("json", "csv", "html", "markdown")
+FORMATS = ("json", "csv", "html", "markdown", "cyclonedx")
 
 
 def _secrets(user: str, password: str) -> list[bytes]:
@@ -78,7 +78,7 @@ def test_credentialed_audit_from_a_private_file_leaks_nothing(
     done = _camaudit([*_scan_args(site, out), "--credentials", str(creds)], {}, tmp_path)
     assert done.returncode in (0, 1, 3), done.stderr[-3000:]
     reports = sorted(p.name for p in out.glob("report.*"))
-    assert reports == sorted(f"report.{s}" for s in ("csv", "html", "json", "md")), reports
+    assert reports == sorted(f"report.{s}" for s in ("csv", "html", "json", "md", "cdx.json"))
     # The credentials were used: the ISAPI deviceInfo behind Digest was read.
     assert (
         "deviceInfo" in (out / "report.html").read_text()
