@@ -136,7 +136,7 @@ class Store:
                 conn.close()
         # `lists import` may have made the file before any scan: its list_* tables are ours.
         foreign = sorted(t for t in tables if not t.startswith("list_"))
-        if foreign and version is None:
+        if foreign and "schema_version" not in tables:
             raise StoreError(
                 f"{self.path} is an SQLite file but not a camaudit store (it has tables "
                 f"{', '.join(foreign[:5])}); point --db at an audit store"

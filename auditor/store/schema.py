@@ -161,8 +161,27 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _statements(script: str) -> list[str]:
+    """Split a migration into its statements (executescript would commit our transaction)."""
+    out: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete statement in a migration: {pending.strip()[:60]!r}")
+    return out
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file to CURRENT_VERSION, one migration per transaction; return the version."""
+    """Bring the file to CURRENT_VERSION, one migration per transaction; return the version.
+
+    Each step takes the write lock first and reads the version again under it: two camaudit
+    processes opening a new store at once (a scan starting while `audits` runs) must not both
+    apply migration 1.
+    """
     version = schema_version(conn)
     if version > CURRENT_VERSION:
         # A newer camaudit wrote this file; writing to it with an older schema could corrupt it.
@@ -171,14 +190,14 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"({CURRENT_VERSION}); upgrade camaudit"
         )
     for number in range(version + 1, CURRENT_VERSION + 1):
-        script = MIGRATIONS[number - 1]
-        # executescript commits first; wrap the migration so that it applies entirely or not at all.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\n"
-                f"INSERT INTO schema_version (version) VALUES ({number});\nCOMMIT;"
-            )
-        except sqlite3.Error:
+            if schema_version(conn) < number:
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            conn.execute("COMMIT")
+        except BaseException:
             if conn.in_transaction:
                 conn.rollback()
             raise

@@ -10,19 +10,24 @@ from pathlib import Path
 import pytest
 
 from auditor.lab import DEMO_DEVICES, LoopbackSite
+from auditor.errors import StoreError
 from auditor.store import Store
 
 pytestmark = [pytest.mark.nmap, pytest.mark.slow]
 
 
 def _saved(db: Path) -> tuple[str, set[str]] | None:
+    """What the running scan has committed, read as `camaudit audits` reads (never writing)."""
     if not db.exists():
         return None
-    with Store(db) as store:
-        audits = store.list_audits()
-        if not audits:
-            return None
-        return audits[0].id, store.completed_addresses(audits[0].id)
+    try:
+        with Store(db, read_only=True) as store:
+            audits = store.list_audits()
+            if not audits:
+                return None
+            return audits[0].id, store.completed_addresses(audits[0].id)
+    except StoreError:  # the scan is still creating the file
+        return None
 
 
 def test_sigkill_mid_scan_then_resume(tmp_path: Path) -> None:

@@ -291,3 +291,29 @@ def test_read_only_opening_of_a_missing_file_is_a_clear_error(tmp_path: Path) ->
     with pytest.raises(StoreError, match="no such file"):
         Store(tmp_path / "none.db", read_only=True)
     assert not (tmp_path / "none.db").exists()
+
+
+def test_many_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Path) -> None:
+    # A scan starting while `camaudit audits` (or a test) opens the same new file: both used to
+    # read version 0 and apply migration 1, and the second failed on "table already exists".
+    import subprocess
+    import sys
+
+    db = tmp_path / "race.db"
+    opener = (
+        "import sys, time; from auditor.store import Store\n"
+        "t = float(sys.argv[2])\n"
+        "while time.time() < t: pass\n"
+        "Store(sys.argv[1]).close()\n"
+    )
+    for _ in range(5):
+        db.unlink(missing_ok=True)
+        start = f"{__import__('time').time() + 1.0}"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", opener, str(db), start], stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert all(p.returncode == 0 for p in procs), errors
+        versions = sqlite3.connect(db).execute("SELECT version FROM schema_version").fetchall()
+        assert sorted(v for (v,) in versions) == list(range(1, CURRENT_VERSION + 1))
