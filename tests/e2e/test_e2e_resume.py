@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.lab import DEMO_DEVICES, LoopbackSite
 from auditor.errors import StoreError
+from auditor.lab import DEMO_DEVICES, LoopbackSite
 from auditor.store import Store
 
 pytestmark = [pytest.mark.nmap, pytest.mark.slow]
