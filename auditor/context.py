@@ -76,6 +76,8 @@ class NetContext:
     """Refused logins per device and credential set, shared by every probe and port."""
     redactor: Redactor | None = None
     """Takes the credentials out of device text; built from ``credentials`` when not given."""
+    snmp_port: int = 161
+    """UDP port the SNMP probe asks (161 on real networks)."""
     _refs: list[OutOfScopeReference] = field(default_factory=list)
     _hostile: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,6 +85,9 @@ class NetContext:
     def __post_init__(self) -> None:
         if self.redactor is None:
             self.redactor = Redactor(self.credentials.all())
+            # An SNMP community is a password too: a device echoing it must not store it.
+            for community in self.credentials.snmp_communities():
+                self.redactor.add_digest_secret(community.reveal())
 
     @property
     def secrets(self) -> Redactor:

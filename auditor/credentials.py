@@ -29,6 +29,7 @@ from auditor.models import IPAddress
 
 ENV_USER = "CAMAUDIT_USERNAME"
 ENV_PASSWORD = "CAMAUDIT_PASSWORD"
+ENV_SNMP_COMMUNITY = "CAMAUDIT_SNMP_COMMUNITY"
 
 
 class Secret:
@@ -81,6 +82,11 @@ class CredentialStore:
     per_network: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Credential], ...] = (
         field(default=())
     )
+    snmp_default: Secret | None = None
+    """The SNMPv2c community the user gave for every host (never a guessed or default one)."""
+    snmp_per_network: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Secret], ...] = (
+        field(default=())
+    )
 
     @classmethod
     def empty(cls) -> CredentialStore:
@@ -97,15 +103,33 @@ class CredentialStore:
                 best = (net.prefixlen, cred)
         return best[1] if best else self.default
 
+    def snmp_communities(self) -> tuple[Secret, ...]:
+        """Every SNMP community given (for redaction)."""
+        found = [c for _, c in self.snmp_per_network]
+        if self.snmp_default is not None:
+            found.append(self.snmp_default)
+        return tuple(found)
+
+    def snmp_community(self, address: IPAddress) -> Secret | None:
+        """The user's SNMP community for ``address`` (longest prefix, else the default); None
+        when the user gave none: SNMP is then not asked at all."""
+        best: tuple[int, Secret] | None = None
+        for net, community in self.snmp_per_network:
+            if address in net and (best is None or net.prefixlen > best[0]):
+                best = (net.prefixlen, community)
+        return best[1] if best else self.snmp_default
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> CredentialStore:
         env = os.environ if environ is None else environ
         user, password = env.get(ENV_USER), env.get(ENV_PASSWORD)
+        community = env.get(ENV_SNMP_COMMUNITY)
+        default = None
         if user and password:
             _check_text(user, f"{ENV_USER}", username=True)
             _check_text(password, f"{ENV_PASSWORD}", username=False)
-            return cls(default=Credential(user, Secret(password), label="environment"))
-        return cls()
+            default = Credential(user, Secret(password), label="environment")
+        return cls(default=default, snmp_default=Secret(community) if community else None)
 
     def all(self) -> tuple[Credential, ...]:
         found = [c for _, c in self.per_network]
@@ -153,7 +177,7 @@ class CredentialStore:
             ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"credentials file {path}: expected a mapping with default/hosts")
-        default = _entry(data["default"], path, "default") if "default" in data else None
+        default = _entry(data["default"], path, "default") if data.get("default") else None
         per_net = []
         for i, item in enumerate(data.get("hosts") or []):
             where = f"hosts[{i}]"
@@ -166,10 +190,16 @@ class CredentialStore:
                     f"credentials file {path}: {where} target is not an address or CIDR"
                 ) from None
             per_net.append((net, _entry(item, path, where, label=str(item["target"]))))
-        unknown = set(data) - {"default", "hosts"}
+        unknown = set(data) - {"default", "hosts", "snmp"}
         if unknown:
             raise ConfigError(f"credentials file {path}: unknown keys {sorted(unknown)}")
-        return cls(default=default, per_network=tuple(per_net))
+        snmp_default, snmp_nets = _snmp(data.get("snmp"), path)
+        return cls(
+            default=default,
+            per_network=tuple(per_net),
+            snmp_default=snmp_default,
+            snmp_per_network=snmp_nets,
+        )
 
 
 _ENTRY_KEYS = frozenset({"target", "username", "password", "label", "allow_basic_over_http"})
@@ -234,7 +264,7 @@ _SOFIA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 def scrub_environment() -> None:
     """Drop the credential variables from this process's environment once they are read, so no
     child started later (by us or a library) inherits them."""
-    for name in (ENV_USER, ENV_PASSWORD):
+    for name in (ENV_USER, ENV_PASSWORD, ENV_SNMP_COMMUNITY):
         os.environ.pop(name, None)
 
 

@@ -68,6 +68,8 @@ class AuditConfig:
     multicast: bool = True
     interfaces: tuple[str, ...] = ()
     workers: int = 64
+    snmp_port: int = 161
+    """UDP port of the SNMP agents (161; the unprivileged loopback lab serves it elsewhere)."""
     channels: tuple[str, ...] | None = None
     """Discovery channels to run (None: all registered)."""
     imported: tuple[Host, ...] = ()
@@ -123,6 +125,7 @@ class Auditor:
             multicast=cfg.multicast and not all(n.is_loopback for n in scope.includes),
             workers=cfg.workers,
             stopping=self._stop,
+            snmp_port=cfg.snmp_port,
         )
         identifier = Identifier.default()
         assessor = Assessor.load(cfg.db_path, today=clock.today())

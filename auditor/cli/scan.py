@@ -59,14 +59,15 @@ def register(sub: Any) -> None:
         metavar="LIST",
         help="TCP ports to scan, e.g. 80,443,554,8000-8010; PORT/ROLE says what a port speaks "
         "(7443/https, 10554/rtsp; roles: http, https, rtsp, onvif, hik-sdk, dahua-sdk, dvrip, "
-        "ssh, telnet). Default: the camera port set",
+        "ssh, telnet, ftp). Default: the camera port set",
     )
     p.add_argument(
         "--credentials",
         type=Path,
         metavar="FILE",
-        help="YAML file of device credentials (mode 600); or set CAMAUDIT_USERNAME and "
-        "CAMAUDIT_PASSWORD. Never given on the command line",
+        help="YAML file of device credentials (mode 600), with an optional snmp: {community: ...} "
+        "section; or set CAMAUDIT_USERNAME and CAMAUDIT_PASSWORD (and CAMAUDIT_SNMP_COMMUNITY). "
+        "Never given on the command line; SNMP is asked only with a community given here",
     )
     p.add_argument("--site", metavar="NAME", help="site name for the report and the store")
     add_db_option(p)

@@ -15,6 +15,7 @@ from typing import Any, Self
 from auditor.lab.device import Device
 from auditor.lab.engine import SiteEngine, site_port_plan
 from auditor.lab.profiles import LAB_PASSWORD, LAB_USERNAME, DeviceProfile, load_profiles
+from auditor.lab.snmp import LAB_COMMUNITY
 from auditor.ports import PortPlan
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,19 @@ class RunningSite:
     @property
     def credentials(self) -> tuple[str, str]:
         return (LAB_USERNAME, LAB_PASSWORD)
+
+    @property
+    def snmp_community(self) -> str:
+        """The community the site's SNMP agents accept (lab-only, published)."""
+        return LAB_COMMUNITY
+
+    @property
+    def snmp_port(self) -> int:
+        """The UDP port the site's SNMP agents answer on (161, or its loopback shift)."""
+        for d in self.devices:
+            if "snmp" in d.profile.services:
+                return d.port(int(d.profile.services["snmp"].get("port", 161)))
+        return 161
 
     def device(self, profile_id: str) -> Device:
         """The first device running ``profile_id`` (tests use it to find an address)."""

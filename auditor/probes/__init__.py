@@ -9,6 +9,7 @@ from auditor.probes.interface import PartialFailure, Probe, attempt
 from auditor.probes.mac import MacProbe
 from auditor.probes.onvif import OnvifProbe
 from auditor.probes.rtsp import RtspProbe
+from auditor.probes.snmp import SnmpProbe
 from auditor.probes.tls import TlsProbe
 from auditor.probes.vendor import AxisProbe, DahuaProbe, IsapiProbe
 
@@ -26,6 +27,7 @@ PROBES: dict[str, type[Probe]] = {
         TlsProbe,
         RtspProbe,
         BannerProbe,
+        SnmpProbe,
         OnvifProbe,
         DvripProbe,
         IsapiProbe,
