@@ -26,11 +26,15 @@ class Role(StrEnum):
     """An HTTP port dedicated to the ONVIF device service (some cameras use 8899 or 2020)."""
     SSH = "ssh"
     TELNET = "telnet"
+    FTP = "ftp"
 
 
 # Sources: ../shared/research/protocols.md (sections 2-5) and fingerprinting.md; nmap's
 # nmap-service-probes names 8000 (Hikvision IPCam control), 37777 (Dahua), 34567 (H264DVR).
 _DEFAULT: dict[int, Role] = {
+    # Recog ftp_banners.xml: Axis, D-Link DCS and Vivotek cameras name model and firmware in
+    # their FTP greeting (rapid7/recog@14fa1a7211e7fb5707c7a1b421a07d6c2cf4eec5).
+    21: Role.FTP,
     22: Role.SSH,
     23: Role.TELNET,
     80: Role.HTTP,
@@ -41,6 +45,11 @@ _DEFAULT: dict[int, Role] = {
     2020: Role.ONVIF,
     # fingerprinting.md (Cameradar): camera RTSP on 554, 5554 and 8554.
     5554: Role.RTSP,
+    # UniFi Video / Protect: web UI 7080 and 7443, RTSP 7447 (AlexxIT/go2rtc#2071;
+    # https://help.ubnt.com/hc/en-us/articles/217875218-UniFi-Video-Ports-Used).
+    7080: Role.HTTP,
+    7443: Role.HTTPS,
+    7447: Role.RTSP,
     8000: Role.HIK_SDK,
     8080: Role.HTTP,
     8081: Role.HTTP,

@@ -37,12 +37,14 @@ SERVICE_KINDS = frozenset(
         "dvrip",
         "telnet",
         "ssh",
+        "ftp",
         "wsd",
         "sadp",
         "dhip",
         "xm_discovery",
         "ssdp",
         "mdns",
+        "snmp",
         "silent",
     }
 )
@@ -90,7 +92,7 @@ class DeviceProfile:
 
 
 _TCP_KINDS = frozenset(
-    {"http", "https", "onvif_http", "rtsp", "hik_sdk", "dahua_sdk", "dvrip", "telnet", "ssh"}
+    {"http", "https", "onvif_http", "rtsp", "hik_sdk", "dahua_sdk", "dvrip", "telnet", "ssh", "ftp"}
 )
 
 

@@ -21,6 +21,7 @@ from auditor.lab.device import Device
 from auditor.lab.httpd import WebServer
 from auditor.lab.onvif import OnvifService
 from auditor.lab.rtsp import RtspServer
+from auditor.lab.snmp import SnmpAgent
 from auditor.lab.tlscert import make_context
 from auditor.ports import Role
 
@@ -71,12 +72,14 @@ KINDS: dict[str, ServiceKind] = {
     "dvrip": ServiceKind("tcp", 34567, Role.DVRIP),
     "telnet": ServiceKind("tcp", 23, Role.TELNET),
     "ssh": ServiceKind("tcp", 22, Role.SSH),
+    "ftp": ServiceKind("tcp", 21, Role.FTP),
     "wsd": ServiceKind("udp", 3702),
     "sadp": ServiceKind("udp", 37020),
     "dhip": ServiceKind("udp", 37810),
     "xm_discovery": ServiceKind("udp", 34569),
     "ssdp": ServiceKind("udp", 1900),
     "mdns": ServiceKind("udp", 5353),
+    "snmp": ServiceKind("udp", 161),
 }
 
 #: Multicast groups per UDP discovery service (research protocols.md §1, §3).
@@ -87,6 +90,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "ssdp": ("239.255.255.250",),
     "xm_discovery": (),
     "mdns": ("224.0.0.251",),
+    "snmp": (),
 }
 
 _FACTORIES: dict[tuple[str, str], Factory] = {}
@@ -163,7 +167,7 @@ def _banner(device: Device, cfg: Mapping[str, Any], ctx: BuildContext) -> Built:
     return TcpService(BannerServer(device, cfg).handle)
 
 
-for _kind in ("hik_sdk", "dahua_sdk", "telnet", "ssh"):
+for _kind in ("hik_sdk", "dahua_sdk", "telnet", "ssh", "ftp"):
     register(_kind)(_banner)
 
 
@@ -186,3 +190,4 @@ register("dhip")(_udp(discovery.Dhip, "dhip"))
 register("xm_discovery")(_udp(discovery.XiongmaiSearch, "xm_discovery"))
 register("ssdp")(_udp(discovery.Ssdp, "ssdp"))
 register("mdns")(_udp(discovery.Mdns, "mdns"))
+register("snmp")(_udp(SnmpAgent, "snmp"))

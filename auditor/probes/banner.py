@@ -1,9 +1,11 @@
-"""The banner probe: what SSH and Telnet say on connect, before any login.
+"""The banner probe: what SSH, Telnet and FTP say on connect, before any login.
 
 Both speak first, so reading is all it takes: nothing is sent (Telnet option negotiation is left
 unanswered, which every server tolerates). Banners such as a Hikvision ``192.0.0.64 login:`` or a
 Bosch ``Welcome to IP bullet 5000 HD`` greeting name the platform (Recog ``telnet_banners.xml``;
-nmap-service-probes).
+nmap-service-probes); an FTP greeting such as ``220 AXIS 214 PTZ Network Camera 4.49 ready``
+names model and firmware (Recog ``ftp_banners.xml``). Nothing is sent to an FTP server either:
+the greeting (RFC 959 §4.2, code 220, possibly multi-line) is read and the socket closed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from auditor.probes.interface import Probe
 from auditor.probes.wire import Deadline, Reader, connect
 
 MAX_BANNER = 4096
+MAX_FTP_LINES = 20
 IAC, SB, SE = 255, 250, 240
 
 
@@ -62,12 +65,15 @@ class BannerProbe(Probe):
     name: ClassVar[str] = "banner"
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
-        ports = require_ports(host, ctx, Role.SSH, Role.TELNET)
+        ports = require_ports(host, ctx, Role.SSH, Role.TELNET, Role.FTP)
         overall = probe_deadline(ctx)
 
         def ask(port: int) -> list[Observation]:
-            if ctx.ports.role(port) is Role.SSH:
+            role = ctx.ports.role(port)
+            if role is Role.SSH:
                 return self._ssh(host, ctx, port, overall)
+            if role is Role.FTP:
+                return self._ftp(host, ctx, port, overall)
             return self._telnet(host, ctx, port, overall)
 
         return gather(ports, ask)
@@ -93,6 +99,30 @@ class BannerProbe(Probe):
         if ident is None:
             raise ProbeError(Reason.MALFORMED, f"{what}: no SSH identification string")
         return [observation(ObservationKind.SSH_BANNER, ident, f"ssh:{port}", port)]
+
+    @staticmethod
+    def _ftp(host: Host, ctx: NetContext, port: int, overall: Deadline) -> list[Observation]:
+        deadline = exchange_deadline(ctx, overall)
+        what = f"{host.address}:{port}/tcp"
+        sock = connect(ctx, host.address, port, deadline)
+        lines: list[str] = []
+        try:
+            reader = Reader.from_socket(sock, deadline, ctx.timeout, MAX_BANNER, what)
+            for _ in range(MAX_FTP_LINES):
+                raw = reader.readline(limit=1024)
+                if not raw:
+                    break
+                line = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+                lines.append(line)
+                # "220-" continues a multi-line reply; "220 " (or a bare code) ends it.
+                if len(line) >= 3 and line[:3].isdigit() and line[3:4] != "-":
+                    break
+        finally:
+            sock.close()
+        if not lines or not lines[0][:3].isdigit():
+            raise ProbeError(Reason.MALFORMED, f"{what}: no FTP greeting")
+        text = "\n".join(lines).strip()
+        return [observation(ObservationKind.FTP_BANNER, text, f"ftp:{port}", port)]
 
     @staticmethod
     def _telnet(host: Host, ctx: NetContext, port: int, overall: Deadline) -> list[Observation]:
