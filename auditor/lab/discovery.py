@@ -256,22 +256,33 @@ class Ssdp(Responder):
                 headers[name.strip().upper()] = value.strip()
         st = headers.get("ST", "")
         device_type = str(self.cfg.get("device_type", "urn:schemas-upnp-org:device:Basic:1"))
+        service_types = [str(s) for s in self.cfg.get("service_types", ())]
         udn = f"uuid:{self.device.uuid}"
-        if st == "ssdp:all" or st == "upnp:rootdevice":
-            answer_st, usn = "upnp:rootdevice", f"{udn}::upnp:rootdevice"
-        elif st == device_type:
-            answer_st, usn = st, f"{udn}::{st}"
-        elif st == udn:
-            answer_st, usn = udn, udn
+        # UPnP Device Architecture 1.1 §1.3.3: ssdp:all gets one reply per target the device
+        # advertises (root device, its UDN, its device type, each service type); any other ST
+        # gets the one reply that matches it.
+        targets = [
+            ("upnp:rootdevice", f"{udn}::upnp:rootdevice"),
+            (udn, udn),
+            (device_type, f"{udn}::{device_type}"),
+            *((s, f"{udn}::{s}") for s in service_types),
+        ]
+        if st == "ssdp:all":
+            chosen = targets
         else:
+            chosen = [(t, usn) for t, usn in targets if t == st]
+        if not chosen:
             return []
         location = self.device.render(str(self.cfg.get("location", "http://${http_authority}/")))
         server = self.device.render(str(self.cfg.get("server", "")))
-        reply = (
-            "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
-            f"LOCATION: {location}\r\nSERVER: {server}\r\nST: {answer_st}\r\nUSN: {usn}\r\n\r\n"
-        )
-        return [reply.encode("utf-8")]
+        return [
+            (
+                "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
+                f"LOCATION: {location}\r\nSERVER: {server}\r\nST: {answer_st}\r\n"
+                f"USN: {usn}\r\n\r\n"
+            ).encode()
+            for answer_st, usn in chosen
+        ]
 
 
 def _dns_name(name: str) -> bytes:

@@ -204,7 +204,7 @@ class WebServer:
 
     # --- routing ------------------------------------------------------------------------
     def respond(self, req: Request) -> Response:
-        if self.onvif is not None and req.path == self.onvif.path:
+        if self.onvif is not None and req.path in self.onvif.paths:
             answer: Response = self.onvif.respond(req, self)
             return answer
         pages: Mapping[str, Any] = self.cfg.get("pages", {})

@@ -30,6 +30,9 @@ SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 TDS = "http://www.onvif.org/ver10/device/wsdl"
 TT = "http://www.onvif.org/ver10/schema"
 TER = "http://www.onvif.org/ver10/error"
+TRT = "http://www.onvif.org/ver10/media/wsdl"
+MEDIA_PATH = "/onvif/Media"
+PROFILE_TOKEN = "Profile_1"
 SOAP_TYPE = "application/soap+xml; charset=utf-8"
 
 PRE_AUTH = frozenset(
@@ -44,6 +47,10 @@ PRE_AUTH = frozenset(
     }
 )
 READ_SYSTEM = frozenset({"GetDeviceInformation", "GetScopes", "GetNetworkInterfaces"})
+#: Media service operations (ONVIF Media WSDL ver10); all need credentials (READ_MEDIA class).
+MEDIA_OPS = frozenset({"GetProfiles", "GetStreamUri", "GetServiceCapabilities"})
+#: Media operations a real device answers before authentication (Core access class PRE_AUTH).
+MEDIA_PRE_AUTH = frozenset({"GetServiceCapabilities"})
 
 
 def _local(tag: str) -> str:
@@ -67,6 +74,8 @@ class OnvifService:
             cfg.get("protected", ())
         )
         self.prefix = str(cfg.get("prefix", "env"))
+        self.media_path = str(cfg.get("media_path", MEDIA_PATH))
+        self.paths = frozenset({self.path, self.media_path})
 
     # --- request handling ---------------------------------------------------------------
     def respond(self, req: Request, web: WebServer) -> Response:
@@ -81,16 +90,27 @@ class OnvifService:
         if op_el is None:
             return self.fault(400, "Sender", "ter:InvalidArgVal", "No operation")
         op = _local(op_el.tag)
-        if op not in self.anonymous:
+        media = req.path == self.media_path and req.path != self.path
+        anonymous = MEDIA_PRE_AUTH if media else self.anonymous
+        if op not in anonymous:
             denied = self.authenticate(root, req, web)
             if denied is not None:
                 return denied
+        if media:
+            handler = getattr(self, f"media_{op}", None) if op in MEDIA_OPS else None
+            if handler is None:
+                return self.fault(
+                    400, "Receiver", "ter:ActionNotSupported", "Optional Action Not Implemented"
+                )
+            body = handler(op_el)
+            status = 400 if body.startswith(f"<{self.prefix}:Fault>") else 200
+            return Response(status, self.envelope(body).encode("utf-8"), SOAP_TYPE)
         handler = getattr(self, f"op_{op}", None)
         if handler is None:
             return self.fault(
                 400, "Receiver", "ter:ActionNotSupported", "Optional Action Not Implemented"
             )
-        return Response(200, self.envelope(handler()).encode("utf-8"), SOAP_TYPE)
+        return Response(200, self.envelope(handler(op_el)).encode("utf-8"), SOAP_TYPE)
 
     def authenticate(self, root: Element, req: Request, web: WebServer) -> Response | None:
         token = _find(root, "UsernameToken")
@@ -146,7 +166,7 @@ class OnvifService:
         decl = str(self.cfg.get("xml_decl", '<?xml version="1.0" encoding="UTF-8"?>'))
         return (
             f'{decl}\n<{p}:Envelope xmlns:{p}="{SOAP_ENV}" xmlns:tds="{TDS}" xmlns:tt="{TT}" '
-            f'xmlns:ter="{TER}"><{p}:Body>{body}</{p}:Body></{p}:Envelope>'
+            f'xmlns:ter="{TER}" xmlns:trt="{TRT}"><{p}:Body>{body}</{p}:Body></{p}:Envelope>'
         )
 
     def fault(self, status: int, code: str, subcode: str, text: str) -> Response:
@@ -167,7 +187,7 @@ class OnvifService:
         return f"http://{host}{path}"
 
     # --- operations ---------------------------------------------------------------------
-    def op_GetSystemDateAndTime(self) -> str:
+    def op_GetSystemDateAndTime(self, req: Element | None = None) -> str:
         now = self.device.now()
         tz = self._r("timezone", "GMT0")
         return (
@@ -180,7 +200,7 @@ class OnvifService:
             "</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>"
         )
 
-    def op_GetDeviceInformation(self) -> str:
+    def op_GetDeviceInformation(self, req: Element | None = None) -> str:
         return (
             "<tds:GetDeviceInformationResponse>"
             f"<tds:Manufacturer>{self._r('manufacturer')}</tds:Manufacturer>"
@@ -192,9 +212,14 @@ class OnvifService:
         )
 
     def scopes(self) -> list[str]:
-        return [self.device.render(str(s)) for s in self.cfg.get("scopes", ())]
+        # One device, one scope list: without its own list the service answers with the scopes
+        # its WS-Discovery ProbeMatch announces (a real device keeps a single list for both).
+        scopes = self.cfg.get("scopes")
+        if scopes is None:
+            scopes = self.device.profile.services.get("wsd", {}).get("scopes", ())
+        return [self.device.render(str(s)) for s in scopes]
 
-    def op_GetScopes(self) -> str:
+    def op_GetScopes(self, req: Element | None = None) -> str:
         items = "".join(
             f"<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>{escape(s)}</tt:ScopeItem>"
             "</tds:Scopes>"
@@ -202,7 +227,7 @@ class OnvifService:
         )
         return f"<tds:GetScopesResponse>{items}</tds:GetScopesResponse>"
 
-    def op_GetNetworkInterfaces(self) -> str:
+    def op_GetNetworkInterfaces(self, req: Element | None = None) -> str:
         return (
             '<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0">'
             "<tt:Enabled>true</tt:Enabled><tt:Info><tt:Name>eth0</tt:Name>"
@@ -213,28 +238,111 @@ class OnvifService:
             "</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>"
         )
 
-    def op_GetCapabilities(self) -> str:
+    def op_GetCapabilities(self, req: Element | None = None) -> str:
         return (
             "<tds:GetCapabilitiesResponse><tds:Capabilities>"
             f"<tt:Device><tt:XAddr>{self.xaddr(self.path)}</tt:XAddr></tt:Device>"
-            f"<tt:Media><tt:XAddr>{self.xaddr('/onvif/Media')}</tt:XAddr></tt:Media>"
+            f"<tt:Media><tt:XAddr>{self.xaddr(self.media_path)}</tt:XAddr>"
+            "<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast>"
+            "<tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>"
+            "</tt:StreamingCapabilities></tt:Media>"
             "</tds:Capabilities></tds:GetCapabilitiesResponse>"
         )
 
-    def op_GetServices(self) -> str:
+    def op_GetServices(self, req: Element | None = None) -> str:
+        # IncludeCapability (xs:boolean: "true" or "1") asks for each service's capabilities.
+        flag = _find(req, "IncludeCapability") if req is not None else None
+        include = flag is not None and (flag.text or "").strip().lower() in ("true", "1")
         services = (
-            (TDS, self.path, "2", "60"),
-            ("http://www.onvif.org/ver10/media/wsdl", "/onvif/Media", "2", "60"),
+            (TDS, self.path, self.device_capabilities()),
+            (TRT, self.media_path, self.media_capabilities()),
         )
         items = "".join(
             f"<tds:Service><tds:Namespace>{ns}</tds:Namespace><tds:XAddr>{self.xaddr(path)}"
-            f"</tds:XAddr><tds:Version><tt:Major>{major}</tt:Major><tt:Minor>{minor}</tt:Minor>"
-            "</tds:Version></tds:Service>"
-            for ns, path, major, minor in services
+            "</tds:XAddr>"
+            + (f"<tds:Capabilities>{caps}</tds:Capabilities>" if include else "")
+            + "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version>"
+            "</tds:Service>"
+            for ns, path, caps in services
         )
         return f"<tds:GetServicesResponse>{items}</tds:GetServicesResponse>"
 
-    def op_GetHostname(self) -> str:
+    def device_capabilities(self) -> str:
+        digest = "true" if "digest" in self.modes else "false"
+        token = "true" if "wsse" in self.modes else "false"
+        return (
+            '<tds:Capabilities><tds:Network IPFilter="false" ZeroConfiguration="false" '
+            'IPVersion6="false" DynDNS="false"/>'
+            f'<tds:Security UsernameToken="{token}" HttpDigest="{digest}"/>'
+            '<tds:System DiscoveryResolve="false" DiscoveryBye="true" RemoteDiscovery="false" '
+            'SystemBackup="false" SystemLogging="false" FirmwareUpgrade="false"/>'
+            "</tds:Capabilities>"
+        )
+
+    def media_capabilities(self) -> str:
+        return (
+            '<trt:Capabilities SnapshotUri="false" Rotation="false">'
+            '<trt:ProfileCapabilities MaximumNumberOfProfiles="1"/>'
+            '<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/>'
+            "</trt:Capabilities>"
+        )
+
+    def op_GetServiceCapabilities(self, req: Element | None = None) -> str:
+        return (
+            f"<tds:GetServiceCapabilitiesResponse>{self.device_capabilities()}"
+            "</tds:GetServiceCapabilitiesResponse>"
+        )
+
+    # --- media service (read-only: profiles and the stream URI, nothing is configured) ----
+    def media_GetServiceCapabilities(self, req: Element) -> str:
+        return (
+            f"<trt:GetServiceCapabilitiesResponse>{self.media_capabilities()}"
+            "</trt:GetServiceCapabilitiesResponse>"
+        )
+
+    def media_GetProfiles(self, req: Element) -> str:
+        return f"<trt:GetProfilesResponse>{self.profile_xml('Profiles')}</trt:GetProfilesResponse>"
+
+    def profile_xml(self, element: str) -> str:
+        return (
+            f'<trt:{element} token="{PROFILE_TOKEN}" fixed="true"><tt:Name>mainStream</tt:Name>'
+            '<tt:VideoSourceConfiguration token="VideoSourceConfig_1"><tt:Name>VideoSource_1'
+            "</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>VideoSource_1</tt:SourceToken>"
+            '<tt:Bounds x="0" y="0" width="1920" height="1080"/></tt:VideoSourceConfiguration>'
+            f"</trt:{element}>"
+        )
+
+    def media_GetStreamUri(self, req: Element) -> str:
+        token = _find(req, "ProfileToken")
+        if token is None or (token.text or "").strip() != PROFILE_TOKEN:
+            return self.media_fault_no_profile()
+        return (
+            "<trt:GetStreamUriResponse><trt:MediaUri>"
+            f"<tt:Uri>{escape(self.stream_uri())}</tt:Uri>"
+            "<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
+            "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot>"
+            "<tt:Timeout>PT60S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>"
+        )
+
+    def media_fault_no_profile(self) -> str:
+        p = self.prefix
+        return (
+            f"<{p}:Fault><{p}:Code><{p}:Value>{p}:Sender</{p}:Value><{p}:Subcode>"
+            f"<{p}:Value>ter:InvalidArgVal</{p}:Value><{p}:Subcode><{p}:Value>ter:NoProfile"
+            f"</{p}:Value></{p}:Subcode></{p}:Subcode></{p}:Code><{p}:Reason>"
+            f'<{p}:Text xml:lang="en">The requested profile token does not exist</{p}:Text>'
+            f"</{p}:Reason></{p}:Fault>"
+        )
+
+    def stream_uri(self) -> str:
+        rtsp = self.device.profile.services.get("rtsp")
+        std = int(rtsp.get("port", 554)) if rtsp is not None else 554
+        port = self.device.port(std)
+        path = self.device.render(str(self.cfg.get("stream_path", "/")))
+        host = self.device.address if port == 554 else f"{self.device.address}:{port}"
+        return f"rtsp://{host}{path}"
+
+    def op_GetHostname(self, req: Element | None = None) -> str:
         name = self._r("hostname", "${model}")
         return (
             "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP>"

@@ -20,7 +20,9 @@ WEB = sorted(p for p, prof in PROFILES.items() if "http" in prof.services)
 
 def base(site, profile: str) -> str:
     device = site.device(profile)
-    return f"http://{device.address}:{device.port(80)}"
+    # Not always 80: Foscam serves its web UI on 88, UniFi Video on 7080.
+    port = int(device.profile.services.get("http", {}).get("port", 80))
+    return f"http://{device.address}:{device.port(port)}"
 
 
 @pytest.mark.parametrize("profile", WEB)
