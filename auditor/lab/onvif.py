@@ -48,7 +48,9 @@ PRE_AUTH = frozenset(
 )
 READ_SYSTEM = frozenset({"GetDeviceInformation", "GetScopes", "GetNetworkInterfaces"})
 #: Media service operations (ONVIF Media WSDL ver10); all need credentials (READ_MEDIA class).
-MEDIA_OPS = frozenset({"GetProfiles", "GetStreamUri", "GetServiceCapabilities"})
+MEDIA_OPS = frozenset(
+    {"GetProfiles", "GetStreamUri", "GetVideoSources", "GetServiceCapabilities"}
+)
 #: Media operations a real device answers before authentication (Core access class PRE_AUTH).
 MEDIA_PRE_AUTH = frozenset({"GetServiceCapabilities"})
 
@@ -309,7 +311,26 @@ class OnvifService:
             '<tt:VideoSourceConfiguration token="VideoSourceConfig_1"><tt:Name>VideoSource_1'
             "</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>VideoSource_1</tt:SourceToken>"
             '<tt:Bounds x="0" y="0" width="1920" height="1080"/></tt:VideoSourceConfiguration>'
+            '<tt:VideoEncoderConfiguration token="VideoEncoderConfig_1"><tt:Name>VideoEncoder_1'
+            "</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
+            "<tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution>"
+            "<tt:Quality>4</tt:Quality><tt:RateControl><tt:FrameRateLimit>25</tt:FrameRateLimit>"
+            "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>4096</tt:BitrateLimit>"
+            "</tt:RateControl><tt:H264><tt:GovLength>50</tt:GovLength>"
+            "<tt:H264Profile>Main</tt:H264Profile></tt:H264><tt:Multicast><tt:Address>"
+            "<tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>"
+            "<tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart>"
+            "</tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>"
+            "</tt:VideoEncoderConfiguration>"
             f"</trt:{element}>"
+        )
+
+    def media_GetVideoSources(self, req: Element) -> str:
+        return (
+            '<trt:GetVideoSourcesResponse><trt:VideoSources token="VideoSource_1">'
+            "<tt:Framerate>25</tt:Framerate><tt:Resolution><tt:Width>1920</tt:Width>"
+            "<tt:Height>1080</tt:Height></tt:Resolution></trt:VideoSources>"
+            "</trt:GetVideoSourcesResponse>"
         )
 
     def media_GetStreamUri(self, req: Element) -> str:

@@ -1,9 +1,14 @@
 """Third-party ONVIF clients against the lab: zeep in strict mode on the ONVIF WSDLs that
-onvif-zeep ships, and onvif-zeep's own ONVIFCamera, the way users drive real cameras."""
+onvif-zeep ships, onvif-zeep's own ONVIFCamera and the npm `onvif` package, the way users
+drive real cameras."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +101,28 @@ def test_onvif_zeep_camera_scopes_match_the_probe_match(all_site, pid):
     assert scopes == wsd
     media = cam.create_media_service()
     assert media.GetProfiles()[0].token
+
+
+NODE_DIR = Path(__file__).with_name("node")
+
+
+@pytest.mark.parametrize("pid", ONVIF_PROFILES)
+def test_node_onvif_connects_and_reads_the_stream_uri(all_site, pid):
+    """The npm `onvif` package (install: npm install --prefix tests/lab/node)."""
+    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "onvif").is_dir():
+        pytest.skip("node and tests/lab/node/node_modules (npm install --prefix tests/lab/node) needed")
+    device = all_site.device(pid)
+    assert device.profile.onvif is not None
+    port = device.port(int(device.profile.onvif.get("port", 80)))
+    user, password = all_site.credentials
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "onvif_client.js"), device.address, str(port), user, password],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = json.loads(done.stdout)
+    assert got["model"] == device.profile.model
+    assert got["mediaService"] and got["profiles"] == 1 and got["videoSources"] == 1
+    assert got["uri"].startswith(f"rtsp://{device.address}")
