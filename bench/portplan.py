@@ -3,7 +3,8 @@
 ``python -m bench.portplan [--runs N]`` builds a loopback site with one device of every shipped
 profile, audits it with each plan (privileged ports moved by the loopback shift, as the lab
 serves them) and prints wall time, observations per kind and makers named right. Everything
-stays on 127.0.0.0/8.
+stays on 127.0.0.0/8. ``--netns`` (root) runs the same on a namespace site with standard ports,
+ARP and ten silent hosts that drop every SYN, the case where an extra port can cost time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
 from auditor.lab import LoopbackSite, load_profiles
-from auditor.lab.site import LOOPBACK_SHIFT, PRIVILEGED
+from auditor.lab.netns import NamespaceSite
+from auditor.lab.site import LOOPBACK_SHIFT, PRIVILEGED, RunningSite
 from auditor.ports import PortPlan
 
 #: The plan before issue 12 (kept here to measure against; the product uses PortPlan.default()).
@@ -47,21 +49,22 @@ def on_loopback(plan: PortPlan) -> PortPlan:
     return PortPlan.parse(spec)
 
 
-def audit(site: LoopbackSite, plan: PortPlan, work: Path) -> PlanRun:
+def audit(site: RunningSite, plan: PortPlan, work: Path, netns: bool = False) -> PlanRun:
     user, password = site.credentials
     db = work / f"plan-{time.monotonic_ns()}.db"
     config = AuditConfig(
         targets=site.targets,
         db_path=db,
         site="bench portplan",
-        ports=on_loopback(plan),
+        ports=plan if netns else on_loopback(plan),
         timeout=2.0,
         credentials=CredentialStore(
             default=Credential(user, Secret(password)),
             snmp_default=Secret(site.snmp_community),
         ),
-        multicast=False,
+        multicast=netns,
         snmp_port=site.snmp_port,
+        interfaces=(site.auditor_interface,) if isinstance(site, NamespaceSite) else (),
     )
     start = time.monotonic()
     report = Auditor(config).run()
@@ -84,17 +87,24 @@ def audit(site: LoopbackSite, plan: PortPlan, work: Path) -> PlanRun:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--netns", action="store_true", help="namespace site (root)")
     args = parser.parse_args(argv)
     profiles = sorted(p for p in load_profiles() if p != "silent-host")
     plans = {"before": BEFORE, "after": PortPlan.default()}
     results: dict[str, list[PlanRun]] = {name: [] for name in plans}
-    with (
-        tempfile.TemporaryDirectory(prefix="camaudit-portplan-") as tmp,
-        LoopbackSite(profiles) as site,
-    ):
+    site: RunningSite = (
+        NamespaceSite(profiles + ["silent-host"] * 10, subnet="10.209.0.0/24")
+        if args.netns
+        else LoopbackSite(profiles)
+    )
+    with tempfile.TemporaryDirectory(prefix="camaudit-portplan-") as tmp, site:
         for _ in range(args.runs):
             for name, plan in plans.items():
-                results[name].append(audit(site, plan, Path(tmp)))
+                if isinstance(site, NamespaceSite):
+                    run = site.call_in_auditor(audit, site, plan, Path(tmp), True)
+                else:
+                    run = audit(site, plan, Path(tmp))
+                results[name].append(run)
     for name, plan in plans.items():
         runs = results[name]
         wall = statistics.median(r.wall_s for r in runs)
