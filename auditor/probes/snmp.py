@@ -38,6 +38,9 @@ class SnmpProbe(Probe):
             raise ProbeNotRun(Reason.NO_CREDENTIALS, "no SNMP community given")
         port = ctx.snmp_port
         where = f"{host.address}:{port}/udp"
+        if not ctx.allows(host.address):
+            # Probes only get in-scope hosts; this is the last line of defence, not the policy.
+            raise ProbeError(Reason.OUT_OF_SCOPE, f"{host.address} is outside the audit scope")
         request_id = secrets.randbelow(2**31 - 1) + 1
         request = ber.get_request(
             community.reveal().encode("utf-8"), request_id, (SYS_DESCR, SYS_OBJECT_ID)

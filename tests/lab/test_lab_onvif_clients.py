@@ -110,7 +110,9 @@ NODE_DIR = Path(__file__).with_name("node")
 def test_node_onvif_connects_and_reads_the_stream_uri(all_site, pid):
     """The npm `onvif` package (install: npm install --prefix tests/lab/node)."""
     if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "onvif").is_dir():
-        pytest.skip("node and tests/lab/node/node_modules (npm install --prefix tests/lab/node) needed")
+        pytest.skip(
+            "node and tests/lab/node/node_modules (npm install --prefix tests/lab/node) needed"
+        )
     device = all_site.device(pid)
     assert device.profile.onvif is not None
     port = device.port(int(device.profile.onvif.get("port", 80)))

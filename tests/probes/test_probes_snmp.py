@@ -114,6 +114,13 @@ def test_reads_sysdescr_and_sysobjectid_from_net_snmp(snmpd):
     assert {o.source for o in result.observations} == {f"snmp:{port}"}
 
 
+def test_an_address_outside_the_scope_is_never_asked(snmpd):
+    port, community, _ = snmpd
+    ctx = ctx_with(community, port, ("192.0.2.0/24",))
+    result = attempt(SnmpProbe(), make_host(()), ctx)
+    assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.OUT_OF_SCOPE)
+
+
 def test_a_wrong_community_fails_with_a_timeout_not_a_guess(snmpd):
     port, community, _ = snmpd
     ctx = ctx_with(community + "-wrong", port, ("127.0.0.1",), timeout=0.3)
@@ -209,3 +216,30 @@ def test_parser_reads_a_response_and_refuses_a_huge_oid_arc():
 def test_parser_never_fails_another_way(data):
     with contextlib.suppress(ber.BerError):
         ber.parse_message(data)
+
+
+@pytest.mark.parametrize(
+    "reply, reason",
+    [(b"\x30\x80\x02\x01\x01", Reason.MALFORMED), (b"\x30" * 9000, Reason.TOO_LARGE)],
+)
+def test_a_hostile_agent_gets_a_clear_failure(reply, reason):
+    """A fault no real agent produces on demand: a loopback UDP peer answering junk."""
+    import threading
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as agent:
+        agent.bind(("127.0.0.1", 0))
+        agent.settimeout(3)
+
+        def answer() -> None:
+            try:
+                _, addr = agent.recvfrom(2048)
+                agent.sendto(reply, addr)
+            except OSError:
+                pass
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        ctx = ctx_with("site-ro", agent.getsockname()[1], ("127.0.0.1",))
+        result = attempt(SnmpProbe(), make_host(()), ctx)
+        thread.join()
+    assert (result.outcome, result.reason) == (Outcome.FAILED, reason)
