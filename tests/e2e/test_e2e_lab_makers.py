@@ -31,17 +31,22 @@ MAKERS = [
     "avigilon-h3",
     "avtech-avc787",
     "canon-vb-c60",
+    "cisco-ipcam",
     "dlink-dcs-932l",
     "foscam-fi9821",
     "genetec-sharpv",
     "geovision-ipcam",
     "grandstream-gxv3674",
+    "heitel-dvr",
     "iqinvision-iqa22n",
     "lilin-pdr-m800",
     "mobotix-m12",
+    "nuuo-nvr",
     "panasonic-wj-hd300",
     "panasonic-wv-ns202a",
     "pelco-ipcam",
+    "rifatron-imdvr",
+    "siqura-encoder",
     "sony-snc",
     "tplink-ipcam",
     "truen-tcam",
@@ -68,6 +73,15 @@ NEEDS_FINGERPRINT: dict[str, str] = {
     "(http_server.yaml) from fp-http",
     "canon-vb-c60": "needs snmp.sysdescr 'Canon Network Camera VB-C60' -> Canon "
     "(snmp_sysdescr.yaml) from fp-banners",
+    "cisco-ipcam": "needs http.title 'Cisco IP Camera' -> Cisco (http_title.yaml) from fp-http",
+    "heitel-dvr": "needs http.server 'HeiTel GmbH Web Server [...]' -> HeiTel (http_server.yaml) "
+    "from fp-http",
+    "nuuo-nvr": "needs http.title 'Network Video Recorder Login' -> Nuuo (http_title.yaml) "
+    "from fp-http",
+    "rifatron-imdvr": "needs telnet.banner 'IMDVRS login:' -> Rifatron (telnet_banner.yaml) "
+    "from fp-banners",
+    "siqura-encoder": "needs http.www_authenticate 'Basic realm=\"Siqura\"' -> Siqura "
+    "(http_www_authenticate.yaml) from fp-http",
     "dlink-dcs-932l": "needs http.www_authenticate realm 'DCS-932LB1_BC' / http.server "
     "'alphapd/2.1.8' -> D-Link (http_www_authenticate.yaml) from fp-http",
     "genetec-sharpv": "needs http.title 'Genetec - SHARPV01111' -> Genetec (http_title.yaml) "
