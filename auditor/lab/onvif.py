@@ -48,9 +48,7 @@ PRE_AUTH = frozenset(
 )
 READ_SYSTEM = frozenset({"GetDeviceInformation", "GetScopes", "GetNetworkInterfaces"})
 #: Media service operations (ONVIF Media WSDL ver10); all need credentials (READ_MEDIA class).
-MEDIA_OPS = frozenset(
-    {"GetProfiles", "GetStreamUri", "GetVideoSources", "GetServiceCapabilities"}
-)
+MEDIA_OPS = frozenset({"GetProfiles", "GetStreamUri", "GetVideoSources", "GetServiceCapabilities"})
 #: Media operations a real device answers before authentication (Core access class PRE_AUTH).
 MEDIA_PRE_AUTH = frozenset({"GetServiceCapabilities"})
 
