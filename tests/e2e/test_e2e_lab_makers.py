@@ -62,51 +62,35 @@ RELABELS = ["lts-ipc", "annke-ipc", "amcrest-ipc", "lorex-nvr", "ezviz-c6n"]
 NOT_REVEALED = frozenset({"foscam-fi9821"})
 
 #: The one list of cases waiting for another helper's fingerprint (drop entries after merging).
-#: Values are the observation that should name the maker and the helper expected to add it
-#: (http.* and tls.* files: fp-http; ftp/telnet/rtsp/snmp files: fp-banners; brands: identify).
+#: After fp-http and fp-banners merged, every maker is named; what is left is the brand, which
+#: identification must fill with the maker's own name when the device is not a relabel.
 OWN_BRAND = "needs the brand filled with the maker's own name when not a relabel, from identify"
-NEEDS_FINGERPRINT: dict[str, str] = {
-    "2n-helios": "needs tls.subject 'OU=2N IP Intercoms,O=2N Telekomunikace a.s.' -> 2N "
-    "(tls_subject.yaml) from fp-http",
-    "avigilon-h3": OWN_BRAND,
-    "avtech-avc787": "needs http.server 'AV-TECH AV787 Video Web Server' -> AVTECH "
-    "(http_server.yaml) from fp-http",
-    "canon-vb-c60": "needs snmp.sysdescr 'Canon Network Camera VB-C60' -> Canon "
-    "(snmp_sysdescr.yaml) from fp-banners",
-    "cisco-ipcam": "needs http.title 'Cisco IP Camera' -> Cisco (http_title.yaml) from fp-http",
-    "heitel-dvr": "needs http.server 'HeiTel GmbH Web Server [...]' -> HeiTel (http_server.yaml) "
-    "from fp-http",
-    "nuuo-nvr": "needs http.title 'Network Video Recorder Login' -> Nuuo (http_title.yaml) "
-    "from fp-http",
-    "rifatron-imdvr": "needs telnet.banner 'IMDVRS login:' -> Rifatron (telnet_banner.yaml) "
-    "from fp-banners",
-    "siqura-encoder": "needs http.www_authenticate 'Basic realm=\"Siqura\"' -> Siqura "
-    "(http_www_authenticate.yaml) from fp-http",
-    "dlink-dcs-932l": "needs http.www_authenticate realm 'DCS-932LB1_BC' / http.server "
-    "'alphapd/2.1.8' -> D-Link (http_www_authenticate.yaml) from fp-http",
-    "genetec-sharpv": "needs http.title 'Genetec - SHARPV01111' -> Genetec (http_title.yaml) "
-    "from fp-http",
-    "geovision-ipcam": OWN_BRAND,
-    "grandstream-gxv3674": "needs telnet.banner 'Grandstream GXV3674_FHD_VF ...' -> Grandstream "
-    "(telnet_banner.yaml) from fp-banners",
-    "iqinvision-iqa22n": "needs http.title 'IQA22N IQEYE1A1613: Live Images' -> IQinVision "
-    "(http_title.yaml) from fp-http",
-    "lilin-pdr-m800": "needs http.server 'PDR-M800/1.0' -> LILIN (http_server.yaml) from fp-http",
-    "mobotix-m12": OWN_BRAND,
-    "panasonic-wj-hd300": "needs snmp.sysdescr 'WJ-HD300 SWVer1.53' -> Panasonic "
-    "(snmp_sysdescr.yaml) from fp-banners",
-    "panasonic-wv-ns202a": "needs http.title 'WV-NS202A Network Camera' -> Panasonic "
-    "(http_title.yaml) from fp-http",
-    "pelco-ipcam": "needs http.server 'ev-compat' -> Pelco (http_server.yaml) from fp-http",
-    "sony-snc": "needs http.title 'Sony Network Camera' (http_title.yaml, fp-http) or rtsp.server "
-    "'Linux/2.6.35.14_nl-xarina+ Ze-PRO' (rtsp_server.yaml, fp-banners) -> Sony",
-    "truen-tcam": OWN_BRAND,
-    "ubiquiti-unifi-camera": OWN_BRAND,
-    "ubiquiti-unifi-nvr": "needs http.title 'UniFi NVR: Software Portal' (http_title.yaml) or "
-    "tls.subject 'CN=UniFi-Video Controller,...' (tls_subject.yaml) -> Ubiquiti from fp-http",
-    "vivotek-ip7131": OWN_BRAND,
-    "ezviz-c6n": "needs brand 'EZVIZ' reported (identify)",
-}
+NEEDS_FINGERPRINT: dict[str, str] = dict.fromkeys(
+    (
+        "2n-helios",
+        "avigilon-h3",
+        "avtech-avc787",
+        "canon-vb-c60",
+        "cisco-ipcam",
+        "dlink-dcs-932l",
+        "genetec-sharpv",
+        "geovision-ipcam",
+        "grandstream-gxv3674",
+        "heitel-dvr",
+        "iqinvision-iqa22n",
+        "lilin-pdr-m800",
+        "mobotix-m12",
+        "nuuo-nvr",
+        "pelco-ipcam",
+        "rifatron-imdvr",
+        "siqura-encoder",
+        "sony-snc",
+        "truen-tcam",
+        "ubiquiti-unifi-camera",
+        "vivotek-ip7131",
+    ),
+    OWN_BRAND,
+) | {"ezviz-c6n": "needs brand 'EZVIZ' reported, from identify"}
 
 
 def _audit(site: NamespaceSite, db: Path) -> tuple[AuditReport, float]:
