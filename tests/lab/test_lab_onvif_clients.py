@@ -88,7 +88,7 @@ def test_media_service_refuses_anonymous_and_unknown_profiles(all_site):
     assert [q.localname for q in missing.value.subcodes] == ["InvalidArgVal", "NoProfile"]
 
 
-@pytest.mark.parametrize("pid", ["xiongmai-ipc", "xiongmai-dvr", "hikvision-ipc"])
+@pytest.mark.parametrize("pid", [p for p in ONVIF_PROFILES if "wsd" in load_profiles()[p].services])
 def test_onvif_zeep_camera_scopes_match_the_probe_match(all_site, pid):
     """GetScopes and the WS-Discovery ProbeMatch are one list on a real device."""
     device = all_site.device(pid)
