@@ -145,6 +145,17 @@ def test_lab_agent_answers_sysdescr_and_no_such_object():
             ]
 
 
+def test_lab_agent_gives_the_captured_sysobjectid():
+    with LoopbackSite(["vivotek-ip7131"]) as site:
+        address = site.address_of("vivotek-ip7131")
+        ctx = ctx_with(site.snmp_community, site.snmp_port, (address,))
+        result = attempt(SnmpProbe(), make_host((), address=address), ctx)
+    assert {(o.kind, o.value) for o in result.observations} == {
+        (ObservationKind.SNMP_SYSDESCR, "Mega-Pixel Network Camera"),
+        (ObservationKind.SNMP_SYSOBJECTID, "1.3.6.1.4.1.23465"),
+    }
+
+
 def test_credentials_file_and_environment_carry_communities(tmp_path: Path):
     path = tmp_path / "creds.yaml"
     path.write_text(
