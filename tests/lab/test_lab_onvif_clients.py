@@ -53,6 +53,13 @@ def test_strict_zeep_reads_identity_services_and_stream_uri(all_site, pid):
     device = strict_client("devicemgmt.wsdl", DEVICE_BINDING, device_xaddr(all_site, pid), all_site)
     info = device.GetDeviceInformation()
     assert info.Model == all_site.device(pid).profile.model
+    # The rest of what a client reads on connect parses strictly too.
+    device.GetCapabilities(Category="All")
+    device.GetSystemDateAndTime()
+    device.GetHostname()
+    device.GetNetworkInterfaces()
+    caps = device.GetServiceCapabilities()
+    assert caps.Security.UsernameToken is True
     services = device.GetServices(IncludeCapability=True)
     by_ns = {s.Namespace: s for s in services}
     assert MEDIA_NS in by_ns
