@@ -203,7 +203,8 @@ def parse_message(data: bytes, pdu_tag: int = GET_RESPONSE) -> Response:
         raise BerError("trailing bytes after the message")
     msg = _Reader(data, start, end)
     version = _int(data, *msg.expect(INTEGER, "version"))
-    community = data.__getitem__(slice(*msg.expect(OCTET_STRING, "community")))
+    cstart, cend = msg.expect(OCTET_STRING, "community")
+    community = data[cstart:cend]
     pstart, pend = msg.expect(pdu_tag, "PDU")
     if not msg.done():
         raise BerError("trailing bytes after the PDU")
