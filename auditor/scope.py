@@ -12,7 +12,6 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from auditor.errors import ScopeError
 from auditor.models import IPAddress
@@ -121,6 +120,11 @@ class Scope:
 
     includes: tuple[Network, ...]
     excludes: tuple[Network, ...] = ()
+    skipped: frozenset[IPAddress] | None = None
+    """Network and broadcast addresses of the IPv4 CIDRs the user gave, which are not probed.
+    Listed addresses and ranges are probed whole even when they collapse into a network
+    (192.0.2.16-31 becomes 192.0.2.16/28, yet .16 and .31 were asked for). None: every
+    included network's edges are skipped (a Scope built without ``parse``)."""
 
     @classmethod
     def parse(
@@ -135,7 +139,11 @@ class Scope:
         exc = [n for e in expand_entries(excludes) for n in parse_target(e)]
         if not inc:
             raise ScopeError("no targets given")
-        scope = cls(includes=tuple(_collapse(inc)), excludes=tuple(_collapse(exc)))
+        scope = cls(
+            includes=tuple(_collapse(inc)),
+            excludes=tuple(_collapse(exc)),
+            skipped=_cidr_edges(expand_entries(targets)),
+        )
         scope.check_guards(allow_large=allow_large, allow_public=allow_public)
         return scope
 
@@ -171,15 +179,40 @@ class Scope:
         return any(addr in n for n in self.includes)
 
     def addresses(self) -> Iterator[IPAddress]:
-        """Every address to probe, in order, skipping exclusions and IPv4 network/broadcast."""
+        """Every address to probe, in order, skipping exclusions and the network/broadcast
+        addresses of IPv4 CIDRs the user gave."""
+        skipped = self.skipped
+        if skipped is None:
+            skipped = frozenset(
+                a
+                for n in self.includes
+                if n.version == 4 and n.prefixlen < 31
+                for a in (n.network_address, n.broadcast_address)
+            )
         for net in self.includes:
-            hosts = net.hosts() if net.version == 4 and net.prefixlen < 31 else iter(net)
-            for addr in hosts:
+            for addr in net:
+                if addr in skipped:
+                    continue
                 if not any(addr in n for n in self.excludes):
-                    yield cast(IPAddress, addr)  # typeshed types hosts() loosely
+                    yield addr
 
     def describe(self) -> tuple[str, ...]:
         return tuple(str(n) for n in self.includes)
+
+
+def _cidr_edges(entries: list[str]) -> frozenset[IPAddress]:
+    """Network/broadcast addresses of the IPv4 CIDR entries, unless an entry lists them."""
+    edges: set[IPAddress] = set()
+    listed: list[Network] = []
+    for entry in entries:
+        nets = parse_target(entry)
+        if "/" not in entry:
+            listed.extend(nets)
+            continue
+        for n in nets:
+            if n.version == 4 and n.prefixlen < 31:
+                edges.update((n.network_address, n.broadcast_address))
+    return frozenset(a for a in edges if not any(a in n for n in listed))
 
 
 def _collapse(nets: list[Network]) -> list[Network]:

@@ -85,3 +85,14 @@ def test_a_binary_target_file_is_a_clear_error(tmp_path: Path) -> None:
     f.write_bytes(b"\xff\xfe10.0.0.1\n")
     with pytest.raises(ScopeError, match="cannot read target list"):
         Scope.parse([f"@{f}"])
+
+
+def test_listed_addresses_and_ranges_are_probed_whole() -> None:
+    """Sixteen listed addresses collapse into a /28 and a range into /30s, yet every address the
+    user asked for is probed: only a CIDR's own network and broadcast addresses are skipped."""
+    listed = [f"192.0.2.{i}" for i in range(16, 32)]
+    assert [str(a) for a in Scope.parse(listed).addresses()] == listed
+    ranged = [str(a) for a in Scope.parse(["198.51.100.12-19"]).addresses()]
+    assert ranged == [f"198.51.100.{i}" for i in range(12, 20)]
+    both = [str(a) for a in Scope.parse(["192.0.2.16/28", "192.0.2.31"]).addresses()]
+    assert both == [f"192.0.2.{i}" for i in range(17, 32)]  # .31 was listed itself

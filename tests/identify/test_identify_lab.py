@@ -13,7 +13,7 @@ import pytest
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
 from auditor.lab import LoopbackSite, load_profiles
-from auditor.models import AuditReport
+from auditor.models import AuditReport, DeviceType
 
 pytestmark = pytest.mark.nmap
 
@@ -28,8 +28,13 @@ def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditReport, tu
             site="identify-lab",
             ports=site.port_plan,
             timeout=2.0,
-            credentials=CredentialStore(default=Credential(user, Secret(password))),
+            credentials=CredentialStore(
+                default=Credential(user, Secret(password)),
+                # The site's SNMP community, given like a user's: SNMP-only devices answer it.
+                snmp_default=Secret(site.snmp_community),
+            ),
             multicast=False,
+            snmp_port=site.snmp_port,
         )
         return Auditor(config).run(), site.truth
 
@@ -46,7 +51,7 @@ def test_every_lab_device_gets_its_true_maker_brand_and_relabel(lab_audit) -> No
             continue
         ident = device.identification
         video = ident.device_type.is_video
-        if t.device_type in ("ip_camera", "nvr", "dvr", "camera"):
+        if DeviceType(t.device_type).is_video:
             if ident.manufacturer != t.manufacturer:
                 wrong.append((t.profile, f"maker {ident.manufacturer} != {t.manufacturer}"))
             if ident.oem_relabel != t.oem_relabel:
