@@ -315,3 +315,44 @@ class LoginLedger:
                 "each got one failed login and no more"
             )
         return tuple(out)
+
+
+def _community(value: object, path: Path, where: str) -> Secret:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"credentials file {path}: {where} needs a non-empty community string")
+    return Secret(value)
+
+
+def _snmp(
+    section: object, path: Path
+) -> tuple[Secret | None, tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Secret], ...]]:
+    """The ``snmp:`` section::
+
+    snmp:
+      community: "..."                              # every host
+      hosts:
+        - {target: 192.0.2.0/28, community: "..."}  # more specific wins
+    """
+    if section is None:
+        return None, ()
+    if not isinstance(section, dict):
+        raise ConfigError(f"credentials file {path}: snmp must be a mapping")
+    unknown = set(section) - {"community", "hosts"}
+    if unknown:
+        raise ConfigError(f"credentials file {path}: unknown snmp keys {sorted(unknown)}")
+    default = (
+        _community(section["community"], path, "snmp.community") if "community" in section else None
+    )
+    nets = []
+    for i, item in enumerate(section.get("hosts") or []):
+        where = f"snmp.hosts[{i}]"
+        if not isinstance(item, dict) or "target" not in item:
+            raise ConfigError(f"credentials file {path}: {where} needs a target")
+        try:
+            net = ipaddress.ip_network(str(item["target"]), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"credentials file {path}: {where} target is not an address or CIDR"
+            ) from None
+        nets.append((net, _community(item.get("community"), path, where)))
+    return default, tuple(nets)

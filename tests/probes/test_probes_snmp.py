@@ -32,7 +32,7 @@ NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"
 def ctx_with(community: str | None, port: int, targets: tuple[str, ...], timeout: float = 1.0):
     ctx = make_ctx({}, targets=targets, timeout=timeout)
     store = CredentialStore(snmp_default=Secret(community)) if community else ctx.credentials
-    return dataclasses.replace(ctx, credentials=store, snmp_port=port)
+    return dataclasses.replace(ctx, credentials=store, snmp_port=port, redactor=None)
 
 
 def free_udp_port() -> int:
@@ -254,3 +254,8 @@ def test_a_hostile_agent_gets_a_clear_failure(reply, reason):
         result = attempt(SnmpProbe(), make_host(()), ctx)
         thread.join()
     assert (result.outcome, result.reason) == (Outcome.FAILED, reason)
+
+
+def test_a_community_echoed_by_a_device_is_redacted():
+    ctx = ctx_with("site-ro-7f3a", 161, ("127.0.0.1",))
+    assert ctx.secrets.text("sysContact: site-ro-7f3a") == "sysContact: [credential redacted]"
