@@ -78,6 +78,8 @@ class ObservationKind(StrEnum):
     DVRIP_SYSTEM_INFO = "dvrip.system_info"
     DVRIP_BANNER = "dvrip.banner"
     MAC = "mac"
+    MAC_CLAIMED = "mac.claimed"
+    """A MAC that a discovery payload claims and the MAC seen on the wire contradicts."""
     MAC_VENDOR = "mac.vendor"
     SSH_BANNER = "ssh.banner"
     TELNET_BANNER = "telnet.banner"

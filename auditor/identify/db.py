@@ -29,6 +29,7 @@ KNOWN_ATTRS = frozenset(
     {
         "hw.vendor",
         "hw.brand",
+        "hw.declared",
         "hw.model",
         "hw.firmware",
         "hw.serial",

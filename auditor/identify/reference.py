@@ -177,33 +177,41 @@ def _parse_line(raw: Any, path: str, where: str) -> BrandLine:
 @dataclass(frozen=True, slots=True)
 class OuiEntry:
     prefix: str
-    """Upper-case hex digits, 6 (MA-L), 7 (MA-M) or 9 (MA-S) long."""
+    """Upper-case hex digits, 6 (MA-L), 7 (MA-M) or 9 (MA-S, IAB) long."""
     registrant: str
-    vendor: str
-    brand: str
+    """The organisation exactly as the IEEE registry lists it."""
     source: str
+
+
+_PREFIX = re.compile(r"[0-9A-F]{6}|[0-9A-F]{7}|[0-9A-F]{9}")
 
 
 @dataclass(frozen=True, slots=True)
 class OuiTable:
-    entries: Mapping[str, OuiEntry]
+    entries: Mapping[str, tuple[str, str]]
+    """prefix -> (registrant, source key); OuiEntry values are built on lookup (57k rows)."""
     sources: Mapping[str, str]
     as_of: str
+    provenance: str = ""
 
     def lookup(self, mac: str) -> OuiEntry | None:
-        """The most specific registration covering ``mac`` (MA-S, then MA-M, then MA-L)."""
+        """The most specific registration covering ``mac`` (MA-S/IAB, then MA-M, then MA-L)."""
         digits = normalise_mac(mac).replace(":", "").upper()
         for length in (9, 7, 6):
             hit = self.entries.get(digits[:length])
             if hit is not None:
-                return hit
+                return OuiEntry(digits[:length], hit[0], hit[1])
         return None
+
+    def registrants(self) -> list[str]:
+        """Every distinct registrant, in prefix order (feeds the vendor registry)."""
+        return list(dict.fromkeys(r for r, _ in self.entries.values()))
 
 
 def parse_oui(text: str, path: str = "oui/oui.tsv") -> OuiTable:
-    entries: dict[str, OuiEntry] = {}
+    entries: dict[str, tuple[str, str]] = {}
     sources: dict[str, str] = {}
-    as_of = ""
+    as_of = provenance = ""
     for n, line in enumerate(text.splitlines(), 1):
         if line.startswith("#"):
             m = re.match(r"#\s+(\S+)\s+=\s+(.*)$", line)
@@ -212,16 +220,21 @@ def parse_oui(text: str, path: str = "oui/oui.tsv") -> OuiTable:
             m = re.match(r"#\s*as_of:\s*(\S+)", line)
             if m:
                 as_of = m.group(1)
+            m = re.match(r"#\s*provenance:\s*(.*)$", line)
+            if m:
+                provenance = m.group(1).strip()
             continue
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 5 or not re.fullmatch(r"[0-9A-F]{6}|[0-9A-F]{7}|[0-9A-F]{9}", parts[0]):
-            raise DataFileError(path, "expected prefix, registrant, vendor, brand, source", line=n)
-        if parts[4] not in sources:
-            raise DataFileError(path, f"source {parts[4]!r} is not declared in the header", line=n)
-        entries[parts[0]] = OuiEntry(parts[0], parts[1], parts[2], parts[3], parts[4])
-    return OuiTable(entries=entries, sources=sources, as_of=as_of)
+        if len(parts) != 3 or not _PREFIX.fullmatch(parts[0]):
+            raise DataFileError(path, "expected prefix, registrant, source", line=n)
+        if parts[2] not in sources:
+            raise DataFileError(path, f"source {parts[2]!r} is not declared in the header", line=n)
+        entries[parts[0]] = (parts[1], parts[2])
+    if not as_of:
+        raise DataFileError(path, "the header must give '# as_of: YYYY-MM-DD'")
+    return OuiTable(entries=entries, sources=sources, as_of=as_of, provenance=provenance)
 
 
 def load_brands(root: Traversable | Path) -> BrandTable:

@@ -31,7 +31,7 @@ def test_identify_jsonl_contract() -> None:
                 "observations": [
                     {
                         "kind": "onvif.scopes",
-                        "value": "onvif://www.onvif.org/name/CPPLUS onvif://www.onvif.org/extension/unique_identifier",
+                        "value": "onvif://www.onvif.org/manufacturer/CPPLUS onvif://www.onvif.org/extension/unique_identifier",
                     },
                     {"kind": "rtsp.server", "value": "Dahua Rtsp Server"},
                 ]
