@@ -167,7 +167,9 @@ def run(
     xml_dir: Path,
     identifier: Identifier,
     same_maker: Callable[[str, str], bool],
+    vendor_group: Callable[[str], str] = str,
 ) -> RecogResult:
+    """Identify every example; ``vendor_group`` folds Recog's spellings ("AXIS", "Axis")."""
     result = RecogResult()
     for ex in load_examples(xml_dir):
         obs = Observation(ex.kind, ex.text, "recog", _WHEN)
@@ -177,11 +179,12 @@ def run(
         if ex.is_camera:
             result.cameras.total += 1
             result.per_kind[ex.file].total += 1
-            result.per_vendor[ex.vendor or "(none)"].total += 1
+            group = vendor_group(ex.vendor) if ex.vendor else "(none)"
+            result.per_vendor[group].total += 1
             if right:
                 result.cameras.right += 1
                 result.per_kind[ex.file].right += 1
-                result.per_vendor[ex.vendor or "(none)"].right += 1
+                result.per_vendor[group].right += 1
             else:
                 result.misses.append((ex, ident))
                 if maker is None and ident.device_type.is_video:
@@ -202,23 +205,47 @@ def run(
     return result
 
 
-def default_same_maker(identifier: Identifier) -> Callable[[str, str], bool]:
-    """Equality through the vendor registry, and through brands.yaml (a brand names its maker)."""
-    from auditor.identify.vendors import VendorRegistry
+#: Recog names the Samsung group for Samsung Techwin's surveillance products (the business that
+#: became Hanwha Techwin in 2015, now Hanwha Vision); camaudit names today's maker.
+RECOG_GROUP_NAMES = {"samsung": "hanwha"}
 
-    registry: VendorRegistry = identifier.vendor_registry
+
+def canonical_vendor(identifier: Identifier) -> Callable[[str], str]:
+    """A Recog or camaudit maker name, through the vendor registry (case-folded)."""
+    registry = identifier.vendor_registry
 
     def key(name: str) -> str:
         hit = registry.resolve(name)
         return (hit.canonical if hit else name).casefold()
 
+    return key
+
+
+def default_same_maker(identifier: Identifier) -> Callable[[str, str], bool]:
+    """Equality through the vendor registry, and through brands.yaml (a brand names its maker)."""
+    key = canonical_vendor(identifier)
+
     def same(expected: str, named: str) -> bool:
-        if key(expected) == key(named):
+        want, got = key(expected), key(named)
+        if want == got or RECOG_GROUP_NAMES.get(want) == got:
             return True
         row = identifier.data.brands.lookup(expected)
-        return row is not None and key(row.manufacturer) == key(named)
+        return row is not None and key(row.manufacturer) == got
 
     return same
+
+
+def summary(result: RecogResult) -> dict[str, object]:
+    """The figures of a run, for ``--json``."""
+    return {
+        "cameras": [result.cameras.right, result.cameras.total],
+        "per_file": {k: [t.right, t.total] for k, t in result.per_kind.items()},
+        "per_vendor": {k: [t.right, t.total] for k, t in result.per_vendor.items()},
+        "non_camera": result.non_camera,
+        "false_camera": len(result.false_camera),
+        "wrong_maker": len(result.wrong_maker),
+        "wrong_maker_on_cameras": len(result.wrong_on_cameras),
+    }
 
 
 def xml_dir_from_env() -> Path:
