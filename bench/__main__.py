@@ -124,7 +124,8 @@ def identify_table(r: Any) -> str:
         ["Identifier.identify, one core", f"{r.direct_obs_per_s:,.0f} obs/s", ">= 20,000 obs/s",
          table.verdict(r.direct_obs_per_s >= 20000)],
         [f"camaudit identify, one core, {r.cli_observations:,} obs (start-up included)",
-         f"{r.cli_obs_per_s:,.0f} obs/s", ">= 20,000 obs/s", table.verdict(r.cli_obs_per_s >= 20000)],
+         f"{r.cli_obs_per_s:,.0f} obs/s", ">= 20,000 obs/s",
+         table.verdict(r.cli_obs_per_s >= 20000)],
     ]  # fmt: skip
     return table.render(
         f"identify: {r.observations} real observations from {r.records} lab devices, replayed",
@@ -150,7 +151,8 @@ def render_table(r: Any) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
-                   choices=["site24", "site16", "identify", "render", "micro", "recog", "all"])  # fmt: skip
+                   choices=["site24", "site16", "identify", "render", "micro", "recog",
+                            "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
