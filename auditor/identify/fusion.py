@@ -111,6 +111,9 @@ class Fusion:
         self.oui = oui
         self.vendors = {v.casefold(): v for v in vendors}
         self.registry = registry
+        # Evidence that may support a maker but never name one alone: strings several makers'
+        # firmware share (marked `shared: true`) and module/chip makers' MAC prefixes.
+        self.alone_insufficient: set[str] = {fp.id for fp in matcher.fingerprints() if fp.shared}
 
     # -- evidence ------------------------------------------------------------------------------
     def links_for(self, obs: Observation, notes: list[str]) -> list[EvidenceLink]:
@@ -152,6 +155,8 @@ class Fusion:
         else:
             asserts = (("hw.vendor", name),)
         weight = _MAC_WEIGHTS[role]
+        if role is MacRole.ODM:
+            self.alone_insufficient.add(f"oui:{entry.prefix}")
         claimed = (
             " (claimed in a payload, not seen on the wire)"
             if obs.kind is (ObservationKind.MAC_CLAIMED)
@@ -284,7 +289,15 @@ class Fusion:
                     f"conflict resolved: {top} ({top_score:.2f}: {why}) over {other} "
                     f"({runner_up:.2f}: {against})"
                 )
-            if confidence < ABSTAIN_BELOW:
+            shared_only = all(
+                str(v.link.fingerprint_id) in self.alone_insufficient for v in maker_votes[top]
+            )
+            if shared_only and confidence >= ABSTAIN_BELOW:
+                notes.append(
+                    f"abstained: only strings several makers share name {top} ({why}); "
+                    "they never decide a maker alone"
+                )
+            elif confidence < ABSTAIN_BELOW:
                 notes.append(
                     f"abstained: best candidate {top} scored {confidence:.2f}, "
                     f"below {ABSTAIN_BELOW} ({why})"

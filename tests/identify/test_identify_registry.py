@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 
-from auditor.identify import Identifier
+from auditor.identify import Identifier, load_data
 from auditor.identify.extract import EVIDENCE_ONLY, READ_BY_FUSION, extract
 from auditor.identify.ieee import IeeeDataError, parse_csv, write_registry
 from auditor.identify.reference import parse_oui
 from auditor.identify.vendors import name_key
 from auditor.models import DeviceType, Observation, ObservationKind
+from auditor.resources import fingerprints_dir
 
 IDENT = Identifier.default()
 REG = IDENT.vendor_registry
@@ -306,3 +308,34 @@ def test_every_kind_has_a_reader_or_is_evidence_only() -> None:
     # ssh/snmp/sip/tls.issuer fingerprint files belong to the banner helper (issue 12).
     pending = {"ssh.banner", "snmp.sysdescr", "sip.user_agent", "tls.issuer"}
     assert set(missing) <= pending, missing
+
+
+# -- shared SDK strings ---------------------------------------------------------------------------
+def test_a_shared_sdk_string_never_names_a_maker_alone(tmp_path: Path) -> None:
+    # The IMKH media header is Hikvision's stream header, but Anjvision-made SV3C and Anpviz
+    # cameras send it too (issue 12): marked shared, it supports a maker and never names one.
+    root = tmp_path / "fp"
+    shutil.copytree(
+        Path(str(fingerprints_dir())), root, ignore=shutil.ignore_patterns("regulatory")
+    )
+    sdp = root / "rtsp_sdp.yaml"
+    text = sdp.read_text(encoding="utf-8")
+    marked = text.replace(
+        "- id: hikvision-sdp-imkh\n", "- id: hikvision-sdp-imkh\n  shared: true\n"
+    )
+    assert marked != text
+    sdp.write_text(marked, encoding="utf-8")
+    ident = Identifier(load_data(root))
+    header = "a=Media_header:MEDIAINFO=494D4B48010100000400010010710110401F000000FA00000000000000"
+    alone = ident.identify([obs("rtsp.sdp", header)])
+    assert alone.manufacturer is None and alone.device_type.is_video
+    assert any("never decide a maker alone" in r for r in alone.rationale)
+    backed = ident.identify([obs("rtsp.sdp", header), obs("http.server", "DNVRS-Webs")])
+    assert backed.manufacturer == "Hikvision"
+
+
+def test_an_odm_mac_never_names_a_maker_alone() -> None:
+    # Espressif Wi-Fi modules sit in many brands' cameras.
+    ident = IDENT.identify([obs("mac", "24:0a:c4:00:00:01")])
+    assert ident.manufacturer is None
+    assert all(link.weight < 0.5 for link in ident.evidence)
