@@ -186,19 +186,68 @@ class OuiEntry:
 _PREFIX = re.compile(r"[0-9A-F]{6}|[0-9A-F]{7}|[0-9A-F]{9}")
 
 
-@dataclass(frozen=True, slots=True)
 class OuiTable:
-    entries: Mapping[str, tuple[str, str]]
-    """prefix -> (registrant, source key); OuiEntry values are built on lookup (57k rows)."""
-    sources: Mapping[str, str]
-    as_of: str
-    provenance: str = ""
+    """The IEEE assignments by prefix; the 57,000-line file is parsed on the first lookup."""
+
+    def __init__(self, text: str, path: str = "oui/oui.tsv") -> None:
+        self._text: str | None = text
+        self._path = path
+        self._entries: dict[str, tuple[str, str]] = {}
+        self.sources: dict[str, str] = {}
+        self.as_of = ""
+        self.provenance = ""
+        # The header is read now (it is short and says what the table is); the rows on demand.
+        pos = 0
+        while text.startswith("#", pos):
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            self._header(text[pos:end])
+            pos = end + 1
+        if not self.as_of:
+            raise DataFileError(path, "the header must give '# as_of: YYYY-MM-DD'")
+
+    def _header(self, line: str) -> None:
+        m = re.match(r"#\s+(\S+)\s+=\s+(.*)$", line)
+        if m:
+            self.sources[m.group(1)] = m.group(2).strip()
+        m = re.match(r"#\s*as_of:\s*(\S+)", line)
+        if m:
+            self.as_of = m.group(1)
+        m = re.match(r"#\s*provenance:\s*(.*)$", line)
+        if m:
+            self.provenance = m.group(1).strip()
+
+    @property
+    def entries(self) -> Mapping[str, tuple[str, str]]:
+        """prefix -> (registrant, source key)."""
+        if self._text is not None:
+            self._parse(self._text)
+            self._text = None
+        return self._entries
+
+    def _parse(self, text: str) -> None:
+        entries: dict[str, tuple[str, str]] = {}
+        sources = self.sources
+        for n, line in enumerate(text.split("\n"), 1):
+            if not line or line[0] == "#":
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3 or len(parts[0]) not in (6, 7, 9) or parts[2] not in sources:
+                raise DataFileError(
+                    self._path, "expected prefix, registrant, declared source", line=n
+                )
+            entries[parts[0]] = (parts[1], parts[2])
+        bad = next((p for p in entries if not _PREFIX.fullmatch(p)), None)
+        if bad is not None:
+            raise DataFileError(self._path, f"prefix {bad!r} is not upper-case hex")
+        self._entries = entries
 
     def lookup(self, mac: str) -> OuiEntry | None:
         """The most specific registration covering ``mac`` (MA-S/IAB, then MA-M, then MA-L)."""
         digits = normalise_mac(mac).replace(":", "").upper()
+        entries = self.entries
         for length in (9, 7, 6):
-            hit = self.entries.get(digits[:length])
+            hit = entries.get(digits[:length])
             if hit is not None:
                 return OuiEntry(digits[:length], hit[0], hit[1])
         return None
@@ -209,32 +258,8 @@ class OuiTable:
 
 
 def parse_oui(text: str, path: str = "oui/oui.tsv") -> OuiTable:
-    entries: dict[str, tuple[str, str]] = {}
-    sources: dict[str, str] = {}
-    as_of = provenance = ""
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.startswith("#"):
-            m = re.match(r"#\s+(\S+)\s+=\s+(.*)$", line)
-            if m:
-                sources[m.group(1)] = m.group(2).strip()
-            m = re.match(r"#\s*as_of:\s*(\S+)", line)
-            if m:
-                as_of = m.group(1)
-            m = re.match(r"#\s*provenance:\s*(.*)$", line)
-            if m:
-                provenance = m.group(1).strip()
-            continue
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3 or not _PREFIX.fullmatch(parts[0]):
-            raise DataFileError(path, "expected prefix, registrant, source", line=n)
-        if parts[2] not in sources:
-            raise DataFileError(path, f"source {parts[2]!r} is not declared in the header", line=n)
-        entries[parts[0]] = (parts[1], parts[2])
-    if not as_of:
-        raise DataFileError(path, "the header must give '# as_of: YYYY-MM-DD'")
-    return OuiTable(entries=entries, sources=sources, as_of=as_of, provenance=provenance)
+    """The table; its rows are checked when first used (``entries`` raises DataFileError)."""
+    return OuiTable(text, path)
 
 
 def load_brands(root: Traversable | Path) -> BrandTable:

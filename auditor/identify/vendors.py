@@ -182,12 +182,20 @@ DESCRIPTIVE_TAILS = frozenset(
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
+_JOINERS = re.compile(r"(?<=[a-z0-9])[-'](?=[a-z0-9])")
+
+
 def name_key(name: str) -> str:
     """The comparison key of a company name (see the module docstring); "" for no name."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    text = text.casefold().replace("&", " and ")
-    # "Co.,Ltd" and "Co.Ltd" are two legal-form words; "TP-LINK" and "D-Link" are one word.
-    text = re.sub(r"(?<=[a-z0-9])[-'](?=[a-z0-9])", "", text)
+    text = name
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = text.casefold()
+    if "&" in text:
+        text = text.replace("&", " and ")
+    if "-" in text or "'" in text:
+        # "Co.,Ltd" and "Co.Ltd" are two legal-form words; "TP-LINK" and "D-Link" are one word.
+        text = _JOINERS.sub("", text)
     tokens = _TOKEN.findall(text)
     while len(tokens) > 1 and tokens[0] in PLACE_PREFIXES:
         tokens.pop(0)
@@ -330,10 +338,11 @@ class VendorRegistry:
 
     def _load_registrants(self) -> None:
         # Built on first use: a short CLI run that never meets an unknown maker skips the work.
+        # Keys only: the display name is made for the one registrant a lookup hits.
         for name in self._pending:
             key = name_key(name)
             if key and key not in self._registrants:
-                self._registrants[key] = display_name(name)
+                self._registrants[key] = name
         self._pending = iter(())
 
     def reviewed_names(self) -> Mapping[str, VendorHit]:
@@ -356,7 +365,8 @@ class VendorRegistry:
         self._load_registrants()
         registrant = self._registrants.get(key)
         if registrant is not None:
-            return VendorHit(registrant, Standing.REGISTRANT, MacRole.UNREVIEWED, registrant)
+            shown = display_name(registrant)
+            return VendorHit(shown, Standing.REGISTRANT, MacRole.UNREVIEWED, registrant)
         # "Honeywell Building Solutions", "Sony Semiconductor": a reviewed one-word maker first.
         words = _TOKEN.findall(
             re.sub(

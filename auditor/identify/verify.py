@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from auditor.errors import DataFileError
 from auditor.identify import FingerprintData
 from auditor.identify.db import Example, Fingerprint, FingerprintFile
 from auditor.identify.extract import ExtractError, extract
@@ -112,6 +113,11 @@ def _check_names(data: FingerprintData, report: VerifyReport) -> None:
                 )
     if not data.oui.as_of:
         report.problems.append("oui/oui.tsv: no as_of date in the header")
+    try:
+        if not data.oui.entries:
+            report.problems.append("oui/oui.tsv: no prefixes")
+    except DataFileError as exc:  # the rows are parsed on first use
+        report.problems.append(str(exc))
     for ff in data.db.files.values():
         for fp in ff.fingerprints:
             vendor = fp.asserts.get("hw.vendor")

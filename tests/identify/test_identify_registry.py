@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -9,8 +11,10 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from auditor.errors import DataFileError
 from auditor.identify import Identifier, load_data
-from auditor.identify.extract import EVIDENCE_ONLY, READ_BY_FUSION, extract
+from auditor.identify.coverage import CHANNEL_EMITS, PROBE_EMITS, emitted, unread
+from auditor.identify.extract import EVIDENCE_ONLY, extract
 from auditor.identify.ieee import IeeeDataError, parse_csv, write_registry
 from auditor.identify.reference import parse_oui
 from auditor.identify.vendors import name_key
@@ -298,16 +302,38 @@ def test_a_file_that_is_not_the_registry_is_refused(tmp_path: Path) -> None:
 
 
 # -- nothing collected is wasted ------------------------------------------------------------------
-def test_every_kind_has_a_reader_or_is_evidence_only() -> None:
-    files = set(IDENT.data.db.files)
-    missing = [
-        k.value
-        for k in ObservationKind
-        if k not in files and k not in READ_BY_FUSION and k not in EVIDENCE_ONLY
-    ]
+def _kinds_in_source(obj: object) -> set[ObservationKind]:
+    text = inspect.getsource(obj)  # type: ignore[arg-type]
+    found = {ObservationKind[m] for m in re.findall(r"ObservationKind\.([A-Z0-9_]+)", text)}
+    kind = getattr(obj, "kind", None)
+    if isinstance(kind, ObservationKind):
+        found.add(kind)
+    return found
+
+
+def test_every_probe_and_channel_declares_what_it_emits() -> None:
+    from auditor.discovery import CHANNELS, imports
+    from auditor.probes import PROBES
+
+    assert set(PROBES) == set(PROBE_EMITS), "declare each probe in auditor/identify/coverage.py"
+    for name, cls in PROBES.items():
+        assert _kinds_in_source(cls) <= PROBE_EMITS[name], name
+    assert set(CHANNELS) <= set(CHANNEL_EMITS)
+    for name, ch in CHANNELS.items():
+        assert _kinds_in_source(ch) <= CHANNEL_EMITS[name], name
+    # nmap's channel parses with nmap_xml; the imports share it.
+    from auditor.discovery import nmap_xml
+
+    assert _kinds_in_source(nmap_xml._host) <= CHANNEL_EMITS["nmap"]
+    assert _kinds_in_source(imports._row_host) <= CHANNEL_EMITS["import-csv"]
+
+
+def test_every_emitted_kind_is_read_or_marked_evidence_only() -> None:
+    missing = {k.value for k in unread(emitted(), IDENT.data.db.files)}
     # ssh/snmp/sip/tls.issuer fingerprint files belong to the banner helper (issue 12).
     pending = {"ssh.banner", "snmp.sysdescr", "sip.user_agent", "tls.issuer"}
-    assert set(missing) <= pending, missing
+    assert missing <= pending, missing
+    assert not set(EVIDENCE_ONLY) & set(IDENT.data.db.files), "evidence-only kinds have no file"
 
 
 # -- shared SDK strings ---------------------------------------------------------------------------
@@ -339,3 +365,13 @@ def test_an_odm_mac_never_names_a_maker_alone() -> None:
     ident = IDENT.identify([obs("mac", "24:0a:c4:00:00:01")])
     assert ident.manufacturer is None
     assert all(link.weight < 0.5 for link in ident.evidence)
+
+
+def test_a_broken_registry_row_is_a_clear_error(tmp_path: Path) -> None:
+    text = (
+        "# as_of: 2024-07-22\n#   ieee-mal = IEEE MA-L registry, https://standards-oui.ieee.org/oui/oui.csv\n"
+        "58108C\tIntelbras\tieee-mal\n58108D\tno source column\n"
+    )
+    table = parse_oui(text)
+    with pytest.raises(DataFileError, match=r"oui/oui.tsv:4: expected prefix"):
+        table.lookup("58:10:8c:00:00:01")
