@@ -10,7 +10,7 @@ Public API (the engine and the report code call exactly this)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
@@ -50,12 +50,6 @@ def load_data(root: Traversable | Path | None = None) -> FingerprintData:
     )
 
 
-def _registrants(oui: OuiTable) -> Iterator[str]:
-    # A generator: the OUI rows are parsed only when the registry first needs a registrant.
-    for name, _ in oui.entries.values():
-        yield name
-
-
 class Identifier:
     """Names the true manufacturer of a device from its observations, with evidence."""
 
@@ -65,7 +59,8 @@ class Identifier:
     def __init__(self, data: FingerprintData) -> None:
         self.data = data
         # Registrants feed the registry lazily: only a name no reviewed source knows reads them.
-        registrants = _registrants(data.oui)
+        # A generator: the OUI rows are parsed only when the registry first needs a registrant.
+        registrants = data.oui.registrants()
         self.vendor_registry = VendorRegistry(data.vendors, data.aliases, registrants)
         self._fusion = Fusion(
             Matcher(data.db), data.brands, data.oui, data.vendors, self.vendor_registry

@@ -144,9 +144,8 @@ class Fusion:
             return []
         if entry is None or self.registry.is_placeholder(entry.registrant):
             return []
-        hit = self.registry.resolve(entry.registrant, loose=False)
-        name = hit.canonical if hit else display_name(entry.registrant)
-        role = hit.mac_role if hit else MacRole.UNREVIEWED
+        hit = self.registry.resolve_registrant(entry.registrant)
+        name, role = hit.canonical, hit.mac_role
         row = self._brand_row(name)
         if row is not None and row.manufacturer.casefold() != name.casefold():
             # The registrant is a brand owner (Amcrest, Lorex, EZVIZ...): the brand's maker comes
@@ -181,9 +180,7 @@ class Fusion:
         text = obs.value.strip()[:200]
         if not text or self.registry.is_placeholder(text):
             return []
-        hit = self.registry.resolve(text, loose=False)
-        if hit is None:
-            return []
+        hit = self.registry.resolve_registrant(text)
         row = self._brand_row(hit.canonical)
         if row is not None and row.manufacturer.casefold() != hit.canonical.casefold():
             asserts: tuple[tuple[str, str], ...] = (("hw.brand", row.name),)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -314,8 +314,9 @@ class VendorRegistry:
     ) -> None:
         self._reviewed: dict[str, VendorHit] = {}
         self._by_first_word: dict[str, VendorHit] = {}
-        self._registrants: dict[str, str] = {}
-        self._pending = iter(registrants)
+        self._pending: Iterator[str] | None = iter(registrants)
+        self._names: list[str] = []
+        self._lower: list[str] = []
         self.aliases = aliases
         roles = {e.vendor.casefold(): e.mac_role for e in aliases.entries}
         for name in reviewed:
@@ -337,13 +338,23 @@ class VendorRegistry:
             self._by_first_word.setdefault(key, hit)
 
     def _load_registrants(self) -> None:
-        # Built on first use: a short CLI run that never meets an unknown maker skips the work.
-        # Keys only: the display name is made for the one registrant a lookup hits.
-        for name in self._pending:
-            key = name_key(name)
-            if key and key not in self._registrants:
-                self._registrants[key] = name
-        self._pending = iter(())
+        # Read on first use: a short CLI run that never meets an unknown maker skips the work.
+        if self._pending is not None:
+            self._names = list(dict.fromkeys(self._pending))
+            self._lower = [n.lower() for n in self._names]
+            self._pending = None
+
+    def _registrant(self, name: str, key: str) -> str | None:
+        """The IEEE registrant whose key is ``key``; only names sharing a word are keyed."""
+        self._load_registrants()
+        words = [w for w in _TOKEN.findall(name.lower()) if w not in PLACE_PREFIXES]
+        if not words:
+            return None
+        probe = words[0]
+        for low, original in zip(self._lower, self._names, strict=True):
+            if probe in low and name_key(original) == key:
+                return original
+        return None
 
     def reviewed_names(self) -> Mapping[str, VendorHit]:
         return self._reviewed
@@ -362,8 +373,7 @@ class VendorRegistry:
         hit = self._reviewed.get(key)
         if hit is not None:
             return hit
-        self._load_registrants()
-        registrant = self._registrants.get(key)
+        registrant = self._registrant(name, key)
         if registrant is not None:
             shown = display_name(registrant)
             return VendorHit(shown, Standing.REGISTRANT, MacRole.UNREVIEWED, registrant)
@@ -379,6 +389,18 @@ class VendorRegistry:
             return self._by_first_word.get(words[0])
         return None
 
+    @lru_cache(maxsize=16384)  # noqa: B019 -- the registry lives as long as the process
+    def resolve_registrant(self, registrant: str) -> VendorHit:
+        """An IEEE registrant's maker: a reviewed one by key, else the registrant itself.
+
+        Matched strictly (no first-word guess): "Shanghai Dahua Scale Factory" is not Dahua.
+        """
+        hit = self._reviewed.get(name_key(registrant))
+        if hit is not None:
+            return hit
+        shown = display_name(registrant)
+        return VendorHit(shown, Standing.REGISTRANT, MacRole.UNREVIEWED, registrant)
+
     def is_placeholder(self, name: str) -> bool:
         """A declared 'maker' that is no maker: a product word, a protocol, a model number."""
         text = name.strip()
@@ -386,6 +408,5 @@ class VendorRegistry:
             return True
         if any(p.fullmatch(text) for p in self.aliases.placeholders):
             return True
-        if self.resolve(text) is not None:
-            return False
-        return bool(_MODEL_LIKE.fullmatch(text)) and " " not in text
+        # A single word with a digit looks like a model number, unless a maker is called so (2N).
+        return bool(_MODEL_LIKE.fullmatch(text)) and self.resolve(text) is None

@@ -116,6 +116,7 @@ def _check_names(data: FingerprintData, report: VerifyReport) -> None:
     try:
         if not data.oui.entries:
             report.problems.append("oui/oui.tsv: no prefixes")
+        data.oui.check()
     except DataFileError as exc:  # the rows are parsed on first use
         report.problems.append(str(exc))
     for ff in data.db.files.values():

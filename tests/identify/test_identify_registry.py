@@ -291,8 +291,8 @@ def test_mac_registry_holds_every_ieee_assignment_with_its_date() -> None:
 def test_every_surveillance_maker_with_prefixes_resolves(maker: str) -> None:
     hits = [
         p
-        for p, (registrant, _src) in IDENT.data.oui.entries.items()
-        if (h := REG.resolve(registrant, loose=False)) is not None and h.canonical == maker
+        for p, registrant, _src in IDENT.data.oui.rows()
+        if REG.resolve_registrant(registrant).canonical == maker
     ]
     assert hits, f"no IEEE prefix resolves to {maker}"
 
@@ -434,5 +434,8 @@ def test_a_broken_registry_row_is_a_clear_error(tmp_path: Path) -> None:
         "58108C\tIntelbras\tieee-mal\n58108D\tno source column\n"
     )
     table = parse_oui(text)
-    with pytest.raises(DataFileError, match=r"oui/oui.tsv:4: expected prefix"):
-        table.lookup("58:10:8c:00:00:01")
+    assert table.lookup("58:10:8c:00:00:01") is not None
+    with pytest.raises(DataFileError, match=r"oui/oui.tsv: row '58108D': expected prefix"):
+        table.lookup("58:10:8d:00:00:01")
+    with pytest.raises(DataFileError, match="58108D"):
+        table.check()
