@@ -230,7 +230,7 @@ class OuiTable:
         # Rows are checked where they are used (lookup) and all at once by `check()`.
         body = [line for line in text.split("\n") if line and line[0] != "#"]
         try:
-            self._entries = dict(line.split("\t", 1) for line in body)  # type: ignore[misc]
+            self._entries = dict(line.split("\t", 1) for line in body)
         except ValueError:
             bad = next(line for line in body if "\t" not in line)
             raise DataFileError(self._path, f"row {bad[:40]!r} has no registrant column") from None
