@@ -211,19 +211,22 @@ RECOG_GROUP_NAMES = {"samsung": "hanwha"}
 
 
 def canonical_vendor(identifier: Identifier) -> Callable[[str], str]:
-    """A Recog or camaudit maker name, through the vendor registry (case-folded)."""
+    """A Recog or camaudit maker name, through the vendor registry ("AXIS" -> "Axis")."""
     registry = identifier.vendor_registry
 
-    def key(name: str) -> str:
+    def canonical(name: str) -> str:
         hit = registry.resolve(name)
-        return (hit.canonical if hit else name).casefold()
+        return hit.canonical if hit else name
 
-    return key
+    return canonical
 
 
 def default_same_maker(identifier: Identifier) -> Callable[[str, str], bool]:
     """Equality through the vendor registry, and through brands.yaml (a brand names its maker)."""
-    key = canonical_vendor(identifier)
+    canonical = canonical_vendor(identifier)
+
+    def key(name: str) -> str:
+        return canonical(name).casefold()
 
     def same(expected: str, named: str) -> bool:
         want, got = key(expected), key(named)

@@ -11,6 +11,7 @@ brand that differs from the maker. Below ABSTAIN_BELOW the engine names no manuf
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ from auditor.models import (
     Identification,
     Observation,
     ObservationKind,
+    normalise_mac,
 )
 
 logger = logging.getLogger(__name__)
@@ -199,13 +201,23 @@ class Fusion:
 
     @staticmethod
     def _mac_disagreement(links: list[EvidenceLink], notes: list[str]) -> None:
+        """Note each MAC a payload claims (mac.claimed, an asserted hw.mac) the wire denies."""
         seen = {lk.observation.value for lk in links if lk.observation.kind is ObservationKind.MAC}
+        claims: dict[str, str] = {}
         for lk in links:
-            claimed = lk.observation.kind is ObservationKind.MAC_CLAIMED
-            if claimed and lk.observation.value not in seen:
+            if lk.observation.kind is ObservationKind.MAC_CLAIMED:
+                claims.setdefault(lk.observation.value, lk.observation.source)
+            for name, value in lk.asserts:
+                if name == "hw.mac":
+                    with contextlib.suppress(ValueError):
+                        claims.setdefault(normalise_mac(value), str(lk.fingerprint_id))
+        if not seen:
+            return
+        for mac, where in claims.items():
+            if mac not in seen:
                 notes.append(
-                    f"MAC {lk.observation.value} claimed by {lk.observation.source} differs from "
-                    f"the MAC seen on the wire ({', '.join(sorted(seen)) or 'none'})"
+                    f"MAC {mac} claimed by {where} differs from the MAC seen on the wire "
+                    f"({', '.join(sorted(seen))})"
                 )
 
     def _brand_row(self, name: str) -> Brand | None:

@@ -439,3 +439,15 @@ def test_a_broken_registry_row_is_a_clear_error(tmp_path: Path) -> None:
         table.lookup("58:10:8d:00:00:01")
     with pytest.raises(DataFileError, match="58108D"):
         table.check()
+
+
+def test_a_payload_mac_the_wire_denies_is_noted() -> None:
+    text = (
+        "PTR _axis-video._tcp.local AXIS M1014 - ACCC8E270AD8._axis-video._tcp.local\n"
+        "TXT AXIS M1014 - ACCC8E270AD8._axis-video._tcp.local macaddress=ACCC8E270AD8"
+    )
+    ident = IDENT.identify([obs("mdns.service", text), obs("mac", "ac:cc:8e:00:00:01")])
+    assert ident.manufacturer == "Axis"
+    assert any("MAC ac:cc:8e:27:0a:d8 claimed by mdns-axis-instance" in r for r in ident.rationale)
+    same = IDENT.identify([obs("mdns.service", text), obs("mac", "ac:cc:8e:27:0a:d8")])
+    assert not any("differs from the MAC" in r for r in same.rationale)
