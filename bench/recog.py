@@ -10,7 +10,8 @@ Definitions (fixed here, used by every helper):
 * An example belongs to the **camera/video set** when its fingerprint's ``hw.device`` or
   ``os.device`` (a constant, ``pos="0"``) or its description matches ``CAMERA_DEVICE``: IP
   cameras, webcams, DVRs, NVRs ("Network Video Recorder"), video encoders and decoders,
-  surveillance devices; or when its maker is in ``SURVEILLANCE_ONLY`` (makers that sell nothing
+  surveillance devices, Panasonic's "digital disk recorder" and Ubiquiti's "UniFi Video" NVR
+  service; or when its maker is in ``SURVEILLANCE_ONLY`` (makers that sell nothing
   but video-surveillance devices, e.g. Xiongmai's uc-httpd carries no device type). Recog's
   "Video Conferencing" endpoints (Cisco, Polycom, Lifesize...) and "Audio Encoder" are not
   surveillance devices: they are counted apart and are neither recall nor precision.
@@ -18,7 +19,10 @@ Definitions (fixed here, used by every helper):
 * The expected maker is the fingerprint's ``hw.vendor``, else ``os.vendor``, else
   ``service.vendor``. An example is **named right** when camaudit's manufacturer equals it after
   both go through the vendor registry (``auditor.identify.vendors``), or when camaudit names the
-  maker behind the example's brand (brands.yaml), e.g. Recog "Lorex" and camaudit "Dahua".
+  maker behind the example's brand (brands.yaml), e.g. Recog "Lorex" and camaudit "Dahua". An
+  example Recog gives no maker ("Basic realm=\"DVR\"") is named right by "video device, maker
+  unknown" and wrong by any maker. ("AVTECH" is not a surveillance-only maker: Recog's AVTECH
+  Software examples are Room Alert environment monitors, another company than AVTECH's DVRs.)
 * A **false camera claim** is a video device type on a non-camera example; a **wrong maker** is a
   manufacturer that differs from a non-camera example's expected maker.
 """
@@ -43,7 +47,7 @@ DEFAULT_XML = "/work/shared/peers/recog/xml"
 
 CAMERA_DEVICE = re.compile(
     r"camera|web ?cam|\bnvr\b|\bdvr\b|surveillance|video (?:encoder|decoder|recorder|server)"
-    r"|network video|\bipcam",
+    r"|network video|\bipcam|disk recorder|unifi video",
     re.IGNORECASE,
 )
 #: Makers whose every product is a video-surveillance device: an example Recog credits to one of
@@ -52,7 +56,7 @@ SURVEILLANCE_ONLY = frozenset(
     s.casefold()
     for s in (
         "Xiongmai Technology", "Xiongmai", "Hikvision", "Dahua", "Axis", "Mobotix", "Avigilon",
-        "Milesight", "Uniview", "Tiandy", "AVTECH", "GeoVision", "Merit LILIN", "LILIN",
+        "Milesight", "Uniview", "Tiandy", "GeoVision", "Merit LILIN", "LILIN",
         "IQinVision", "Vivotek", "ACTi", "Arecont Vision", "Foscam", "Hipcam", "Netwave",
     )
 )  # fmt: skip
@@ -175,7 +179,10 @@ def run(
         obs = Observation(ex.kind, ex.text, "recog", _WHEN)
         ident = identifier.identify([obs])
         maker = ident.manufacturer
-        right = bool(maker and ex.vendor and same_maker(ex.vendor, maker))
+        if ex.vendor:
+            right = bool(maker and same_maker(ex.vendor, maker))
+        else:  # Recog names no maker: "video device, maker unknown" is the right answer
+            right = maker is None and ident.device_type.is_video
         if ex.is_camera:
             result.cameras.total += 1
             result.per_kind[ex.file].total += 1
