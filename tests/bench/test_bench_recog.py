@@ -1,4 +1,5 @@
 """`bench/run recog`: the scoring over Recog-format files (real Recog example strings, cited)."""
+# ruff: noqa: E501  -- Recog examples are quoted whole
 
 from __future__ import annotations
 
