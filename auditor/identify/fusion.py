@@ -148,7 +148,8 @@ class Fusion:
             return []
         hit = self.registry.resolve_registrant(entry.registrant)
         name, role = hit.canonical, hit.mac_role
-        row = self._brand_row(name)
+        # The registry already named the maker: only a brand row by that exact name applies.
+        row = self.brands.lookup(name)
         if row is not None and row.manufacturer.casefold() != name.casefold():
             # The registrant is a brand owner (Amcrest, Lorex, EZVIZ...): the brand's maker comes
             # from brands.yaml, discounted like any brand evidence.
@@ -183,7 +184,7 @@ class Fusion:
         if not text or self.registry.is_placeholder(text):
             return []
         hit = self.registry.resolve_registrant(text)
-        row = self._brand_row(hit.canonical)
+        row = self.brands.lookup(hit.canonical)
         if row is not None and row.manufacturer.casefold() != hit.canonical.casefold():
             asserts: tuple[tuple[str, str], ...] = (("hw.brand", row.name),)
         else:
