@@ -404,9 +404,7 @@ def test_every_probe_and_channel_declares_what_it_emits() -> None:
 
 def test_every_emitted_kind_is_read_or_marked_evidence_only() -> None:
     missing = {k.value for k in unread(emitted(), IDENT.data.db.files)}
-    # ssh/snmp/sip/tls.issuer fingerprint files belong to the banner helper (issue 12).
-    pending = {"ssh.banner", "snmp.sysdescr", "sip.user_agent", "tls.issuer"}
-    assert missing <= pending, missing
+    assert not missing, missing
     assert not set(EVIDENCE_ONLY) & set(IDENT.data.db.files), "evidence-only kinds have no file"
 
 
