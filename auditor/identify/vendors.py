@@ -35,149 +35,30 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Chinese cities and provinces that registrants put before the company name.
 PLACE_PREFIXES = frozenset(
-    [
-        "anhui",
-        "beijing",
-        "changsha",
-        "chengdu",
-        "chongqing",
-        "dongguan",
-        "foshan",
-        "fujian",
-        "fuzhou",
-        "guangdong",
-        "guangzhou",
-        "hangzhou",
-        "hefei",
-        "hubei",
-        "hunan",
-        "jiangsu",
-        "jiangxi",
-        "jinan",
-        "nanjing",
-        "ningbo",
-        "qingdao",
-        "shandong",
-        "shanghai",
-        "shenyang",
-        "shenzhen",
-        "sichuan",
-        "suzhou",
-        "tianjin",
-        "wuhan",
-        "wuxi",
-        "xiamen",
-        "xian",
-        "zhejiang",
-        "zhongshan",
-        "zhuhai",
-        "hongkong",
-        "hong",
-        "kong",
-    ]
+    """
+    anhui beijing changsha chengdu chongqing dongguan foshan fujian fuzhou guangdong guangzhou
+    hangzhou hefei hubei hunan jiangsu jiangxi jinan nanjing ningbo qingdao shandong shanghai
+    shenyang shenzhen sichuan suzhou tianjin wuhan wuxi xiamen xian zhejiang zhongshan zhuhai
+    hongkong hong kong
+    """.split()  # noqa: SIM905 -- a word list reads best as text
 )
 #: Legal forms: never part of a maker's name.
 LEGAL_FORMS = frozenset(
-    [
-        "ltd",
-        "limited",
-        "co",
-        "company",
-        "corp",
-        "corporation",
-        "inc",
-        "incorporated",
-        "llc",
-        "llp",
-        "lp",
-        "gmbh",
-        "mbh",
-        "ag",
-        "ab",
-        "as",
-        "asa",
-        "sa",
-        "sas",
-        "sarl",
-        "srl",
-        "spa",
-        "bv",
-        "nv",
-        "oy",
-        "oyj",
-        "kg",
-        "kgaa",
-        "plc",
-        "pty",
-        "pvt",
-        "private",
-        "kk",
-        "sro",
-        "sp",
-        "zoo",
-        "se",
-        "aps",
-        "a",
-        "s",
-        "ltda",
-        "sl",
-        "slu",
-        "bhd",
-        "sdn",
-        "pte",
-        "tbk",
-        "jsc",
-        "ooo",
-        "zrt",
-        "kft",
-        "doo",
-        "eirl",
-    ]
+    """
+    ltd limited co company corp corporation inc incorporated llc llp lp gmbh mbh ag ab as asa sa
+    sas sarl srl spa bv nv oy oyj kg kgaa plc pty pvt private kk sro sp zoo se aps a s ltda sl
+    slu bhd sdn pte tbk jsc ooo zrt kft doo eirl
+    """.split()  # noqa: SIM905 -- a word list reads best as text
 )
 #: Descriptive tails that registrants add and devices leave out ("Hikvision Digital Technology").
 DESCRIPTIVE_TAILS = frozenset(
-    [
-        "technology",
-        "technologies",
-        "tech",
-        "digital",
-        "electronics",
-        "electronic",
-        "electric",
-        "communications",
-        "communication",
-        "systems",
-        "system",
-        "security",
-        "international",
-        "intl",
-        "industrial",
-        "industries",
-        "industry",
-        "group",
-        "holdings",
-        "holding",
-        "products",
-        "solutions",
-        "software",
-        "science",
-        "sciences",
-        "development",
-        "the",
-        "and",
-        "manufacturing",
-        "manufacturer",
-        "mfg",
-        "trading",
-        "import",
-        "export",
-        "information",
-        "intelligent",
-        "intelligence",
-        "smart",
-        "network",
-        "networks",
-    ]
+    """
+    technology technologies tech digital electronics electronic electric communications
+    communication systems system security international intl industrial industries industry
+    group holdings holding products solutions software science sciences development the and
+    manufacturing manufacturer mfg trading import export information intelligent intelligence
+    smart network networks
+    """.split()  # noqa: SIM905 -- a word list reads best as text
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
