@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 SOURCES: Mapping[str, tuple[str, str, str]] = {
@@ -112,6 +112,16 @@ def render_tsv(assignments: Iterable[Assignment], as_of: date, provenance: str) 
     lines += [f"#   {k} = IEEE {v[0]} registry, {v[2]}" for k, v in SOURCES.items()]
     lines += [f"{p}\t{r}\t{s}" for p, r, s in rows]
     return "\n".join(lines) + "\n"
+
+
+def folder_as_of(folder: Path) -> date | None:
+    """When Debian's ieee-data fetched the files (its ``.lastupdate``, Unix seconds), if known."""
+    stamp = folder / ".lastupdate"
+    try:
+        seconds = int(stamp.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC).date()
 
 
 def write_registry(folder: Path, out: Path, as_of: date, provenance: str = "") -> int:

@@ -16,7 +16,7 @@ from auditor.errors import DataFileError
 from auditor.identify import Identifier, load_data
 from auditor.identify.coverage import CHANNEL_EMITS, PROBE_EMITS, emitted, unread
 from auditor.identify.extract import EVIDENCE_ONLY, extract
-from auditor.identify.ieee import IeeeDataError, parse_csv, write_registry
+from auditor.identify.ieee import IeeeDataError, folder_as_of, parse_csv, write_registry
 from auditor.identify.reference import parse_oui
 from auditor.identify.vendors import name_key
 from auditor.models import DeviceType, Observation, ObservationKind
@@ -365,6 +365,12 @@ def test_ieee_files_become_a_dated_registry(tmp_path: Path) -> None:
     hit = table.lookup("8c:1f:64:af:a0:01")
     assert hit is not None and hit.registrant == "DATA ELECTRONIC DEVICES, INC"
     assert any("https://standards-oui.ieee.org/oui/oui.csv" in s for s in table.sources.values())
+
+
+def test_the_debian_fetch_date_is_read(tmp_path: Path) -> None:
+    assert folder_as_of(tmp_path) is None
+    (tmp_path / ".lastupdate").write_text("1721654721\n", encoding="ascii")
+    assert folder_as_of(tmp_path) == date(2024, 7, 22)
 
 
 def test_a_file_that_is_not_the_registry_is_refused(tmp_path: Path) -> None:
