@@ -424,10 +424,15 @@ def test_a_shared_sdk_string_never_names_a_maker_alone(tmp_path: Path) -> None:
     )
     sdp = root / "rtsp_sdp.yaml"
     text = sdp.read_text(encoding="utf-8")
-    marked = text.replace(
+    # Marked shared, and as strong as a maker-naming string (0.75), it still names no maker.
+    start = text.index("- id: hikvision-sdp-imkh\n")
+    end = text.index("\n- id:", start + 1)
+    block = re.sub(r"(?m)^  weight: [0-9.]+$", "  weight: 0.75", text[start:end])
+    block = block.replace(
         "- id: hikvision-sdp-imkh\n", "- id: hikvision-sdp-imkh\n  shared: true\n"
     )
-    assert marked != text
+    marked = text[:start] + block + text[end:]
+    assert "shared: true" in marked and "weight: 0.75" in block
     sdp.write_text(marked, encoding="utf-8")
     ident = Identifier(load_data(root))
     header = "a=Media_header:MEDIAINFO=494D4B48010100000400010010710110401F000000FA00000000000000"
