@@ -240,6 +240,10 @@ class Fusion:
             if self.registry.is_placeholder(declared):
                 notes.append(f"declared maker {declared!r} ({v.kind.value}) is a placeholder")
                 continue
+            if self.registry.is_firmware(declared):
+                notes.append(f"declared maker {declared!r} ({v.kind.value}) is firmware, no maker")
+                attrs["hw.brand"].append(_Vote(declared, v.weight, v.kind, v.link, via="declared"))
+                continue
             row = self._brand_row(declared)
             if row is not None:
                 attrs["hw.brand"].append(_Vote(row.name, v.weight, v.kind, v.link))

@@ -141,6 +141,8 @@ class AliasData:
     entries: tuple[AliasEntry, ...]
     placeholders: tuple[re.Pattern[str], ...]
     placeholder_source: str
+    firmware: tuple[re.Pattern[str], ...] = ()
+    """Firmware/software names devices put in the maker field (OpenWrt): a brand, not a maker."""
 
 
 def parse_aliases(text: str, path: str = "identifiers/aliases.yaml") -> AliasData:
@@ -166,13 +168,22 @@ def parse_aliases(text: str, path: str = "identifiers/aliases.yaml") -> AliasDat
         if not isinstance(raw.get("source"), str) or not raw["source"].strip():
             raise DataFileError(path, f"{where}: 'source' must be text")
         entries.append(AliasEntry(raw["vendor"], tuple(aliases), role, raw["source"]))
-    placeholders: list[re.Pattern[str]] = []
-    for pat in doc.get("placeholders") or []:
+    return AliasData(
+        tuple(entries),
+        _patterns(doc.get("placeholders"), path, "placeholder"),
+        str(doc.get("placeholder_source", "")),
+        _patterns(doc.get("firmware"), path, "firmware"),
+    )
+
+
+def _patterns(raw: object, path: str, what: str) -> tuple[re.Pattern[str], ...]:
+    out: list[re.Pattern[str]] = []
+    for pat in raw if isinstance(raw, list) else []:
         try:
-            placeholders.append(re.compile(str(pat), re.IGNORECASE))
+            out.append(re.compile(str(pat), re.IGNORECASE))
         except re.error as exc:
-            raise DataFileError(path, f"placeholder {pat!r}: bad pattern: {exc}") from None
-    return AliasData(tuple(entries), tuple(placeholders), str(doc.get("placeholder_source", "")))
+            raise DataFileError(path, f"{what} {pat!r}: bad pattern: {exc}") from None
+    return tuple(out)
 
 
 def load_aliases(root: Traversable | Path) -> AliasData:
@@ -281,6 +292,11 @@ class VendorRegistry:
             return hit
         shown = display_name(registrant)
         return VendorHit(shown, Standing.REGISTRANT, MacRole.UNREVIEWED, registrant)
+
+    def is_firmware(self, name: str) -> bool:
+        """A firmware or software project declared as the maker (OpenWrt): a brand only."""
+        text = name.strip()
+        return any(p.fullmatch(text) for p in self.aliases.firmware)
 
     def is_placeholder(self, name: str) -> bool:
         """A declared 'maker' that is no maker: a product word, a protocol, a model number."""

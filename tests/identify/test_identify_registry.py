@@ -69,6 +69,20 @@ def test_placeholders_are_no_makers(text: str) -> None:
     assert ident.manufacturer is None and ident.brand is None
 
 
+def test_firmware_declared_as_maker_is_a_brand_not_a_maker() -> None:
+    # OpenWrt (https://openwrt.org) is a Linux distribution; miniupnpd on it declares it.
+    xml = "<root><device><manufacturer>OpenWrt</manufacturer></device></root>"
+    ident = IDENT.identify([obs("upnp.description", xml)])
+    assert (ident.manufacturer, ident.brand) == (None, "OpenWrt")
+    assert any("is firmware, no maker" in r for r in ident.rationale)
+
+
+def test_a_tiandy_model_in_the_hardware_scope_names_tiandy() -> None:
+    scopes = "onvif://www.onvif.org/hardware/TC-C32GN onvif://www.onvif.org/name/Gate"
+    ident = IDENT.identify([obs("onvif.scopes", scopes)])
+    assert (ident.manufacturer, ident.brand, ident.model) == ("Tiandy", "Tiandy", "TC-C32GN")
+
+
 def test_a_maker_nobody_knows_is_reported_as_declared() -> None:
     # A real UPnP manufacturer (Home Assistant's SSDP matchers) that no registry lists.
     xml = "<root><device><manufacturer>The OctoPrint Project</manufacturer></device></root>"
