@@ -78,6 +78,8 @@ class ObservationKind(StrEnum):
     DVRIP_SYSTEM_INFO = "dvrip.system_info"
     DVRIP_BANNER = "dvrip.banner"
     MAC = "mac"
+    MAC_CLAIMED = "mac.claimed"
+    """A MAC that a discovery payload claims and the MAC seen on the wire contradicts."""
     MAC_VENDOR = "mac.vendor"
     SSH_BANNER = "ssh.banner"
     TELNET_BANNER = "telnet.banner"
@@ -173,6 +175,8 @@ class Host:
     """WS-Discovery endpoint references and vendor discovery UUIDs tied to this address."""
     observations: tuple[Observation, ...] = ()
     """Evidence that discovery itself carried (SADP model and serial, ProbeMatch XML, ...)."""
+    mac_on_wire: bool = False
+    """The MAC was seen on the wire (ARP, the neighbour table, nmap), not claimed in a payload."""
 
     def __post_init__(self) -> None:
         # Accept the string form from parsers and the store.
@@ -191,7 +195,9 @@ class Host:
         """Fold another sighting of the same address into this one.
 
         A later channel may add a MAC, ports and evidence; nothing already known is dropped.
-        Conflicting MACs keep the first one: the conflicting report stays in the observations.
+        Conflicting MACs: the MAC seen on the wire (ARP, nmap) beats one a payload claims (SADP,
+        DHIP, mDNS TXT...), else the first one stays; the losing MAC is kept as a
+        ``mac.claimed`` observation, so the disagreement is evidence in the report.
         """
         if other.address != self.address:
             raise ValueError(f"cannot merge {other.address} into {self.address}")
@@ -203,15 +209,32 @@ class Host:
                 services[(s.protocol, s.port)] = s
         seen_obs = {o.sha256 for o in self.observations}
         extra = tuple(o for o in other.observations if o.sha256 not in seen_obs)
+        winner, loser = self, other
+        if self.mac is None or (other.mac_on_wire and not self.mac_on_wire and other.mac):
+            winner, loser = other, self
+        conflict = _mac_conflict(winner, loser)
         return Host(
             address=self.address,
-            mac=self.mac or other.mac,
-            mac_vendor=self.mac_vendor or other.mac_vendor,
+            mac=winner.mac or loser.mac,
+            mac_vendor=(winner.mac_vendor if winner.mac else loser.mac_vendor)
+            or (loser.mac_vendor if loser.mac == winner.mac else None),
             services=tuple(sorted(services.values(), key=lambda s: (s.protocol, s.port))),
             seen_by=self.seen_by | other.seen_by,
             endpoint_ids=self.endpoint_ids | other.endpoint_ids,
-            observations=self.observations + extra,
+            observations=self.observations + extra + conflict,
+            mac_on_wire=winner.mac_on_wire if winner.mac else loser.mac_on_wire,
         )
+
+
+def _mac_conflict(winner: Host, loser: Host) -> tuple[Observation, ...]:
+    """The losing MAC of a merge, as evidence; nothing when both agree or one has none."""
+    if not (winner.mac and loser.mac) or winner.mac == loser.mac:
+        return ()
+    times = [o.observed_at for o in (*loser.observations, *winner.observations)]
+    if not times:
+        return ()  # no time to stamp it with: nothing observed it but the Host itself
+    channels = ",".join(sorted(str(c) for c in loser.seen_by)) or "discovery"
+    return (Observation(ObservationKind.MAC_CLAIMED, loser.mac, channels, min(times)),)
 
 
 class Outcome(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -173,3 +174,29 @@ def test_severity_orders_and_a_possible_match_carries_a_score() -> None:
             "US persons",
             "https://ofac.treasury.gov/",
         )
+
+
+def test_the_mac_seen_on_the_wire_beats_a_claimed_one_and_the_claim_is_kept() -> None:
+    addr = ipaddress.ip_address("192.0.2.10")
+    # SADP answers first with the MAC its payload claims; nmap then sees another on the wire.
+    sadp = Host(
+        addr,
+        mac="00:40:8c:00:00:01",
+        seen_by=frozenset({"sadp"}),  # type: ignore[arg-type]
+        observations=(_obs(),),
+    )
+    wire = Host(
+        addr,
+        mac="44:19:b6:00:00:01",
+        mac_vendor="Hangzhou Hikvision Digital Technology",
+        mac_on_wire=True,
+        seen_by=frozenset({"nmap"}),  # type: ignore[arg-type]
+    )
+    for merged in (sadp.merge(wire), wire.merge(sadp)):
+        assert merged.mac == "44:19:b6:00:00:01" and merged.mac_on_wire
+        assert merged.mac_vendor == "Hangzhou Hikvision Digital Technology"
+        claimed = [o for o in merged.observations if o.kind is ObservationKind.MAC_CLAIMED]
+        assert [(o.value, o.source) for o in claimed] == [("00:40:8c:00:00:01", "sadp")]
+    # Two payloads that agree leave no conflict behind.
+    same = sadp.merge(replace(sadp, seen_by=frozenset({"dhip"})))  # type: ignore[arg-type]
+    assert not [o for o in same.observations if o.kind is ObservationKind.MAC_CLAIMED]

@@ -58,8 +58,12 @@ def run_verify(args: argparse.Namespace) -> ExitCode:
         f"{sum(report.fingerprints_per_file.values())} fingerprints, "
         f"{len(data.oui.entries)} OUI prefixes (as of {data.oui.as_of}), "
         f"{len(data.brands.brands)} brands, "
-        f"{len(data.vendors)} vendors"
+        f"{len(data.vendors)} vendors, "
+        f"{sum(1 + len(e.aliases) for e in data.aliases.entries)} reviewed maker names, "
+        f"{len(data.aliases.placeholders)} placeholder patterns"
     )
+    if data.oui.provenance:
+        console.print(f"OUI registry: {clean(data.oui.provenance)}", soft_wrap=True)
     for problem in report.problems:
         console.print(f"[red]problem:[/] {clean(problem)}", soft_wrap=True)
     if report.problems:

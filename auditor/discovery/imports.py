@@ -175,6 +175,7 @@ def _row_host(
         address=address,
         mac=mac,
         mac_vendor=vendor if mac else None,
+        mac_on_wire=mac is not None,  # an inventory's MAC comes from switches and DHCP leases
         seen_by=frozenset({Channel.IMPORT_CSV}),
         observations=tuple(obs),
     )

@@ -133,6 +133,7 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
             address=ipaddress.ip_address(address),
             mac=mac,
             mac_vendor=vendor if mac else None,
+            mac_on_wire=mac is not None,  # nmap reports the MAC it saw in ARP/ND replies
             services=tuple(services),
             seen_by=frozenset({channel}),
             observations=tuple(obs),

@@ -20,6 +20,7 @@ from auditor.identify.db import Database, load_database, load_vendors
 from auditor.identify.fusion import ABSTAIN_BELOW, Fusion
 from auditor.identify.matcher import Matcher
 from auditor.identify.reference import BrandTable, OuiTable, load_brands, load_oui
+from auditor.identify.vendors import AliasData, VendorRegistry, load_aliases
 from auditor.models import DataVersion, Identification, Observation
 from auditor.resources import fingerprints_dir
 
@@ -34,6 +35,7 @@ class FingerprintData:
     brands: BrandTable
     oui: OuiTable
     vendors: tuple[str, ...]
+    aliases: AliasData
 
 
 def load_data(root: Traversable | Path | None = None) -> FingerprintData:
@@ -44,6 +46,7 @@ def load_data(root: Traversable | Path | None = None) -> FingerprintData:
         brands=load_brands(base),
         oui=load_oui(base),
         vendors=tuple(load_vendors(base)),
+        aliases=load_aliases(base),
     )
 
 
@@ -55,7 +58,13 @@ class Identifier:
 
     def __init__(self, data: FingerprintData) -> None:
         self.data = data
-        self._fusion = Fusion(Matcher(data.db), data.brands, data.oui, data.vendors)
+        # Registrants feed the registry lazily: only a name no reviewed source knows reads them.
+        # A generator: the OUI rows are parsed only when the registry first needs a registrant.
+        registrants = data.oui.registrants()
+        self.vendor_registry = VendorRegistry(data.vendors, data.aliases, registrants)
+        self._fusion = Fusion(
+            Matcher(data.db), data.brands, data.oui, data.vendors, self.vendor_registry
+        )
 
     @classmethod
     def default(cls) -> Identifier:
@@ -77,7 +86,7 @@ class Identifier:
             ),
             DataVersion(
                 name="oui",
-                version=f"{len(self.data.oui.entries)} prefixes",
+                version=f"{len(self.data.oui.entries)} prefixes, as of {self.data.oui.as_of}",
                 source="; ".join(self.data.oui.sources.values()),
             ),
             DataVersion(name="brands", version=f"{len(self.data.brands.brands)} brands"),

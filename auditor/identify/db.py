@@ -29,6 +29,7 @@ KNOWN_ATTRS = frozenset(
     {
         "hw.vendor",
         "hw.brand",
+        "hw.declared",
         "hw.model",
         "hw.firmware",
         "hw.serial",
@@ -69,6 +70,9 @@ class Fingerprint:
     """The extracted field this fingerprint matches, or None for the raw observation text."""
     examples: tuple[Example, ...] = ()
     index: int = 0
+    shared: bool = False
+    """A string several makers' firmware share (an SDK, ODM or chip vendor's): it supports a
+    maker named by other evidence but never names one alone."""
 
     def interpolate(self, m: re.Match[str]) -> dict[str, str]:
         """The asserted attributes with capture references filled in; empty captures dropped."""
@@ -150,7 +154,9 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     _require(isinstance(raw, dict), path, where, "must be a mapping")
     fid = _str(raw.get("id"), path, where, "id")
     where = f"fingerprint {fid!r}"
-    allowed = {"id", "description", "pattern", "flags", "field", "assert", "weight", "source"}
+    allowed = {
+        "id", "description", "pattern", "flags", "field", "assert", "weight", "source", "shared",
+    }  # fmt: skip
     unknown = set(raw) - allowed - {"examples"}
     _require(not unknown, path, where, f"unknown keys {sorted(unknown)}")
     description = _str(raw.get("description"), path, where, "description")
@@ -196,6 +202,8 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
         "weight must be a number in (0, 1]",
     )
     source = _str(raw.get("source"), path, where, "source")
+    shared = raw.get("shared", False)
+    _require(isinstance(shared, bool), path, where, "'shared' must be true or false")
     field_name = raw.get("field")
     _require(field_name is None or isinstance(field_name, str), path, where, "'field' must be text")
     examples_raw = raw.get("examples") or []
@@ -215,6 +223,7 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
         field=field_name,
         examples=examples,
         index=index,
+        shared=shared,
     )
 
 

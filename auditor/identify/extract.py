@@ -180,6 +180,58 @@ def keyvalue_fields(text: str) -> dict[str, str]:
     return fields
 
 
+_MDNS_LINE = re.compile(r"^(PTR|SRV|TXT|A|AAAA) (\S+) ?(.*)$")
+
+
+def mdns_fields(text: str) -> dict[str, str]:
+    """camaudit's mDNS answer lines (``PTR <service> <instance>``, ``TXT <instance> k=v ...``).
+
+    Gives ``service`` (the service types, space-joined), ``instance`` (the first instance
+    label, e.g. "AXIS M3045-V - ACCC8E123456"), ``host`` (the SRV target) and every TXT key
+    (lower-cased) with its value; a Recog-style bare TXT string also yields its keys.
+    """
+    _check_size(text)
+    fields: dict[str, str] = {}
+    services: list[str] = []
+    for line in text.splitlines():
+        m = _MDNS_LINE.match(line.strip())
+        if m is None:
+            continue
+        rtype, name, rest = m.groups()
+        if rtype == "PTR":
+            services.append(name.removesuffix(".local"))
+            label, sep, _ = rest.partition("._")
+            if sep:
+                _put(fields, "instance", label)
+        elif rtype == "SRV":
+            _put(fields, "host", rest.rsplit(" ", 1)[-1])
+        elif rtype == "TXT":
+            label, sep, _ = name.partition("._")
+            if sep:
+                _put(fields, "instance", label)
+            for item in rest.split(" "):
+                key, eq, value = item.partition("=")
+                if eq and key:
+                    _put(fields, key.lower(), value)
+    if services:
+        fields["service"] = " ".join(dict.fromkeys(services))[:MAX_FIELD_CHARS]
+    if not fields:
+        raise ExtractError("no mDNS PTR/SRV/TXT lines found")
+    return fields
+
+
+def axis_fields(text: str) -> dict[str, str]:
+    """Axis device information: ``key=value`` lines (param.cgi) or JSON (basicdeviceinfo).
+
+    The credentialed Axis probe writes ``root.Brand.ProdNbr=M3045-V`` style lines; the
+    basicdeviceinfo API answers JSON. Both give their leaf keys ("ProdNbr", "SerialNumber").
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        return json_fields(text)
+    return keyvalue_fields(text)
+
+
 Extractor = Callable[[str], Mapping[str, str]]
 
 EXTRACTORS: dict[ObservationKind, Extractor] = {
@@ -191,10 +243,32 @@ EXTRACTORS: dict[ObservationKind, Extractor] = {
     ObservationKind.XMEYE_REPLY: json_fields,
     ObservationKind.ISAPI_DEVICE_INFO: xml_fields,
     ObservationKind.DAHUA_SYSTEM_INFO: keyvalue_fields,
-    ObservationKind.AXIS_DEVICE_INFO: json_fields,
+    ObservationKind.AXIS_DEVICE_INFO: axis_fields,
     ObservationKind.DVRIP_SYSTEM_INFO: json_fields,
     ObservationKind.UPNP_DESCRIPTION: xml_fields,
+    ObservationKind.MDNS_SERVICE: mdns_fields,
 }
+
+
+#: Kinds kept as evidence only: no fingerprint reads them (a clock, a service list, a claimed MAC
+#: the wire contradicts). Every other kind needs a fingerprint file, or fusion's own reader
+#: (MAC, MAC vendor through the IEEE registry), or its collected evidence would be wasted.
+EVIDENCE_ONLY: frozenset[ObservationKind] = frozenset(
+    {
+        ObservationKind.ONVIF_SYSTEM_DATE_TIME,
+        ObservationKind.ONVIF_SERVICES,
+        ObservationKind.ONVIF_CLOCK_SKEW,
+        ObservationKind.ONVIF_NETWORK_INTERFACES,
+        ObservationKind.TLS_VALIDITY,
+        ObservationKind.TLS_SAN,
+        ObservationKind.HTTP_BODY,
+        ObservationKind.HOSTNAME,
+    }
+)
+#: Kinds that fusion reads itself through the vendor registry, with no fingerprint file needed.
+READ_BY_FUSION: frozenset[ObservationKind] = frozenset(
+    {ObservationKind.MAC, ObservationKind.MAC_CLAIMED, ObservationKind.MAC_VENDOR}
+)
 
 
 def extract(kind: ObservationKind, text: str) -> Mapping[str, str]:

@@ -11,13 +11,15 @@ brand that differs from the maker. Below ABSTAIN_BELOW the engine names no manuf
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from auditor.identify.matcher import Matcher
-from auditor.identify.reference import CONFIDENCES, BrandTable, OuiTable
+from auditor.identify.reference import CONFIDENCES, Brand, BrandTable, OuiTable
+from auditor.identify.vendors import MacRole, VendorRegistry, display_name
 from auditor.models import (
     Component,
     DeviceType,
@@ -26,6 +28,7 @@ from auditor.models import (
     Identification,
     Observation,
     ObservationKind,
+    normalise_mac,
 )
 
 logger = logging.getLogger(__name__)
@@ -33,7 +36,19 @@ logger = logging.getLogger(__name__)
 ABSTAIN_BELOW = 0.5
 """A manufacturer scoring less than this is not named ("maker unknown")."""
 MAC_WEIGHT = 0.35
-"""A MAC prefix is weak evidence: Wi-Fi modules and OEM devices carry other makers' OUIs."""
+"""A MAC prefix of a reviewed maker of many product kinds: weak, it names no device type."""
+MAC_MAKER_WEIGHT = 0.55
+"""A camera specialist's prefix (Hikvision, Dahua, Axis...): its NICs ship in its own devices."""
+MAC_UNREVIEWED_WEIGHT = 0.3
+"""An IEEE registrant nobody reviewed: a hint that needs another signal to name a maker."""
+MAC_ODM_WEIGHT = 0.1
+"""A chip/module/contract maker's prefix: it sits in other brands' devices and never decides."""
+_MAC_WEIGHTS = {
+    MacRole.MAKER: MAC_MAKER_WEIGHT,
+    MacRole.GENERAL: MAC_WEIGHT,
+    MacRole.UNREVIEWED: MAC_UNREVIEWED_WEIGHT,
+    MacRole.ODM: MAC_ODM_WEIGHT,
+}
 CONFLICT_NOTE_ABOVE = 0.3
 """A losing manufacturer above this score is reported as a resolved conflict."""
 
@@ -65,6 +80,7 @@ _FAMILY: dict[ObservationKind, str] = {
     ObservationKind.HTTP_WWW_AUTHENTICATE: "realm",
     ObservationKind.RTSP_WWW_AUTHENTICATE: "realm",
     ObservationKind.MAC: "mac",
+    ObservationKind.MAC_CLAIMED: "mac",
     ObservationKind.MAC_VENDOR: "mac",
     ObservationKind.TLS_SUBJECT: "tls",
     ObservationKind.TLS_ISSUER: "tls",
@@ -84,19 +100,32 @@ def _combine(votes: list[_Vote]) -> float:
 
 
 class Fusion:
-    def __init__(self, matcher: Matcher, brands: BrandTable, oui: OuiTable, vendors: Iterable[str]):
+    def __init__(
+        self,
+        matcher: Matcher,
+        brands: BrandTable,
+        oui: OuiTable,
+        vendors: Iterable[str],
+        registry: VendorRegistry,
+    ):
         self.matcher = matcher
         self.brands = brands
         self.oui = oui
         self.vendors = {v.casefold(): v for v in vendors}
+        self.registry = registry
+        # Evidence that may support a maker but never name one alone: strings several makers'
+        # firmware share (marked `shared: true`) and module/chip makers' MAC prefixes.
+        self.alone_insufficient: set[str] = {fp.id for fp in matcher.fingerprints() if fp.shared}
 
     # -- evidence ------------------------------------------------------------------------------
     def links_for(self, obs: Observation, notes: list[str]) -> list[EvidenceLink]:
-        if obs.kind is ObservationKind.MAC:
+        if obs.kind is ObservationKind.MAC or obs.kind is ObservationKind.MAC_CLAIMED:
             return self._mac_link(obs, notes)
         result = self.matcher.match(obs.kind, obs.value)
         if result.error:
             notes.append(f"{obs.kind.value} from {obs.source} could not be parsed: {result.error}")
+        if obs.kind is ObservationKind.MAC_VENDOR and not result.matches:
+            return self._registrant_link(obs)
         return [
             EvidenceLink(
                 observation=obs,
@@ -115,25 +144,121 @@ class Fusion:
         except ValueError:
             notes.append(f"ignored a malformed MAC address from {obs.source}: {obs.value[:40]!r}")
             return []
-        if entry is None or not (entry.vendor or entry.brand):
+        if entry is None or self.registry.is_placeholder(entry.registrant):
             return []
-        asserts = []
-        if entry.vendor:
-            asserts.append(("hw.vendor", entry.vendor))
-        if entry.brand:
+        hit = self.registry.resolve_registrant(entry.registrant)
+        name, role = hit.canonical, hit.mac_role
+        # The registry already named the maker: only a brand row by that exact name applies.
+        row = self.brands.lookup(name)
+        if row is not None and row.manufacturer.casefold() != name.casefold():
             # The registrant is a brand owner (Amcrest, Lorex, EZVIZ...): the brand's maker comes
             # from brands.yaml, discounted like any brand evidence.
-            asserts.append(("hw.brand", entry.brand))
+            asserts = (("hw.brand", row.name),)
+        else:
+            asserts = (("hw.vendor", name),)
+        weight = _MAC_WEIGHTS[role]
+        if role is MacRole.ODM:
+            self.alone_insufficient.add(f"oui:{entry.prefix}")
+        claimed = (
+            " (claimed in a payload, not seen on the wire)"
+            if obs.kind is (ObservationKind.MAC_CLAIMED)
+            else ""
+        )
         return [
             EvidenceLink(
                 observation=obs,
                 fingerprint_id=FingerprintId(f"oui:{entry.prefix}"),
-                description=f"MAC prefix {entry.prefix} registered to {entry.registrant} (IEEE)",
-                asserts=tuple(asserts),
-                weight=MAC_WEIGHT,
+                description=(
+                    f"MAC prefix {entry.prefix} registered to {entry.registrant} (IEEE, "
+                    f"{role.value} prefix){claimed}"
+                ),
+                asserts=asserts,
+                weight=weight / 2 if claimed else weight,
                 source=self.oui.sources.get(entry.source, entry.source),
             )
         ]
+
+    def _registrant_link(self, obs: Observation) -> list[EvidenceLink]:
+        """A MAC vendor name a tool printed (nmap): the IEEE registrant, read via the registry."""
+        text = obs.value.strip()[:200]
+        if not text or self.registry.is_placeholder(text):
+            return []
+        hit = self.registry.resolve_registrant(text)
+        row = self.brands.lookup(hit.canonical)
+        if row is not None and row.manufacturer.casefold() != hit.canonical.casefold():
+            asserts: tuple[tuple[str, str], ...] = (("hw.brand", row.name),)
+        else:
+            asserts = (("hw.vendor", hit.canonical),)
+        return [
+            EvidenceLink(
+                observation=obs,
+                fingerprint_id=FingerprintId(f"registrant:{hit.canonical}"),
+                description=f"MAC vendor {text!r} is {hit.canonical} ({hit.mac_role.value} prefix)",
+                asserts=asserts,
+                weight=_MAC_WEIGHTS[hit.mac_role],
+                source="vendor registry (fingerprints/identifiers/aliases.yaml, IEEE registry)",
+            )
+        ]
+
+    @staticmethod
+    def _mac_disagreement(links: list[EvidenceLink], notes: list[str]) -> None:
+        """Note each MAC a payload claims (mac.claimed, an asserted hw.mac) the wire denies."""
+        seen = {lk.observation.value for lk in links if lk.observation.kind is ObservationKind.MAC}
+        claims: dict[str, str] = {}
+        for lk in links:
+            if lk.observation.kind is ObservationKind.MAC_CLAIMED:
+                claims.setdefault(lk.observation.value, lk.observation.source)
+            for name, value in lk.asserts:
+                if name == "hw.mac":
+                    with contextlib.suppress(ValueError):
+                        claims.setdefault(normalise_mac(value), str(lk.fingerprint_id))
+        if not seen:
+            return
+        for mac, where in claims.items():
+            if mac not in seen:
+                notes.append(
+                    f"MAC {mac} claimed by {where} differs from the MAC seen on the wire "
+                    f"({', '.join(sorted(seen))})"
+                )
+
+    def _brand_row(self, name: str) -> Brand | None:
+        row = self.brands.lookup(name)
+        if row is not None:
+            return row
+        hit = self.registry.resolve(name)
+        return self.brands.lookup(hit.canonical) if hit is not None else None
+
+    def _declared(self, attrs: dict[str, list[_Vote]], notes: list[str]) -> None:
+        """Turn self-declared makers (ONVIF, UPnP, mDNS, DHCP...) into brand and maker votes.
+
+        Any maker counts: a brand row decides the true maker behind a brand; the registry
+        names the rest; a maker nobody knows is reported as declared; a placeholder
+        ("IPCAM", "ONVIF", a model number) is no maker at all.
+        """
+        for v in attrs.pop("hw.declared", []):
+            declared = " ".join(v.value.split())
+            if self.registry.is_placeholder(declared):
+                notes.append(f"declared maker {declared!r} ({v.kind.value}) is a placeholder")
+                continue
+            if self.registry.is_firmware(declared):
+                notes.append(f"declared maker {declared!r} ({v.kind.value}) is firmware, no maker")
+                attrs["hw.brand"].append(_Vote(declared, v.weight, v.kind, v.link, via="declared"))
+                continue
+            row = self._brand_row(declared)
+            if row is not None:
+                attrs["hw.brand"].append(_Vote(row.name, v.weight, v.kind, v.link))
+                continue
+            hit = self.registry.resolve(declared)
+            if hit is not None:
+                name = hit.canonical
+            else:
+                name = display_name(declared)
+                notes.append(
+                    f"declared maker {declared!r} ({v.kind.value}) is in no registry; "
+                    "reported as declared"
+                )
+            attrs["hw.vendor"].append(_Vote(name, v.weight, v.kind, v.link, via="declared"))
+            attrs["hw.brand"].append(_Vote(name, v.weight, v.kind, v.link, via="declared"))
 
     # -- fusion --------------------------------------------------------------------------------
     def identify(self, observations: Iterable[Observation]) -> Identification:
@@ -145,9 +270,14 @@ class Fusion:
             return Identification.unknown(notes or ["no observation matched a fingerprint"])
 
         attrs: dict[str, list[_Vote]] = defaultdict(list)
+        wire_mac = any(lk.observation.kind is ObservationKind.MAC for lk in links)
         for link in links:
+            if wire_mac and link.observation.kind is ObservationKind.MAC_CLAIMED:
+                continue  # the MAC seen on the wire wins; the claimed one stays as evidence
             for name, value in link.asserts:
                 attrs[name].append(_Vote(value, link.weight, link.observation.kind, link))
+        self._declared(attrs, notes)
+        self._mac_disagreement(links, notes)
 
         model = _best(attrs["hw.model"])
         brand_vote = self._brand(attrs["hw.brand"])
@@ -173,7 +303,15 @@ class Fusion:
                     f"conflict resolved: {top} ({top_score:.2f}: {why}) over {other} "
                     f"({runner_up:.2f}: {against})"
                 )
-            if confidence < ABSTAIN_BELOW:
+            shared_only = all(
+                str(v.link.fingerprint_id) in self.alone_insufficient for v in maker_votes[top]
+            )
+            if shared_only and confidence >= ABSTAIN_BELOW:
+                notes.append(
+                    f"abstained: only strings several makers share name {top} ({why}); "
+                    "they never decide a maker alone"
+                )
+            elif confidence < ABSTAIN_BELOW:
                 notes.append(
                     f"abstained: best candidate {top} scored {confidence:.2f}, "
                     f"below {ABSTAIN_BELOW} ({why})"
@@ -192,11 +330,18 @@ class Fusion:
             notes.append(f"{device_type.value}, maker unknown")
 
         brand = brand_vote.value if brand_vote else None
+        if manufacturer and brand is None:
+            # Sold under the maker's own name: the brand is always reported.
+            brand = manufacturer
         relabel = False
         if manufacturer and brand and brand.casefold() != manufacturer.casefold():
             row = self.brands.lookup(brand)
             own = row is not None and row.is_own_brand and row.manufacturer == manufacturer
-            if not own:
+            # A group's own brand (EZVIZ, Imou, UNV) is not an OEM relabel, but the report still
+            # says whose brand it is: the buyer sees one name, the device is the group's.
+            if own and row is not None:
+                notes.append(f"{row.name} is a {manufacturer} brand ({row.relationship})")
+            else:
                 relabel = True
                 if row is not None and row.manufacturer != manufacturer:
                     notes.append(
@@ -205,9 +350,9 @@ class Fusion:
                     )
                 else:
                     notes.append(f"OEM relabel: presented as {brand}, made by {manufacturer}")
-                if row is not None and row.ownership:
-                    owners = "; ".join(o.describe() for o in row.ownership)
-                    notes.append(f"{row.name} ownership: {owners}")
+            if row is not None and row.ownership:
+                owners = "; ".join(o.describe() for o in row.ownership)
+                notes.append(f"{row.name} ownership: {owners}")
         if manufacturer is None and brand and brand.casefold() in self.vendors:
             brand = self.vendors[brand.casefold()]
 
@@ -234,8 +379,12 @@ class Fusion:
         best = _best(votes)
         if best is None:
             return None
-        row = self.brands.lookup(best.value)
-        name = row.name if row else self.vendors.get(best.value.casefold(), best.value)
+        row = self._brand_row(best.value)
+        if row is not None:
+            name = row.name
+        else:
+            hit = self.registry.resolve(best.value)
+            name = hit.canonical if hit else best.value
         return _Vote(name, best.weight, best.kind, best.link)
 
     def _maker_votes(
@@ -243,19 +392,23 @@ class Fusion:
     ) -> dict[str, list[_Vote]]:
         votes: dict[str, list[_Vote]] = defaultdict(list)
         for v in attrs.get("hw.vendor", []):
-            votes[v.value].append(v)
+            hit = self.registry.resolve(v.value)
+            name = hit.canonical if hit else v.value
+            votes[name].append(v)
         # A brand votes for its maker only where the same link did not name the maker itself.
         for v in attrs.get("hw.brand", []):
             if any(name == "hw.vendor" for name, _ in v.link.asserts):
                 continue
-            row = self.brands.lookup(v.value)
+            if v.via == "declared":
+                continue  # the declaration already voted for its maker
+            row = self._brand_row(v.value)
+            hit = self.registry.resolve(v.value) if row is None else None
             if row is not None:
                 maker, conf, _src = row.maker_for_model(model)
                 weight = v.weight * CONFIDENCES.get(conf, 0.5)
                 votes[maker].append(_Vote(maker, weight, v.kind, v.link, via=f"brand {row.name}"))
-            elif v.value.casefold() in self.vendors:
-                maker = self.vendors[v.value.casefold()]
-                votes[maker].append(_Vote(maker, v.weight, v.kind, v.link))
+            elif hit is not None:
+                votes[hit.canonical].append(_Vote(hit.canonical, v.weight, v.kind, v.link))
             else:
                 notes.append(f"brand {v.value!r} is not in brands.yaml; its maker is not inferred")
         return votes

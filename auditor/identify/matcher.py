@@ -44,6 +44,9 @@ class Matcher:
                 order.setdefault(fp.field, []).append(fp)
             self._groups[kind] = tuple((f, tuple(fps)) for f, fps in order.items())
 
+    def fingerprints(self) -> list[Fingerprint]:
+        return [fp for groups in self._groups.values() for _, fps in groups for fp in fps]
+
     def kinds(self) -> frozenset[ObservationKind]:
         return frozenset(self._groups)
 

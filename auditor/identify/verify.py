@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from auditor.errors import DataFileError
 from auditor.identify import FingerprintData
 from auditor.identify.db import Example, Fingerprint, FingerprintFile
 from auditor.identify.extract import ExtractError, extract
@@ -110,13 +111,14 @@ def _check_names(data: FingerprintData, report: VerifyReport) -> None:
                 report.problems.append(
                     f"brands.yaml: {b.name}: manufacturer {maker!r} not in vendors.txt"
                 )
-    for e in data.oui.entries.values():
-        if e.vendor and e.vendor.casefold() not in vendors:
-            report.problems.append(
-                f"oui/oui.tsv: {e.prefix}: vendor {e.vendor!r} not in vendors.txt"
-            )
-        if e.brand and data.brands.lookup(e.brand) is None:
-            report.problems.append(f"oui/oui.tsv: {e.prefix}: brand {e.brand!r} not in brands.yaml")
+    if not data.oui.as_of:
+        report.problems.append("oui/oui.tsv: no as_of date in the header")
+    try:
+        if not data.oui.entries:
+            report.problems.append("oui/oui.tsv: no prefixes")
+        data.oui.check()
+    except DataFileError as exc:  # the rows are parsed on first use
+        report.problems.append(str(exc))
     for ff in data.db.files.values():
         for fp in ff.fingerprints:
             vendor = fp.asserts.get("hw.vendor")

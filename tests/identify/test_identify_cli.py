@@ -31,7 +31,7 @@ def test_identify_jsonl_contract() -> None:
                 "observations": [
                     {
                         "kind": "onvif.scopes",
-                        "value": "onvif://www.onvif.org/name/CPPLUS onvif://www.onvif.org/extension/unique_identifier",
+                        "value": "onvif://www.onvif.org/manufacturer/CPPLUS onvif://www.onvif.org/extension/unique_identifier",
                     },
                     {"kind": "rtsp.server", "value": "Dahua Rtsp Server"},
                 ]
@@ -77,6 +77,10 @@ def test_fingerprints_verify_passes_on_shipped_data() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "all checks passed" in proc.stdout
     assert "Hikvision" in proc.stdout
+    # The whole IEEE registry, dated, with where it came from.
+    prefixes = int(proc.stdout.split(" OUI prefixes")[0].rsplit(" ", 1)[-1])
+    assert prefixes > 50_000
+    assert "OUI registry: " in proc.stdout and "reviewed maker names" in proc.stdout
 
 
 def test_fingerprints_verify_fails_on_broken_data(tmp_path: Path) -> None:

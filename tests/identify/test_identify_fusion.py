@@ -182,10 +182,14 @@ def test_unencoded_scope_values_are_kept_whole() -> None:
     assert fields["name"] == "Bosch"
 
 
-def test_mac_alone_is_not_enough() -> None:
-    ident = IDENT.identify([obs("mac", "44:19:b6:01:02:03")])
-    assert ident.manufacturer is None
-    assert ident.evidence
+def test_mac_alone_names_only_a_camera_specialist() -> None:
+    # A Hikvision NIC ships in Hikvision's own devices: the prefix names the maker (not the type).
+    hik = IDENT.identify([obs("mac", "44:19:b6:01:02:03")])
+    assert (hik.manufacturer, hik.device_type.value) == ("Hikvision", "unknown")
+    # A general maker's prefix (Sony) or a module maker's (Espressif) alone decides nothing.
+    for mac in ("00:01:4a:00:00:01", "24:0a:c4:00:00:01"):
+        ident = IDENT.identify([obs("mac", mac)])
+        assert ident.manufacturer is None and ident.evidence, mac
 
 
 def test_conflict_is_explained() -> None:
@@ -260,7 +264,7 @@ def test_throughput() -> None:
 
 
 def test_the_same_fact_reported_twice_counts_once() -> None:
-    scopes = "onvif://www.onvif.org/name/HIKVISION onvif://www.onvif.org/type/video_encoder"
+    scopes = "onvif://www.onvif.org/manufacturer/HIKVISION onvif://www.onvif.org/type/video_encoder"
     probe = (
         '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" '
         'xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"><e:Body><d:ProbeMatches>'
