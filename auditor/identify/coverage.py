@@ -45,6 +45,7 @@ PROBE_EMITS: Mapping[str, frozenset[K]] = {
     "isapi": frozenset({K.ISAPI_DEVICE_INFO}),
     "dahua": frozenset({K.DAHUA_SYSTEM_INFO}),
     "axis": frozenset({K.AXIS_DEVICE_INFO}),
+    "snmp": frozenset({K.SNMP_SYSDESCR, K.SNMP_SYSOBJECTID}),
 }
 """Probe name (``auditor.probes.PROBES``) -> the kinds its observations carry."""
 
