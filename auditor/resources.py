@@ -1,15 +1,34 @@
-"""Locate the shipped data folders (fingerprints/, reports/) in a wheel or in a source checkout."""
+"""Locate the data camaudit reads: the shipped folders, and the data bundle the user installed.
+
+``fingerprints/`` (the reviewed data) ships in the package. A signed data bundle installed with
+``camaudit data update`` replaces some of its parts (regulatory, brands, oui, fingerprints) as
+a whole; every report names which data it used (``bundle_data_version``), so a bundle never
+replaces the shipped data silently.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
 
 from auditor.models import DataVersion
 
 _DATA_DIRS = ("fingerprints", "reports")
+ENV_DATA_DIR = "CAMAUDIT_DATA_DIR"
+UPDATE_COMMAND = "camaudit data update BUNDLE"
+
+_root_override: Path | None = None
 
 
 def data_dir(name: str) -> Traversable:
@@ -31,12 +50,174 @@ def data_dir(name: str) -> Traversable:
     )
 
 
-def fingerprints_dir() -> Traversable:
+def shipped_fingerprints_dir() -> Traversable:
     return data_dir("fingerprints")
 
 
 def reports_dir() -> Traversable:
     return data_dir("reports")
+
+
+# --- the user's data folder and the bundle in use -----------------------------------------------
+
+
+def data_root() -> Path:
+    """Where bundles are installed: --data-dir, else $CAMAUDIT_DATA_DIR, else the user's folder."""
+    if _root_override is not None:
+        return _root_override
+    env = os.environ.get(ENV_DATA_DIR, "").strip()
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("camaudit", appauthor=False)) / "data"
+
+
+def use_data_root(path: Path | None) -> None:
+    """Point this process at another data folder (``camaudit --data-dir``, air-gapped sites)."""
+    global _root_override
+    _root_override = path
+    forget_loaded_data()
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedData:
+    version: str
+    as_of: date
+    max_age_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class DataInUse:
+    """Which data this process reads, and why (for `data status` and every report)."""
+
+    shipped: ShippedData
+    bundle: Any | None
+    """The active ``databundle.store.Installed`` when its data is used, else None."""
+    note: str = ""
+    """Why an installed bundle is not used, when it is not."""
+
+    @property
+    def as_of(self) -> date:
+        return self.bundle.manifest.as_of if self.bundle is not None else self.shipped.as_of
+
+    def label(self) -> str:
+        if self.bundle is not None:
+            m = self.bundle.manifest
+            parts = ", ".join(m.components)
+            return f"bundle {m.version} ({parts}; signed by key {self.bundle.key_id})"
+        from auditor import __version__
+
+        return f"shipped with camaudit {__version__} (regulatory data {self.shipped.version})"
+
+
+def _shipped_meta() -> ShippedData:
+    node = shipped_fingerprints_dir() / "regulatory" / "dataset.yaml"
+    doc = yaml.safe_load(node.read_text(encoding="utf-8")) or {}
+    as_of = doc.get("as_of")
+    return ShippedData(
+        version=str(doc.get("version", "unknown")),
+        as_of=as_of if isinstance(as_of, date) else date.min,
+        max_age_days=int(doc.get("max_age_days", 90)),
+    )
+
+
+@functools.cache
+def _in_use(root: Path) -> DataInUse:
+    from auditor.databundle.signing import trusted_keys
+    from auditor.databundle.store import DataDir
+
+    shipped = _shipped_meta()
+    installed = DataDir(root).active(trusted_keys())
+    if installed is None:
+        return DataInUse(shipped, None)
+    if installed.manifest.as_of < shipped.as_of:
+        # An upgrade of camaudit brought newer data than the bundle installed earlier.
+        return DataInUse(
+            shipped,
+            None,
+            f"installed bundle {installed.manifest.version} (as of {installed.manifest.as_of}) "
+            f"is older than the data shipped with this camaudit (as of {shipped.as_of}); "
+            "the shipped data is used",
+        )
+    return DataInUse(shipped, installed)
+
+
+def data_in_use() -> DataInUse:
+    return _in_use(data_root())
+
+
+def forget_loaded_data() -> None:
+    """Drop every cached load, so that the next one reads the data now in use (tests, update)."""
+    _in_use.cache_clear()
+    from auditor.exposure import brands, data
+    from auditor.identify import Identifier
+
+    data._shipped.cache_clear()
+    brands.load_brand_hints.cache_clear()
+    Identifier._default = None
+
+
+class LayeredData(Traversable):
+    """The data folder as the loaders see it: the bundle's components over the shipped ones.
+
+    Only the top level is layered: each entry belongs to one component, and a component comes
+    whole from the bundle when the bundle carries it, else whole from the shipped data.
+    """
+
+    def __init__(self, bundle: Path, shipped: Traversable, components: frozenset[str]) -> None:
+        self._bundle = bundle
+        self._shipped = shipped
+        self._components = components
+
+    def _from_bundle(self, name: str) -> bool:
+        from auditor.databundle.manifest import component_of
+
+        return component_of(name) in self._components
+
+    def iterdir(self) -> Iterator[Traversable]:
+        if self._bundle.is_dir():
+            yield from (p for p in self._bundle.iterdir() if self._from_bundle(p.name))
+        yield from (n for n in self._shipped.iterdir() if not self._from_bundle(n.name))
+
+    def is_dir(self) -> bool:
+        return True
+
+    def is_file(self) -> bool:
+        return False
+
+    def joinpath(self, *descendants: Any) -> Traversable:
+        parts = [p for d in descendants for p in str(d).split("/") if p]
+        if not parts:
+            return self
+        base: Traversable = self._bundle if self._from_bundle(parts[0]) else self._shipped
+        return base.joinpath(*parts)
+
+    def open(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        raise IsADirectoryError("the data folder is a folder")
+
+    def read_bytes(self) -> bytes:
+        raise IsADirectoryError("the data folder is a folder")
+
+    def read_text(self, encoding: str | None = None) -> str:
+        raise IsADirectoryError("the data folder is a folder")
+
+    @property
+    def name(self) -> str:
+        return "fingerprints"
+
+    def __str__(self) -> str:
+        return f"{self._bundle} over {self._shipped}"
+
+
+def layered(bundle_data: Path, components: frozenset[str]) -> Traversable:
+    return LayeredData(bundle_data, shipped_fingerprints_dir(), components)
+
+
+def fingerprints_dir() -> Traversable:
+    """The data folder in use: the shipped one, or the installed bundle layered over it."""
+    use = data_in_use()
+    if use.bundle is None:
+        return shipped_fingerprints_dir()
+    return layered(use.bundle.data_path, frozenset(use.bundle.manifest.components))
 
 
 def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -51,7 +232,7 @@ def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
 
 
 def fingerprint_data_version() -> DataVersion:
-    """Identify the fingerprint data an audit used: a digest over every shipped data file.
+    """Identify the fingerprint data an audit used: a digest over every data file in use.
 
     Reviewers change data far more often than code, so the tool version alone would not say
     which fingerprints produced a finding.
@@ -63,3 +244,23 @@ def fingerprint_data_version() -> DataVersion:
         h.update(node.read_bytes())
         h.update(b"\x00")
     return DataVersion(name="fingerprints", version=f"sha256:{h.hexdigest()[:16]}")
+
+
+BUNDLE_DATA = "data bundle"
+
+
+def bundle_data_version(today: date) -> DataVersion:
+    """The data bundle this process uses, as a report names it (with its age against ``today``)."""
+    use = data_in_use()
+    if use.bundle is not None:
+        m = use.bundle.manifest
+        source = f"installed in {use.bundle.path}" + (
+            f"; sources: {'; '.join(m.sources)}" if m.sources else ""
+        )
+    else:
+        source = "the camaudit package (no newer bundle installed"
+        source += f": {use.note})" if use.note else "; update with `camaudit data update`)"
+    stale = (today - use.as_of).days > use.shipped.max_age_days
+    return DataVersion(
+        name=BUNDLE_DATA, version=use.label(), as_of=use.as_of, source=source, stale=stale
+    )

@@ -36,3 +36,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=netns_reason))
         if "nmap" in item.keywords and nmap_missing:
             item.add_marker(pytest.mark.skip(reason="needs nmap (apt-get install nmap)"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_data_folder(tmp_path_factory: pytest.TempPathFactory):
+    """No test reads the data bundles installed on this machine: an empty data folder for all."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAMAUDIT_DATA_DIR", str(tmp_path_factory.mktemp("camaudit-data")))
+        yield

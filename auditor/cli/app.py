@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from rich.logging import RichHandler
 
 from auditor import __version__
-from auditor.cli import fingerprints, history, identify, lab, lists, scan
+from auditor.cli import data, fingerprints, history, identify, lab, lists, scan
 from auditor.cli.console import clean, make_console
 from auditor.errors import CamauditError
 from auditor.exitcodes import ExitCode, help_text
 
 #: The one place a command group is registered.
-COMMAND_MODULES = (scan, identify, history, lists, fingerprints, lab)
+COMMAND_MODULES = (scan, identify, history, lists, data, fingerprints, lab)
 
 EPILOG = (
     help_text()
