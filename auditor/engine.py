@@ -39,7 +39,7 @@ from auditor.models import (
 )
 from auditor.ports import PortPlan
 from auditor.probes import PROBES, Probe, attempt
-from auditor.resources import fingerprint_data_version
+from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
 
@@ -196,7 +196,11 @@ class Auditor:
             targets=cfg.targets,
             excludes=cfg.excludes,
             profile=cfg.profile,
-            data_versions=(fingerprint_data_version(), *assessor.data_versions()),
+            data_versions=(
+                bundle_data_version(assessor.today),
+                fingerprint_data_version(),
+                *assessor.data_versions(),
+            ),
             ports=cfg.ports.ports,
             port_spec=cfg.ports.spec(),
             probes=tuple(p.name for p in probes),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,14 @@ def register(sub: Any) -> None:
     )
     add_output_options(r, default_format="console")
     add_profile_option(r)
-    # No --profile: keep each audit's own assessment; with it, re-assess for that audience.
+    # No --profile: re-assess for each audit's own audience; with it, for that audience.
     r.set_defaults(profile=None)
+    r.add_argument(
+        "--as-recorded",
+        action="store_true",
+        help="render the assessment stored with the audit, without the official lists imported "
+        "or the data installed since (the report says which were not applied)",
+    )
     add_db_option(r)
     r.set_defaults(func=run_report)
 
@@ -154,6 +161,34 @@ def _reassess(report: AuditReport, audience: Audience, db_path: Path) -> AuditRe
     return result
 
 
+def _not_applied(report: AuditReport, db_path: Path) -> AuditReport:
+    """The stored assessment, saying plainly which newer lists and data it does not reflect."""
+    from auditor.exposure.liststore import current_imports
+    from auditor.resources import BUNDLE_DATA, data_in_use
+
+    started = report.audit.started
+    newer = [r for r in current_imports(db_path) if r.imported_at > started]
+    recorded = {v.name: v.version for v in report.audit.data_versions}
+    label = data_in_use().label()
+    parts = []
+    if newer:
+        parts.append(
+            "the official lists imported since the audit ("
+            + ", ".join(f"{r.kind} {r.file_name}, {r.imported_at:%Y-%m-%d}" for r in newer)
+            + ")"
+        )
+    if recorded.get(BUNDLE_DATA) != label:
+        parts.append(f"the data now in use ({label})")
+    if not parts:
+        return report
+    note = (
+        f"As recorded on {started:%Y-%m-%d}: NOT APPLIED to this assessment: "
+        + " and ".join(parts)
+        + ". Run `camaudit report` without --as-recorded to apply them."
+    )
+    return replace(report, notes=(*report.notes, note))
+
+
 def run_report(args: argparse.Namespace) -> ExitCode:
     if args.all_sites and args.audits:
         raise UsageError("give audit ids or --all-sites, not both")
@@ -175,8 +210,13 @@ def run_report(args: argparse.Namespace) -> ExitCode:
             raise ConfigError(f"no audits in {path} yet; run `camaudit scan` first")
         reports = [store.load_report(i) for i in ids]
     profile = Audience(args.profile) if args.profile else None
-    if profile is not None:
-        reports = [_reassess(r, profile, path) for r in reports]
+    if args.as_recorded:
+        if profile is not None:
+            raise UsageError("--as-recorded keeps the stored assessment; it cannot take --profile")
+        reports = [_not_applied(r, path) for r in reports]
+    else:
+        # Lists imported and data installed since the scan take effect on every re-render.
+        reports = [_reassess(r, profile or r.audit.profile, path) for r in reports]
     report = combine(reports, profile)
     err = make_console()
     for note in report.notes:

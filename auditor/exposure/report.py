@@ -8,6 +8,9 @@ from typing import Any
 
 from auditor.exposure.assess import Assessor
 from auditor.models import Audience, AuditReport, DeviceResult
+from auditor.resources import bundle_data_version, data_in_use
+
+REASSESSED = "Re-assessed on"
 
 
 def reassess(report: AuditReport, audience: Audience, assessor: Assessor) -> AuditReport:
@@ -17,6 +20,12 @@ def reassess(report: AuditReport, audience: Audience, assessor: Assessor) -> Aud
         result = assessor.assess(device.identification, audience)
         devices.append(replace(device, exposures=result.exposures, remediation=result.remediation))
     ours = set(assessor.notes())
+    lists = ", ".join(f"{r.kind} ({r.file_name})" for r in assessor.imports) or "none"
+    ours.add(
+        f"{REASSESSED} {assessor.today} with the data in use then ({data_in_use().label()}) "
+        f"and the official lists imported by then: {lists}. The devices are as observed in the "
+        "audit; only the assessment is new."
+    )
     # Notes from an earlier assessment (another date or data version) are replaced, not stacked.
     kept = [n for n in report.notes if not _is_assessment_note(n)]
     audit = replace(
@@ -28,7 +37,9 @@ def reassess(report: AuditReport, audience: Audience, assessor: Assessor) -> Aud
 
 
 def _is_assessment_note(note: str) -> bool:
-    return note.startswith(("Stale data:", "No official list imported", "camaudit's exposure"))
+    return note.startswith(
+        ("Stale data:", "No official list imported", "camaudit's exposure", REASSESSED)
+    )
 
 
 def _order(note: str) -> tuple[int, str]:
@@ -36,7 +47,7 @@ def _order(note: str) -> tuple[int, str]:
 
 
 def _merge_versions(report: AuditReport, assessor: Assessor) -> tuple[Any, ...]:
-    ours = assessor.data_versions()
+    ours = (bundle_data_version(assessor.today), *assessor.data_versions())
     names = {v.name for v in ours}
     others = tuple(
         v

@@ -16,8 +16,8 @@ from rich.text import Text
 from auditor.models import AuditReport, DeviceResult, Severity
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import one_line
-from auditor.render.view import devices_by_severity, reaching, shortfalls, summarise
-from auditor.render.wording import DISCLAIMER, reason_text
+from auditor.render.view import devices_by_severity, notices, reaching, shortfalls, summarise
+from auditor.render.wording import reason_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -26,6 +26,13 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "blue",
     Severity.NONE: "green",
+}
+
+NOTICE_STYLE = {
+    "legal": "italic",
+    "stale": "bold red",
+    "lists": "yellow",
+    "not-applied": "bold yellow",
 }
 
 
@@ -75,6 +82,12 @@ class ConsoleFormat(ReportFormat):
                 f"profile {info.profile.value}",
             )
         ]
+        # First thing under the title: the default output must carry the same warnings as
+        # every other format (not legal advice, the data's date, stale data and what to run).
+        block = Text()
+        for notice in notices(report):
+            block.append(one_line(notice.text) + "\n", style=NOTICE_STYLE.get(notice.kind, ""))
+        parts.append(block)
         summary = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
         summary.add_column("what")
         summary.add_column("n", justify="right")
@@ -148,10 +161,5 @@ class ConsoleFormat(ReportFormat):
                     style="dim",
                 )
             )
-        parts.append(
-            Group(
-                Text(f"Evidence SHA-256 {report.evidence_sha256}", style="dim"),
-                Text(DISCLAIMER, style="dim italic"),
-            )
-        )
+        parts.append(Group(Text(f"Evidence SHA-256 {report.evidence_sha256}", style="dim")))
         return parts

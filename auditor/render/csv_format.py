@@ -1,8 +1,10 @@
 """The CSV report: one table a spreadsheet can filter, one row per device and one per exposure.
 
-The ``record`` column says which a row is; exposure rows repeat the device's identity so that a
-filter on them alone still reads well. Cells that a spreadsheet would run as a formula are
-neutralised (a leading quote), since device strings are untrusted.
+The ``record`` column says which a row is: ``notice`` rows come first (not legal advice, the data
+in use and its as-of date, stale-data warnings; the kind in ``status``, the text in ``effect``,
+the as-of date in ``since``), then ``device`` and ``exposure`` rows. Exposure rows repeat the
+device's identity so that a filter on them alone still reads well. Cells that a spreadsheet
+would run as a formula are neutralised (a leading quote), since device strings are untrusted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 from auditor.models import AuditReport, DeviceResult, Exposure
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import csv_cell, one_line
+from auditor.render.view import notices
 
 COLUMNS = (
     "record",
@@ -91,6 +94,18 @@ class CsvFormat(ReportFormat):
                 [csv_cell(None if values.get(c) is None else one_line(values[c])) for c in COLUMNS]
             )
 
+        # Notices are rows too (record "notice", the kind in status, the text in effect), so the
+        # file stays one rectangular table that every spreadsheet and CSV reader accepts.
+        for notice in notices(report):
+            row(
+                {
+                    "record": "notice",
+                    "status": notice.kind,
+                    "effect": notice.text,
+                    "since": notice.as_of.isoformat() if notice.as_of else None,
+                    "audit_id": report.audit.id,
+                }
+            )
         for d in report.devices:
             identity = _identity(d, report.audit.id)
             row({"record": "device", **identity})

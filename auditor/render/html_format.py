@@ -24,6 +24,7 @@ from auditor.render.view import (
     is_exposed,
     needs_review,
     not_listed,
+    notices,
     reaching,
     shortfalls,
     summarise,
@@ -112,6 +113,7 @@ class HtmlFormat(ReportFormat):
                 info=report.audit,
                 summary=summarise(report),
                 groups=devices_by_severity(report),
+                notices=notices(report),
             )
         except jinja2.TemplateError as exc:
             where = (

@@ -14,7 +14,7 @@ from auditor.models import (
     Observation,
 )
 from auditor.render.interface import FormatName, ReportFormat
-from auditor.render.view import summarise
+from auditor.render.view import notices, summarise
 
 #: Bumped on an incompatible change only; new fields are added without a bump.
 SCHEMA_VERSION = "1.0"
@@ -158,6 +158,14 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
                 for v in info.data_versions
             ],
             "notes": list(report.notes),
+            "notices": [
+                {
+                    "kind": n.kind,
+                    "text": n.text,
+                    "as_of": n.as_of.isoformat() if n.as_of else None,
+                }
+                for n in notices(report)
+            ],
             "out_of_scope": [
                 {"address": r.address, "referrer": str(r.referrer), "via": r.via}
                 for r in report.out_of_scope

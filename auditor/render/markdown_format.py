@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from auditor.models import AuditReport
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import markdown as md
-from auditor.render.view import devices_by_severity, reaching, shortfalls, summarise
+from auditor.render.view import devices_by_severity, notices, reaching, shortfalls, summarise
 from auditor.render.wording import DISCLAIMER, reason_text, status_text
 
 
@@ -15,6 +15,18 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md("" if c is None else c) for c in r) + " |" for r in rows]
     return lines + [""]
+
+
+def _notices(report: AuditReport) -> list[str]:
+    lines = []
+    for n in notices(report):
+        text = md(n.text)
+        if n.kind in ("stale", "not-applied"):
+            text = f"**{text}**"
+        elif n.kind == "legal":
+            text = f"*{text}*"
+        lines += [f"> {text}", ">"]
+    return lines[:-1] + [""]
 
 
 class MarkdownFormat(ReportFormat):
@@ -31,6 +43,7 @@ class MarkdownFormat(ReportFormat):
             + (f"finished {info.finished.isoformat()}" if info.finished else "**interrupted**")
             + f"; assessed for **{md(info.profile.value)}**.",
             "",
+            *_notices(report),
             "## Summary",
             "",
             f"- Devices: **{s.devices}** ({s.cameras} cameras and recorders)",

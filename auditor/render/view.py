@@ -12,6 +12,7 @@ from datetime import date
 
 from auditor.models import (
     AuditReport,
+    DataVersion,
     DeviceResult,
     Exposure,
     ExposureStatus,
@@ -21,6 +22,7 @@ from auditor.models import (
     RemediationAction,
     Severity,
 )
+from auditor.render.wording import DISCLAIMER
 
 UNKNOWN_MAKER = "unknown"
 
@@ -247,3 +249,59 @@ def devices_by_severity(
         if members:
             groups.append((sev, members))
     return tuple(groups)
+
+
+# --- notices every format carries: not legal advice, the data's date, staleness -------------
+
+DATA_UPDATE = "camaudit data update BUNDLE"
+LISTS_UPDATE = "camaudit lists import FILE --kind KIND"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One line every format shows near its top, in the form the format allows."""
+
+    kind: str
+    """"legal", "data", "stale", "lists" (no official list) or "not-applied"."""
+    text: str
+    as_of: date | None = None
+
+
+def _data_version(report: AuditReport) -> DataVersion | None:
+    by_name = {v.name: v for v in report.audit.data_versions}
+    for name in ("data bundle", "regulatory data", "regulatory"):
+        if name in by_name:
+            return by_name[name]
+    return None
+
+
+def notices(report: AuditReport) -> tuple[Notice, ...]:
+    """The not-legal-advice note, the data in use with its as-of date, and every warning."""
+    out = [Notice("legal", DISCLAIMER)]
+    data = _data_version(report)
+    if data is None:
+        out.append(Notice("data", "Data: the data versions were not recorded with this audit."))
+    else:
+        as_of = data.as_of.isoformat() if data.as_of else "an unknown date"
+        out.append(Notice("data", f"Data: {data.name} {data.version}, as of {as_of}.", data.as_of))
+    bundle_stale = data is not None and data.name == "data bundle" and data.stale
+    for v in report.audit.data_versions:
+        if not v.stale or (bundle_stale and v.name in ("regulatory data", "regulatory")):
+            continue
+        command = LISTS_UPDATE if v.name.startswith("list ") else DATA_UPDATE
+        when = v.as_of.isoformat() if v.as_of else "an unknown date"
+        out.append(
+            Notice(
+                "stale",
+                f"STALE DATA: {v.name} is as of {when}, older than its review limit. Update it "
+                f"with `{command}`, then run `camaudit report` again before relying on this "
+                "report.",
+                v.as_of,
+            )
+        )
+    for note in report.notes:
+        if note.startswith("No official list imported"):
+            out.append(Notice("lists", note))
+        elif note.startswith("As recorded on"):
+            out.append(Notice("not-applied", note))
+    return tuple(out)

@@ -53,7 +53,8 @@ def test_reassess_for_another_audience(make_ident) -> None:
     assert federal.notes.count("kept note from the engine") == 1
     assert sum(n.startswith("Stale data:") for n in federal.notes) == 1
     assert federal.notes[1].startswith("camaudit's exposure assessment is not legal advice")
-    assert [v.name for v in federal.audit.data_versions] == ["regulatory data"]
+    # The data bundle in use is named beside the regulatory data it holds.
+    assert [v.name for v in federal.audit.data_versions] == ["data bundle", "regulatory data"]
 
 
 def test_summarise(assessor: Assessor, make_ident) -> None:

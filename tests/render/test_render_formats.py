@@ -134,7 +134,10 @@ def test_hostile_strings_are_escaped_in_html() -> None:
 def test_hostile_strings_are_neutralised_in_csv() -> None:
     raw = renderer(FormatName.CSV).render(sample_report()).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(raw)))
-    assert {r["record"] for r in rows} == {"device", "exposure"}
+    assert {r["record"] for r in rows} == {"notice", "device", "exposure"}
+    # The notices come first, so a reader sees them before any device.
+    assert [r["status"] for r in rows[:2]] == ["legal", "data"]
+    assert "not legal advice" in rows[0]["effect"] and rows[1]["since"] == "2026-08-22"
     assert sum(r["record"] == "device" for r in rows) == 5
     assert sum(r["record"] == "exposure" for r in rows) == 8
     for row in rows:
