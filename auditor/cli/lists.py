@@ -59,6 +59,9 @@ def run_import(args: argparse.Namespace) -> ExitCode:
         f"dated {record.published or 'unknown'}",
         soft_wrap=True,
     )
+    licence = LIST_FORMATS[args.kind].licence
+    if licence:
+        out.print(f"[yellow]licence:[/] {licence}", soft_wrap=True)
     return ExitCode.CLEAN
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, make_source
+from databundle_helpers import REPO, make_source
 
 from auditor.cli.app import main
 from auditor.clock import TODAY_ENV

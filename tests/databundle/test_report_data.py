@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from camaudit_sample_audit import sample_report
-from conftest import make_source
+from databundle_helpers import make_source
 from test_data_bundle import release
 
 from auditor.cli.app import main

@@ -135,7 +135,8 @@ def test_opensanctions_simple_csv(assets: Path) -> None:
     assert parsed.rows_read == 3
     got = {(e.name, e.instrument) for e in parsed.entries}
     assert ("Hangzhou Hikvision Digital Technology Co., Ltd.", "us-ofac-ns-cmic") in got
-    assert ("Zhejiang Uniview Technologies Co., Ltd.", "us-bis-entity-list") in got
+    # The simple CSV does not say which CSL source list (Entity List, MEU...) a row came from.
+    assert ("Zhejiang Uniview Technologies Co., Ltd.", "us-csl-other") in got
     assert not any(e.name == "Oskel Maltravic" for e in parsed.entries)
     hik = next(e for e in parsed.entries if e.name.startswith("Hangzhou"))
     assert hik.aliases == ("HIKVISION", "海康威视")
@@ -153,9 +154,10 @@ def test_opensanctions_simple_csv_short_row(assets: Path, tmp_path: Path) -> Non
 
 def test_ftm_json(assets: Path) -> None:
     parsed = LIST_FORMATS["ftm-json"].parse(assets / "opensanctions" / "entities.ftm.json")
-    assert parsed.rows_read == 3
+    assert parsed.rows_read == 5
     assert [(e.name, e.instrument) for e in parsed.entries] == [
-        ("Zhejiang Dahua Technology Co., Ltd.", "us-dod-1260h")
+        ("Zhejiang Dahua Technology Co., Ltd.", "us-dod-1260h"),
+        ("Zhejiang Uniview Technologies Co., Ltd.", "us-bis-entity-list"),
     ]
     assert parsed.entries[0].aliases == ("Dahua Technology",)
 
@@ -261,18 +263,18 @@ def test_fuzzy_match_is_only_possible(assets: Path, tmp_path: Path, make_ident) 
 
 def test_list_row_enriches_reviewed_listing(assets: Path, tmp_path: Path, make_ident) -> None:
     db = tmp_path / "audit.db"
-    import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
+    import_list(db, assets / "opensanctions" / "entities.ftm.json", "ftm-json")
     import_list(db, assets / "csl" / "consolidated.json", "csl-json")
     assessor = Assessor.load(db)
     uniview = assessor.assess(make_ident("Uniview"), Audience.GENERIC)
     el = uniview.by_instrument()["us-bis-entity-list"]
     assert len(el) == 1 and el[0].status is ExposureStatus.LISTED
-    assert el[0].list_row and "synthetic-os-0003" in el[0].list_row
+    assert el[0].list_row and "synthetic-ftm-0004" in el[0].list_row
     assert el[0].source.startswith("https://hornobservers.com")  # the reviewed source stays
     axis = assessor.assess(make_ident("Axis"), Audience.GENERIC)
     assert not any(e.match_score for e in axis.exposures)
     versions = {v.name for v in assessor.data_versions()}
-    assert versions == {"regulatory data", "list opensanctions-csv", "list csl-json"}
+    assert versions == {"regulatory data", "list ftm-json", "list csl-json"}
 
 
 def test_exact_beats_fuzzy(assets: Path, tmp_path: Path, make_ident) -> None:

@@ -16,9 +16,20 @@ class ListFormat:
     source: str
     covers: frozenset[str] = frozenset()
     """Instruments a current import of this kind checks live (absence there means something)."""
+    licence: str = ""
+    """The data's licence terms, shown at every import when they restrict its use."""
 
 
-CSL_COVERS = frozenset({"us-bis-entity-list", "us-ofac-sdn", "us-ofac-ns-cmic", "us-csl-other"})
+CSL_COVERS = frozenset(
+    {
+        "us-bis-entity-list",
+        "us-bis-meu-list",
+        "us-bis-unverified-list",
+        "us-ofac-sdn",
+        "us-ofac-ns-cmic",
+        "us-csl-other",
+    }
+)
 
 #: The one registry: `camaudit lists import --kind` choices come from here.
 LIST_FORMATS: dict[str, ListFormat] = {
@@ -57,12 +68,14 @@ LIST_FORMATS: dict[str, ListFormat] = {
             "OpenSanctions targets.simple.csv",
             opensanctions.parse_simple_csv,
             "https://www.opensanctions.org/datasets/",
+            licence=opensanctions.LICENCE,
         ),
         ListFormat(
             "ftm-json",
             "OpenSanctions FollowTheMoney entities (JSON lines)",
             opensanctions.parse_ftm_json,
             "https://www.opensanctions.org/datasets/",
+            licence=opensanctions.LICENCE,
         ),
     )
 }

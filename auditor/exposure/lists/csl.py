@@ -38,9 +38,19 @@ _SUCCESSOR = re.compile(r",?\s*and any successor, sub-unit, or subsidiary thereo
 
 
 def instrument_for_source(source: str) -> str:
-    """Map a CSL ``source`` string to a reviewed instrument id."""
-    if "(EL)" in source or source.lower().startswith("entity list"):
+    """Map a CSL ``source`` string to a reviewed instrument id.
+
+    The source names are the CSL's own, e.g. "Entity List (EL) - Bureau of Industry and
+    Security", "Military End User (MEU) List - Bureau of Industry and Security", "Unverified
+    List (UVL) - Bureau of Industry and Security" (https://www.trade.gov/consolidated-screening-list).
+    """
+    lowered = source.lower()
+    if "(EL)" in source or lowered.startswith("entity list"):
         return "us-bis-entity-list"
+    if "(MEU)" in source or lowered.startswith("military end user"):
+        return "us-bis-meu-list"
+    if "(UVL)" in source or lowered.startswith("unverified list"):
+        return "us-bis-unverified-list"
     if "(SDN)" in source:
         return "us-ofac-sdn"
     if "(CMIC)" in source or "CMIC" in source:
