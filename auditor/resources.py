@@ -151,8 +151,10 @@ def forget_loaded_data() -> None:
     from auditor.exposure import brands, data
     from auditor.identify import Identifier
 
-    data._shipped.cache_clear()
-    brands.load_brand_hints.cache_clear()
+    for cached in (getattr(data, "_shipped", None), getattr(brands, "load_brand_hints", None)):
+        clear = getattr(cached, "cache_clear", None)
+        if clear is not None:
+            clear()
     Identifier._default = None
 
 

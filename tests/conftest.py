@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -39,8 +40,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _isolated_data_folder(tmp_path_factory: pytest.TempPathFactory):
-    """No test reads the data bundles installed on this machine: an empty data folder for all."""
+def _isolated_data_folder():
+    """No test reads the data bundles installed on this machine: an empty data folder for all.
+
+    World-readable, outside pytest's root-only folder, so that the tests that run camaudit as an
+    ordinary user can read it too (an unreadable data folder is an error, never skipped).
+    """
+    folder = tempfile.mkdtemp(prefix="camaudit-test-data-")
+    os.chmod(folder, 0o755)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CAMAUDIT_DATA_DIR", str(tmp_path_factory.mktemp("camaudit-data")))
+        mp.setenv("CAMAUDIT_DATA_DIR", folder)
         yield
+    shutil.rmtree(folder, ignore_errors=True)

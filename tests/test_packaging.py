@@ -36,12 +36,16 @@ def test_wheel_ships_data_and_finds_it_outside_the_tree(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("auditor/_data/fingerprints/") for n in names)
     assert any(n.startswith("auditor/_data/reports/") for n in names)
+    # The public key that data bundles are checked against ships too (else every update fails).
+    assert any(n.startswith("auditor/databundle/keys/") and n.endswith(".pem") for n in names)
     # When it is unpacked somewhere else and imported from there (not from the checkout)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "import auditor, auditor.resources as r; "
-        "print(auditor.__file__); print(r.fingerprints_dir()); print(r.reports_dir())"
+        "print(auditor.__file__); print(r.fingerprints_dir()); print(r.reports_dir()); "
+        "from auditor.databundle import signing; "
+        "print(auditor.__file__ if signing.trusted_keys() else 'no trusted key')"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run(
