@@ -74,6 +74,8 @@ def data_root() -> Path:
 def use_data_root(path: Path | None) -> None:
     """Point this process at another data folder (``camaudit --data-dir``, air-gapped sites)."""
     global _root_override
+    if path == _root_override:
+        return
     _root_override = path
     forget_loaded_data()
 

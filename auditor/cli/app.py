@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.logging import RichHandler
 
-from auditor import __version__
+from auditor import __version__, resources
 from auditor.cli import data, fingerprints, history, identify, lab, lists, scan
 from auditor.cli.console import clean, make_console
 from auditor.errors import CamauditError
@@ -42,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)"
     )
     parser.add_argument("-q", "--quiet", action="count", default=0, help="errors only")
+    parser.add_argument(
+        "--data-dir",
+        dest="global_data_dir",
+        type=Path,
+        metavar="DIR",
+        help="the data folder with installed data bundles, for every command (default: "
+        "$CAMAUDIT_DATA_DIR, else the user's data folder)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -65,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 on --help
         return int(exc.code or 0)
     _configure_logging(args.verbose, args.quiet)
+    # Every run starts from its own --data-dir (or none), never from an earlier run's.
+    resources.use_data_root(args.global_data_dir)
     func: Callable[[argparse.Namespace], ExitCode] = args.func
     console = make_console()
     try:

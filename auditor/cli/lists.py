@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from auditor import clock
+from auditor import clock, resources
 from auditor.cli.common import add_db_option
 from auditor.cli.console import clean, make_console
 from auditor.errors import UsageError
@@ -104,6 +104,12 @@ def run_status(args: argparse.Namespace) -> ExitCode:
     out.print(table)
     for note in assessor.notes()[1:]:
         out.print(f"[yellow]note:[/] {clean(note)}", soft_wrap=True)
+    if age > limit:
+        out.print(
+            f"[yellow]note:[/] update the reviewed data with `{resources.UPDATE_COMMAND}` "
+            "(`camaudit data status` shows the bundle in use)",
+            soft_wrap=True,
+        )
     return ExitCode.CLEAN
 
 

@@ -286,3 +286,16 @@ def test_install_api_refuses_a_bundle_whose_data_does_not_load(
     assert not (data_dir / "active.json").exists()
     assert [p.name for p in (data_dir / "bundles").iterdir()] == []
     assert {MANIFEST, SIGNATURE} <= set(members(out))
+
+
+def test_global_data_dir_option_reaches_every_command(
+    bundle: Path, tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offline = tmp_path / "site-data"
+    assert main(["--data-dir", str(offline), "data", "update", str(bundle)]) == 0
+    capsys.readouterr()
+    db = tmp_path / "c.db"
+    assert main(["--data-dir", str(offline), "lists", "status", "--db", str(db)]) == 0
+    assert "2026.12.01-test" in capsys.readouterr().out  # the bundle's regulatory data
+    assert main(["lists", "status", "--db", str(db)]) == 0  # without it: the shipped data
+    assert "2026.12.01-test" not in capsys.readouterr().out
