@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -150,8 +151,11 @@ def _read_only(db_path: Path | None) -> Iterator[sqlite3.Connection | None]:
     if db_path is None or not db_path.exists():
         yield None
         return
+    # A store on a read-only medium (an archived audit on a share): SQLite cannot make the WAL
+    # index there, so the file is opened as immutable, as the audit store itself does.
+    flags = "mode=ro" if os.access(db_path.parent, os.W_OK) else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?{flags}", uri=True, timeout=30)
     except sqlite3.Error as exc:
         raise StoreError(f"{db_path}: cannot open: {exc}") from None
     with closing(conn):
