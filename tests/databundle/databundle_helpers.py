@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -10,13 +11,19 @@ import yaml
 from auditor import resources
 
 REPO = Path(__file__).resolve().parents[2]
+#: Dates relative to the shipped data, so the tests hold whatever day it was reviewed to.
+SHIPPED_AS_OF = resources._shipped_meta().as_of
+AS_OF = SHIPPED_AS_OF + timedelta(days=10)
+"""A test bundle's data date: newer than the shipped data."""
+TODAY = AS_OF + timedelta(days=3)
 
 
-def make_source(tmp_path: Path, as_of: str, version: str, drop_listing: bool = False) -> Path:
+def make_source(tmp_path: Path, day: date, version: str, drop_listing: bool = False) -> Path:
     """A copy of the shipped data folder, re-dated (and with one listing fewer, for diffs).
 
     The dropped listing is a change made for the test only; it says nothing about the real list.
     """
+    as_of = day.isoformat()
     src = tmp_path / f"src-{version}"
     shutil.copytree(Path(str(resources.shipped_fingerprints_dir())), src)
     dataset = src / "regulatory" / "dataset.yaml"

@@ -7,20 +7,18 @@ import json
 import subprocess
 import sys
 import tarfile
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from databundle_helpers import REPO, make_source
+from databundle_helpers import AS_OF, REPO, SHIPPED_AS_OF, TODAY, make_source
 
 from auditor.cli.app import main
 from auditor.clock import TODAY_ENV
 from auditor.databundle import BundleError, DataDir, build_bundle, install
 from auditor.databundle.manifest import MANIFEST, SIGNATURE
 from auditor.exposure import Assessor
-
-TODAY = "2026-12-04"
 
 
 def release(source: Path, out: Path, key: Path, version: str) -> Path:
@@ -76,7 +74,7 @@ def rewrite(bundle: Path, out: Path, **changes: bytes | None) -> Path:
 
 @pytest.fixture
 def bundle(tmp_path: Path, test_key: Path) -> Path:
-    src = make_source(tmp_path, "2026-12-01", "2026.12.01-test", drop_listing=True)
+    src = make_source(tmp_path, AS_OF, "2026.12.01-test", drop_listing=True)
     return release(src, tmp_path / "camaudit-data-2026.12.0.tar.gz", test_key, "2026.12.0")
 
 
@@ -86,24 +84,24 @@ def test_update_installs_a_signed_bundle_and_status_names_it(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(TODAY_ENV, TODAY)
-    assert Assessor.load(None).data.as_of == date(2026, 8, 22)  # the shipped data, before
+    monkeypatch.setenv(TODAY_ENV, TODAY.isoformat())
+    assert Assessor.load(None).data.as_of == SHIPPED_AS_OF  # the shipped data, before
     assert main(["data", "update", str(bundle)]) == 0
     out = capsys.readouterr().out
-    assert "installed data bundle 2026.12.0" in out and "as of 2026-12-01" in out
+    assert "installed data bundle 2026.12.0" in out and f"as of {AS_OF}" in out
     assert (data_dir / "bundles" / "2026.12.0" / "data" / "regulatory" / "listings.yaml").is_file()
     # Every loader now reads the bundle's data.
     data = Assessor.load(None).data
-    assert data.as_of == date(2026, 12, 1) and data.version == "2026.12.01-test"
+    assert data.as_of == AS_OF and data.version == "2026.12.01-test"
     assert main(["data", "status"]) == 0
     out = capsys.readouterr().out
     assert "bundle 2026.12.0 (active)" in out and "In use: bundle 2026.12.0" in out
-    assert "2026-12-01" in out and "STALE" not in out.split("In use")[1]
+    assert AS_OF.isoformat() in out and "STALE" not in out.split("In use")[1]
     assert "source: camaudit repository @" in out  # the release records its commit
     row = next(line for line in out.splitlines() if "bundle 2026.12.0 (active)" in line)
     assert " 3 " in row  # 3 days old on the pinned day
     # A year later the same bundle is stale, and status names the update command.
-    monkeypatch.setenv(TODAY_ENV, "2027-12-04")
+    monkeypatch.setenv(TODAY_ENV, (TODAY + timedelta(days=365)).isoformat())
     assert main(["data", "status"]) == 0
     out = capsys.readouterr().out
     assert "368 STALE" in out and "camaudit data update" in out
@@ -125,14 +123,14 @@ def test_a_tampered_or_unsigned_bundle_is_refused_and_nothing_changes(
     listings = good["data/regulatory/listings.yaml"]
     manifest = json.loads(good[MANIFEST])
     manifest["as_of"] = "2027-01-01"
-    src = make_source(tmp_path, "2026-12-20", "2026.12.20-test")
+    src = make_source(tmp_path, AS_OF + timedelta(days=19), "2026.12.20-test")
     foreign = tmp_path / "foreign.tar.gz"
     build_bundle(
         src,
         foreign,
         version="2026.12.5",
         key_path=other_key[0],
-        created=date(2026, 12, 20),
+        created=AS_OF,
     )
     cases = {
         "a listing edited after signing": (
@@ -211,13 +209,13 @@ def test_an_older_bundle_is_refused_unless_asked(
     tmp_path: Path, test_key: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     newer = release(
-        make_source(tmp_path, "2026-12-10", "2026.12.10-test"),
+        make_source(tmp_path, AS_OF + timedelta(days=9), "2026.12.10-test"),
         tmp_path / "b1.tar.gz",
         test_key,
         "2026.12.1",
     )
     older = release(
-        make_source(tmp_path, "2026-12-01", "2026.12.01-test"),
+        make_source(tmp_path, AS_OF, "2026.12.01-test"),
         tmp_path / "b0.tar.gz",
         test_key,
         "2026.12.0",
@@ -234,7 +232,7 @@ def test_a_bundle_older_than_the_shipped_data_is_not_used(
     tmp_path: Path, test_key: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stale = release(
-        make_source(tmp_path, "2026-01-01", "2026.01.01-test"),
+        make_source(tmp_path, SHIPPED_AS_OF - timedelta(days=200), "2026.01.01-test"),
         tmp_path / "old.tar.gz",
         test_key,
         "2026.1.0",
@@ -244,7 +242,7 @@ def test_a_bundle_older_than_the_shipped_data_is_not_used(
     assert main(["data", "status"]) == 0
     out = capsys.readouterr().out
     assert "In use: shipped with camaudit" in out and "older than the data shipped" in out
-    assert Assessor.load(None).data.as_of == date(2026, 8, 22)
+    assert Assessor.load(None).data.as_of == SHIPPED_AS_OF
 
 
 def test_data_dir_option_for_air_gapped_sites(
@@ -277,10 +275,10 @@ def test_diff_names_the_listings_that_changed(
 def test_install_api_refuses_a_bundle_whose_data_does_not_load(
     tmp_path: Path, test_key: Path, data_dir: Path
 ) -> None:
-    src = make_source(tmp_path, "2026-12-01", "2026.12.01-test")
+    src = make_source(tmp_path, AS_OF, "2026.12.01-test")
     (src / "regulatory" / "instruments.yaml").write_text("instruments: [{id: x}]\n")
     out = tmp_path / "broken.tar.gz"
-    build_bundle(src, out, version="2026.12.0", key_path=test_key, created=date(2026, 12, 1))
+    build_bundle(src, out, version="2026.12.0", key_path=test_key, created=AS_OF)
     with pytest.raises(BundleError, match="does not load"):
         install(out, root=data_dir, now=datetime(2026, 12, 4, tzinfo=UTC))
     assert not (data_dir / "active.json").exists()

@@ -6,11 +6,12 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from camaudit_sample_audit import sample_report
-from databundle_helpers import make_source
+from databundle_helpers import AS_OF, SHIPPED_AS_OF, TODAY, make_source
 from test_data_bundle import release
 
 from auditor.cli.app import main
@@ -60,9 +61,9 @@ def test_every_report_names_the_bundle_in_use(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv(TODAY_ENV, "2026-12-04")
+    monkeypatch.setenv(TODAY_ENV, TODAY.isoformat())
     bundle = release(
-        make_source(tmp_path, "2026-12-01", "2026.12.01-test"),
+        make_source(tmp_path, AS_OF, "2026.12.01-test"),
         tmp_path / "b.tar.gz",
         test_key,
         "2026.12.0",
@@ -71,12 +72,13 @@ def test_every_report_names_the_bundle_in_use(
     reports = render_all(db, tmp_path)
     for fmt, text in reports.items():
         assert "bundle 2026.12.0" in text, fmt
-        assert "as of 2026-12-01" in text, fmt
+        assert f"as of {AS_OF}" in text, fmt
         assert "STALE DATA" not in text, fmt  # three days old
     doc = json.loads(reports["json"])
     bundle_row = next(v for v in doc["audit"]["data_versions"] if v["name"] == "data bundle")
     assert (
-        bundle_row["version"].startswith("bundle 2026.12.0") and bundle_row["as_of"] == "2026-12-01"
+        bundle_row["version"].startswith("bundle 2026.12.0")
+        and bundle_row["as_of"] == AS_OF.isoformat()
     )
     assert "bundle 2026.12.0" in summary_of(reports["html"])
     # The default output, the console on stdout, names it too.
@@ -85,28 +87,28 @@ def test_every_report_names_the_bundle_in_use(
     assert "Data: data bundle bundle 2026.12.0" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("today", "age"), [("2026-12-04", 104), ("2027-12-04", 469)])
+@pytest.mark.parametrize("age", [104, 469])
 def test_stale_data_and_not_legal_advice_reach_every_format(
     tmp_path: Path,
     data_dir: Path,
     db: Path,
     monkeypatch: pytest.MonkeyPatch,
-    today: str,
     age: int,
 ) -> None:
-    monkeypatch.setenv(TODAY_ENV, today)  # the shipped data is as of 2026-08-22
+    # The shipped data, some months and more than a year past its as-of date.
+    monkeypatch.setenv(TODAY_ENV, (SHIPPED_AS_OF + timedelta(days=age)).isoformat())
     reports = render_all(db, tmp_path)
     for fmt, text in reports.items():
         flat = " ".join(text.split())
         assert "not legal advice" in flat, fmt
         assert "STALE DATA" in flat and "camaudit data update BUNDLE" in flat, fmt
-        assert "as of 2026-08-22" in flat, fmt
+        assert f"as of {SHIPPED_AS_OF}" in flat, fmt
     rows = list(csv.DictReader(io.StringIO(reports["csv"])))
     notices = [r for r in rows if r["record"] == "notice"]
     assert rows[: len(notices)] == notices  # before any device row
     assert {"legal", "data", "stale", "lists"} <= {r["status"] for r in notices}
     stale = next(r for r in notices if r["status"] == "stale")
-    assert stale["since"] == "2026-08-22" and "camaudit data update" in stale["effect"]
+    assert stale["since"] == SHIPPED_AS_OF.isoformat() and "camaudit data update" in stale["effect"]
     summary = " ".join(summary_of(reports["html"]).split())
     assert "Not legal advice." in summary and "STALE DATA" in summary
     assert "camaudit data update BUNDLE" in summary
@@ -119,7 +121,7 @@ def test_stale_data_and_not_legal_advice_reach_every_format(
 def test_imported_lists_take_effect_when_a_stored_audit_is_rendered_again(
     tmp_path: Path, data_dir: Path, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(TODAY_ENV, "2026-12-04")
+    monkeypatch.setenv(TODAY_ENV, TODAY.isoformat())
     sdn = ASSETS / "ofac_new" / "SDN.CSV"  # a SYNTHETIC SDN row for Hikvision (see README)
     assert main(["lists", "import", str(sdn), "--kind", "ofac-sdn", "--db", str(db)]) == 0
     target = tmp_path / "r.json"
@@ -127,7 +129,7 @@ def test_imported_lists_take_effect_when_a_stored_audit_is_rendered_again(
     doc = json.loads(target.read_text())
     notes = " ".join(doc["audit"]["notes"])
     assert "No official list imported" not in notes
-    assert re.search(r"Re-assessed on 2026-12-04 .* ofac-sdn \(SDN.CSV\)", notes)
+    assert re.search(rf"Re-assessed on {TODAY} .* ofac-sdn \(SDN.CSV\)", notes)
     assert doc["audit"]["profile"] == "us-federal-contractor"  # the audit's own audience
     hik = next(d for d in doc["devices"] if d["manufacturer"] == "Hikvision")
     sdn_hits = [e for e in hik["exposures"] if e["instrument"] == "us-ofac-sdn"]
