@@ -253,6 +253,75 @@ def fingerprint_data_version() -> DataVersion:
 BUNDLE_DATA = "data bundle"
 
 
+@dataclass(frozen=True, slots=True)
+class PartDate:
+    """One part of the data in use, with its own as-of date (for `camaudit data status`)."""
+
+    part: str
+    version: str
+    as_of: date | None
+    origin: str
+    """"bundle X" or "shipped"."""
+
+
+def _header_date(text: str) -> date | None:
+    for line in text.splitlines()[:40]:
+        if line.startswith("# as_of:"):
+            try:
+                return date.fromisoformat(line.split(":", 1)[1].strip())
+            except ValueError:
+                return None
+    return None
+
+
+def part_dates() -> tuple[PartDate, ...]:
+    """The as-of date of each part of the data in use: regulatory data, brands, MAC registry."""
+    use = data_in_use()
+    root = fingerprints_dir()
+    provided: frozenset[str] = frozenset()
+    label = "shipped"
+    if use.bundle is not None:
+        provided = frozenset(use.bundle.manifest.components)
+        label = f"bundle {use.bundle.manifest.version}"
+    origin = {
+        part: (label if part in provided else "shipped")
+        for part in ("regulatory", "brands", "oui", "fingerprints")
+    }
+    out = []
+    reg = yaml.safe_load((root / "regulatory" / "dataset.yaml").read_text(encoding="utf-8"))
+    reg_as_of = reg.get("as_of") if isinstance(reg, dict) else None
+    out.append(
+        PartDate(
+            "regulatory data",
+            str(reg.get("version", "?")) if isinstance(reg, dict) else "?",
+            reg_as_of if isinstance(reg_as_of, date) else None,
+            origin["regulatory"],
+        )
+    )
+    brands = root / "brands.yaml"
+    if brands.is_file():
+        doc = yaml.safe_load(brands.read_text(encoding="utf-8")) or {}
+        as_of = doc.get("as_of") if isinstance(doc, dict) else None
+        count = len(doc.get("brands") or []) if isinstance(doc, dict) else 0
+        out.append(
+            PartDate(
+                "brands",
+                f"{count} brands",
+                as_of if isinstance(as_of, date) else None,
+                origin["brands"],
+            )
+        )
+    oui = root / "oui" / "oui.tsv"
+    if oui.is_file():
+        text = oui.read_text(encoding="utf-8")
+        rows = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+        out.append(PartDate("MAC registry", f"{rows} prefixes", _header_date(text), origin["oui"]))
+    out.append(
+        PartDate("fingerprints", fingerprint_data_version().version, None, origin["fingerprints"])
+    )
+    return tuple(out)
+
+
 def bundle_data_version(today: date) -> DataVersion:
     """The data bundle this process uses, as a report names it (with its age against ``today``)."""
     use = data_in_use()

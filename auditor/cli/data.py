@@ -146,6 +146,18 @@ def run_status(args: argparse.Namespace) -> ExitCode:
         )
     out.print(table)
     if use is not None:
+        parts = Table(title="The data in use, part by part", box=box.SIMPLE_HEAD)
+        for col in ("part", "version", "as of", "age (days)", "from"):
+            parts.add_column(col)
+        for p in resources.part_dates():
+            parts.add_row(
+                p.part,
+                clean(p.version),
+                p.as_of.isoformat() if p.as_of else "-",
+                _age((today - p.as_of).days, limit) if p.as_of else Text("-"),
+                p.origin,
+            )
+        out.print(parts)
         out.print(f"In use: {clean(use.label())}, as of {use.as_of} ", soft_wrap=True)
         if use.bundle is not None:
             for source in use.bundle.manifest.sources:

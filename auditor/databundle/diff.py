@@ -125,8 +125,8 @@ def _oui(root: Traversable) -> dict[str, Any]:
             if not line.strip() or line.startswith("#"):
                 continue
             cols = line.split("\t")
-            if len(cols) >= 3:
-                out[cols[0]] = cols[2]
+            if len(cols) >= 2:
+                out[cols[0]] = cols[1]  # the registrant, as registered
     return out
 
 

@@ -98,6 +98,11 @@ def test_update_installs_a_signed_bundle_and_status_names_it(
     assert "bundle 2026.12.0 (active)" in out and "In use: bundle 2026.12.0" in out
     assert AS_OF.isoformat() in out and "STALE" not in out.split("In use")[1]
     assert "source: camaudit repository @" in out  # the release records its commit
+    # Part by part: what came from the bundle, what is still the shipped data.
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "bundle 2026.12.0" in lines["regulatory"] and "2026.12.01-test" in lines["regulatory"]
+    assert "bundle 2026.12.0" in lines["brands"] and "prefixes" in lines["MAC"]
+    assert "bundle 2026.12.0" in lines["MAC"] and lines["fingerprints"].rstrip().endswith("shipped")
     row = next(line for line in out.splitlines() if "bundle 2026.12.0 (active)" in line)
     assert " 3 " in row  # 3 days old on the pinned day
     # A year later the same bundle is stale, and status names the update command.
