@@ -24,7 +24,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from auditor.databundle.archive import Bundle, read_bundle
-from auditor.databundle.manifest import DATA_PREFIX, MANIFEST, SIGNATURE, BundleError, Manifest
+from auditor.databundle.manifest import (
+    DATA_PREFIX,
+    MANIFEST,
+    SIGNATURE,
+    BundleError,
+    Manifest,
+    parse_version,
+)
 
 ACTIVE = "active.json"
 BUNDLES = "bundles"
@@ -80,10 +87,12 @@ class DataDir:
         version = doc.get("version") if isinstance(doc, dict) else None
         if not isinstance(version, str) or version == SHIPPED:
             return None
+        parse_version(version)  # a path component below: never "../x"
         return version
 
     def open(self, version: str, trusted: Sequence[Ed25519PublicKey]) -> Installed:
         """An installed bundle, its signature and every file checked again (tamper on disk)."""
+        parse_version(version)
         folder = self.bundles / version
         if not folder.is_dir():
             raise BundleError(
@@ -152,6 +161,8 @@ class DataDir:
 
     def use(self, version: str | None, now: datetime) -> None:
         """Make an installed version (None: the shipped data) the active one."""
+        if version is not None:
+            parse_version(version)
         self._activate(version or SHIPPED, now)
 
     def _activate(self, version: str, now: datetime) -> None:

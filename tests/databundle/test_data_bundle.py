@@ -302,3 +302,14 @@ def test_global_data_dir_option_reaches_every_command(
     assert "2026.12.01-test" in capsys.readouterr().out  # the bundle's regulatory data
     assert main(["lists", "status", "--db", str(db)]) == 0  # without it: the shipped data
     assert "2026.12.01-test" not in capsys.readouterr().out
+
+
+def test_a_hostile_active_file_is_a_clear_error(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "active.json").write_text(json.dumps({"version": "../../etc"}))
+    assert main(["lists", "status", "--db", str(tmp_path / "c.db")]) == 2
+    assert "is not YYYY.MM.N" in capsys.readouterr().err
+    assert main(["data", "use", "shipped"]) == 0
+    assert main(["lists", "status", "--db", str(tmp_path / "c.db")]) == 0
