@@ -150,15 +150,16 @@ def run_audits(args: argparse.Namespace) -> ExitCode:
     return ExitCode.CLEAN
 
 
-def _reassess(report: AuditReport, audience: Audience, db_path: Path) -> AuditReport:
+def _reassess_all(
+    reports: list[AuditReport], profile: Audience | None, db_path: Path
+) -> list[AuditReport]:
+    """Each audit assessed again, for ``profile`` or its own audience, with today's data."""
     try:
         from auditor.exposure import Assessor, reassess
     except ImportError as exc:
-        raise NotBuiltError(
-            f"re-assessing for another --profile is not available yet ({exc})"
-        ) from exc
-    result: AuditReport = reassess(report, audience, Assessor.load(db_path, today=clock.today()))
-    return result
+        raise NotBuiltError(f"re-assessing a stored audit is not available ({exc})") from exc
+    assessor = Assessor.load(db_path, today=clock.today())  # one load for every audit
+    return [reassess(r, profile or r.audit.profile, assessor) for r in reports]
 
 
 def _not_applied(report: AuditReport, db_path: Path) -> AuditReport:
@@ -216,7 +217,7 @@ def run_report(args: argparse.Namespace) -> ExitCode:
         reports = [_not_applied(r, path) for r in reports]
     else:
         # Lists imported and data installed since the scan take effect on every re-render.
-        reports = [_reassess(r, profile or r.audit.profile, path) for r in reports]
+        reports = _reassess_all(reports, profile, path)
     report = combine(reports, profile)
     err = make_console()
     for note in report.notes:
