@@ -192,12 +192,17 @@ def run_update(args: argparse.Namespace) -> ExitCode:
     installed = install(path, root=root, now=datetime.now(UTC), allow_older=args.allow_older)
     resources.forget_loaded_data()
     m = installed.manifest
-    _out().print(
+    out = _out()
+    out.print(
         f"installed data bundle {m.version} (data as of {m.as_of}; {', '.join(m.components)}; "
-        f"{len(m.files)} files; signed by key {installed.key_id}) into {clean(installed.path)}; "
-        "it is now the data in use, and every report names it",
+        f"{len(m.files)} files; signed by key {installed.key_id}) into {clean(installed.path)}",
         soft_wrap=True,
     )
+    use = resources.data_in_use()
+    if use.bundle is None:
+        out.print(f"[yellow]warning:[/] not used: {clean(use.note)}", soft_wrap=True)
+    else:
+        out.print("it is now the data in use, and every report names it")
     return ExitCode.CLEAN
 
 

@@ -243,7 +243,7 @@ def test_a_bundle_older_than_the_shipped_data_is_not_used(
         "2026.1.0",
     )
     assert main(["data", "update", str(stale)]) == 0
-    capsys.readouterr()
+    assert "not used: installed bundle 2026.1.0" in capsys.readouterr().out
     assert main(["data", "status"]) == 0
     out = capsys.readouterr().out
     assert "In use: shipped with camaudit" in out and "older than the data shipped" in out
