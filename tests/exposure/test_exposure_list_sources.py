@@ -86,6 +86,28 @@ def test_since_is_the_listing_date_not_the_crawl_date(assets: Path, tmp_path: Pa
     assert next(e for e in undated.entries if e.name.startswith("Hangzhou")).since is None
 
 
+def test_ofac_consolidated_rows_follow_their_program(tmp_path: Path) -> None:
+    # Two sanctions of the us_ofac_cons dataset, in the FtM shape (SYNTHETIC rows).
+    rows = [
+        '{"id": "synthetic-c1", "schema": "Company", "properties": {"name": ["Cmic Co"]}, '
+        '"datasets": ["us_ofac_cons"]}',
+        '{"id": "synthetic-s1", "schema": "Sanction", "properties": {"entity": ["synthetic-c1"], '
+        '"program": ["CMIC-EO13959"], "listingDate": ["2021-06-03"]}, '
+        '"datasets": ["us_ofac_cons"]}',
+        '{"id": "synthetic-c2", "schema": "Company", "properties": {"name": ["Ssi Co"]}, '
+        '"datasets": ["us_ofac_cons"]}',
+        '{"id": "synthetic-s2", "schema": "Sanction", "properties": {"entity": ["synthetic-c2"], '
+        '"program": ["UKRAINE-EO13662"]}, "datasets": ["us_ofac_cons"]}',
+    ]
+    path = tmp_path / "cons.ftm.json"
+    path.write_text("\n".join(rows) + "\n")
+    got = {e.name: (e.instrument, e.since) for e in LIST_FORMATS["ftm-json"].parse(path).entries}
+    assert got == {
+        "Cmic Co": ("us-ofac-ns-cmic", "2021-06-03"),
+        "Ssi Co": ("us-ofac-non-sdn-other", None),
+    }
+
+
 def test_no_made_up_dataset_names() -> None:
     from auditor.exposure.lists import opensanctions
 

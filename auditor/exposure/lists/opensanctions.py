@@ -63,6 +63,7 @@ DATASET_TITLES = {
     "us dod chinese military companies": "us-dod-1260h",
 }
 CSL_DATASET = "us_trade_csl"
+CONS_DATASET = "us_ofac_cons"
 CSL_TITLE = "us trade consolidated screening list"
 #: Words in a sanction's program that name one instrument; anything else stays "other".
 PROGRAM_WORDS = (
@@ -187,7 +188,10 @@ class _Sanction:
                 return DATASET_KEYS[dataset]
         if CSL_DATASET in self.datasets:
             return instrument_for_source(self.authority) if self.authority else "us-csl-other"
-        return _from_program(self.program) or OTHER
+        named = _from_program(self.program)
+        if CONS_DATASET in self.datasets:
+            return named if named == "us-ofac-ns-cmic" else "us-ofac-non-sdn-other"
+        return named or OTHER
 
 
 def _sanction(obj: dict[str, Any], props: dict[str, Any]) -> _Sanction:
