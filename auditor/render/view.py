@@ -283,7 +283,9 @@ def notices(report: AuditReport) -> tuple[Notice, ...]:
         out.append(Notice("data", "Data: the data versions were not recorded with this audit."))
     else:
         as_of = data.as_of.isoformat() if data.as_of else "an unknown date"
-        out.append(Notice("data", f"Data: {data.name} {data.version}, as of {as_of}.", data.as_of))
+        # The bundle's version already says what it is ("bundle 2026.12.0 (...)", "shipped...").
+        what = data.version if data.name == "data bundle" else f"{data.name} {data.version}"
+        out.append(Notice("data", f"Data: {what}, as of {as_of}.", data.as_of))
     bundle_stale = data is not None and data.name == "data bundle" and data.stale
     for v in report.audit.data_versions:
         if not v.stale or (bundle_stale and v.name in ("regulatory data", "regulatory")):

@@ -84,7 +84,7 @@ def test_every_report_names_the_bundle_in_use(
     # The default output, the console on stdout, names it too.
     capsys.readouterr()
     assert main(["report", "--db", str(db)]) == 0
-    assert "Data: data bundle bundle 2026.12.0" in capsys.readouterr().out
+    assert "Data: bundle 2026.12.0" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("age", [104, 469])
