@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
+import shutil
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +19,9 @@ from test_data_bundle import release
 
 from auditor.cli.app import main
 from auditor.clock import TODAY_ENV
-from auditor.models import AuditReport
+from auditor.models import AuditReport, DataVersion
+from auditor.render import FormatName, renderer
+from auditor.render.pdf_format import find_chromium
 from auditor.store import Store
 
 ASSETS = Path(__file__).resolve().parent.parent / "exposure" / "assets"
@@ -142,3 +147,31 @@ def test_imported_lists_take_effect_when_a_stored_audit_is_rendered_again(
     assert "NOT APPLIED" in kinds["not-applied"] and "ofac-sdn SDN.CSV" in kinds["not-applied"]
     hik = next(d for d in doc["devices"] if d["manufacturer"] == "Hikvision")
     assert not any(e["instrument"] == "us-ofac-sdn" for e in hik["exposures"])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(
+    find_chromium() is None or shutil.which("pdftotext") is None,
+    reason="needs chromium and pdftotext (apt-get install chromium poppler-utils)",
+)
+def test_the_pdf_says_it_on_its_first_page(tmp_path: Path) -> None:
+    # The issue: the stale warning was on page 106 of 107. Now it heads the executive summary.
+    report = sample_report()
+    stale = DataVersion("data bundle", "shipped with camaudit 0.1.0", SHIPPED_AS_OF, "", True)
+    report = dataclasses.replace(
+        report,
+        audit=dataclasses.replace(report.audit, data_versions=(stale,)),
+    )
+    path = tmp_path / "report.pdf"
+    path.write_bytes(renderer(FormatName.PDF).render(report))
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(first.split())
+    assert "Executive summary" in flat and "not legal advice" in flat
+    assert "STALE DATA" in flat and "camaudit data update BUNDLE" in flat
+    assert f"as of {SHIPPED_AS_OF}" in flat
