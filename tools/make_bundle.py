@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Release a camaudit data bundle: build it from fingerprints/ and sign it (docs/data-bundles.md).
+"""Release a camaudit data bundle: build it from fingerprints/ and sign it (README, "Data updates").
 
     python tools/make_bundle.py keygen --out ~/secure/camaudit-data.key
     python tools/make_bundle.py build --key ~/secure/camaudit-data.key --version 2026.12.0 \

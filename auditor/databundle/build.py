@@ -1,4 +1,4 @@
-"""Build and sign a data bundle from a data folder (the release step; see docs/data-bundles.md)."""
+"""Build and sign a data bundle from a data folder (the release step; README, "Data updates")."""
 
 from __future__ import annotations
 
