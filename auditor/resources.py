@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from importlib.abc import Traversable
@@ -96,6 +96,11 @@ class DataInUse:
     """The active ``databundle.store.Installed`` when its data is used, else None."""
     note: str = ""
     """Why an installed bundle is not used, when it is not."""
+    ieee: Path | None = None
+    """The MAC registry built from IEEE files by `data update DIR`, when it is used."""
+    ieee_as_of: date | None = None
+    ieee_note: str = ""
+    """Why an imported IEEE registry is not used, when it is not."""
 
     @property
     def as_of(self) -> date:
@@ -105,10 +110,14 @@ class DataInUse:
         if self.bundle is not None:
             m = self.bundle.manifest
             parts = ", ".join(m.components)
-            return f"bundle {m.version} ({parts}; signed by key {self.bundle.key_id})"
-        from auditor import __version__
+            label = f"bundle {m.version} ({parts}; signed by key {self.bundle.key_id})"
+        else:
+            from auditor import __version__
 
-        return f"shipped with camaudit {__version__} (regulatory data {self.shipped.version})"
+            label = f"shipped with camaudit {__version__} (regulatory data {self.shipped.version})"
+        if self.ieee is not None:
+            label += f"; MAC registry from IEEE files as of {self.ieee_as_of}"
+        return label
 
 
 def _shipped_meta() -> ShippedData:
@@ -129,18 +138,39 @@ def _in_use(root: Path) -> DataInUse:
 
     shipped = _shipped_meta()
     installed = DataDir(root).active(trusted_keys())
-    if installed is None:
-        return DataInUse(shipped, None)
-    if installed.manifest.as_of < shipped.as_of:
+    use = DataInUse(shipped, installed)
+    if installed is not None and installed.manifest.as_of < shipped.as_of:
         # An upgrade of camaudit brought newer data than the bundle installed earlier.
-        return DataInUse(
+        use = DataInUse(
             shipped,
             None,
             f"installed bundle {installed.manifest.version} (as of {installed.manifest.as_of}) "
             f"is older than the data shipped with this camaudit (as of {shipped.as_of}); "
             "the shipped data is used",
         )
-    return DataInUse(shipped, installed)
+    return _with_ieee(use, root)
+
+
+def ieee_registry_path(root: Path) -> Path:
+    """Where `data update DIR` writes the MAC registry it builds from the IEEE's CSV files."""
+    return root / "local" / "oui" / "oui.tsv"
+
+
+def _with_ieee(use: DataInUse, root: Path) -> DataInUse:
+    """Use the registry built from IEEE files when it is newer than the one in the data."""
+    path = ieee_registry_path(root)
+    if not path.is_file():
+        return use
+    theirs = _header_date(path.read_text(encoding="utf-8"))
+    base = _layered_dir(use, ieee=False) / "oui" / "oui.tsv"
+    ours = _header_date(base.read_text(encoding="utf-8")) if base.is_file() else None
+    if theirs is None or (ours is not None and theirs <= ours):
+        note = (
+            f"the MAC registry built from IEEE files (as of {theirs}) is not newer than the "
+            f"one in the data in use (as of {ours}); it is not used"
+        )
+        return replace(use, ieee_note=note)
+    return replace(use, ieee=path.parent.parent, ieee_as_of=theirs)
 
 
 def data_in_use() -> DataInUse:
@@ -161,26 +191,31 @@ def forget_loaded_data() -> None:
 
 
 class LayeredData(Traversable):
-    """The data folder as the loaders see it: the bundle's components over the shipped ones.
+    """The data folder as the loaders see it: each component from the layer that provides it.
 
-    Only the top level is layered: each entry belongs to one component, and a component comes
-    whole from the bundle when the bundle carries it, else whole from the shipped data.
+    Only the top level is layered: each entry belongs to one component (regulatory, brands,
+    oui, fingerprints), and a component comes whole from the folder given for it (a bundle, or
+    the registry built from IEEE files), else whole from the shipped data.
     """
 
-    def __init__(self, bundle: Path, shipped: Traversable, components: frozenset[str]) -> None:
-        self._bundle = bundle
+    def __init__(self, layers: Mapping[str, Traversable], shipped: Traversable) -> None:
+        self._layers = dict(layers)
         self._shipped = shipped
-        self._components = components
 
-    def _from_bundle(self, name: str) -> bool:
+    def _base(self, name: str) -> Traversable:
         from auditor.databundle.manifest import component_of
 
-        return component_of(name) in self._components
+        return self._layers.get(component_of(name), self._shipped)
 
     def iterdir(self) -> Iterator[Traversable]:
-        if self._bundle.is_dir():
-            yield from (p for p in self._bundle.iterdir() if self._from_bundle(p.name))
-        yield from (n for n in self._shipped.iterdir() if not self._from_bundle(n.name))
+        seen: set[str] = set()
+        for base in (*self._layers.values(), self._shipped):
+            if not base.is_dir():
+                continue
+            for node in base.iterdir():
+                if node.name not in seen and self._base(node.name) is base:
+                    seen.add(node.name)
+                    yield node
 
     def is_dir(self) -> bool:
         return True
@@ -192,8 +227,7 @@ class LayeredData(Traversable):
         parts = [p for d in descendants for p in str(d).split("/") if p]
         if not parts:
             return self
-        base: Traversable = self._bundle if self._from_bundle(parts[0]) else self._shipped
-        return base.joinpath(*parts)
+        return self._base(parts[0]).joinpath(*parts)
 
     def open(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         raise IsADirectoryError("the data folder is a folder")
@@ -209,19 +243,28 @@ class LayeredData(Traversable):
         return "fingerprints"
 
     def __str__(self) -> str:
-        return f"{self._bundle} over {self._shipped}"
+        return ", ".join(f"{c}: {b}" for c, b in self._layers.items()) + f" over {self._shipped}"
 
 
 def layered(bundle_data: Path, components: frozenset[str]) -> Traversable:
-    return LayeredData(bundle_data, shipped_fingerprints_dir(), components)
+    """A bundle's data folder over the shipped data."""
+    return LayeredData(dict.fromkeys(components, bundle_data), shipped_fingerprints_dir())
+
+
+def _layered_dir(use: DataInUse, *, ieee: bool = True) -> Traversable:
+    layers: dict[str, Traversable] = {}
+    if use.bundle is not None:
+        layers = dict.fromkeys(use.bundle.manifest.components, use.bundle.data_path)
+    if ieee and use.ieee is not None:
+        layers["oui"] = use.ieee
+    if not layers:
+        return shipped_fingerprints_dir()
+    return LayeredData(layers, shipped_fingerprints_dir())
 
 
 def fingerprints_dir() -> Traversable:
-    """The data folder in use: the shipped one, or the installed bundle layered over it."""
-    use = data_in_use()
-    if use.bundle is None:
-        return shipped_fingerprints_dir()
-    return layered(use.bundle.data_path, frozenset(use.bundle.manifest.components))
+    """The data folder in use: the shipped one, with the installed bundle and registry over it."""
+    return _layered_dir(data_in_use())
 
 
 def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -287,6 +330,8 @@ def part_dates() -> tuple[PartDate, ...]:
         part: (label if part in provided else "shipped")
         for part in ("regulatory", "brands", "oui", "fingerprints")
     }
+    if use.ieee is not None:
+        origin["oui"] = f"IEEE files, imported in {use.ieee}"
     out = []
     reg = yaml.safe_load((root / "regulatory" / "dataset.yaml").read_text(encoding="utf-8"))
     reg_as_of = reg.get("as_of") if isinstance(reg, dict) else None

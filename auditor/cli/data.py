@@ -24,6 +24,7 @@ from auditor.databundle import (
     read_bundle,
     signing,
 )
+from auditor.databundle.ieee_local import install_ieee, looks_like_ieee
 from auditor.databundle.manifest import DATA_PREFIX
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode
@@ -52,12 +53,13 @@ def register(sub: Any) -> None:
     st.set_defaults(func=run_status)
     up: argparse.ArgumentParser = dsub.add_parser(
         "update",
-        help="install a signed data bundle (a .tar.gz file or an unpacked folder)",
+        help="install a signed data bundle (a .tar.gz file or an unpacked folder), or build the "
+        "MAC registry from a folder of the IEEE's CSV files (e.g. /usr/share/ieee-data)",
         description="Verify a data bundle against the signing keys shipped with camaudit and "
         "install it into the data folder. A bundle that is unsigned, signed by another key, "
         "altered after signing or unreadable is refused and nothing changes.",
     )
-    up.add_argument("bundle", type=Path, metavar="FILE|DIR")
+    up.add_argument("bundle", type=Path, metavar="FILE|DIR|IEEE-DIR")
     up.add_argument(
         "--allow-older",
         action="store_true",
@@ -189,6 +191,8 @@ def run_update(args: argparse.Namespace) -> ExitCode:
     path: Path = args.bundle
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
+    if looks_like_ieee(path):
+        return _update_ieee(path, root)
     installed = install(path, root=root, now=datetime.now(UTC), allow_older=args.allow_older)
     resources.forget_loaded_data()
     m = installed.manifest
@@ -206,6 +210,24 @@ def run_update(args: argparse.Namespace) -> ExitCode:
     return ExitCode.CLEAN
 
 
+def _update_ieee(folder: Path, root: Path) -> ExitCode:
+    registry = resources.ieee_registry_path(root)
+    rows, as_of = install_ieee(folder, registry, datetime.now(UTC))
+    resources.forget_loaded_data()
+    out = _out()
+    out.print(
+        f"built the MAC registry from the IEEE files in {clean(folder)}: {rows} prefixes, "
+        f"as of {as_of}, into {clean(registry)}",
+        soft_wrap=True,
+    )
+    use = resources.data_in_use()
+    if use.ieee is None:
+        out.print(f"[yellow]warning:[/] not used: {clean(use.ieee_note)}", soft_wrap=True)
+    else:
+        out.print("it is now the MAC registry in use, and every report names it")
+    return ExitCode.CLEAN
+
+
 def run_use(args: argparse.Namespace) -> ExitCode:
     root = _root(args)
     store = DataDir(root)
@@ -213,6 +235,9 @@ def run_use(args: argparse.Namespace) -> ExitCode:
     if version is not None:
         store.open(version, signing.trusted_keys())  # refuse a missing or failing bundle up front
     store.use(version, datetime.now(UTC))
+    if version is None:
+        # Back to exactly the shipped data: the registry built from IEEE files goes too.
+        resources.ieee_registry_path(root).unlink(missing_ok=True)
     resources.forget_loaded_data()
     _out().print(f"now using {'the shipped data' if version is None else f'bundle {version}'}")
     return ExitCode.CLEAN
