@@ -25,6 +25,7 @@ from typing import Any
 
 from auditor.models import AuditReport, Component, DeviceResult, Exposure, Severity
 from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.view import notices
 
 #: The property namespace (docs/cyclonedx.md); bumped only on an incompatible change.
 NS = "camaudit"
@@ -218,6 +219,8 @@ class CycloneDxFormat(ReportFormat):
                 for v in info.data_versions
             ),
             *(("note", n) for n in report.notes),
+            # The same notices every format opens with (not legal advice, data date, stale).
+            *((f"notice:{n.kind}", n.text) for n in notices(report)),
         ]
         bom = Bom(
             serial_number=uuid.uuid5(_BOM_NS, f"{info.id}/{digest}"),

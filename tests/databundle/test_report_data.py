@@ -25,8 +25,15 @@ from auditor.render.pdf_format import find_chromium
 from auditor.store import Store
 
 ASSETS = Path(__file__).resolve().parent.parent / "exposure" / "assets"
-FORMATS = ("json", "csv", "markdown", "html", "console")
-SUFFIX = {"json": "json", "csv": "csv", "markdown": "md", "html": "html", "console": "txt"}
+FORMATS = ("json", "csv", "markdown", "html", "console", "cyclonedx")
+SUFFIX = {
+    "json": "json",
+    "csv": "csv",
+    "markdown": "md",
+    "html": "html",
+    "console": "txt",
+    "cyclonedx": "cdx.json",
+}
 
 
 def _save(store: Store, report: AuditReport) -> None:
