@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -101,7 +102,7 @@ class Store:
         try:
             with self._errors("open"):
                 self._conn.row_factory = _row_factory
-                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                mode = _enable_wal(self._conn)
                 if str(mode).lower() != "wal":
                     logger.warning("%s: SQLite refused WAL mode (%s)", self.path, mode)
                 # FULL: a committed host survives a power cut, not only a killed process.
@@ -370,6 +371,22 @@ def _explain(exc: BaseException) -> str:
     if "not a database" in lowered:
         return f"{message} (this file is not a camaudit store; choose another with --db)"
     return message
+
+
+def _enable_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> str:
+    """Switch the file to WAL, waiting while another process holds it.
+
+    Changing the journal mode of a new file does not always go through SQLite's busy handler:
+    two camaudit processes opening a new store at once saw "database is locked" at once.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _insert_refs(
