@@ -120,7 +120,11 @@ class SsdpChannel(UdpChannel):
         with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(fetches)))) as pool:
             futures = {pool.submit(fetch_description, f.url, ctx): f for f in fetches.values()}
             for future in as_completed(futures):
-                body = future.result()
+                try:
+                    body = future.result()
+                except Exception:  # a bug met on one device's description ends that fetch only
+                    logger.exception("ssdp: description fetch crashed")
+                    continue
                 if body is None:
                     continue
                 item = futures[future]
