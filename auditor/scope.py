@@ -45,15 +45,50 @@ _NON_PUBLIC = tuple(
 )
 
 
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def normalise_address(addr: IPAddress) -> IPAddress:
+    """The IPv4 address behind an IPv4-mapped (``::ffff:a.b.c.d``) or IPv4-compatible
+    (``::a.b.c.d``) IPv6 address; any other address unchanged (a zone kept).
+
+    Both forms reach the IPv4 host on a dual-stack system, so a scope that compared them as
+    IPv6 let ``::ffff:10.88.0.14`` past ``--exclude 10.88.0.14`` (issue 13).
+    """
+    if not isinstance(addr, ipaddress.IPv6Address):
+        return addr
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    bare = ipaddress.IPv6Address(int(addr))  # without the zone
+    if bare in _COMPATIBLE and int(bare) > 1:  # :: and ::1 are not IPv4 addresses
+        return ipaddress.IPv4Address(int(bare))
+    return addr
+
+
+def parse_address(text: str) -> IPAddress:
+    """An address as written (brackets and a zone allowed), normalised: ValueError otherwise."""
+    return normalise_address(ipaddress.ip_address(text.strip().strip("[]")))
+
+
+def _normalise_network(net: Network) -> Network:
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96:
+        for prefix in (_MAPPED, _COMPATIBLE):
+            if net.subnet_of(prefix) and (prefix is _MAPPED or int(net.network_address) > 1):
+                low = int(net.network_address) & 0xFFFFFFFF
+                return ipaddress.IPv4Network((low, net.prefixlen - 96))
+    return net
+
+
 def _parse_range(text: str) -> list[Network]:
     start_text, _, end_text = text.partition("-")
-    start = ipaddress.ip_address(start_text.strip())
+    start = parse_address(start_text)
     end_text = end_text.strip()
     if isinstance(start, ipaddress.IPv4Address) and end_text.isdigit():
         # Short form 192.0.2.10-20: the end replaces the last octet.
         end: IPAddress = ipaddress.IPv4Address(".".join([*start_text.split(".")[:3], end_text]))
     else:
-        end = ipaddress.ip_address(end_text)
+        end = parse_address(end_text)
     if type(start) is not type(end):
         raise ValueError("range mixes IPv4 and IPv6")
     if int(end) < int(start):
@@ -68,10 +103,10 @@ def parse_target(text: str) -> list[Network]:
         raise ScopeError("empty target")
     try:
         if "/" in entry:
-            return [ipaddress.ip_network(entry, strict=False)]
+            return [_normalise_network(ipaddress.ip_network(entry, strict=False))]
         if "-" in entry:
             return _parse_range(entry)
-        return [ipaddress.ip_network(ipaddress.ip_address(entry))]
+        return [ipaddress.ip_network(parse_address(entry))]
     except ValueError as exc:
         raise ScopeError(
             f"cannot parse target {entry!r}: {exc}. Use an address, a CIDR (192.0.2.0/24), a range "
@@ -168,12 +203,12 @@ class Scope:
 
     def __contains__(self, address: object) -> bool:
         try:
-            addr = ipaddress.ip_address(address)  # type: ignore[arg-type]
+            addr = normalise_address(ipaddress.ip_address(address))  # type: ignore[arg-type]
         except ValueError:
             return False
         # A link-local IPv6 reply carries a zone (fe80::1%eth0); scope is about the address.
         if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id:
-            addr = ipaddress.IPv6Address(str(addr).split("%", 1)[0])
+            addr = ipaddress.IPv6Address(int(addr))
         if any(addr in n for n in self.excludes):
             return False
         return any(addr in n for n in self.includes)

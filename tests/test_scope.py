@@ -96,3 +96,42 @@ def test_listed_addresses_and_ranges_are_probed_whole() -> None:
     assert ranged == [f"198.51.100.{i}" for i in range(12, 20)]
     both = [str(a) for a in Scope.parse(["192.0.2.16/28", "192.0.2.31"]).addresses()]
     assert both == [f"192.0.2.{i}" for i in range(17, 32)]  # .31 was listed itself
+
+
+# --- IPv4-mapped and IPv4-compatible forms (issue 13) ---------------------------------------
+MAPPED_FORMS = ("::ffff:10.88.0.14", "::ffff:a58:e", "::10.88.0.14", "[::ffff:10.88.0.14]")
+
+
+@pytest.mark.parametrize("form", MAPPED_FORMS)
+def test_an_exclusion_holds_for_the_mapped_and_compatible_forms(form: str) -> None:
+    scope = Scope.parse(["10.88.0.0/24"], ["10.88.0.14"])
+    assert form.strip("[]") not in scope
+    assert "::ffff:10.88.0.15" in scope
+
+
+@pytest.mark.parametrize("form", MAPPED_FORMS)
+def test_an_exclusion_written_in_mapped_form_excludes_the_ipv4_address(form: str) -> None:
+    scope = Scope.parse(["10.88.0.0/24"], [form.strip("[]")])
+    assert "10.88.0.14" not in scope
+    assert "10.88.0.14" not in {str(a) for a in scope.addresses()}
+
+
+def test_mapped_targets_become_ipv4_networks() -> None:
+    assert Scope.parse(["::ffff:10.88.0.0/120"]).describe() == ("10.88.0.0/24",)
+    assert Scope.parse(["::ffff:10.0.0.1-::ffff:10.0.0.2"]).size == 2
+    # :: and ::1 are not IPv4-compatible addresses
+    assert Scope.parse(["::1"]).describe() == ("::1/128",)
+
+
+def test_device_supplied_mapped_address_of_an_excluded_host_is_refused() -> None:
+    from auditor.context import NetContext
+    from auditor.discovery.replies import check_referenced
+    from auditor.errors import ProbeError
+    from auditor.probes.wire import Deadline, connect
+
+    ctx = NetContext(scope=Scope.parse(["10.88.0.0/24"], ["10.88.0.14"]))
+    referrer = ipaddress.ip_address("10.88.0.2")
+    assert not check_referenced(ctx, "::ffff:10.88.0.14", referrer, "onvif.xaddrs")
+    assert [r.address for r in ctx.out_of_scope] == ["::ffff:10.88.0.14"]
+    with pytest.raises(ProbeError, match="outside the audit scope"):
+        connect(ctx, ipaddress.ip_address("::ffff:10.88.0.14"), 80, Deadline(1.0))

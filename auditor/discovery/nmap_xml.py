@@ -16,6 +16,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from auditor.models import Channel, Host, Observation, ObservationKind, Service, normalise_mac
+from auditor.scope import normalise_address
 
 #: nmap XML for a /16 with -sV stays well below this.
 MAX_XML_BYTES = 256 << 20
@@ -130,7 +131,7 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
     obs.extend(Observation(ObservationKind.HOSTNAME, n, source, seen) for n in names if n)
     try:
         return Host(
-            address=ipaddress.ip_address(address),
+            address=normalise_address(ipaddress.ip_address(address)),
             mac=mac,
             mac_vendor=vendor if mac else None,
             mac_on_wire=mac is not None,  # nmap reports the MAC it saw in ARP/ND replies

@@ -7,7 +7,6 @@ the channel logs and skips, never an exception that stops discovery.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel
 from auditor.discovery.udp import Datagram, UdpPlan, exchange
 from auditor.models import Host, IPAddress
+from auditor.scope import parse_address
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def find_all(root: ET.Element, name: str) -> Iterator[ET.Element]:
 
 def address_or_none(text: str) -> IPAddress | None:
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        return parse_address(text)
     except ValueError:
         return None
 

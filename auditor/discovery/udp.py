@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from auditor.context import NetContext
 from auditor.discovery.netif import Interface, scoped_interfaces
 from auditor.models import IPAddress
+from auditor.scope import normalise_address
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class _Collector:
 
     def _accept(self, data: bytes, peer: tuple[object, ...]) -> Datagram | None:
         try:
-            source = ipaddress.ip_address(str(peer[0]))
+            source = normalise_address(ipaddress.ip_address(str(peer[0])))
             if source.version == 6 and source.is_link_local and len(peer) > 3 and peer[3]:
                 # Keep the zone: a link-local address is only reachable through its interface.
                 zone = socket.if_indextoname(int(peer[3]))  # type: ignore[call-overload]
