@@ -21,6 +21,19 @@ MAX_READ_BYTES = 1 << 20
 #: At most this many (channel, source) pairs of refused discovery replies are noted.
 MAX_HOSTILE_NOTES = 100
 
+_waited = threading.local()
+
+
+def rate_waited() -> float:
+    """Seconds this thread has spent waiting for --rate tokens so far.
+
+    Deadlines subtract it: the wait is camaudit pacing itself, not the device being slow. With
+    ``--rate 8`` and 64 workers a token can take seconds, and charging that to the exchange's
+    deadline failed healthy devices with "no complete reply within 6.0 s" (issue 13).
+    """
+    total: float = getattr(_waited, "total", 0.0)
+    return total
+
 
 class RateLimiter:
     """A token bucket shared by all threads: at most ``rate`` new exchanges per second."""
@@ -52,6 +65,8 @@ class RateLimiter:
                 self._stop.wait(delay)
             else:
                 time.sleep(delay)
+            # What was really waited (a stop ends the wait early).
+            _waited.total = rate_waited() + min(delay, time.monotonic() - now)
 
 
 @dataclass

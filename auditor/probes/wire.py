@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from time import monotonic
 
-from auditor.context import NetContext
+from auditor.context import NetContext, rate_waited
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
 
@@ -37,14 +37,19 @@ MAX_CHUNK_LINE = 1024
 
 
 class Deadline:
-    """A total time budget; each socket operation gets the smaller of its own limit and the rest."""
+    """A total time budget; each socket operation gets the smaller of its own limit and the rest.
+
+    Time this thread spends waiting for a --rate token is not charged: the budget is for the
+    device's answers, and the token is taken before the exchange it paces starts.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.end = monotonic() + seconds
+        self._waited_at_start = rate_waited()
 
     def remaining(self) -> float:
-        return self.end - monotonic()
+        return self.end + (rate_waited() - self._waited_at_start) - monotonic()
 
     def op_timeout(self, per_op: float) -> float:
         left = self.remaining()
