@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -39,14 +38,16 @@ from auditor.models import (
 )
 from auditor.ports import PortPlan
 from auditor.probes import PROBES, Probe, attempt
+from auditor.probes.exchange import host_budget
+from auditor.probes.wire import Deadline
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: One host's probes together may take this many ``timeout``s (the probe running when it is
-#: spent finishes within its own PROBE_FACTOR budget); README: resource bounds.
+#: One host's probes together take at most this many ``timeout``s, a hard limit: the probe
+#: running when it is spent is cut off at the same moment (README: resource bounds).
 HOST_FACTOR = 40.0
 
 
@@ -282,9 +283,7 @@ class Auditor:
                     fut.cancel()
                 raise
 
-    def _skip(
-        self, probe: Probe, reachable: bool, host_end: float, host_budget: float
-    ) -> ProbeAttempt | None:
+    def _skip(self, probe: Probe, reachable: bool, budget: Deadline) -> ProbeAttempt | None:
         """The attempt to record instead of running ``probe``, or None to run it."""
         if self._stop.is_set():
             return ProbeAttempt(
@@ -300,12 +299,12 @@ class Auditor:
                 reason=Reason.NOT_APPLICABLE,
                 detail="imported host outside the scope: identified offline",
             )
-        if time.monotonic() > host_end:
+        if budget.remaining() <= 0:
             return ProbeAttempt(
                 probe.name,
                 Outcome.FAILED,
                 reason=Reason.TIMEOUT,
-                detail=f"not run: the host's {host_budget:.0f} s time budget was spent",
+                detail=f"not run: the host's {budget.seconds:.0f} s time budget was spent",
             )
         return None
 
@@ -322,23 +321,23 @@ class Auditor:
         reachable = host.address in ctx.scope
         # One host may not hold a worker for long, whatever each probe's own budget allows:
         # ten probes at PROBE_FACTOR x timeout each could take five minutes on a hostile device.
-        host_budget = ctx.timeout * HOST_FACTOR
-        host_end = time.monotonic() + host_budget
-        # Later probes see earlier evidence through the host they are given; the result keeps
-        # the discovered host, and each probe observation once, under the attempt that made it.
-        seen_by_probes = host
-        for probe in probes:
-            skip = self._skip(probe, reachable, host_end, host_budget)
-            if skip is not None:
-                attempts.append(skip)
-                continue
-            result = attempt(probe, seen_by_probes, ctx)
-            attempts.append(result)
-            if result.observations:
-                seen_by_probes = replace(
-                    seen_by_probes,
-                    observations=seen_by_probes.observations + result.observations,
-                )
+        # The budget is hard: every probe's deadline is cut to what is left of it.
+        with host_budget(ctx.timeout * HOST_FACTOR) as budget:
+            # Later probes see earlier evidence through the host they are given; the result
+            # keeps the discovered host, and each probe observation once, under its attempt.
+            seen_by_probes = host
+            for probe in probes:
+                skip = self._skip(probe, reachable, budget)
+                if skip is not None:
+                    attempts.append(skip)
+                    continue
+                result = attempt(probe, seen_by_probes, ctx)
+                attempts.append(result)
+                if result.observations:
+                    seen_by_probes = replace(
+                        seen_by_probes,
+                        observations=seen_by_probes.observations + result.observations,
+                    )
         # A device may echo what it was sent (the Authorization value in its ISAPI <model>):
         # credentials are taken out of every device value before anything names, stores or
         # renders it.
