@@ -74,7 +74,8 @@ class AuditConfig:
     channels: tuple[str, ...] | None = None
     """Discovery channels to run (None: all registered)."""
     imported: tuple[Host, ...] = ()
-    """Hosts from --from-nmap / --from-csv: probed when in scope, else identified offline."""
+    """Hosts from --from-nmap / --from-csv: probed when in the targets, else identified offline
+    (all of them when there are no targets: an import alone never sends anything)."""
     resume: AuditId | None = None
 
 
@@ -165,12 +166,13 @@ class Auditor:
 
     def _scope(self) -> Scope:
         cfg = self.config
-        targets = cfg.targets
-        if not targets and cfg.imported:
-            # An import without targets: the file's own addresses are the scope.
-            targets = tuple(str(h.address) for h in cfg.imported)
+        if not cfg.targets and cfg.imported:
+            # An import without targets is identified offline: the scope is empty, so nothing
+            # is contacted. Taking the file's addresses as the scope probed whatever network
+            # the laptop auditing a client's file was on (issue 13).
+            return Scope(includes=())
         return Scope.parse(
-            targets, cfg.excludes, allow_large=cfg.allow_large, allow_public=cfg.allow_public
+            cfg.targets, cfg.excludes, allow_large=cfg.allow_large, allow_public=cfg.allow_public
         )
 
     def _begin(
@@ -214,9 +216,9 @@ class Auditor:
         return info, set()
 
     def _discover(self, ctx: NetContext) -> tuple[list[Host], tuple[ChannelFailure, ...]]:
-        result = discover_all(
-            ctx, channels=self.config.channels, on_host=self.observer.on_host_discovered
-        )
+        # An empty scope (an offline import) runs no channel at all: there is nowhere to send.
+        channels = self.config.channels if ctx.scope.includes else ()
+        result = discover_all(ctx, channels=channels, on_host=self.observer.on_host_discovered)
         for channel, message in result.errors:
             logger.warning("discovery channel %s did not run: %s", channel, message)
             self.observer.on_channel_error(channel, message)
@@ -297,7 +299,11 @@ class Auditor:
                 probe.name,
                 Outcome.NOT_RUN,
                 reason=Reason.NOT_APPLICABLE,
-                detail="imported host outside the scope: identified offline",
+                detail=(
+                    "imported host outside the scope: identified offline"
+                    if self.config.targets
+                    else "imported without targets: identified offline, never contacted"
+                ),
             )
         if budget.remaining() <= 0:
             return ProbeAttempt(
