@@ -172,7 +172,11 @@ class Auditor:
             # the laptop auditing a client's file was on (issue 13).
             return Scope(includes=())
         return Scope.parse(
-            cfg.targets, cfg.excludes, allow_large=cfg.allow_large, allow_public=cfg.allow_public
+            cfg.targets,
+            cfg.excludes,
+            allow_large=cfg.allow_large,
+            allow_public=cfg.allow_public,
+            interfaces=cfg.interfaces,
         )
 
     def _begin(

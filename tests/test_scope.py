@@ -35,8 +35,9 @@ def test_exclusions_win() -> None:
 
 
 def test_ipv6_and_link_local_zone() -> None:
-    scope = Scope.parse(["fe80::/120", "2001:db8::1"])
-    assert "fe80::1%eth0" in scope
+    scope = Scope.parse(["fe80::/120", "2001:db8::1"], interfaces=("lo",))
+    assert "fe80::1%lo" in scope
+    assert "fe80::1%eth0" not in scope  # the same address on another link is not the target
     assert ipaddress.ip_address("2001:db8::1") in scope
     assert "2001:db8::2" not in scope
 
@@ -135,3 +136,29 @@ def test_device_supplied_mapped_address_of_an_excluded_host_is_refused() -> None
     assert [r.address for r in ctx.out_of_scope] == ["::ffff:10.88.0.14"]
     with pytest.raises(ProbeError, match="outside the audit scope"):
         connect(ctx, ipaddress.ip_address("::ffff:10.88.0.14"), 80, Deadline(1.0))
+
+
+# --- link-local targets need their interface (issue 13) -------------------------------------
+@pytest.mark.parametrize("target", ["fe80::1", "fe80::/64", "fe80::1-fe80::5"])
+def test_a_link_local_target_without_an_interface_is_a_usage_error(target: str) -> None:
+    with pytest.raises(ScopeError, match="needs an interface"):
+        Scope.parse([target])
+    with pytest.raises(ScopeError, match="needs an interface"):
+        Scope.parse([target], interfaces=("lo", "lo"))
+
+
+def test_a_link_local_target_takes_its_zone_or_the_one_interface() -> None:
+    for scope in (Scope.parse(["fe80::1%lo"]), Scope.parse(["fe80::1"], interfaces=("lo",))):
+        assert scope.describe() == ("fe80::1%lo/128",)
+        assert [str(a) for a in scope.addresses()] == ["fe80::1%lo"]
+    with pytest.raises(ScopeError, match="no interface 'camaudit-no-such'"):
+        Scope.parse(["fe80::1%camaudit-no-such"])
+
+
+def test_link_local_multicast_goes_out_of_its_own_interface_only() -> None:
+    from auditor.discovery.netif import Interface
+
+    scope = Scope.parse(["fe80::1%lo"])
+    link = (ipaddress.ip_network("fe80::/64"),)
+    assert Interface("lo", 1, link).carries(scope, 6)
+    assert not Interface("eth0", 2, link).carries(scope, 6)
