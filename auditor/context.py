@@ -95,6 +95,7 @@ class NetContext:
     """UDP port the SNMP probe asks (161 on real networks)."""
     _refs: list[OutOfScopeReference] = field(default_factory=list)
     _hostile: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    _caps: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -132,6 +133,19 @@ class NetContext:
             count, first = self._hostile.get(key, (0, reason[:160]))
             if count or len(self._hostile) < MAX_HOSTILE_NOTES:
                 self._hostile[key] = (count + 1, first)
+
+    def note_discovery_cap(self, channel: str, cap: str, message: str) -> None:
+        """Record that a discovery channel hit a cap, and what was dropped (for the notes).
+
+        Kept per channel and kind of cap, the first message of each (later rounds say the same).
+        """
+        with self._lock:
+            self._caps.setdefault((channel, cap), message)
+
+    @property
+    def discovery_caps(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(m for _, m in sorted(self._caps.items()))
 
     @property
     def hostile_replies(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from auditor.models import (
     ChannelFailure,
     DeviceResult,
     Host,
+    Identification,
     Outcome,
     OutOfScopeReference,
     ProbeAttempt,
@@ -45,6 +46,11 @@ from auditor.scope import Scope
 from auditor.store import Store
 
 logger = logging.getLogger(__name__)
+
+UNCONFIRMED_RATIONALE = (
+    "unconfirmed: seen only in discovery replies, and nothing at the address answered a unicast "
+    "exchange; the maker the replies claim is not used (they may come from a forged source)"
+)
 
 #: One host's probes together take at most this many ``timeout``s, a hard limit: the probe
 #: running when it is spent is cut off at the same moment (README: resource bounds).
@@ -108,6 +114,8 @@ class Auditor:
         self.config = config
         self.observer = observer or AuditObserver()
         self._stop = threading.Event()
+        self._count_lock = threading.Lock()
+        self._unconfirmed = 0
 
     def stop(self) -> None:
         """Ask a running audit to stop after the hosts in flight (SIGTERM/SIGINT)."""
@@ -150,6 +158,8 @@ class Auditor:
             notes = (
                 *assessor.notes(),
                 *ctx.logins.notes(),
+                *ctx.discovery_caps,
+                *self._unconfirmed_note(),
                 *(ctx.secrets.text(n) for n in ctx.hostile_replies),
                 *(
                     f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
@@ -161,6 +171,17 @@ class Auditor:
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
             return store.load_report(info.id)
+
+    def _unconfirmed_note(self) -> tuple[str, ...]:
+        n = self._unconfirmed
+        if not n:
+            return ()
+        hosts = "1 host was" if n == 1 else f"{n:,} hosts were"
+        return (
+            f"Unconfirmed: {hosts} seen only in discovery replies and never answered a unicast "
+            "exchange (no TCP connection, no probe reply, no open port or ARP reply to nmap); "
+            "a discovery reply's source can be forged, so their maker claims are not used.",
+        )
 
     # -- stages -----------------------------------------------------------------------------
 
@@ -352,6 +373,14 @@ class Auditor:
         # credentials are taken out of every device value before anything names, stores or
         # renders it.
         device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
+        if device.unconfirmed:
+            # A discovery reply alone names no maker: its source may be forged, and a forged
+            # flood of "Hikvision" ProbeMatches must not become critical findings (issue 13).
+            # Not assessed either: it is not known to be a device, so no finding or action is
+            # listed for it; the audit's notes and summary count it instead.
+            with self._count_lock:
+                self._unconfirmed += 1
+            return replace(device, identification=Identification.unknown((UNCONFIRMED_RATIONALE,)))
         identification = identifier.identify(device.observations)
         assessment = assessor.assess(identification, audience)
         return replace(

@@ -122,7 +122,9 @@ class UdpChannel(DiscoveryChannel):
         raise NotImplementedError
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
+        for reply in exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
+        ):
             try:
                 hosts = list(self.parse(reply, ctx))
             except ReplyError as exc:

@@ -102,7 +102,9 @@ class SsdpChannel(UdpChannel):
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
         fetches: dict[str, _Fetch] = {}
-        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
+        for reply in exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
+        ):
             try:
                 headers = parse_response(reply.data)
             except ReplyError as exc:
