@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -211,6 +211,14 @@ class Scope:
     Listed addresses and ranges are probed whole even when they collapse into a network
     (192.0.2.16-31 becomes 192.0.2.16/28, yet .16 and .31 were asked for). None: every
     included network's edges are skipped (a Scope built without ``parse``)."""
+    _zoned: tuple[tuple[Network, str | None], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    """Each include without its zone, and the zone: worked out once, as discovery asks the
+    scope about every datagram of a flood."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_zoned", tuple((_bare(n), zone_of(n)) for n in self.includes))
 
     @classmethod
     def parse(
@@ -267,10 +275,7 @@ class Scope:
         if any(addr in n for n in self.excludes):
             return False
         # A link-local target is on one link: the same address heard on another is not it.
-        return any(
-            addr in _bare(n) and not (zone and zone_of(n) and zone != zone_of(n))
-            for n in self.includes
-        )
+        return any(addr in net and not (zone and own and zone != own) for net, own in self._zoned)
 
     def addresses(self) -> Iterator[IPAddress]:
         """Every address to probe, in order, skipping exclusions and the network/broadcast

@@ -162,3 +162,13 @@ def test_link_local_multicast_goes_out_of_its_own_interface_only() -> None:
     link = (ipaddress.ip_network("fe80::/64"),)
     assert Interface("lo", 1, link).carries(scope, 6)
     assert not Interface("eth0", 2, link).carries(scope, 6)
+
+
+def test_listed_single_addresses_are_all_probed_even_when_they_collapse() -> None:
+    """.32-.35 collapse to a /30; .32 and .35 are hosts the user listed, not its network and
+    broadcast addresses (they were silently skipped, so a device there was never probed)."""
+    listed = ["10.0.0.32", "10.0.0.33", "10.0.0.34", "10.0.0.35"]
+    assert [str(a) for a in Scope.parse(listed).addresses()] == listed
+    # A CIDR the user wrote still skips its own network and broadcast addresses.
+    two = [str(a) for a in Scope.parse(["10.0.0.0/24", "10.0.1.0/24"]).addresses()]
+    assert len(two) == 508 and "10.0.0.255" not in two and "10.0.1.0" not in two

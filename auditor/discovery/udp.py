@@ -218,6 +218,10 @@ class _Collector:
                 source = ipaddress.ip_address(f"{peer[0]}%{zone}")
         except (ValueError, OSError):
             return None
+        if self.per_source[source] >= MAX_DATAGRAMS_PER_SOURCE:
+            # A flooding source is already in scope and capped: the cheapest check first.
+            self.dropped += 1
+            return None
         if not self.ctx.allows(source):
             # A reply from outside the scope (multicast reaches the whole segment): not ours to
             # audit, and never contacted.
