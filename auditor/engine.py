@@ -21,6 +21,7 @@ from auditor import __version__, clock, redact
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
+from auditor.discovery.confirm import unicast_answer
 from auditor.exposure import Assessor
 from auditor.identify import Identifier
 from auditor.models import (
@@ -28,6 +29,7 @@ from auditor.models import (
     AuditId,
     AuditInfo,
     AuditReport,
+    Channel,
     ChannelFailure,
     DeviceResult,
     Host,
@@ -171,6 +173,18 @@ class Auditor:
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
             return store.load_report(info.id)
+
+    def _check_unicast(self, device: DeviceResult, ctx: NetContext) -> DeviceResult:
+        """Give a host that only discovery replies named one unicast check of its own."""
+        if self._stop.is_set():
+            return device
+        tried = any(a.reason in (Reason.TIMEOUT, Reason.UNREACHABLE) for a in device.attempts)
+        how = unicast_answer(ctx, device.host.address, tried_tcp=tried)
+        if how is None:
+            return device
+        logger.debug("%s answered a unicast check (%s)", device.host.address, how)
+        seen = device.host.seen_by | {Channel.UNICAST}
+        return replace(device, host=replace(device.host, seen_by=seen))
 
     def _unconfirmed_note(self) -> tuple[str, ...]:
         n = self._unconfirmed
@@ -369,10 +383,12 @@ class Auditor:
                         seen_by_probes,
                         observations=seen_by_probes.observations + result.observations,
                     )
-        # A device may echo what it was sent (the Authorization value in its ISAPI <model>):
-        # credentials are taken out of every device value before anything names, stores or
-        # renders it.
-        device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
+            # A device may echo what it was sent (the Authorization value in its ISAPI
+            # <model>): credentials are taken out of every device value before anything names,
+            # stores or renders it.
+            device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
+            if device.unconfirmed and reachable and budget.remaining() > 0:
+                device = self._check_unicast(device, ctx)
         if device.unconfirmed:
             # A discovery reply alone names no maker: its source may be forged, and a forged
             # flood of "Hikvision" ProbeMatches must not become critical findings (issue 13).

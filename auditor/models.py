@@ -139,6 +139,9 @@ class Channel(StrEnum):
     IMPORT_CSV = "import-csv"
     TARGET = "target"
     """Listed as a single target by the user; probed even if no channel answered."""
+    UNICAST = "unicast-check"
+    """A host seen only in discovery replies answered camaudit's own unicast check (a TCP
+    answer, even a refusal, or an ARP reply): it exists at that address (issue 13)."""
 
 
 #: Channels that see a host only in a UDP discovery reply (multicast, broadcast or directed): its
