@@ -298,6 +298,16 @@ class Scope:
                         addr = ipaddress.IPv6Address(f"{addr}%{zone}")
                     yield addr
 
+    def with_zone(self, address: IPAddress) -> IPAddress:
+        """A link-local address without a zone (as nmap reports it) given the zone of the target
+        that holds it, so it can be reached and merges with what discovery saw on that link."""
+        if not isinstance(address, ipaddress.IPv6Address) or address.scope_id:
+            return address
+        for net, zone in self._zoned:
+            if zone and address in net:
+                return ipaddress.IPv6Address(f"{address}%{zone}")
+        return address
+
     def describe(self) -> tuple[str, ...]:
         return tuple(str(n) for n in self.includes)
 

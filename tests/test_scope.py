@@ -172,3 +172,9 @@ def test_listed_single_addresses_are_all_probed_even_when_they_collapse() -> Non
     # A CIDR the user wrote still skips its own network and broadcast addresses.
     two = [str(a) for a in Scope.parse(["10.0.0.0/24", "10.0.1.0/24"]).addresses()]
     assert len(two) == 508 and "10.0.0.255" not in two and "10.0.1.0" not in two
+
+
+def test_a_zoneless_link_local_address_from_nmap_gets_its_targets_zone() -> None:
+    scope = Scope.parse(["fe80::%lo/64", "10.0.0.0/24"], allow_large=True)
+    assert str(scope.with_zone(ipaddress.ip_address("fe80::5"))) == "fe80::5%lo"
+    assert str(scope.with_zone(ipaddress.ip_address("10.0.0.5"))) == "10.0.0.5"
