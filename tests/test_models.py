@@ -238,3 +238,13 @@ def test_nmap_an_open_port_or_a_fetched_description_confirms_it() -> None:
     assert not DeviceResult(_seen(Channel.SSDP, observations=(desc,)), attempts).unconfirmed
     # Imported from the user's own file: not a discovery reply at all.
     assert not DeviceResult(_seen(Channel.IMPORT_CSV), ()).unconfirmed
+
+
+def test_an_unconfirmed_host_does_not_make_the_audit_incomplete() -> None:
+    """Forged discovery replies must not turn every audit into exit 3 (incomplete)."""
+    phantom = DeviceResult(_seen(Channel.WS_DISCOVERY), (_onvif(Outcome.FAILED, Reason.TIMEOUT),))
+    assert phantom.unconfirmed and phantom.complete
+    real = DeviceResult(
+        _seen(Channel.WS_DISCOVERY, Channel.NMAP), (_onvif(Outcome.FAILED, Reason.TIMEOUT),)
+    )
+    assert not real.complete
