@@ -18,8 +18,24 @@ from auditor.scope import Scope
 
 #: Per-probe cap on bytes read from a device (README: resource bounds).
 MAX_READ_BYTES = 1 << 20
+#: Out-of-scope references kept per referring device, and in all (a flood names many).
+MAX_REFS_PER_REFERRER = 32
+MAX_REFS = 8192
 #: At most this many (channel, source) pairs of refused discovery replies are noted.
 MAX_HOSTILE_NOTES = 100
+
+_waited = threading.local()
+
+
+def rate_waited() -> float:
+    """Seconds this thread has spent waiting for --rate tokens so far.
+
+    Deadlines subtract it: the wait is camaudit pacing itself, not the device being slow. With
+    ``--rate 8`` and 64 workers a token can take seconds, and charging that to the exchange's
+    deadline failed healthy devices with "no complete reply within 6.0 s" (issue 13).
+    """
+    total: float = getattr(_waited, "total", 0.0)
+    return total
 
 
 class RateLimiter:
@@ -52,6 +68,8 @@ class RateLimiter:
                 self._stop.wait(delay)
             else:
                 time.sleep(delay)
+            # What was really waited (a stop ends the wait early).
+            _waited.total = rate_waited() + min(delay, time.monotonic() - now)
 
 
 @dataclass
@@ -78,8 +96,11 @@ class NetContext:
     """Takes the credentials out of device text; built from ``credentials`` when not given."""
     snmp_port: int = 161
     """UDP port the SNMP probe asks (161 on real networks)."""
-    _refs: list[OutOfScopeReference] = field(default_factory=list)
+    _refs: dict[OutOfScopeReference, None] = field(default_factory=dict)
+    _refs_per_referrer: dict[IPAddress, int] = field(default_factory=dict)
+    _refs_dropped: int = 0
     _hostile: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    _caps: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -102,8 +123,16 @@ class NetContext:
         """Record a device-supplied address outside the scope; it is never contacted."""
         with self._lock:
             ref = OutOfScopeReference(address=address, referrer=referrer, via=via)
-            if ref not in self._refs:
-                self._refs.append(ref)
+            if ref in self._refs:
+                return
+            # Bounded like discovery itself: a flood of replies naming outside addresses must
+            # not grow the audit without limit (issue 13); what was left out is noted.
+            mine = self._refs_per_referrer.get(referrer, 0)
+            if mine >= MAX_REFS_PER_REFERRER or len(self._refs) >= MAX_REFS:
+                self._refs_dropped += 1
+                return
+            self._refs_per_referrer[referrer] = mine + 1
+            self._refs[ref] = None
 
     @property
     def out_of_scope(self) -> tuple[OutOfScopeReference, ...]:
@@ -117,6 +146,25 @@ class NetContext:
             count, first = self._hostile.get(key, (0, reason[:160]))
             if count or len(self._hostile) < MAX_HOSTILE_NOTES:
                 self._hostile[key] = (count + 1, first)
+
+    def note_discovery_cap(self, channel: str, cap: str, message: str) -> None:
+        """Record that a discovery channel hit a cap, and what was dropped (for the notes).
+
+        Kept per channel and kind of cap, the first message of each (later rounds say the same).
+        """
+        with self._lock:
+            self._caps.setdefault((channel, cap), message)
+
+    @property
+    def discovery_caps(self) -> tuple[str, ...]:
+        with self._lock:
+            notes = [m for _, m in sorted(self._caps.items())]
+            if self._refs_dropped:
+                notes.append(
+                    f"Out-of-scope references: {self._refs_dropped:,} more were not recorded "
+                    f"(at most {MAX_REFS_PER_REFERRER} per device and {MAX_REFS:,} in all)."
+                )
+            return tuple(notes)
 
     @property
     def hostile_replies(self) -> tuple[str, ...]:

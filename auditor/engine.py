@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from auditor import __version__, clock, redact
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
+from auditor.discovery.confirm import unicast_answer
 from auditor.exposure import Assessor
 from auditor.identify import Identifier
 from auditor.models import (
@@ -29,9 +29,11 @@ from auditor.models import (
     AuditId,
     AuditInfo,
     AuditReport,
+    Channel,
     ChannelFailure,
     DeviceResult,
     Host,
+    Identification,
     Outcome,
     OutOfScopeReference,
     ProbeAttempt,
@@ -39,14 +41,21 @@ from auditor.models import (
 )
 from auditor.ports import PortPlan
 from auditor.probes import PROBES, Probe, attempt
+from auditor.probes.exchange import host_budget
+from auditor.probes.wire import Deadline
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: One host's probes together may take this many ``timeout``s (the probe running when it is
-#: spent finishes within its own PROBE_FACTOR budget); README: resource bounds.
+UNCONFIRMED_RATIONALE = (
+    "unconfirmed: seen only in discovery replies, and nothing at the address answered a unicast "
+    "exchange; the maker the replies claim is not used (they may come from a forged source)"
+)
+
+#: One host's probes together take at most this many ``timeout``s, a hard limit: the probe
+#: running when it is spent is cut off at the same moment (README: resource bounds).
 HOST_FACTOR = 40.0
 
 
@@ -73,7 +82,8 @@ class AuditConfig:
     channels: tuple[str, ...] | None = None
     """Discovery channels to run (None: all registered)."""
     imported: tuple[Host, ...] = ()
-    """Hosts from --from-nmap / --from-csv: probed when in scope, else identified offline."""
+    """Hosts from --from-nmap / --from-csv: probed when in the targets, else identified offline
+    (all of them when there are no targets: an import alone never sends anything)."""
     resume: AuditId | None = None
 
 
@@ -106,6 +116,8 @@ class Auditor:
         self.config = config
         self.observer = observer or AuditObserver()
         self._stop = threading.Event()
+        self._count_lock = threading.Lock()
+        self._unconfirmed = 0
 
     def stop(self) -> None:
         """Ask a running audit to stop after the hosts in flight (SIGTERM/SIGINT)."""
@@ -148,6 +160,8 @@ class Auditor:
             notes = (
                 *assessor.notes(),
                 *ctx.logins.notes(),
+                *ctx.discovery_caps,
+                *self._unconfirmed_note(),
                 *(ctx.secrets.text(n) for n in ctx.hostile_replies),
                 *(
                     f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
@@ -160,16 +174,44 @@ class Auditor:
             self.observer.on_stage("report")
             return store.load_report(info.id)
 
+    def _check_unicast(self, device: DeviceResult, ctx: NetContext) -> DeviceResult:
+        """Give a host that only discovery replies named one unicast check of its own."""
+        if self._stop.is_set():
+            return device
+        tried = any(a.reason in (Reason.TIMEOUT, Reason.UNREACHABLE) for a in device.attempts)
+        how = unicast_answer(ctx, device.host.address, tried_tcp=tried)
+        if how is None:
+            return device
+        logger.debug("%s answered a unicast check (%s)", device.host.address, how)
+        seen = device.host.seen_by | {Channel.UNICAST}
+        return replace(device, host=replace(device.host, seen_by=seen))
+
+    def _unconfirmed_note(self) -> tuple[str, ...]:
+        n = self._unconfirmed
+        if not n:
+            return ()
+        hosts = "1 host was" if n == 1 else f"{n:,} hosts were"
+        return (
+            f"Unconfirmed: {hosts} seen only in discovery replies and never answered a unicast "
+            "exchange (no TCP connection, no probe reply, no open port or ARP reply to nmap); "
+            "a discovery reply's source can be forged, so their maker claims are not used.",
+        )
+
     # -- stages -----------------------------------------------------------------------------
 
     def _scope(self) -> Scope:
         cfg = self.config
-        targets = cfg.targets
-        if not targets and cfg.imported:
-            # An import without targets: the file's own addresses are the scope.
-            targets = tuple(str(h.address) for h in cfg.imported)
+        if not cfg.targets and cfg.imported:
+            # An import without targets is identified offline: the scope is empty, so nothing
+            # is contacted. Taking the file's addresses as the scope probed whatever network
+            # the laptop auditing a client's file was on (issue 13).
+            return Scope(includes=())
         return Scope.parse(
-            targets, cfg.excludes, allow_large=cfg.allow_large, allow_public=cfg.allow_public
+            cfg.targets,
+            cfg.excludes,
+            allow_large=cfg.allow_large,
+            allow_public=cfg.allow_public,
+            interfaces=cfg.interfaces,
         )
 
     def _begin(
@@ -213,9 +255,9 @@ class Auditor:
         return info, set()
 
     def _discover(self, ctx: NetContext) -> tuple[list[Host], tuple[ChannelFailure, ...]]:
-        result = discover_all(
-            ctx, channels=self.config.channels, on_host=self.observer.on_host_discovered
-        )
+        # An empty scope (an offline import) runs no channel at all: there is nowhere to send.
+        channels = self.config.channels if ctx.scope.includes else ()
+        result = discover_all(ctx, channels=channels, on_host=self.observer.on_host_discovered)
         for channel, message in result.errors:
             logger.warning("discovery channel %s did not run: %s", channel, message)
             self.observer.on_channel_error(channel, message)
@@ -282,9 +324,7 @@ class Auditor:
                     fut.cancel()
                 raise
 
-    def _skip(
-        self, probe: Probe, reachable: bool, host_end: float, host_budget: float
-    ) -> ProbeAttempt | None:
+    def _skip(self, probe: Probe, reachable: bool, budget: Deadline) -> ProbeAttempt | None:
         """The attempt to record instead of running ``probe``, or None to run it."""
         if self._stop.is_set():
             return ProbeAttempt(
@@ -298,14 +338,18 @@ class Auditor:
                 probe.name,
                 Outcome.NOT_RUN,
                 reason=Reason.NOT_APPLICABLE,
-                detail="imported host outside the scope: identified offline",
+                detail=(
+                    "imported host outside the scope: identified offline"
+                    if self.config.targets
+                    else "imported without targets: identified offline, never contacted"
+                ),
             )
-        if time.monotonic() > host_end:
+        if budget.remaining() <= 0:
             return ProbeAttempt(
                 probe.name,
                 Outcome.FAILED,
                 reason=Reason.TIMEOUT,
-                detail=f"not run: the host's {host_budget:.0f} s time budget was spent",
+                detail=f"not run: the host's {budget.seconds:.0f} s time budget was spent",
             )
         return None
 
@@ -322,27 +366,37 @@ class Auditor:
         reachable = host.address in ctx.scope
         # One host may not hold a worker for long, whatever each probe's own budget allows:
         # ten probes at PROBE_FACTOR x timeout each could take five minutes on a hostile device.
-        host_budget = ctx.timeout * HOST_FACTOR
-        host_end = time.monotonic() + host_budget
-        # Later probes see earlier evidence through the host they are given; the result keeps
-        # the discovered host, and each probe observation once, under the attempt that made it.
-        seen_by_probes = host
-        for probe in probes:
-            skip = self._skip(probe, reachable, host_end, host_budget)
-            if skip is not None:
-                attempts.append(skip)
-                continue
-            result = attempt(probe, seen_by_probes, ctx)
-            attempts.append(result)
-            if result.observations:
-                seen_by_probes = replace(
-                    seen_by_probes,
-                    observations=seen_by_probes.observations + result.observations,
-                )
-        # A device may echo what it was sent (the Authorization value in its ISAPI <model>):
-        # credentials are taken out of every device value before anything names, stores or
-        # renders it.
-        device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
+        # The budget is hard: every probe's deadline is cut to what is left of it.
+        with host_budget(ctx.timeout * HOST_FACTOR) as budget:
+            # Later probes see earlier evidence through the host they are given; the result
+            # keeps the discovered host, and each probe observation once, under its attempt.
+            seen_by_probes = host
+            for probe in probes:
+                skip = self._skip(probe, reachable, budget)
+                if skip is not None:
+                    attempts.append(skip)
+                    continue
+                result = attempt(probe, seen_by_probes, ctx)
+                attempts.append(result)
+                if result.observations:
+                    seen_by_probes = replace(
+                        seen_by_probes,
+                        observations=seen_by_probes.observations + result.observations,
+                    )
+            # A device may echo what it was sent (the Authorization value in its ISAPI
+            # <model>): credentials are taken out of every device value before anything names,
+            # stores or renders it.
+            device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
+            if device.unconfirmed and reachable and budget.remaining() > 0:
+                device = self._check_unicast(device, ctx)
+        if device.unconfirmed:
+            # A discovery reply alone names no maker: its source may be forged, and a forged
+            # flood of "Hikvision" ProbeMatches must not become critical findings (issue 13).
+            # Not assessed either: it is not known to be a device, so no finding or action is
+            # listed for it; the audit's notes and summary count it instead.
+            with self._count_lock:
+                self._unconfirmed += 1
+            return replace(device, identification=Identification.unknown((UNCONFIRMED_RATIONALE,)))
         identification = identifier.identify(device.observations)
         assessment = assessor.assess(identification, audience)
         return replace(

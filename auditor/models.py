@@ -139,6 +139,20 @@ class Channel(StrEnum):
     IMPORT_CSV = "import-csv"
     TARGET = "target"
     """Listed as a single target by the user; probed even if no channel answered."""
+    UNICAST = "unicast-check"
+    """A host seen only in discovery replies answered camaudit's own unicast check (a TCP
+    answer, even a refusal, or an ARP reply): it exists at that address (issue 13)."""
+
+
+#: Channels that see a host only in a UDP discovery reply (multicast, broadcast or directed): its
+#: source address is not authenticated, so anyone on the segment can forge it (issue 13).
+UDP_DISCOVERY_CHANNELS = frozenset(
+    {Channel.WS_DISCOVERY, Channel.SADP, Channel.DHIP, Channel.XMEYE, Channel.SSDP, Channel.MDNS}
+)
+#: Observations that need no exchange with the host (the MAC a discovery reply claimed).
+_NO_EXCHANGE_KINDS = frozenset(
+    {ObservationKind.MAC, ObservationKind.MAC_VENDOR, ObservationKind.MAC_CLAIMED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +286,19 @@ class Reason(StrEnum):
     def is_failure(self) -> bool:
         return self not in _NOT_RUN_REASONS
 
+
+#: Failures that prove something at the address answered (a refusal is an answer too).
+_ANSWER_REASONS = frozenset(
+    {
+        Reason.REFUSED,
+        Reason.RESET,
+        Reason.TLS_ERROR,
+        Reason.AUTH_REQUIRED,
+        Reason.AUTH_FAILED,
+        Reason.MALFORMED,
+        Reason.TOO_LARGE,
+    }
+)
 
 _NOT_RUN_REASONS = frozenset(
     {
@@ -582,8 +609,29 @@ class DeviceResult:
     def complete(self) -> bool:
         """Nothing the audit needed is missing: a device that is, or may be, a camera was fully
         probed. A printer or router whose web server timed out does not make an audit
-        incomplete (its failed attempts are still in the report)."""
-        return self.fully_probed or not self.may_be_camera
+        incomplete (its failed attempts are still in the report), nor does an unconfirmed host
+        (not known to exist: forged discovery replies must not make every audit incomplete)."""
+        return self.fully_probed or not self.may_be_camera or self.unconfirmed
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Seen only in UDP discovery replies, and nothing ever answered a unicast exchange at
+        the address: no TCP connection (no probe reply, not even a refusal), no open port or
+        ARP reply to nmap, no description fetched over HTTP. Such a host may be a forged source
+        address, so nothing it claims is believed (issue 13: 3,000 phantom cameras)."""
+        host = self.host
+        if not host.seen_by or not host.seen_by <= UDP_DISCOVERY_CHANNELS or host.services:
+            return False
+        if host.mac_on_wire:
+            return False  # an ARP reply (nmap saw the MAC on the wire)
+        if any(o.kind is ObservationKind.UPNP_DESCRIPTION for o in host.observations):
+            return False  # fetched from this address over TCP
+        for attempt in self.attempts:
+            if any(o.kind not in _NO_EXCHANGE_KINDS for o in attempt.observations):
+                return False
+            if attempt.reason in _ANSWER_REASONS:
+                return False
+        return True
 
     @property
     def observations(self) -> tuple[Observation, ...]:

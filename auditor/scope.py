@@ -9,9 +9,11 @@ could silently widen the scope.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from auditor.errors import ScopeError
 from auditor.models import IPAddress
@@ -45,15 +47,97 @@ _NON_PUBLIC = tuple(
 )
 
 
+_LINK_LOCAL = ipaddress.IPv6Network("fe80::/10")
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def normalise_address(addr: IPAddress) -> IPAddress:
+    """The IPv4 address behind an IPv4-mapped (``::ffff:a.b.c.d``) or IPv4-compatible
+    (``::a.b.c.d``) IPv6 address; any other address unchanged (a zone kept).
+
+    Both forms reach the IPv4 host on a dual-stack system, so a scope that compared them as
+    IPv6 let ``::ffff:10.88.0.14`` past ``--exclude 10.88.0.14`` (issue 13).
+    """
+    if not isinstance(addr, ipaddress.IPv6Address):
+        return addr
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    bare = ipaddress.IPv6Address(int(addr))  # without the zone
+    if bare in _COMPATIBLE and int(bare) > 1:  # :: and ::1 are not IPv4 addresses
+        return ipaddress.IPv4Address(int(bare))
+    return addr
+
+
+def parse_address(text: str) -> IPAddress:
+    """An address as written (brackets and a zone allowed), normalised: ValueError otherwise."""
+    return normalise_address(ipaddress.ip_address(text.strip().strip("[]")))
+
+
+def _normalise_network(net: Network) -> Network:
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96:
+        for prefix in (_MAPPED, _COMPATIBLE):
+            if net.subnet_of(prefix) and (prefix is _MAPPED or int(net.network_address) > 1):
+                low = int(net.network_address) & 0xFFFFFFFF
+                return ipaddress.IPv4Network((low, net.prefixlen - 96))
+    return net
+
+
+def zone_of(net: Network) -> str | None:
+    """The interface a link-local network was given with (``fe80::1%eth0``), else None."""
+    return net.network_address.scope_id if isinstance(net, ipaddress.IPv6Network) else None
+
+
+def _bare(net: Network) -> Network:
+    return ipaddress.ip_network((int(net.network_address), net.prefixlen)) if zone_of(net) else net
+
+
+def is_link_local(net: Network) -> bool:
+    bare = _bare(net)
+    return isinstance(bare, ipaddress.IPv6Network) and bare.subnet_of(_LINK_LOCAL)
+
+
+def _with_zone(net: Network, zone: str) -> Network:
+    return ipaddress.IPv6Network(f"{_bare(net).network_address}%{zone}/{net.prefixlen}")
+
+
+def _zoned(net: Network, interfaces: Sequence[str]) -> Network:
+    """A link-local target with the one interface it is reached through; a usage error if none.
+
+    ``fe80::1`` exists on every link: without a zone, multicast discovery went out of every
+    interface the machine has (issue 13), and directed traffic cannot be routed at all.
+    """
+    if not is_link_local(net):
+        return _bare(net)  # a zone on a global address means nothing
+    zone = zone_of(net)
+    if zone is None:
+        if len(interfaces) != 1:
+            bare = _bare(net)
+            shown = bare.network_address if bare.num_addresses == 1 else bare
+            raise ScopeError(
+                f"link-local target {shown} needs an interface: write it with a zone "
+                f"({bare.network_address}%eth0) or pass --interface once"
+                + (f" (given: {', '.join(interfaces)})" if interfaces else "")
+            )
+        zone = interfaces[0]
+    try:
+        socket.if_nametoindex(zone)
+    except OSError:
+        raise ScopeError(
+            f"link-local target {_bare(net).network_address}: no interface {zone!r} on this machine"
+        ) from None
+    return _with_zone(net, zone)
+
+
 def _parse_range(text: str) -> list[Network]:
     start_text, _, end_text = text.partition("-")
-    start = ipaddress.ip_address(start_text.strip())
+    start = parse_address(start_text)
     end_text = end_text.strip()
     if isinstance(start, ipaddress.IPv4Address) and end_text.isdigit():
         # Short form 192.0.2.10-20: the end replaces the last octet.
         end: IPAddress = ipaddress.IPv4Address(".".join([*start_text.split(".")[:3], end_text]))
     else:
-        end = ipaddress.ip_address(end_text)
+        end = parse_address(end_text)
     if type(start) is not type(end):
         raise ValueError("range mixes IPv4 and IPv6")
     if int(end) < int(start):
@@ -68,10 +152,11 @@ def parse_target(text: str) -> list[Network]:
         raise ScopeError("empty target")
     try:
         if "/" in entry:
-            return [ipaddress.ip_network(entry, strict=False)]
-        if "-" in entry:
+            return [_normalise_network(ipaddress.ip_network(entry, strict=False))]
+        # A zone may hold a dash (fe80::1%ca-a0): that is an address, not a range.
+        if "-" in entry and "%" not in entry.split("-", 1)[0]:
             return _parse_range(entry)
-        return [ipaddress.ip_network(ipaddress.ip_address(entry))]
+        return [ipaddress.ip_network(parse_address(entry))]
     except ValueError as exc:
         raise ScopeError(
             f"cannot parse target {entry!r}: {exc}. Use an address, a CIDR (192.0.2.0/24), a range "
@@ -111,6 +196,7 @@ def expand_entries(entries: Iterable[str]) -> list[str]:
 
 
 def _is_public(net: Network) -> bool:
+    net = _bare(net)
     return not any(net.version == n.version and net.subnet_of(n) for n in _NON_PUBLIC)  # type: ignore[arg-type]
 
 
@@ -125,6 +211,14 @@ class Scope:
     Listed addresses and ranges are probed whole even when they collapse into a network
     (192.0.2.16-31 becomes 192.0.2.16/28, yet .16 and .31 were asked for). None: every
     included network's edges are skipped (a Scope built without ``parse``)."""
+    _zoned: tuple[tuple[Network, str | None], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    """Each include without its zone, and the zone: worked out once, as discovery asks the
+    scope about every datagram of a flood."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_zoned", tuple((_bare(n), zone_of(n)) for n in self.includes))
 
     @classmethod
     def parse(
@@ -134,9 +228,13 @@ class Scope:
         *,
         allow_large: bool = False,
         allow_public: bool = False,
+        interfaces: Sequence[str] = (),
     ) -> Scope:
-        inc = [n for e in expand_entries(targets) for n in parse_target(e)]
-        exc = [n for e in expand_entries(excludes) for n in parse_target(e)]
+        """``interfaces`` (--interface) gives link-local targets written without a zone theirs;
+        a link-local target needs one or the other."""
+        inc = [_zoned(n, interfaces) for e in expand_entries(targets) for n in parse_target(e)]
+        # An exclusion holds on every link: its zone, if any, is dropped (the safe direction).
+        exc = [_bare(n) for e in expand_entries(excludes) for n in parse_target(e)]
         if not inc:
             raise ScopeError("no targets given")
         scope = cls(
@@ -168,15 +266,16 @@ class Scope:
 
     def __contains__(self, address: object) -> bool:
         try:
-            addr = ipaddress.ip_address(address)  # type: ignore[arg-type]
+            addr = normalise_address(ipaddress.ip_address(address))  # type: ignore[arg-type]
         except ValueError:
             return False
-        # A link-local IPv6 reply carries a zone (fe80::1%eth0); scope is about the address.
-        if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id:
-            addr = ipaddress.IPv6Address(str(addr).split("%", 1)[0])
+        zone = addr.scope_id if isinstance(addr, ipaddress.IPv6Address) else None
+        if zone:
+            addr = ipaddress.IPv6Address(int(addr))
         if any(addr in n for n in self.excludes):
             return False
-        return any(addr in n for n in self.includes)
+        # A link-local target is on one link: the same address heard on another is not it.
+        return any(addr in net and not (zone and own and zone != own) for net, own in self._zoned)
 
     def addresses(self) -> Iterator[IPAddress]:
         """Every address to probe, in order, skipping exclusions and the network/broadcast
@@ -190,11 +289,24 @@ class Scope:
                 for a in (n.network_address, n.broadcast_address)
             )
         for net in self.includes:
-            for addr in net:
+            zone = zone_of(net)
+            for addr in _bare(net):
                 if addr in skipped:
                     continue
                 if not any(addr in n for n in self.excludes):
+                    if zone:  # link-local: reachable only through its interface
+                        addr = ipaddress.IPv6Address(f"{addr}%{zone}")
                     yield addr
+
+    def with_zone(self, address: IPAddress) -> IPAddress:
+        """A link-local address without a zone (as nmap reports it) given the zone of the target
+        that holds it, so it can be reached and merges with what discovery saw on that link."""
+        if not isinstance(address, ipaddress.IPv6Address) or address.scope_id:
+            return address
+        for net, zone in self._zoned:
+            if zone and address in net:
+                return ipaddress.IPv6Address(f"{address}%{zone}")
+        return address
 
     def describe(self) -> tuple[str, ...]:
         return tuple(str(n) for n in self.includes)
@@ -217,5 +329,11 @@ def _cidr_edges(entries: list[str]) -> frozenset[IPAddress]:
 
 def _collapse(nets: list[Network]) -> list[Network]:
     v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
-    v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
-    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+    v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network) and not zone_of(n)]
+    out: list[Network] = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+    # collapse_addresses drops zones (and would merge fe80::1%eth0 with fe80::1%eth1): per zone.
+    zones = sorted({z for n in nets if (z := zone_of(n))})
+    for zone in zones:
+        same = [cast(ipaddress.IPv6Network, _bare(n)) for n in nets if zone_of(n) == zone]
+        out += [_with_zone(n, zone) for n in ipaddress.collapse_addresses(same)]
+    return out

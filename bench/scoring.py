@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from defusedxml import ElementTree
-
+from auditor.discovery.nmap_xml import MAX_XML_BYTES
 from auditor.lab import GroundTruth
+from auditor.net import safexml
 
 #: Maker -> the words in an nmap string that name it. Plain vendor names, plus only
 #: unambiguous former names/product lines (Samsung Techwin is Hanwha; JetDirect is HP's).
@@ -60,10 +60,8 @@ def makers_in(texts: Iterable[str]) -> set[str]:
 
 
 def parse_nmap(path: Path) -> dict[str, NmapHost]:
-    """The hosts of an nmap XML file (defusedxml: the file is data from a scan)."""
-    root = ElementTree.parse(path).getroot()
-    if root is None:
-        return {}
+    """The hosts of an nmap XML file (the shared safe parser: the file is data from a scan)."""
+    root = safexml.parse(path.read_bytes(), limit=MAX_XML_BYTES, doctype="nmaprun")
     hosts: dict[str, NmapHost] = {}
     for host in root.iter("host"):
         addr = mac_vendor = None

@@ -60,3 +60,14 @@ def test_ports_take_roles_and_round_trip() -> None:
     for bad in ("80/gopher", "x", "", "70000"):
         with pytest.raises(ValueError):
             PortPlan.parse(bad)
+
+
+def test_a_link_local_target_without_an_interface_is_refused_before_any_traffic(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fe80::1 is on every link: without a zone or --interface, discovery multicast went out of
+    every interface (issue 13). Now it is a usage error, before anything is sent."""
+    assert main(["scan", "fe80::1", "--db", str(tmp_path / "a.db")]) == 2
+    err = capsys.readouterr().err
+    assert "needs an interface" in err and "--interface" in err
+    assert not (tmp_path / "a.db").exists()

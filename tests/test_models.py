@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from auditor.models import (
+    Channel,
     Component,
     DeviceResult,
     DeviceType,
@@ -200,3 +201,50 @@ def test_the_mac_seen_on_the_wire_beats_a_claimed_one_and_the_claim_is_kept() ->
     # Two payloads that agree leave no conflict behind.
     same = sadp.merge(replace(sadp, seen_by=frozenset({"dhip"})))  # type: ignore[arg-type]
     assert not [o for o in same.observations if o.kind is ObservationKind.MAC_CLAIMED]
+
+
+# --- unconfirmed hosts (issue 13: phantom devices from forged discovery replies) -------------
+def _seen(*channels: Channel, **kw: object) -> Host:
+    return Host("10.88.0.9", seen_by=frozenset(channels), **kw)  # type: ignore[arg-type]
+
+
+def _onvif(outcome: Outcome, reason: Reason | None = None) -> ProbeAttempt:
+    return ProbeAttempt("onvif", outcome, reason=reason, detail="" if reason is None else "x")
+
+
+def test_a_host_only_in_discovery_replies_that_never_answered_is_unconfirmed() -> None:
+    mac = Observation(ObservationKind.MAC, "02:00:00:00:00:01", "discovery", NOW)
+    silent = (
+        ProbeAttempt("mac", Outcome.COMPLETED, observations=(mac,)),  # claimed, not exchanged
+        _onvif(Outcome.FAILED, Reason.TIMEOUT),
+    )
+    assert DeviceResult(_seen(Channel.WS_DISCOVERY), silent).unconfirmed
+    assert DeviceResult(_seen(Channel.SADP, Channel.SSDP), silent).unconfirmed
+
+
+@pytest.mark.parametrize("reason", [Reason.REFUSED, Reason.RESET, Reason.MALFORMED])
+def test_any_answer_at_the_address_confirms_it(reason: Reason) -> None:
+    attempts = (_onvif(Outcome.FAILED, reason),)
+    assert not DeviceResult(_seen(Channel.WS_DISCOVERY), attempts).unconfirmed
+
+
+def test_nmap_an_open_port_or_a_fetched_description_confirms_it() -> None:
+    attempts = (_onvif(Outcome.FAILED, Reason.TIMEOUT),)
+    assert not DeviceResult(_seen(Channel.WS_DISCOVERY, Channel.NMAP), attempts).unconfirmed
+    assert not DeviceResult(
+        _seen(Channel.WS_DISCOVERY, services=(Service(80),)), attempts
+    ).unconfirmed
+    desc = Observation(ObservationKind.UPNP_DESCRIPTION, "<root/>", "ssdp", NOW)
+    assert not DeviceResult(_seen(Channel.SSDP, observations=(desc,)), attempts).unconfirmed
+    # Imported from the user's own file: not a discovery reply at all.
+    assert not DeviceResult(_seen(Channel.IMPORT_CSV), ()).unconfirmed
+
+
+def test_an_unconfirmed_host_does_not_make_the_audit_incomplete() -> None:
+    """Forged discovery replies must not turn every audit into exit 3 (incomplete)."""
+    phantom = DeviceResult(_seen(Channel.WS_DISCOVERY), (_onvif(Outcome.FAILED, Reason.TIMEOUT),))
+    assert phantom.unconfirmed and phantom.complete
+    real = DeviceResult(
+        _seen(Channel.WS_DISCOVERY, Channel.NMAP), (_onvif(Outcome.FAILED, Reason.TIMEOUT),)
+    )
+    assert not real.complete

@@ -35,8 +35,9 @@ def test_exclusions_win() -> None:
 
 
 def test_ipv6_and_link_local_zone() -> None:
-    scope = Scope.parse(["fe80::/120", "2001:db8::1"])
-    assert "fe80::1%eth0" in scope
+    scope = Scope.parse(["fe80::/120", "2001:db8::1"], interfaces=("lo",))
+    assert "fe80::1%lo" in scope
+    assert "fe80::1%eth0" not in scope  # the same address on another link is not the target
     assert ipaddress.ip_address("2001:db8::1") in scope
     assert "2001:db8::2" not in scope
 
@@ -96,3 +97,84 @@ def test_listed_addresses_and_ranges_are_probed_whole() -> None:
     assert ranged == [f"198.51.100.{i}" for i in range(12, 20)]
     both = [str(a) for a in Scope.parse(["192.0.2.16/28", "192.0.2.31"]).addresses()]
     assert both == [f"192.0.2.{i}" for i in range(17, 32)]  # .31 was listed itself
+
+
+# --- IPv4-mapped and IPv4-compatible forms (issue 13) ---------------------------------------
+MAPPED_FORMS = ("::ffff:10.88.0.14", "::ffff:a58:e", "::10.88.0.14", "[::ffff:10.88.0.14]")
+
+
+@pytest.mark.parametrize("form", MAPPED_FORMS)
+def test_an_exclusion_holds_for_the_mapped_and_compatible_forms(form: str) -> None:
+    scope = Scope.parse(["10.88.0.0/24"], ["10.88.0.14"])
+    assert form.strip("[]") not in scope
+    assert "::ffff:10.88.0.15" in scope
+
+
+@pytest.mark.parametrize("form", MAPPED_FORMS)
+def test_an_exclusion_written_in_mapped_form_excludes_the_ipv4_address(form: str) -> None:
+    scope = Scope.parse(["10.88.0.0/24"], [form.strip("[]")])
+    assert "10.88.0.14" not in scope
+    assert "10.88.0.14" not in {str(a) for a in scope.addresses()}
+
+
+def test_mapped_targets_become_ipv4_networks() -> None:
+    assert Scope.parse(["::ffff:10.88.0.0/120"]).describe() == ("10.88.0.0/24",)
+    assert Scope.parse(["::ffff:10.0.0.1-::ffff:10.0.0.2"]).size == 2
+    # :: and ::1 are not IPv4-compatible addresses
+    assert Scope.parse(["::1"]).describe() == ("::1/128",)
+
+
+def test_device_supplied_mapped_address_of_an_excluded_host_is_refused() -> None:
+    from auditor.context import NetContext
+    from auditor.discovery.replies import check_referenced
+    from auditor.errors import ProbeError
+    from auditor.probes.wire import Deadline, connect
+
+    ctx = NetContext(scope=Scope.parse(["10.88.0.0/24"], ["10.88.0.14"]))
+    referrer = ipaddress.ip_address("10.88.0.2")
+    assert not check_referenced(ctx, "::ffff:10.88.0.14", referrer, "onvif.xaddrs")
+    assert [r.address for r in ctx.out_of_scope] == ["::ffff:10.88.0.14"]
+    with pytest.raises(ProbeError, match="outside the audit scope"):
+        connect(ctx, ipaddress.ip_address("::ffff:10.88.0.14"), 80, Deadline(1.0))
+
+
+# --- link-local targets need their interface (issue 13) -------------------------------------
+@pytest.mark.parametrize("target", ["fe80::1", "fe80::/64", "fe80::1-fe80::5"])
+def test_a_link_local_target_without_an_interface_is_a_usage_error(target: str) -> None:
+    with pytest.raises(ScopeError, match="needs an interface"):
+        Scope.parse([target])
+    with pytest.raises(ScopeError, match="needs an interface"):
+        Scope.parse([target], interfaces=("lo", "lo"))
+
+
+def test_a_link_local_target_takes_its_zone_or_the_one_interface() -> None:
+    for scope in (Scope.parse(["fe80::1%lo"]), Scope.parse(["fe80::1"], interfaces=("lo",))):
+        assert scope.describe() == ("fe80::1%lo/128",)
+        assert [str(a) for a in scope.addresses()] == ["fe80::1%lo"]
+    with pytest.raises(ScopeError, match="no interface 'camaudit-no-such'"):
+        Scope.parse(["fe80::1%camaudit-no-such"])
+
+
+def test_link_local_multicast_goes_out_of_its_own_interface_only() -> None:
+    from auditor.discovery.netif import Interface
+
+    scope = Scope.parse(["fe80::1%lo"])
+    link = (ipaddress.ip_network("fe80::/64"),)
+    assert Interface("lo", 1, link).carries(scope, 6)
+    assert not Interface("eth0", 2, link).carries(scope, 6)
+
+
+def test_listed_single_addresses_are_all_probed_even_when_they_collapse() -> None:
+    """.32-.35 collapse to a /30; .32 and .35 are hosts the user listed, not its network and
+    broadcast addresses (they were silently skipped, so a device there was never probed)."""
+    listed = ["10.0.0.32", "10.0.0.33", "10.0.0.34", "10.0.0.35"]
+    assert [str(a) for a in Scope.parse(listed).addresses()] == listed
+    # A CIDR the user wrote still skips its own network and broadcast addresses.
+    two = [str(a) for a in Scope.parse(["10.0.0.0/24", "10.0.1.0/24"]).addresses()]
+    assert len(two) == 508 and "10.0.0.255" not in two and "10.0.1.0" not in two
+
+
+def test_a_zoneless_link_local_address_from_nmap_gets_its_targets_zone() -> None:
+    scope = Scope.parse(["fe80::%lo/64", "10.0.0.0/24"], allow_large=True)
+    assert str(scope.with_zone(ipaddress.ip_address("fe80::5"))) == "fe80::5%lo"
+    assert str(scope.with_zone(ipaddress.ip_address("10.0.0.5"))) == "10.0.0.5"

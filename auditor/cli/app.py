@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from auditor import __version__, resources
 from auditor.cli import data, fingerprints, history, identify, lab, lists, scan
 from auditor.cli.console import clean, make_console
+from auditor.cli.logtext import SanitiseDeviceText
 from auditor.errors import CamauditError
 from auditor.exitcodes import ExitCode, help_text
 
@@ -61,6 +62,8 @@ def _configure_logging(verbose: int, quiet: int) -> None:
     level = logging.WARNING - 10 * verbose + 10 * quiet
     level = max(logging.DEBUG, min(logging.CRITICAL, level))
     handler = RichHandler(console=make_console(), show_path=False, show_time=verbose > 1)
+    # Messages quote device text (URLs, banners): sanitised like the console report.
+    handler.addFilter(SanitiseDeviceText())
     # The package logger only: camaudit used as a library must not touch the root logger.
     logger.handlers[:] = [handler]
     logger.setLevel(level)

@@ -78,6 +78,14 @@ def register(sub: Any) -> None:
         "--rate", type=positive_float, metavar="N", help="at most N new connections per second"
     )
     p.add_argument(
+        "--interface",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="send multicast/broadcast discovery only on this interface (repeatable); a "
+        "link-local target (fe80::...) needs one, or a zone: fe80::1%%eth0",
+    )
+    p.add_argument(
         "--timeout",
         type=positive_float,
         metavar="S",
@@ -240,6 +248,7 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
         credentials=_credentials(args),
         allow_large=allow_large,
         allow_public=allow_public,
+        interfaces=tuple(args.interface),
         imported=_imported(args),
         resume=resume,
     )

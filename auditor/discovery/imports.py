@@ -15,6 +15,7 @@ from pathlib import Path
 from auditor.discovery.nmap_xml import NmapXmlError, parse_nmap_xml
 from auditor.errors import DataFileError
 from auditor.models import Channel, Host, Observation, ObservationKind, normalise_mac
+from auditor.scope import normalise_address
 
 MAX_IMPORT_BYTES = 256 << 20
 
@@ -154,7 +155,7 @@ def _row_host(
     ip_text = _cell(row, columns, "ip")
     try:
         # Some exports append a prefix length or a zone; the address is what matters.
-        address = ipaddress.ip_address(ip_text.split("/", 1)[0].strip("[]"))
+        address = normalise_address(ipaddress.ip_address(ip_text.split("/", 1)[0].strip("[]")))
     except ValueError:
         raise DataFileError(path, f"not an IP address: {ip_text[:60]!r}", line) from None
     mac_text = _cell(row, columns, "mac")

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from auditor.scope import Network, Scope
+from auditor.scope import Network, Scope, is_link_local, zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +33,15 @@ class Interface:
     flags: int = 0
 
     def carries(self, scope: Scope, version: int) -> bool:
-        """True if a network of this IP version on the interface overlaps the scope."""
+        """True if a network of this IP version on the interface overlaps the scope.
+
+        Every interface has fe80::/64: a link-local target is carried only by its own
+        interface (its zone), never by all of them.
+        """
         return any(
-            net.version == version and net.overlaps(inc)
+            net.version == version
+            and net.overlaps(inc)
+            and (not is_link_local(inc) or zone_of(inc) == self.name)
             for net in self.networks
             for inc in scope.includes
             if inc.version == version

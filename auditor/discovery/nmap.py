@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from auditor import children
@@ -147,7 +148,7 @@ class NmapChannel(DiscoveryChannel):
             # open port, a filtered one (something there drops probes) or an ARP-verified MAC
             # (a real device on this segment) makes a host worth auditing.
             if host.services or host.mac or str(host.address) not in run.all_closed:
-                yield host
+                yield replace(host, address=ctx.scope.with_zone(host.address))
 
     def _run(
         self,

@@ -12,10 +12,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from auditor.models import Channel, Host, Observation, ObservationKind, Service, normalise_mac
+from auditor.net import safexml
+from auditor.scope import normalise_address
 
 #: nmap XML for a /16 with -sV stays well below this.
 MAX_XML_BYTES = 256 << 20
@@ -130,7 +129,7 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
     obs.extend(Observation(ObservationKind.HOSTNAME, n, source, seen) for n in names if n)
     try:
         return Host(
-            address=ipaddress.ip_address(address),
+            address=normalise_address(ipaddress.ip_address(address)),
             mac=mac,
             mac_vendor=vendor if mac else None,
             mac_on_wire=mac is not None,  # nmap reports the MAC it saw in ARP/ND replies
@@ -157,11 +156,12 @@ def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
     if len(data) > MAX_XML_BYTES:
         raise NmapXmlError(f"{len(data)} bytes is more than nmap XML for any supported scope")
     try:
-        root = SafeET.fromstring(data)
-    except ET.ParseError as exc:
-        raise NmapXmlError(f"not well-formed XML: {exc}", exc.position[0]) from None
-    except defusedxml.DefusedXmlException as exc:
-        raise NmapXmlError(f"refused unsafe XML ({type(exc).__name__})") from None
+        # nmap writes a bare <!DOCTYPE nmaprun> into every file; any other DTD is refused.
+        root = safexml.parse(data, limit=MAX_XML_BYTES, doctype="nmaprun")
+    except safexml.UnsafeXml as exc:
+        raise NmapXmlError(f"refused unsafe XML: {exc}") from None
+    except safexml.XmlError as exc:
+        raise NmapXmlError(str(exc), exc.line) from None
     if root.tag != "nmaprun":
         raise NmapXmlError(f"not nmap XML: the root element is <{root.tag[:40]}>, not <nmaprun>", 1)
     when = _when(root, datetime.now(UTC))

@@ -1,25 +1,23 @@
 """Safe handling of what devices send back: bounded, defused parsing and the scope check.
 
-A reply is hostile until parsed: XML goes through defusedxml (no entities, no DTDs, no external
-references), every text is decoded leniently, and anything malformed becomes a ReplyError that
-the channel logs and skips, never an exception that stops discovery.
+A reply is hostile until parsed: XML goes through ``auditor.net.safexml`` (no DTDs, no entities,
+no external references, a size cap), every text is decoded leniently, and anything malformed
+becomes a ReplyError that the channel logs and skips, never an exception that stops discovery.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel
 from auditor.discovery.udp import Datagram, UdpPlan, exchange
 from auditor.models import Host, IPAddress
+from auditor.net import safexml
+from auditor.scope import parse_address
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +41,12 @@ class HostileReply(ReplyError):
 
 
 def parse_xml(data: bytes | str, limit: int = MAX_REPLY_BYTES) -> ET.Element:
-    if len(data) > limit:
-        raise HostileReply(f"reply of {len(data)} bytes exceeds {limit}")
     try:
-        return SafeET.fromstring(data)
-    except defusedxml.DefusedXmlException as exc:
-        # The class name only: the exception text quotes the device's DTD.
-        raise HostileReply(f"XML with a DTD or entities ({type(exc).__name__})") from None
-    except (ET.ParseError, ValueError) as exc:
-        raise ReplyError(f"not acceptable XML: {exc}") from None
+        return safexml.parse(data, limit=limit)
+    except safexml.UnsafeXml as exc:
+        raise HostileReply(str(exc)) from None
+    except safexml.XmlError as exc:
+        raise ReplyError(str(exc)) from None
 
 
 def refused(ctx: NetContext, channel: str, source: IPAddress, exc: ReplyError) -> None:
@@ -83,7 +78,7 @@ def find_all(root: ET.Element, name: str) -> Iterator[ET.Element]:
 
 def address_or_none(text: str) -> IPAddress | None:
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        return parse_address(text)
     except ValueError:
         return None
 
@@ -127,7 +122,9 @@ class UdpChannel(DiscoveryChannel):
         raise NotImplementedError
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
+        for reply in exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
+        ):
             try:
                 hosts = list(self.parse(reply, ctx))
             except ReplyError as exc:

@@ -102,7 +102,12 @@ class SsdpChannel(UdpChannel):
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
         fetches: dict[str, _Fetch] = {}
-        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
+        # Bounded like the round itself: at most one fetch per source, so at most
+        # MAX_SOURCES_PER_ROUND (udp.py) per round, however many LOCATIONs a flood names.
+        fetched_for: set[IPAddress] = set()
+        for reply in exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
+        ):
             try:
                 headers = parse_response(reply.data)
             except ReplyError as exc:
@@ -110,8 +115,11 @@ class SsdpChannel(UdpChannel):
                 continue
             yield self._host(reply, headers)
             location = headers.get("LOCATION", "")
+            if reply.source in fetched_for:
+                continue  # one description per device: a flood of LOCATIONs is one fetch
             host = urlsplit(location).hostname if location else None
             if location and check_referenced(ctx, host or location, reply.source, "ssdp.location"):
+                fetched_for.add(reply.source)
                 fetches.setdefault(location, _Fetch(location, reply.source))
         # Descriptions are fetched after the window, in parallel, so one slow device does not
         # hold up the collection of the others' replies.
@@ -120,7 +128,11 @@ class SsdpChannel(UdpChannel):
         with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(fetches)))) as pool:
             futures = {pool.submit(fetch_description, f.url, ctx): f for f in fetches.values()}
             for future in as_completed(futures):
-                body = future.result()
+                try:
+                    body = future.result()
+                except Exception:  # a bug met on one device's description ends that fetch only
+                    logger.exception("ssdp: description fetch crashed")
+                    continue
                 if body is None:
                     continue
                 item = futures[future]

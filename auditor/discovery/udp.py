@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from auditor.context import NetContext
 from auditor.discovery.netif import Interface, scoped_interfaces
 from auditor.models import IPAddress
+from auditor.scope import normalise_address
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,13 @@ logger = logging.getLogger(__name__)
 DIRECTED_LIMIT = 4096
 #: A device may answer a few times (two probe types, each interface); more is a flood.
 MAX_DATAGRAMS_PER_SOURCE = 16
-#: Hard ceiling on everything one channel reads in one round.
-MAX_DATAGRAMS = 65_536
+#: Distinct source addresses one channel accepts in one round. A UDP source address is not
+#: authenticated: one machine on the segment forged 3,000 in-scope sources in 0.2 s (issue 13),
+#: so a per-source cap alone bounds nothing. Beyond this, replies from new sources are dropped
+#: and the audit notes it; a real device past the cap is still found by nmap and probed.
+MAX_SOURCES_PER_ROUND = 1024
+#: Hard ceiling on everything one channel reads in one round (a few replies per source).
+MAX_DATAGRAMS = 8 * MAX_SOURCES_PER_ROUND
 MAX_DATAGRAM_BYTES = 65_535
 _RCVBUF = 1 << 22
 _RETRY_PAUSE = 0.5
@@ -182,6 +188,8 @@ class _Collector:
         self.per_source: Counter[IPAddress] = Counter()
         self.total = 0
         self.dropped = 0
+        self.over_source_cap = 0
+        """Replies dropped because the round already had MAX_SOURCES_PER_ROUND sources."""
 
     def add(self, sock: socket.socket) -> None:
         self.selector.register(sock, selectors.EVENT_READ)
@@ -203,12 +211,16 @@ class _Collector:
 
     def _accept(self, data: bytes, peer: tuple[object, ...]) -> Datagram | None:
         try:
-            source = ipaddress.ip_address(str(peer[0]))
+            source = normalise_address(ipaddress.ip_address(str(peer[0])))
             if source.version == 6 and source.is_link_local and len(peer) > 3 and peer[3]:
                 # Keep the zone: a link-local address is only reachable through its interface.
                 zone = socket.if_indextoname(int(peer[3]))  # type: ignore[call-overload]
                 source = ipaddress.ip_address(f"{peer[0]}%{zone}")
         except (ValueError, OSError):
+            return None
+        if self.per_source[source] >= MAX_DATAGRAMS_PER_SOURCE:
+            # A flooding source is already in scope and capped: the cheapest check first.
+            self.dropped += 1
             return None
         if not self.ctx.allows(source):
             # A reply from outside the scope (multicast reaches the whole segment): not ours to
@@ -217,6 +229,10 @@ class _Collector:
             return None
         if self.per_source[source] >= MAX_DATAGRAMS_PER_SOURCE:
             self.dropped += 1
+            return None
+        if source not in self.per_source and len(self.per_source) >= MAX_SOURCES_PER_ROUND:
+            self.dropped += 1
+            self.over_source_cap += 1
             return None
         self.per_source[source] += 1
         self.total += 1
@@ -269,6 +285,7 @@ def exchange(
     plan: UdpPlan,
     window: float | None = None,
     targets: Sequence[IPAddress] | None = None,
+    channel: str = "",
 ) -> Iterator[Datagram]:
     """Send the plan's probes; yield in-scope replies until ``window`` s after the last send.
 
@@ -319,4 +336,21 @@ def exchange(
         if collector.dropped:
             logger.debug(
                 "port %d: dropped %d replies (out of scope or flood)", plan.port, collector.dropped
+            )
+        name = channel or f"udp/{plan.port}"
+        if collector.over_source_cap:
+            ctx.note_discovery_cap(
+                name,
+                "sources",
+                f"{name}: reply cap reached: {MAX_SOURCES_PER_ROUND:,} source addresses accepted "
+                f"in one round, {collector.over_source_cap:,} replies from further sources "
+                "dropped (a flood, possibly from forged addresses); devices past the cap are "
+                "still found by the other channels",
+            )
+        if collector.total >= MAX_DATAGRAMS:
+            ctx.note_discovery_cap(
+                name,
+                "replies",
+                f"{name}: reply cap reached: {MAX_DATAGRAMS:,} replies read in one round; the "
+                "rest of the round was not read",
             )

@@ -165,7 +165,9 @@ class WsDiscoveryChannel(UdpChannel):
         # interface, and multicast and directed probes overlap.
         seen: set[tuple[IPAddress, str]] = set()
         per_source: defaultdict[IPAddress, int] = defaultdict(int)
-        for reply in exchange(ctx, self.plan(ctx), targets=self.targets):
+        for reply in exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
+        ):
             try:
                 parsed = parse_reply(reply.data)
             except ReplyError as exc:

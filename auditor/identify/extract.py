@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
-
 from auditor.models import ObservationKind
+from auditor.net import safexml
 
 Fields = Mapping[str, str]
 
@@ -53,9 +52,9 @@ def _namespace(tag: str) -> str:
 def _parse_xml(text: str) -> Element:
     _check_size(text)
     try:
-        root: Element = SafeET.fromstring(text.strip().encode("utf-8", "surrogateescape"))
-    except Exception as exc:  # defusedxml raises ParseError and its own DefusedXmlException tree
-        raise ExtractError(f"malformed XML: {type(exc).__name__}: {exc}") from None
+        root: Element = safexml.parse(text, limit=MAX_INPUT_CHARS)
+    except safexml.XmlError as exc:  # DTDs (with or without entities) are refused too
+        raise ExtractError(f"malformed XML: {exc}") from None
     return root
 
 

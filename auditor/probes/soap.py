@@ -1,18 +1,18 @@
 """Hand-written SOAP 1.2 for the few ONVIF device-service calls camaudit makes (docs/decisions.md,
-"ONVIF without onvif-zeep"): envelopes, and a defusedxml reader that keeps fault subcodes."""
+"ONVIF without onvif-zeep"): envelopes, and a reader (``auditor.net.safexml``) that keeps fault
+subcodes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as DET
-from defusedxml import DefusedXmlException
-
+from auditor.context import MAX_READ_BYTES
 from auditor.errors import ProbeError
 from auditor.models import Reason
+from auditor.net import safexml
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -72,12 +72,11 @@ class SoapReply:
 
 
 def parse_xml(data: bytes) -> Element:
-    """defusedxml only: entity and DTD tricks from a hostile device become MALFORMED."""
+    """The shared safe parser: DTD, entity and size tricks from a hostile device are MALFORMED."""
     try:
-        root: Element = DET.fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise ProbeError(Reason.MALFORMED, f"not well-formed XML ({type(exc).__name__})") from None
-    return root
+        return safexml.parse(data, limit=MAX_READ_BYTES)
+    except safexml.XmlError as exc:
+        raise ProbeError(Reason.MALFORMED, str(exc)) from None
 
 
 def parse_soap(data: bytes) -> SoapReply:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from time import monotonic
 
-from auditor.context import NetContext
+from auditor.context import NetContext, rate_waited
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
 
@@ -27,17 +27,29 @@ from auditor.models import IPAddress, Reason
 MAX_LINE = 16 * 1024
 MAX_HEADERS = 200
 _STATUS_RE = re.compile(rb"^(HTTP|RTSP)/(\d)\.(\d)[ \t]+(\d{3})(?:[ \t]+([^\r\n]*))?\r?\n?$")
+#: A length is ASCII digits only (``str.isdigit`` admits "²" and other Unicode digits, which
+#: ``int`` then refuses) and short: 15 digits exceed any read cap, and a 5,000-digit number
+#: would make ``int`` itself refuse (Python's int-from-string limit).
+_DECIMAL_RE = re.compile(r"[0-9]{1,15}")
+_HEX_RE = re.compile(rb"[0-9A-Fa-f]{1,15}")
+#: A chunk-size line is a hex number and optional extensions; a longer one is not a chunk.
+MAX_CHUNK_LINE = 1024
 
 
 class Deadline:
-    """A total time budget; each socket operation gets the smaller of its own limit and the rest."""
+    """A total time budget; each socket operation gets the smaller of its own limit and the rest.
+
+    Time this thread spends waiting for a --rate token is not charged: the budget is for the
+    device's answers, and the token is taken before the exchange it paces starts.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.end = monotonic() + seconds
+        self._waited_at_start = rate_waited()
 
     def remaining(self) -> float:
-        return self.end - monotonic()
+        return self.end + (rate_waited() - self._waited_at_start) - monotonic()
 
     def op_timeout(self, per_op: float) -> float:
         left = self.remaining()
@@ -244,13 +256,11 @@ def read_headers(reader: Reader) -> tuple[tuple[str, str], ...]:
 def _read_chunked(reader: Reader) -> bytes:
     body = bytearray()
     while True:
-        size_line = reader.readline().split(b";", 1)[0].strip()
-        try:
-            size = int(size_line, 16)
-        except ValueError:
-            raise ProbeError(Reason.MALFORMED, "bad chunk size") from None
-        if size < 0:
-            raise ProbeError(Reason.MALFORMED, "bad chunk size")
+        size_line = reader.readline(MAX_CHUNK_LINE).split(b";", 1)[0].strip()
+        if not _HEX_RE.fullmatch(size_line):
+            shown = size_line[:20].decode("latin-1").encode("unicode_escape").decode("ascii")
+            raise ProbeError(Reason.MALFORMED, f"bad chunk size {shown!r}")
+        size = int(size_line, 16)
         if size == 0:
             # Trailers, if any, end with an empty line; a device that just closes is fine too.
             while reader.readline().strip():
@@ -278,14 +288,21 @@ def read_response(reader: Reader, *, method: str = "GET", until_eof: bool = True
     if "chunked" in encoding:
         body = _read_chunked(reader)
     elif length is not None:
-        if not length.strip().isdigit():
-            raise ProbeError(Reason.MALFORMED, f"bad Content-Length {length[:20]!r}")
-        body = reader.read(int(length))
+        body = reader.read(parse_length(length))
     elif until_eof:
         body = reader.read_to_eof()
     else:
         body = b""
     return Response(protocol, status, reason, headers, body)
+
+
+def parse_length(value: str) -> int:
+    """A Content-Length value -> bytes; anything but 1-15 ASCII digits is MALFORMED."""
+    text = value.strip()
+    if not _DECIMAL_RE.fullmatch(text):
+        shown = text[:20].encode("unicode_escape").decode("ascii")
+        raise ProbeError(Reason.MALFORMED, f"bad Content-Length {shown!r}")
+    return int(text)
 
 
 def parse_response(data: bytes, cap: int = 1 << 20, *, until_eof: bool = True) -> Response:

@@ -97,6 +97,8 @@ class ConsoleFormat(ReportFormat):
         summary.add_row("maker unknown / review", str(s.review))
         summary.add_row("OEM relabels", str(s.relabels))
         summary.add_row("incomplete hosts", str(s.incomplete))
+        if s.unconfirmed:
+            summary.add_row("unconfirmed (discovery replies only)", str(s.unconfirmed))
         for sev, n in s.by_severity:
             if n:
                 summary.add_row(Text(f"  {sev.label}", style=SEVERITY_STYLE[sev]), str(n))

@@ -87,6 +87,7 @@ def device_dict(d: DeviceResult) -> dict[str, Any]:
         "confidence": ident.confidence,
         "oem_relabel": ident.oem_relabel,
         "complete": d.complete,
+        "unconfirmed": d.unconfirmed,
         "max_severity": d.max_severity.label,
         "rationale": list(ident.rationale),
         "services": [
@@ -180,6 +181,7 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "review": summary.review,
             "incomplete": summary.incomplete,
             "discovery_incomplete": report.discovery_incomplete,
+            "unconfirmed": summary.unconfirmed,
             "oem_relabels": summary.relabels,
             "by_manufacturer": dict(summary.by_manufacturer),
             "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},

@@ -51,6 +51,7 @@ class MarkdownFormat(ReportFormat):
             f"- Maker unknown or manual review needed: **{s.review}**",
             f"- OEM relabels: **{s.relabels}**",
             f"- Incomplete (could not be fully probed): **{s.incomplete}**",
+            f"- Unconfirmed (seen only in discovery replies, never answered): **{s.unconfirmed}**",
             "",
         ]
         out += _table(["Severity", "Devices"], ((sev.label, n) for sev, n in s.by_severity))

@@ -152,6 +152,8 @@ class Summary:
     review: int
     incomplete: int
     relabels: int
+    unconfirmed: int
+    """Hosts seen only in discovery replies that never answered a unicast exchange."""
     by_severity: tuple[tuple[Severity, int], ...]
     """Devices by their highest severity, most severe first (every level, zeros included)."""
     by_manufacturer: tuple[tuple[str, int], ...]
@@ -227,6 +229,7 @@ def summarise(report: AuditReport) -> Summary:
         exposed=sum(1 for d in devices if is_exposed(d)),
         review=sum(1 for d in devices if needs_review(d)),
         incomplete=len(report.incomplete),
+        unconfirmed=sum(1 for d in devices if d.unconfirmed),
         relabels=sum(1 for d in devices if d.identification.oem_relabel),
         by_severity=tuple((s, severities.get(s, 0)) for s in SEVERITIES_DESC),
         by_manufacturer=tuple(

@@ -209,7 +209,7 @@ def scan_in(ns: str, **opts: object) -> dict:
 def test_multicast_and_broadcast_per_interface(segment) -> None:
     result = scan_in(
         segment["scan"],
-        targets=["10.99.0.0/16", "fe80::/64"],
+        targets=["10.99.0.0/16", "fe80::%vs/64"],
         excludes=[OUTSIDE],
         channels=["ws-discovery", "ssdp", "xmeye"],
         allow_large=True,
@@ -257,7 +257,8 @@ def test_multicast_only_where_scope_is_attached(segment) -> None:
         "from auditor.scope import Scope as S; "
         "print({v: [i.name for i in x] for v, x in s(S.parse(['10.99.0.0/24'])).items()}, "
         "{v: [i.name for i in x] for v, x in s(S.parse(['10.98.0.0/24'])).items()}, "
-        "{v: [i.name for i in x] for v, x in s(S.parse(['fe80::/64'], allow_large=True)).items()})"
+        "{v: [i.name for i in x] for v, x in "
+        "s(S.parse(['fe80::%vs/64'], allow_large=True)).items()})"
     )
     out = subprocess.run(
         ["ip", "netns", "exec", segment["scan"], sys.executable, "-c", code],

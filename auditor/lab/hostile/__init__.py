@@ -26,6 +26,11 @@ REVIEW_PROFILE_DIR = Path(__file__).with_name("review")
 #: The lab helper's bundled hostile profiles (several attacks per device).
 LAB_HOSTILE_DIR = PROFILE_DIR / "hostile"
 
+#: Attacks that need a real L2 segment (namespace lab): forged source addresses mean nothing
+#: on loopback, where they are only a flood of out-of-scope datagrams that crowds out the other
+#: devices' replies. The loopback site leaves them out unless named.
+NAMESPACE_ONLY = frozenset({"hostile-spoofed-flood"})
+
 servers.register_all()
 udp.register_all()
 
@@ -53,13 +58,15 @@ def hostile_site(
     to them)."""
     hostile = hostile_profiles()
     known = {**load_profiles(), **hostile}
-    chosen = list(devices) if devices is not None else [*sorted(hostile), *extra]
+    default = sorted(set(hostile) - NAMESPACE_ONLY)
+    chosen = list(devices) if devices is not None else [*default, *extra]
     return LoopbackSite(chosen, profiles=known, **kwargs)
 
 
 __all__ = [
     "REVIEW_PROFILE_DIR",
     "HOSTILE_PROFILE_DIR",
+    "NAMESPACE_ONLY",
     "review_profiles",
     "hostile_profiles",
     "hostile_site",

@@ -145,6 +145,30 @@ def render_payload(name: str, device: object, request: bytes) -> bytes:
             return (
                 b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\nServer: \x00\xff\xfe\r\n\r\n" + BINARY
             )
+        case "length_superscript":
+            # "²".isdigit() is True and int("²") fails: a parser that trusts isdigit() crashes.
+            return http_response(b"", "text/xml").replace(
+                b"Content-Length: 0",
+                b"Content-Length: \xb2",  # latin-1 "²", as headers are read
+            )
+        case "length_5000_digits":
+            # Python refuses int() of more than 4,300 decimal digits (ValueError).
+            return http_response(b"", "text/xml").replace(
+                b"Content-Length: 0", b"Content-Length: " + b"9" * 5000
+            )
+        case "chunk_size_line":
+            # A chunk-size that is no hex number: 5,000 decimal digits and a superscript.
+            return (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + b"9" * 5000
+                + b"\xb2"
+                + b"\r\nabc\r\n0\r\n\r\n"
+            )
+        case "rtsp_length_superscript":
+            return (
+                b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\nContent-Type: application/sdp\r\n"
+                b"Content-Length: \xb2\r\n\r\nv=0\r\n"
+            )
         case "rtsp_huge_length":
             return (
                 b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\nContent-Type: application/sdp\r\n"

@@ -1,0 +1,1 @@
+"""Helpers every network-facing stage shares: parsing what devices send, safely."""
