@@ -172,6 +172,45 @@ DECLARED_UPNP += [
     ("Hyperion Open Source Ambient Lighting", "Hyperion Open Source Ambient Lighting", HA_SSDP),
     ("konnected.io", "konnected.io", HA_SSDP_OLD),
 ]
+# Real device descriptions kept as test data or quoted as observed renderer details by other
+# projects (each file holds the exact <manufacturer> text a device sent).
+UMS = (
+    "UniversalMediaServer/UniversalMediaServer@ed2f2f8053da3d44d4ec32ef53464ded0194753c:"
+    "src/main/external-resources/renderers/"
+)
+LIBTORRENT = "arvidn/libtorrent@8ece65c2e3ec35830abe80a0b735faf0844d9b82:test/test_xml.cpp"
+MINIUPNP = (
+    "miniupnp/miniupnp@b91c025446d3ec3d9161cd56c91e200484af7906:"
+    "miniupnpc/testdesc/new_LiveBox_desc.xml"
+)
+AIOUPNP = "lbryio/aioupnp@e6d5c86efbe7f06c83f3b71886812ac9b6b4e71a:"
+FRITZ = "kbr/fritzconnection@896894c56a832242e15587f0e990012273636c3a:fritzconnection/tests/xml/"
+JELLYFIN = (
+    "jellyfin/jellyfin-plugin-dlna@deab450fac5d260703db6e0d2809d2ae8e07658b:"
+    "src/Jellyfin.Plugin.Dlna/Profiles/Xml/Dish Hopper-Joey.xml"
+)
+SOCO = "SoCo/SoCo@1ed4fdcced6b15a575d7557524007656c61e4cb8:tests/test_core.py"
+DECLARED_UPNP += [
+    ("Philips", "Philips", UMS + "Philips-AndroidTV.conf"),
+    ("PIONEER CORPORATION", "Pioneer", UMS + "Pioneer-BDP.conf"),
+    ("Linkplay Technology Inc.", "Linkplay", UMS + "Linkplay-WiiM.conf"),
+    (
+        "Cabot Communications Ltd",
+        "Cabot Communications",
+        UMS + "Bush-FreeviewHighDefinitionDigitalSetTopBox.conf",
+    ),
+    ("D-Link", "D-Link", LIBTORRENT),
+    ("LINKSYS", "Linksys", LIBTORRENT),
+    ("Sagemcom", "Sagemcom", MINIUPNP),
+    ("Actiontec", "Actiontec", AIOUPNP + "tests/replays/Actiontec GT784WN"),
+    ("Cisco", "Cisco", AIOUPNP + "tests/protocols/test_scpd.py"),
+    ("D-Link Corporation", "D-Link", AIOUPNP + "tests/test_gateway.py"),
+    ("NETGEAR", "Netgear", AIOUPNP + "tests/test_gateway.py"),
+    ("AVM", "AVM", FRITZ + "tr64desc.xml"),
+    ("AVM Berlin", "AVM", FRITZ + "igddesc.xml"),
+    ("Echostar Technologies LLC", "EchoStar", JELLYFIN),
+    ("Sonos, Inc.", "Sonos", SOCO),
+]
 #: (ONVIF Manufacturer or manufacturer/ scope as cameras send it, maker, source)
 DECLARED_ONVIF: list[tuple[str, str, str]] = [
     ("FLIR Systems", "FLIR", "https://github.com/vicmaeg/onvif-discovery/issues/17 (scope)"),
