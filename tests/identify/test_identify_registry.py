@@ -77,6 +77,22 @@ def test_firmware_declared_as_maker_is_a_brand_not_a_maker() -> None:
     assert any("is firmware, no maker" in r for r in ident.rationale)
 
 
+TAILSCALE_UPNP = (
+    "tailscale/tailscale@de9ec7ee25627e0e518f53c710a3fc3d947c86c1:net/portmapper/upnp_test.go"
+)
+
+
+@pytest.mark.parametrize(
+    ("declared", "source"),
+    [("FreeBSD", TAILSCALE_UPNP), ("MiniUPnP", TAILSCALE_UPNP)],
+)
+def test_an_os_or_upnp_daemon_declared_as_maker_is_no_maker(declared: str, source: str) -> None:
+    # A pfSense router (FreeBSD) and miniupnpd's own sub-devices put these in <manufacturer>.
+    xml = f"<root><device><manufacturer>{declared}</manufacturer></device></root>"
+    ident = IDENT.identify([obs("upnp.description", xml)])
+    assert (ident.manufacturer, ident.brand) == (None, declared) and source
+
+
 def test_a_tiandy_model_in_the_hardware_scope_names_tiandy() -> None:
     scopes = "onvif://www.onvif.org/hardware/TC-C32GN onvif://www.onvif.org/name/Gate"
     ident = IDENT.identify([obs("onvif.scopes", scopes)])
@@ -210,6 +226,8 @@ DECLARED_UPNP += [
     ("AVM Berlin", "AVM", FRITZ + "igddesc.xml"),
     ("Echostar Technologies LLC", "EchoStar", JELLYFIN),
     ("Sonos, Inc.", "Sonos", SOCO),
+    ("Google", "Google", TAILSCALE_UPNP),  # Google Wifi (OnHub)
+    ("MikroTik", "MikroTik", TAILSCALE_UPNP),
 ]
 #: (ONVIF Manufacturer or manufacturer/ scope as cameras send it, maker, source)
 DECLARED_ONVIF: list[tuple[str, str, str]] = [
