@@ -234,6 +234,12 @@ DECLARED_UPNP += [
         "UniversalMediaServer/UniversalMediaServer@ed2f2f8053da3d44d4ec32ef53464ded0194753c:"
         "src/test/java/net/pms/configuration/RendererConfigurationTest.java",
     ),
+    (  # the root device of ASUS routers' miniupnpd
+        "ASUSTeK Computer Inc.",
+        "ASUS",
+        "RMerl/asuswrt-merlin@be6be85e9ec2a4e1c74cd4ac47b2004aa2854cd5:"
+        "release/src/router/miniupnpd/upnpdescstrings.h",
+    ),
     (  # the UPnP description a HomeMatic CCU (RaspberryMatic firmware) serves
         "EQ3",
         "eQ-3",
