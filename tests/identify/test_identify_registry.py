@@ -179,6 +179,22 @@ DECLARED_DHCP: list[tuple[str, str, str]] = [
     ),
 ]
 
+RECOG_DHCP_PINNED = (
+    "rapid7/recog@14fa1a7211e7fb5707c7a1b421a07d6c2cf4eec5:xml/dhcp_vendor_class.xml"
+)
+#: (DHCP vendor class of a video device, maker, source)
+DECLARED_DHCP_VIDEO: list[tuple[str, str, str]] = [
+    ("AXIS,Network Camera,P3343,5.20.3", "Axis", RECOG_DHCP_PINNED),
+    ("AXIS,Network Video Encoder,M7011,5.90.1", "Axis", RECOG_DHCP_PINNED),
+]
+
+
+@pytest.mark.parametrize(("declared", "maker", "source"), DECLARED_DHCP_VIDEO)
+def test_dhcp_declared_camera_maker_is_named(declared: str, maker: str, source: str) -> None:
+    ident = IDENT.identify([obs("dhcp.vendor_class", declared)])
+    assert ident.manufacturer == maker and source, ident.rationale
+    assert ident.device_type.is_video
+
 
 NMAP = "nmap/nmap:nmap-service-probes (nmap 7.93, $Id 38429 2022-08-30) lines 11569, 11663, 11666"
 DECLARED_UPNP += [
@@ -239,6 +255,12 @@ DECLARED_UPNP += [
         "ASUS",
         "RMerl/asuswrt-merlin@be6be85e9ec2a4e1c74cd4ac47b2004aa2854cd5:"
         "release/src/router/miniupnpd/upnpdescstrings.h",
+    ),
+    (  # the RT-N56U firmware's media server
+        "ASUSTeK",
+        "ASUS",
+        "rrelmy/asus-rt-n56u-firmware@1484d8ae18eedae3aee19d8f4a3cd8e2760efdca:"
+        "user/minidlna/upnpdescstrings.h",
     ),
     (  # the UPnP description a HomeMatic CCU (RaspberryMatic firmware) serves
         "EQ3",
@@ -322,9 +344,11 @@ def test_mdns_declared_maker_is_named(key: str, declared: str, maker: str, sourc
 
 def test_at_least_80_real_declared_makers_are_covered() -> None:
     # Distinct strings as devices sent them (the same text from two sources counts once).
-    declared = {d for d, _m, _s in DECLARED_UPNP + DECLARED_DHCP + DECLARED_ONVIF}
+    declared = {
+        d for d, _m, _s in DECLARED_UPNP + DECLARED_DHCP + DECLARED_DHCP_VIDEO + DECLARED_ONVIF
+    }
     declared |= {d for _k, d, _m, _s in DECLARED_MDNS}
-    assert len(declared) >= 80
+    assert len(declared) >= 84
 
 
 @pytest.mark.parametrize(("declared", "maker", "source"), DECLARED_UPNP)
