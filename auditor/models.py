@@ -342,13 +342,18 @@ class ProbeAttempt:
 
 
 class DeviceType(StrEnum):
+    """The one vocabulary of device types: fingerprints, the store, every report and the JSON
+    schema use these values and no others (older words are read through DEVICE_TYPE_ALIASES)."""
+
     IP_CAMERA = "ip_camera"
     NVR = "nvr"
     DVR = "dvr"
     ENCODER = "encoder"
     INTERCOM = "intercom"
-    CAMERA = "camera"
+    VIDEO_DEVICE = "video_device"
     """A video device whose exact role (camera, recorder) is not known."""
+    CAMERA = "video_device"
+    """Deprecated name of VIDEO_DEVICE (the same member), kept for code written before it."""
     PRINTER = "printer"
     ROUTER = "router"
     SERVER = "server"
@@ -359,6 +364,40 @@ class DeviceType(StrEnum):
     def is_video(self) -> bool:
         return self in _VIDEO_TYPES
 
+    @property
+    def label(self) -> str:
+        """The word a reader sees for it, in every human-readable format."""
+        return _TYPE_LABELS[self]
+
+    @classmethod
+    def _missing_(cls, value: object) -> DeviceType | None:
+        # Old words (fingerprint files, stored audits, lab profiles) keep working; they are
+        # normalised here, in one place, so no report or JSON document ever carries them.
+        if isinstance(value, str):
+            canonical = DEVICE_TYPE_ALIASES.get(value.strip().lower())
+            if canonical is not None:
+                return cls(canonical)
+        return None
+
+
+#: Deprecated device-type words and the canonical value each now means. "camera" was the word
+#: for a video device of unknown role, which read as if it were a different kind of camera
+#: from "ip_camera" (issue 15): use "video_device".
+DEVICE_TYPE_ALIASES: dict[str, str] = {"camera": "video_device"}
+
+_TYPE_LABELS = {
+    DeviceType.IP_CAMERA: "IP camera",
+    DeviceType.NVR: "NVR",
+    DeviceType.DVR: "DVR",
+    DeviceType.ENCODER: "video encoder",
+    DeviceType.INTERCOM: "intercom",
+    DeviceType.VIDEO_DEVICE: "video device (role unknown)",
+    DeviceType.PRINTER: "printer",
+    DeviceType.ROUTER: "router",
+    DeviceType.SERVER: "server",
+    DeviceType.OTHER: "other",
+    DeviceType.UNKNOWN: "unknown",
+}
 
 _VIDEO_TYPES = frozenset(
     {
@@ -367,7 +406,7 @@ _VIDEO_TYPES = frozenset(
         DeviceType.DVR,
         DeviceType.ENCODER,
         DeviceType.INTERCOM,
-        DeviceType.CAMERA,
+        DeviceType.VIDEO_DEVICE,
     }
 )
 
@@ -516,6 +555,11 @@ class ExposureStatus(StrEnum):
         """Plain words for people (reports, remediation text)."""
         return _STATUS_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """The same words, short enough for a table cell (page one, device tables)."""
+        return _STATUS_SHORT.get(self) or _STATUS_LABELS[self]
+
 
 _STATUS_LABELS = {
     ExposureStatus.LISTED: "listed",
@@ -530,6 +574,8 @@ _STATUS_LABELS = {
     ExposureStatus.NOT_LISTED: "not listed",
     ExposureStatus.UNKNOWN: "maker unknown: review",
 }
+
+_STATUS_SHORT = {ExposureStatus.COVERED_IF_SECURITY_USE: "covered if security use"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,10 +137,20 @@ def identify_table(r: Any) -> str:
 def render_table(r: Any) -> str:
     html = r.seconds["html"]
     rows = [
-        ["HTML", f"{html:.2f} s", f"{r.sizes['html'] / 1e6:.0f} MB", "< 5 s",
-         table.verdict(html < 5)],
+        ["HTML, standard detail", f"{html:.2f} s", f"{r.sizes['html'] / 1e6:.1f} MB", "< 3 s",
+         table.verdict(html < 3)],
+        ["HTML, summary detail", f"{r.seconds['html-summary']:.2f} s",
+         f"{r.sizes['html-summary'] / 1e3:.0f} KB", "", ""],
+        ["HTML, full detail", f"{r.seconds['html-full']:.2f} s",
+         f"{r.sizes['html-full'] / 1e6:.1f} MB", "", ""],
         ["JSON", f"{r.seconds['json']:.2f} s", f"{r.sizes['json'] / 1e6:.0f} MB", "", ""],
     ]  # fmt: skip
+    if r.summary_pdf_pages is not None:
+        pages = r.summary_pdf_pages
+        rows.append(
+            ["PDF, summary detail", f"{r.seconds['pdf-summary']:.2f} s", f"{pages} pages",
+             "<= 20 pages", table.verdict(pages <= 20)]
+        )  # fmt: skip
     return table.render(
         f"render: report of {r.devices:,} devices (a real lab audit, replicated)",
         rows,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -22,7 +23,8 @@ from auditor.engine import AuditConfig, Auditor
 from auditor.identify import Identifier
 from auditor.lab import LoopbackSite, load_profiles
 from auditor.models import AuditReport, Observation
-from auditor.render import FormatName, renderer
+from auditor.render import Detail, FormatName, RenderOptions, renderer
+from auditor.render.pdf_format import find_chromium
 from bench.measure import median, run_measured
 from bench.sites import SILENT
 
@@ -137,24 +139,44 @@ def replicate(report: AuditReport, count: int) -> AuditReport:
 class RenderResult:
     devices: int
     seconds: dict[str, float]
-    """Format -> median seconds to render (in memory)."""
+    """Format (and detail) -> median seconds to render (in memory)."""
     sizes: dict[str, int]
+    summary_pdf_pages: int | None = None
+    """Pages of the summary-detail PDF (None: no PDF engine installed)."""
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Page objects in a PDF (Chromium writes one /Type /Page per page, uncompressed)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
 
 def bench_render(report: AuditReport, count: int, runs: int) -> RenderResult:
     big = replicate(report, count)
     seconds: dict[str, float] = {}
     sizes: dict[str, int] = {}
-    for fmt in (FormatName.HTML, FormatName.JSON):
+    cases = (
+        ("html", FormatName.HTML, Detail.STANDARD),
+        ("html-summary", FormatName.HTML, Detail.SUMMARY),
+        ("html-full", FormatName.HTML, Detail.FULL),
+        ("json", FormatName.JSON, Detail.STANDARD),
+    )
+    for key, fmt, detail in cases:
         times = []
         for _ in range(runs):
-            r = renderer(fmt)
+            r = renderer(fmt, RenderOptions(detail=detail))
             start = time.perf_counter()
             data = r.render(big)
             times.append(time.perf_counter() - start)
-            sizes[fmt.value] = len(data)
-        seconds[fmt.value] = median(times)
-    return RenderResult(count, seconds, sizes)
+            sizes[key] = len(data)
+        seconds[key] = median(times)
+    pages = None
+    if find_chromium() is not None:
+        start = time.perf_counter()
+        pdf = renderer(FormatName.PDF, RenderOptions(detail=Detail.SUMMARY)).render(big)
+        seconds["pdf-summary"] = time.perf_counter() - start
+        sizes["pdf-summary"] = len(pdf)
+        pages = pdf_pages(pdf)
+    return RenderResult(count, seconds, sizes, pages)
 
 
 def timed(fn: Callable[[], object]) -> float:

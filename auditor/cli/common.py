@@ -8,7 +8,7 @@ from pathlib import Path
 from auditor.exitcodes import ExitCode
 from auditor.models import Audience, Severity
 from auditor.ports import PortPlan
-from auditor.render.interface import FormatName
+from auditor.render.interface import Detail, FormatName
 
 
 def positive_float(text: str) -> float:
@@ -53,6 +53,16 @@ def add_output_options(p: argparse.ArgumentParser, default_format: str | None = 
         type=Path,
         metavar="DIR",
         help="a folder whose templates override the HTML/PDF report's (logo, wording)",
+    )
+    p.add_argument(
+        "--detail",
+        choices=[d.value for d in Detail],
+        default=Detail.STANDARD.value,
+        metavar="LEVEL",
+        help="how much the report shows: summary (page one and the counts), standard (also "
+        "each device and the evidence that identified it) or full (also every probe and raw "
+        "reply; collapsible in HTML) (default: standard); JSON, CSV and CycloneDX always carry "
+        "everything",
     )
 
 

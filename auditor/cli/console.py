@@ -27,3 +27,8 @@ def make_console(*, stderr: bool = True) -> Console:
         soft_wrap=False,
         force_terminal=None if stream.isatty() else False,
     )
+
+
+def report_written(target: str) -> str:
+    """The one wording every command ends with when it wrote a report file (scan, demo, report)."""
+    return f"camaudit: report written to {clean(target)}"

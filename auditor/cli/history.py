@@ -22,7 +22,7 @@ from auditor.cli.common import (
     add_output_options,
     add_profile_option,
 )
-from auditor.cli.console import clean, make_console
+from auditor.cli.console import clean, make_console, report_written
 from auditor.errors import ConfigError, NotBuiltError, UsageError
 from auditor.exitcodes import ExitCode, why_incomplete
 from auditor.models import Audience, AuditReport, Severity
@@ -224,10 +224,10 @@ def run_report(args: argparse.Namespace) -> ExitCode:
         if note.startswith(SAME_SITE):
             err.print(f"camaudit: {clean(note)}", soft_wrap=True)
     formats = [FormatName(f) for f in (args.formats or [FormatName.CONSOLE.value])]
-    written = write_reports(report, formats, args.output, args.template_dir)
+    written = write_reports(report, formats, args.output, args.template_dir, args.detail)
     for target in written:
         if target != "-":
-            err.print(f"wrote {clean(target)}")
+            err.print(report_written(target), soft_wrap=True)
     return ExitCode.CLEAN
 
 

@@ -20,8 +20,8 @@ from auditor.cli.common import (
     port_plan,
     positive_float,
 )
-from auditor.cli.console import make_console
-from auditor.cli.progress import ProgressObserver
+from auditor.cli.console import make_console, report_written
+from auditor.cli.progress import ProgressObserver, estimate_discovery_s
 from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
@@ -158,7 +158,9 @@ def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | No
     """Run an audit with progress on stderr; SIGTERM stops it like Ctrl-C (resumable)."""
     console = make_console()
     auditor = Auditor(config, None)
-    with ProgressObserver(console, quiet=args.quiet > 0) as observer:
+    with ProgressObserver(
+        console, quiet=args.quiet > 0, discovery_estimate_s=estimate_discovery_s(config)
+    ) as observer:
         auditor.observer = observer
         stops = (signal.SIGINT, signal.SIGTERM)
         previous = {signum: signal.getsignal(signum) for signum in stops}
@@ -194,13 +196,15 @@ def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | No
     ]
     # The console summary always goes to the terminal; -o names where the other formats go.
     if FormatName.CONSOLE in formats:
-        write_reports(report, [FormatName.CONSOLE], "-", None)
+        write_reports(report, [FormatName.CONSOLE], "-", None, args.detail)
     file_formats = [f for f in formats if f is not FormatName.CONSOLE]
     written = (
-        write_reports(report, file_formats, args.output, args.template_dir) if file_formats else []
+        write_reports(report, file_formats, args.output, args.template_dir, args.detail)
+        if file_formats
+        else []
     )
     for path in written:
-        console.print(f"camaudit: report written to {path}", soft_wrap=True)
+        console.print(report_written(path), soft_wrap=True)
     return report
 
 

@@ -178,9 +178,16 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     device = asserts.get("hw.device")
     if device is not None:
         valid = {d.value for d in DeviceType} - {DeviceType.UNKNOWN.value}
+        try:
+            canonical = DeviceType(device).value
+        except ValueError:
+            canonical = None
         _require(
-            device in valid, path, where, f"hw.device {device!r} is not one of {sorted(valid)}"
+            canonical in valid, path, where, f"hw.device {device!r} is not one of {sorted(valid)}"
         )
+        # One vocabulary: a deprecated word (README: "camera") is stored as its canonical value,
+        # so evidence, reports and the JSON never show two words for one type.
+        asserts["hw.device"] = str(canonical)
     # Every capture group is used by an attribute and every reference names a real group.
     refs = _capture_refs(asserts)
     numbered = {str(i) for i in range(0, regex.groups + 1)}

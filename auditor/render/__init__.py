@@ -6,7 +6,7 @@ from auditor.render.console_format import ConsoleFormat
 from auditor.render.csv_format import CsvFormat
 from auditor.render.cyclonedx_format import CycloneDxFormat
 from auditor.render.html_format import HtmlFormat
-from auditor.render.interface import FormatName, RenderOptions, ReportFormat
+from auditor.render.interface import Detail, FormatName, RenderOptions, ReportFormat
 from auditor.render.json_format import JsonFormat
 from auditor.render.markdown_format import MarkdownFormat
 from auditor.render.pdf_format import PdfFormat
@@ -27,4 +27,4 @@ def renderer(name: FormatName | str, options: RenderOptions | None = None) -> Re
     return FORMATS[FormatName(name)](options)
 
 
-__all__ = ["FORMATS", "FormatName", "RenderOptions", "ReportFormat", "renderer"]
+__all__ = ["FORMATS", "Detail", "FormatName", "RenderOptions", "ReportFormat", "renderer"]

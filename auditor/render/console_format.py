@@ -13,10 +13,20 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from auditor.models import AuditReport, DeviceResult, Severity
-from auditor.render.interface import FormatName, ReportFormat
+from auditor.models import AuditReport, DeviceResult, RemediationAction, Severity
+from auditor.render.interface import Detail, FormatName, ReportFormat
 from auditor.render.safe import one_line
-from auditor.render.view import devices_by_severity, notices, reaching, shortfalls, summarise
+from auditor.render.view import (
+    devices_by_action,
+    driving,
+    evidence,
+    notices,
+    reaching,
+    shortfall_counts,
+    shortfalls,
+    summarise,
+    type_counts,
+)
 from auditor.render.wording import reason_text
 
 SEVERITY_STYLE = {
@@ -41,13 +51,11 @@ def _t(value: object, style: str = "") -> Text:
 
 
 def _exposure_cell(d: DeviceResult) -> str:
-    """The instruments at the device's highest severity, by id; the rest as a count."""
+    """A count and the top instrument by id ("5: us-ndaa-889-a"): never a list that wraps."""
     hits = reaching(d)
     if not hits:
         return "-"
-    top = [e.instrument for e in hits if e.severity is hits[0].severity]
-    more = len(hits) - len(top)
-    return ", ".join(top) + (f" +{more} more" if more else "")
+    return f"{len(hits)} {driving(d, hits).instrument}"
 
 
 class ConsoleFormat(ReportFormat):
@@ -75,12 +83,11 @@ class ConsoleFormat(ReportFormat):
         s = summarise(report)
         state = f"finished {info.finished:%Y-%m-%d %H:%M} UTC" if info.finished else "INTERRUPTED"
         parts: list[RenderableType] = [
-            Text.assemble(
-                ("Camera audit ", "bold"),
-                _t(info.site, "bold"),
-                f"  {info.id}  started {info.started:%Y-%m-%d %H:%M} UTC, {state}, "
-                f"profile {info.profile.value}",
-            )
+            Text.assemble(("Camera audit ", "bold"), _t(info.site, "bold")),
+            Text(
+                f"{info.id}, started {info.started:%Y-%m-%d %H:%M} UTC, {state}, "
+                f"profile {info.profile.value}"
+            ),
         ]
         # First thing under the title: the default output must carry the same warnings as
         # every other format (not legal advice, the data's date, stale data and what to run).
@@ -92,7 +99,7 @@ class ConsoleFormat(ReportFormat):
         summary.add_column("what")
         summary.add_column("n", justify="right")
         summary.add_row("devices", str(s.devices))
-        summary.add_row("cameras and recorders", str(s.cameras))
+        summary.add_row("video devices", str(s.cameras))
         summary.add_row(Text("exposed", style="bold"), Text(str(s.exposed), style="bold"))
         summary.add_row("maker unknown / review", str(s.review))
         summary.add_row("OEM relabels", str(s.relabels))
@@ -112,42 +119,65 @@ class ConsoleFormat(ReportFormat):
             for failure in info.channel_failures
         )
         if s.actions:
-            actions = Text("Top actions\n", style="bold")
-            for action in s.actions:
-                actions.append(f"  {action.priority}. {action.headline}: ")
-                actions.append(one_line(", ".join(action.devices)))
-                actions.append("\n")
-            parts.append(actions)
-
-        for sev, devices in devices_by_severity(report):
-            table = Table(
-                title=Text(f"{sev.label.upper()} ({len(devices)})", style=SEVERITY_STYLE[sev]),
+            # The rank, not the remediation priority, numbers the list: 1, 2, 3... and a long
+            # line wraps under its text, not under its number.
+            actions = Table(
+                title=Text("Top actions", style="bold"),
                 title_justify="left",
-                box=box.SIMPLE_HEAD,
+                box=None,
+                show_header=False,
+                pad_edge=False,
             )
-            for col in ("address", "maker", "brand", "model", "type", "conf.", "exposures", "do"):
-                table.add_column(col, overflow="fold")
-            for d in devices:
-                ident = d.identification
-                brand = _t(ident.brand)
-                if ident.oem_relabel:
-                    brand.append(" (relabel)", style="magenta")
-                table.add_row(
-                    _t(f"{d.host.address}" + (f" {d.site}" if d.site else "")),
-                    _t(ident.manufacturer or "unknown", "" if ident.manufacturer else "dim"),
-                    brand,
-                    _t(ident.model),
-                    _t(ident.device_type.value),
-                    _t(f"{ident.confidence:.0%}"),
-                    _t(_exposure_cell(d)),
-                    _t(d.remediation.action.value if d.remediation else "-"),
-                )
-            parts.append(table)
+            actions.add_column("rank", justify="right", no_wrap=True)
+            actions.add_column("what")
+            for action in s.actions:
+                line = Text(action.headline, style="bold")
+                line.append(f" ({one_line(action.makers_text)})")
+                if action.because:
+                    line.append(f", mainly {one_line(action.because)}")
+                actions.add_row(f"{action.rank}.", line)
+            parts += [actions, Text("")]
 
-        if report.incomplete:
+        if self.options.detail is Detail.SUMMARY:
+            table = Table(
+                title="Devices by action and maker", title_justify="left", box=box.SIMPLE_HEAD
+            )
+            table.add_column("action", no_wrap=True)
+            table.add_column("maker")
+            table.add_column("devices", justify="right", no_wrap=True)
+            table.add_column("types")
+            for act, makers in devices_by_action(report):
+                for i, (m, ds) in enumerate(makers):
+                    table.add_row(
+                        _t((act.value if act else "none") if i == 0 else ""),
+                        _t(m),
+                        str(len(ds)),
+                        _t(type_counts(ds)),
+                    )
+            parts.append(table)
+        else:
+            for act, makers in devices_by_action(report):
+                devices = [d for _m, ds in makers for d in ds]
+                parts.append(self._device_table(act, devices))
+            if self.options.detail is Detail.FULL:
+                parts += [Text("Evidence per device", style="bold")]
+                for _act, makers in devices_by_action(report):
+                    for _m, ds in makers:
+                        parts.extend(self._evidence(d) for d in ds)
+
+        if report.incomplete and self.options.detail is Detail.SUMMARY:
             table = Table(title="Not fully probed", title_justify="left", box=box.SIMPLE_HEAD)
-            for col in ("address", "probe", "reason", "detail"):
-                table.add_column(col, overflow="fold")
+            table.add_column("probe", no_wrap=True)
+            table.add_column("why")
+            table.add_column("hosts", justify="right", no_wrap=True)
+            for probe, reason, n in shortfall_counts(report):
+                table.add_row(_t(probe), _t(reason_text(reason) or "failed"), str(n))
+            parts.append(table)
+        elif report.incomplete:
+            table = Table(title="Not fully probed", title_justify="left", box=box.SIMPLE_HEAD)
+            table.add_column("address", no_wrap=True)
+            for col in ("probe", "reason", "detail"):
+                table.add_column(col)
             for d in report.incomplete:
                 for a in shortfalls(d):
                     if a.reason is not None:
@@ -165,3 +195,80 @@ class ConsoleFormat(ReportFormat):
             )
         parts.append(Group(Text(f"Evidence SHA-256 {report.evidence_sha256}", style="dim")))
         return parts
+
+    @staticmethod
+    def _evidence(d: DeviceResult) -> Table:
+        """Each reply once (numbered, how it starts) and the fingerprints that matched it."""
+        ident = d.identification
+        title = Text(f"{d.host.address} ", style="bold")
+        title.append(_t(f"{ident.manufacturer or 'maker unknown'} {ident.model or ''}".strip()))
+        table = Table(
+            title=title, title_justify="left", box=None, show_header=False, pad_edge=False
+        )
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("reply", no_wrap=True)
+        table.add_column("fingerprints")
+        ev = evidence(d)
+        for r in ev.replies:
+            port = f":{r.observation.port}" if r.observation.port else ""
+            table.add_row(
+                f"{r.number}.",
+                _t(f"{r.observation.kind.value}{port}"),
+                _t(", ".join(r.fingerprints)),
+            )
+        if ev.unmatched:
+            table.add_row("", _t(f"+{len(ev.unmatched)} other replies"), _t("no fingerprint"))
+        if not ev.replies and not ev.unmatched:
+            table.add_row("", _t("no reply recorded"), "")
+        return table
+
+    def _device_table(self, act: RemediationAction | None, devices: list[DeviceResult]) -> Table:
+        title = f"{act.value.upper() if act else 'NO ACTION'} ({len(devices)})"
+        narrow = self.options.width < 100
+        table = Table(
+            title=Text(title, style="bold"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            collapse_padding=True,
+            pad_edge=False,
+        )
+        # Addresses, severities and instrument ids never wrap (an address split in two reads as
+        # two hosts); makers wrap between words; only a model longer than 20 characters folds.
+        # Below 100 columns the brand joins the maker and the type and confidence give way (the
+        # HTML and Markdown reports keep them).
+        table.add_column("address", no_wrap=True)
+        table.add_column("maker", min_width=9)
+        if not narrow:
+            table.add_column("brand")
+        table.add_column("model", max_width=20, overflow="fold")
+        if not narrow:
+            table.add_column("type", no_wrap=True)
+        if not narrow:
+            table.add_column("conf.", justify="right", no_wrap=True)
+        table.add_column("sev.", no_wrap=True)
+        table.add_column("exposures", no_wrap=True, overflow="ellipsis")
+        for d in devices:
+            ident = d.identification
+            address = _t(f"{d.host.address}" + (f" {d.site}" if d.site else ""))
+            if not d.complete:
+                address.append("*", style="yellow")
+            maker = _t(ident.manufacturer or "unknown", "" if ident.manufacturer else "dim")
+            brand = _t(ident.brand)
+            if ident.oem_relabel:
+                brand.append(" (relabel)", style="magenta")
+            if narrow and ident.brand and ident.brand != ident.manufacturer:
+                maker.append(" / ")
+                maker.append_text(brand)
+            row = [address, maker] + ([] if narrow else [brand])
+            row.append(_t(ident.model))
+            if not narrow:
+                row += [_t(ident.device_type.value), _t(f"{ident.confidence:.0%}")]
+            row += [
+                _t(d.max_severity.label, SEVERITY_STYLE[d.max_severity]),
+                _t(_exposure_cell(d)),
+            ]
+            table.add_row(*row)
+        if any(not d.complete for d in devices):
+            table.caption = "* not fully probed"
+            table.caption_justify = "left"
+        return table

@@ -20,16 +20,33 @@ from auditor.models import AuditReport, Severity
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import clean, one_line, truncate
 from auditor.render.view import (
-    devices_by_severity,
+    advice,
+    certainty,
+    devices_by_action,
+    evidence,
     is_exposed,
     needs_review,
     not_listed,
     notices,
     reaching,
+    shortfall_counts,
     shortfalls,
     summarise,
+    top_exposure,
+    type_counts,
 )
-from auditor.render.wording import DISCLAIMER, reason_text, status_text
+from auditor.render.wording import (
+    DISCLAIMER,
+    age_text,
+    elapsed_text,
+    first_line,
+    first_sentence,
+    reason_text,
+    scope_text,
+    status_short,
+    status_text,
+    type_label,
+)
 from auditor.resources import reports_dir
 
 #: Raw observations longer than this are cut in the HTML (the JSON report keeps them whole).
@@ -85,8 +102,11 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
     env.filters["line"] = one_line
     env.filters["pct"] = lambda v: f"{float(v):.0%}"
     env.filters["raw"] = _raw
+    env.filters["first_line"] = first_line
+    env.filters["first_sentence"] = first_sentence
     env.globals.update(
         status_text=status_text,
+        status_short=status_short,
         reason_text=reason_text,
         safe_href=_safe_href,
         is_exposed=is_exposed,
@@ -94,6 +114,11 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
         reaching=reaching,
         shortfalls=shortfalls,
         not_listed=not_listed,
+        evidence=evidence,
+        advice=advice,
+        type_label=type_label,
+        type_counts=type_counts,
+        top_exposure=top_exposure,
         DISCLAIMER=DISCLAIMER,
         Severity=Severity,
     )
@@ -108,12 +133,20 @@ class HtmlFormat(ReportFormat):
         env = environment(self.options.template_dir)
         try:
             template = env.get_template(MAIN_TEMPLATE)
+            info = report.audit
+            at = info.started.date()
             html = template.render(
                 report=report,
-                info=report.audit,
+                info=info,
+                detail=self.options.detail.value,
                 summary=summarise(report),
-                groups=devices_by_severity(report),
                 notices=notices(report),
+                sure=certainty(report),
+                by_action=devices_by_action(report),
+                shortfall_counts=shortfall_counts(report),
+                scope_text=scope_text(info),
+                elapsed=elapsed_text(info),
+                age=lambda as_of: age_text(as_of, at),
             )
         except jinja2.TemplateError as exc:
             where = (

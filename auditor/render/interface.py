@@ -21,6 +21,19 @@ class FormatName(StrEnum):
     CYCLONEDX = "cyclonedx"
 
 
+class Detail(StrEnum):
+    """How much of the audit a report shows; every format honours it.
+
+    summary: what was audited, what was found, the actions and how sure we are, and the counts.
+    standard: also every device, grouped by action and maker, with its matched evidence.
+    full: also every probe and every raw reply the probes recorded.
+    """
+
+    SUMMARY = "summary"
+    STANDARD = "standard"
+    FULL = "full"
+
+
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     """How to render, never what: the report itself comes only from the AuditReport."""
@@ -31,6 +44,7 @@ class RenderOptions:
     """Console only: emit terminal colours (when writing to a terminal)."""
     width: int = 120
     """Console only: the line width."""
+    detail: Detail = Detail.STANDARD
 
 
 class ReportFormat(ABC):

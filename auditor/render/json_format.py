@@ -186,6 +186,18 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "by_manufacturer": dict(summary.by_manufacturer),
             "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},
             "by_severity": {sev.label: n for sev, n in summary.by_severity},
+            "actions": [
+                {
+                    "rank": a.rank,
+                    "action": a.action.value,
+                    "priority": a.priority,
+                    "devices": len(a.devices),
+                    "makers": dict(a.makers),
+                    "top_instrument": a.top_instrument_id,
+                    "advice": a.advice,
+                }
+                for a in summary.actions
+            ],
         },
     }
 

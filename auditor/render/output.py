@@ -19,7 +19,7 @@ from pathlib import Path
 from auditor.errors import ConfigError, UsageError
 from auditor.models import AuditReport
 from auditor.render import FORMATS
-from auditor.render.interface import FormatName, RenderOptions
+from auditor.render.interface import Detail, FormatName, RenderOptions
 
 STDOUT = "-"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -85,6 +85,7 @@ def write_reports(
     formats: Sequence[FormatName],
     output: str | None,
     template_dir: Path | None,
+    detail: Detail | str = Detail.STANDARD,
 ) -> list[str]:
     """Render each format and write it; return where each went ("-" for stdout/terminal)."""
     formats = [FormatName(f) for f in dict.fromkeys(formats)]
@@ -99,6 +100,7 @@ def write_reports(
         to_terminal = target in (None, STDOUT) and sys.stdout.isatty()
         options = RenderOptions(
             template_dir=template_dir,
+            detail=Detail(detail),
             color=to_terminal and fmt is FormatName.CONSOLE and not os.environ.get("NO_COLOR"),
             width=shutil.get_terminal_size((120, 40)).columns if to_terminal else 120,
         )

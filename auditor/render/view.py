@@ -6,16 +6,21 @@ JSON summary and the HTML executive summary can never disagree.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from auditor.models import (
     AuditReport,
+    Component,
     DataVersion,
     DeviceResult,
+    EvidenceLink,
     Exposure,
     ExposureStatus,
+    Observation,
     Outcome,
     ProbeAttempt,
     Reason,
@@ -130,17 +135,110 @@ class BrandRow:
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """One kind of action across the audit: how many devices, which makers, and why (briefly)."""
+
+    rank: int
+    """1 for the most urgent kind of action, then 2, 3...: the order a reader works in."""
     action: RemediationAction
     priority: int
+    """The most urgent remediation priority among its devices (smaller is more urgent)."""
     devices: tuple[str, ...]
-    """Addresses (with the site in a combined report)."""
-    why: tuple[str, ...]
+    """Addresses (with the site in a combined report), most urgent first."""
+    makers: tuple[tuple[str, int], ...]
+    """Makers of its devices, the most frequent first."""
+    top_instrument: str | None
+    """The instrument behind the action on most of its devices (its name; see driving())."""
+    top_instrument_devices: int
+    top_instrument_id: str | None
+    advice: str
+    """What to do, in one clause (each device's full reasoning is in its own section)."""
 
     @property
     def headline(self) -> str:
         n = len(self.devices)
         noun = "device" if n == 1 else "devices"
         return f"{_ACTION_VERBS[self.action]} {n} {noun}"
+
+    @property
+    def makers_text(self) -> str:
+        return ", ".join(f"{m} {n}" for m, n in self.makers)
+
+    @property
+    def because(self) -> str:
+        """ "mainly X (n of m)": the top instrument, never a list of addresses."""
+        if self.top_instrument is None:
+            return ""
+        n, total = self.top_instrument_devices, len(self.devices)
+        share = "all" if n == total else f"{n} of {total}"
+        return f"{self.top_instrument} ({share})"
+
+
+def advice(why: str) -> str:
+    """The first clause of a remediation's reasoning: the instruction, without the citations."""
+    head = why.split(" (", 1)[0].split(". ", 1)[0].strip().rstrip(".")
+    return head
+
+
+def _actions(devices: tuple[DeviceResult, ...]) -> tuple[Action, ...]:
+    grouped: dict[RemediationAction, list[DeviceResult]] = defaultdict(list)
+    for d in devices:
+        if d.remediation and d.remediation.action is not RemediationAction.NONE:
+            grouped[d.remediation.action].append(d)
+    out: list[Action] = []
+    ordered = sorted(
+        grouped.items(),
+        key=lambda kv: (min(_prio(d) for d in kv[1]), -len(kv[1]), kv[0].value),
+    )
+    for rank, (action, group) in enumerate(ordered, start=1):
+        group.sort(key=_prio)
+        tops: Counter[tuple[str, str]] = Counter()
+        for d in group:
+            hits = reaching(d)
+            if hits:
+                top = driving(d, hits)
+                tops[(top.instrument_name, top.instrument)] += 1
+        top_key, top_n = min(tops.items(), key=lambda kv: (-kv[1], kv[0])) if tops else (None, 0)
+        makers = Counter(maker(d) for d in group)
+        whys = [d.remediation.why for d in group if d.remediation]
+        out.append(
+            Action(
+                rank=rank,
+                action=action,
+                priority=min(_prio(d) for d in group),
+                devices=tuple(device_label(d) for d in group),
+                makers=tuple(sorted(makers.items(), key=lambda kv: (-kv[1], kv[0].lower()))),
+                top_instrument=top_key[0] if top_key else None,
+                top_instrument_id=top_key[1] if top_key else None,
+                top_instrument_devices=top_n,
+                advice=_plural(Counter(advice(w) for w in whys).most_common(1)[0][0], len(group))
+                if whys
+                else "",
+            )
+        )
+    return tuple(out)
+
+
+def driving(d: DeviceResult, hits: tuple[Exposure, ...] | None = None) -> Exposure:
+    """The instrument behind a device's action: of those at its top severity, the one its
+    remediation names first (the assessor leads with the instrument that decided the action);
+    otherwise the first of them."""
+    hits = reaching(d) if hits is None else hits
+    top = [e for e in hits if e.severity is hits[0].severity]
+    why = d.remediation.why if d.remediation else ""
+    named = [(why.find(e.instrument_name), i) for i, e in enumerate(top)]
+    found = [pair for pair in named if pair[0] >= 0]
+    return top[min(found)[1]] if found else top[0]
+
+
+def _plural(text: str, n: int) -> str:
+    """ "Isolate it ... its retirement" said of several devices: "them ... their"."""
+    if n == 1:
+        return text
+    return re.sub(r"\bits\b", "their", re.sub(r"\bit\b", "them", text))
+
+
+def _prio(d: DeviceResult) -> int:
+    return d.remediation.priority if d.remediation else 99
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,21 +305,7 @@ def summarise(report: AuditReport) -> Summary:
         key=lambda r: (r.manufacturer == UNKNOWN_MAKER, r.manufacturer.lower(), r.brand.lower()),
     )
 
-    grouped: dict[tuple[RemediationAction, int], list[DeviceResult]] = defaultdict(list)
-    for d in devices:
-        if d.remediation and d.remediation.action is not RemediationAction.NONE:
-            grouped[(d.remediation.action, d.remediation.priority)].append(d)
-    actions = tuple(
-        Action(
-            action=action,
-            priority=priority,
-            devices=tuple(device_label(d) for d in group),
-            why=tuple(dict.fromkeys(d.remediation.why for d in group if d.remediation)),
-        )
-        for (action, priority), group in sorted(
-            grouped.items(), key=lambda kv: (kv[0][1], -len(kv[1]), kv[0][0].value)
-        )
-    )
+    actions = _actions(devices)
 
     return Summary(
         devices=len(devices),
@@ -310,3 +394,177 @@ def notices(report: AuditReport) -> tuple[Notice, ...]:
         elif note.startswith("As recorded on"):
             out.append(Notice("not-applied", note))
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One raw reply of a device, shown once; the fingerprints it matched refer to it by number."""
+
+    number: int
+    seen: tuple[Observation, ...]
+    """Every observation with this content (several ports or probes), the first first."""
+    matches: tuple[tuple[EvidenceLink, Component | None], ...]
+    """(link, component or None) for every fingerprint this reply matched."""
+
+    @property
+    def observation(self) -> Observation:
+        return self.seen[0]
+
+    @property
+    def where(self) -> str:
+        """ ":80, :443" -- the ports (or sources) it was seen on."""
+        parts = [f":{o.port}" if o.port else o.source for o in self.seen]
+        return ", ".join(dict.fromkeys(parts))
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(link.fingerprint_id for link, _ in self.matches))
+
+    @property
+    def asserts(self) -> tuple[tuple[str, str], ...]:
+        """What the matches assert, each key=value once, in first-seen order."""
+        seen: dict[tuple[str, str], None] = {}
+        for link, _ in self.matches:
+            for k, v in link.asserts:
+                seen[(k, v)] = None
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvidence:
+    replies: tuple[Reply, ...]
+    """Replies some fingerprint matched, in the order of the evidence chain."""
+    unmatched: tuple[Reply, ...]
+    """Other replies the probes recorded (numbered after the matched ones)."""
+    links: int
+
+
+def _content_key(o: Observation) -> tuple[str, str]:
+    # The same bytes of the same kind from two ports (HTTP on 80 and 443) are one reply to read.
+    return (o.kind.value, o.value)
+
+
+def evidence(device: DeviceResult) -> DeviceEvidence:
+    """Each raw reply once, with every fingerprint that matched it (components included).
+
+    A reply whose content was seen on several ports or by several probes is listed once with all
+    of them (``Reply.seen``); each keeps its own digest.
+    """
+    chain: list[tuple[EvidenceLink, Component | None]] = [
+        (link, None) for link in device.identification.evidence
+    ]
+    for c in device.identification.components:
+        chain.extend((link, c) for link in c.evidence)
+    matches: dict[tuple[str, str], list[tuple[EvidenceLink, Component | None]]] = {}
+    seen: dict[tuple[str, str], dict[str, Observation]] = {}
+    for link, comp in chain:
+        key = _content_key(link.observation)
+        matches.setdefault(key, []).append((link, comp))
+        seen.setdefault(key, {}).setdefault(link.observation.sha256, link.observation)
+    rest: dict[tuple[str, str], dict[str, Observation]] = {}
+    for o in device.observations:
+        key = _content_key(o)
+        if key in seen:
+            seen[key].setdefault(o.sha256, o)
+        else:
+            rest.setdefault(key, {}).setdefault(o.sha256, o)
+    replies = tuple(
+        Reply(i, tuple(seen[key].values()), tuple(found))
+        for i, (key, found) in enumerate(matches.items(), start=1)
+    )
+    unmatched = tuple(
+        Reply(i, tuple(obs.values()), ())
+        for i, obs in enumerate(rest.values(), start=len(replies) + 1)
+    )
+    return DeviceEvidence(replies, unmatched, len(chain))
+
+
+def devices_by_action(
+    report: AuditReport,
+) -> tuple[tuple[RemediationAction | None, tuple[tuple[str, tuple[DeviceResult, ...]], ...]], ...]:
+    """Devices grouped by action (most urgent first, then no action), then by maker."""
+    order = {a.action: a.rank for a in summarise_actions(report)}
+    groups: dict[RemediationAction | None, dict[str, list[DeviceResult]]] = {}
+    for d in sorted(report.devices, key=lambda d: (_prio(d), -d.max_severity.value)):
+        action = d.remediation.action if d.remediation else None
+        if action is RemediationAction.NONE:
+            action = None
+        groups.setdefault(action, {}).setdefault(maker(d), []).append(d)
+    ordered = sorted(groups.items(), key=lambda kv: order.get(kv[0], 999) if kv[0] else 1000)
+    return tuple(
+        (
+            action,
+            tuple(
+                (m, tuple(ds))
+                for m, ds in sorted(
+                    makers.items(), key=lambda kv: (kv[0] == UNKNOWN_MAKER, -len(kv[1]), kv[0])
+                )
+            ),
+        )
+        for action, makers in ordered
+    )
+
+
+def summarise_actions(report: AuditReport) -> tuple[Action, ...]:
+    return _actions(report.devices)
+
+
+def data_age_days(as_of: date | None, at: date) -> int | None:
+    """How old a data set was on the day of the audit (never today: reports must not drift)."""
+    return None if as_of is None else (at - as_of).days
+
+
+@dataclass(frozen=True, slots=True)
+class Certainty:
+    """How sure the report is: identification confidence bands and what limits it."""
+
+    high: int
+    """Maker named with confidence >= 80 %."""
+    medium: int
+    low: int
+    """Maker named below 50 %."""
+    unknown_maker: int
+    incomplete: int
+    discovery_failures: int
+
+
+def certainty(report: AuditReport) -> Certainty:
+    named = [d for d in report.devices if d.identification.manufacturer is not None]
+    return Certainty(
+        high=sum(1 for d in named if d.identification.confidence >= 0.8),
+        medium=sum(1 for d in named if 0.5 <= d.identification.confidence < 0.8),
+        low=sum(1 for d in named if d.identification.confidence < 0.5),
+        unknown_maker=len(report.devices) - len(named),
+        incomplete=len(report.incomplete),
+        discovery_failures=len(report.audit.channel_failures),
+    )
+
+
+def shortfall_counts(report: AuditReport) -> tuple[tuple[str, Reason | None, int], ...]:
+    """Why hosts are incomplete, as (probe, reason, hosts): the summary level's short form."""
+    counts: Counter[tuple[str, Reason | None]] = Counter()
+    for d in report.incomplete:
+        counts.update({(a.probe, a.reason) for a in shortfalls(d)})
+    return tuple(
+        (probe, reason, n)
+        for (probe, reason), n in sorted(
+            counts.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or "")
+        )
+    )
+
+
+def type_counts(devices: Iterable[DeviceResult]) -> str:
+    counts = Counter(d.identification.device_type.label for d in devices)
+    return ", ".join(f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def top_exposure(device: DeviceResult, limit: int = 40) -> str:
+    """The device's most severe instrument and how many more: never a wall of ids."""
+    hits = reaching(device)
+    if not hits:
+        return "-"
+    more = len(hits) - 1
+    name = driving(device, hits).instrument_name
+    if len(name) > limit:
+        name = name[: limit - 1].rstrip() + "…"
+    return name + (f" +{more}" if more else "")

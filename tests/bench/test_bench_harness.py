@@ -106,6 +106,10 @@ def test_micro_benchmarks_run_on_a_captured_loopback_audit():
     assert ident.observations > 0 and ident.direct_obs_per_s > 0 and ident.cli_obs_per_s > 0
     rend = bench_render(report, 10, runs=1)
     assert rend.sizes["html"] > 0 and rend.seconds["json"] > 0
+    # The layers: summary < standard < full, and the summary PDF counted in pages.
+    assert rend.sizes["html-summary"] < rend.sizes["html"] < rend.sizes["html-full"]
+    if rend.summary_pdf_pages is not None:
+        assert 1 <= rend.summary_pdf_pages <= 20
 
 
 @pytest.mark.netns

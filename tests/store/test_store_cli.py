@@ -202,7 +202,7 @@ def test_report_console_and_template_dir(
 ) -> None:
     assert main(["report", "20261121", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "Camera audit Headquarters" in out and "CRITICAL (2)" in out
+    assert "Camera audit Headquarters" in out and "REPLACE (2)" in out
     brand = tmp_path / "brand"
     brand.mkdir()
     (brand / "disclaimer.html").write_text(
@@ -241,3 +241,18 @@ def test_a_store_on_a_read_only_medium_can_be_reported(db: Path, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["audit"]["id"] == "20261221T090000Z-hq"
     assert "Branch" in done.stdout
+
+
+def test_report_says_where_it_wrote_like_scan_does_and_honours_detail(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary, full = tmp_path / "summary.html", tmp_path / "full.html"
+    args = ["report", "20261121", "--db", str(db), "-f", "html"]
+    assert main([*args, "--detail", "summary", "-o", str(summary)]) == 0
+    assert main([*args, "--detail", "full", "-o", str(full)]) == 0
+    err = capsys.readouterr().err
+    # The same last line as `camaudit scan` and `camaudit demo` (auditor.cli.console).
+    assert f"camaudit: report written to {summary}" in err
+    assert f"camaudit: report written to {full}" in err
+    assert 'id="evidence"' not in summary.read_text()
+    assert 'id="evidence"' in full.read_text()
