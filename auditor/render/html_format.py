@@ -8,6 +8,7 @@ searched first, so any template (brand.html, disclaimer.html, report.css, ...) c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib.abc import Traversable
 from pathlib import Path
@@ -83,6 +84,14 @@ def _raw(value: str) -> dict[str, Any]:
     return {"text": clean(text), "cut": cut, "length": len(value)}
 
 
+_FINGERPRINT_LIST = re.compile(r"^manufacturer .+ \(\d\.\d\d\) from ")
+
+
+def _fingerprint_list(line: str) -> bool:
+    """A rationale line that only lists the fingerprints behind the maker (fusion's wording)."""
+    return _FINGERPRINT_LIST.match(line) is not None
+
+
 def environment(template_dir: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
@@ -103,6 +112,7 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
     env.filters["pct"] = lambda v: f"{float(v):.0%}"
     env.filters["raw"] = _raw
     env.filters["first_line"] = first_line
+    env.tests["fingerprint_list"] = _fingerprint_list
     env.filters["first_sentence"] = first_sentence
     env.globals.update(
         status_text=status_text,
