@@ -326,18 +326,6 @@ def summarise(report: AuditReport) -> Summary:
     )
 
 
-def devices_by_severity(
-    report: AuditReport,
-) -> tuple[tuple[Severity, tuple[DeviceResult, ...]], ...]:
-    """Devices grouped by their highest severity, most severe first; empty groups left out."""
-    groups = []
-    for sev in SEVERITIES_DESC:
-        members = tuple(d for d in report.devices if d.max_severity is sev)
-        if members:
-            groups.append((sev, members))
-    return tuple(groups)
-
-
 # --- notices every format carries: not legal advice, the data's date, staleness -------------
 
 DATA_UPDATE = "camaudit data update BUNDLE"
