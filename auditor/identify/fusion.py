@@ -228,13 +228,17 @@ class Fusion:
         hit = self.registry.resolve(name)
         return self.brands.lookup(hit.canonical) if hit is not None else None
 
-    def _declared(self, attrs: dict[str, list[_Vote]], notes: list[str]) -> None:
+    def _declared(
+        self, attrs: dict[str, list[_Vote]], notes: list[str]
+    ) -> list[tuple[Brand, _Vote]]:
         """Turn self-declared makers (ONVIF, UPnP, mDNS, DHCP...) into brand and maker votes.
 
         Any maker counts: a brand row decides the true maker behind a brand; the registry
         names the rest; a maker nobody knows is reported as declared; a placeholder
-        ("IPCAM", "ONVIF", a model number) is no maker at all.
+        ("IPCAM", "ONVIF", a model number) is no maker at all. Returns the declarations that
+        went through a brand row, for the fallback when that row is too weak to name a maker.
         """
+        via_rows: list[tuple[Brand, _Vote]] = []
         for v in attrs.pop("hw.declared", []):
             declared = " ".join(v.value.split())
             if self.registry.is_placeholder(declared):
@@ -247,6 +251,7 @@ class Fusion:
             row = self._brand_row(declared)
             if row is not None:
                 attrs["hw.brand"].append(_Vote(row.name, v.weight, v.kind, v.link))
+                via_rows.append((row, v))
                 continue
             hit = self.registry.resolve(declared)
             if hit is not None:
@@ -259,6 +264,37 @@ class Fusion:
                 )
             attrs["hw.vendor"].append(_Vote(name, v.weight, v.kind, v.link, via="declared"))
             attrs["hw.brand"].append(_Vote(name, v.weight, v.kind, v.link, via="declared"))
+        return via_rows
+
+    def _declared_fallback(
+        self,
+        declared: list[tuple[Brand, _Vote]],
+        top: str,
+        model: str | None,
+        video: bool,
+    ) -> tuple[Brand, _Vote, str] | None:
+        """A declared maker to report when its brand row alone was too weak to name the maker.
+
+        Issue 12's rule: a declared maker is reported as declared, never dropped. A `low` or
+        `uncertain` row (ANNKE -> Hikvision, Honeywell's own row) discounts a clear declaration
+        below the threshold; then the declaration itself is reported, but only when the row's
+        maker is the best candidate, so no other evidence contradicts it.
+        """
+        for row, v in sorted(declared, key=lambda rv: -rv[1].weight):
+            maker, conf, _src = self._row_maker(row, model, video)
+            weak = conf == "low" or row.uncertain
+            if weak and v.weight >= ABSTAIN_BELOW and maker == top:
+                return row, v, maker
+        return None
+
+    @staticmethod
+    def _row_maker(row: Brand, model: str | None, video: bool) -> tuple[str, str, str]:
+        """The maker behind a brand for this device: a video-only link holds for video only."""
+        if row.video_only and not video:
+            # Panasonic's TVs, cameras (Lumix) and printers are Panasonic's; only its
+            # security cameras are i-PRO's. The brand is the maker, as sure as the evidence.
+            return row.name, "high", row.source
+        return row.maker_for_model(model)
 
     # -- fusion --------------------------------------------------------------------------------
     def identify(self, observations: Iterable[Observation]) -> Identification:
@@ -276,18 +312,19 @@ class Fusion:
                 continue  # the MAC seen on the wire wins; the claimed one stays as evidence
             for name, value in link.asserts:
                 attrs[name].append(_Vote(value, link.weight, link.observation.kind, link))
-        self._declared(attrs, notes)
+        declared = self._declared(attrs, notes)
         self._mac_disagreement(links, notes)
-
-        model = _best(attrs["hw.model"])
-        brand_vote = self._brand(attrs["hw.brand"])
-        maker_votes = self._maker_votes(attrs, model.value if model else None, notes)
-        scores = {v: _combine(vs) for v, vs in maker_votes.items()}
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
         device_type, type_note = self._device_type(attrs["hw.device"])
         if type_note:
             notes.append(type_note)
+        model = _best(attrs["hw.model"])
+        brand_vote = self._brand(attrs["hw.brand"])
+        maker_votes = self._maker_votes(
+            attrs, model.value if model else None, notes, video=device_type.is_video
+        )
+        scores = {v: _combine(vs) for v, vs in maker_votes.items()}
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
         manufacturer: str | None = None
         confidence = 0.0
@@ -310,6 +347,20 @@ class Fusion:
                 notes.append(
                     f"abstained: only strings several makers share name {top} ({why}); "
                     "they never decide a maker alone"
+                )
+            elif confidence < ABSTAIN_BELOW and (
+                fallback := self._declared_fallback(
+                    declared, top, model.value if model else None, device_type.is_video
+                )
+            ):
+                weak_row, vote, behind = fallback
+                manufacturer = weak_row.name
+                confidence = vote.weight
+                notes.append(
+                    f"manufacturer {weak_row.name} as declared ({vote.link.fingerprint_id}); "
+                    f"brands.yaml says {behind} is behind {weak_row.name} only with low "
+                    f"confidence ({top} {top_score:.2f}, below {ABSTAIN_BELOW}), so the "
+                    "declaration stands"
                 )
             elif confidence < ABSTAIN_BELOW:
                 notes.append(
@@ -388,7 +439,11 @@ class Fusion:
         return _Vote(name, best.weight, best.kind, best.link)
 
     def _maker_votes(
-        self, attrs: Mapping[str, list[_Vote]], model: str | None, notes: list[str]
+        self,
+        attrs: Mapping[str, list[_Vote]],
+        model: str | None,
+        notes: list[str],
+        video: bool = False,
     ) -> dict[str, list[_Vote]]:
         votes: dict[str, list[_Vote]] = defaultdict(list)
         for v in attrs.get("hw.vendor", []):
@@ -404,7 +459,7 @@ class Fusion:
             row = self._brand_row(v.value)
             hit = self.registry.resolve(v.value) if row is None else None
             if row is not None:
-                maker, conf, _src = row.maker_for_model(model)
+                maker, conf, _src = self._row_maker(row, model, video)
                 weight = v.weight * CONFIDENCES.get(conf, 0.5)
                 votes[maker].append(_Vote(maker, weight, v.kind, v.link, via=f"brand {row.name}"))
             elif hit is not None:

@@ -61,6 +61,10 @@ class Brand:
     own_brand: bool = False
     """The maker's own or group brand (EZVIZ, Imou, UNV...): presenting it is not an OEM relabel."""
     ownership: tuple[Ownership, ...] = ()
+    video_only: bool = False
+    """The link to ``manufacturer`` holds for the brand's video-surveillance devices only
+    (Panasonic: i-PRO makes the Panasonic-branded security cameras, Panasonic everything else);
+    any other device of the brand is made by the brand's owner, named as the brand."""
 
     @property
     def is_own_brand(self) -> bool:
@@ -138,6 +142,7 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
             lines=lines,
             own_brand=bool(raw.get("own_brand", False)),
             ownership=tuple(_parse_ownership(o, path, where) for o in raw.get("ownership") or []),
+            video_only=bool(raw.get("video_only", False)),
         )
         brands.append(brand)
         for key in (brand.name, *brand.aliases):

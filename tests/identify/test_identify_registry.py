@@ -224,6 +224,8 @@ JELLYFIN = (
 SOCO = "SoCo/SoCo@1ed4fdcced6b15a575d7557524007656c61e4cb8:tests/test_core.py"
 DECLARED_UPNP += [
     ("Philips", "Philips", UMS + "Philips-AndroidTV.conf"),
+    # A Panasonic VIERA TV: Panasonic makes it; i-PRO makes only Panasonic security cameras.
+    ("Panasonic", "Panasonic", UMS + "Panasonic-VieraE6.conf"),
     ("PIONEER CORPORATION", "Pioneer", UMS + "Pioneer-BDP.conf"),
     ("Linkplay Technology Inc.", "Linkplay", UMS + "Linkplay-WiiM.conf"),
     (
@@ -348,7 +350,7 @@ def test_at_least_80_real_declared_makers_are_covered() -> None:
         d for d, _m, _s in DECLARED_UPNP + DECLARED_DHCP + DECLARED_DHCP_VIDEO + DECLARED_ONVIF
     }
     declared |= {d for _k, d, _m, _s in DECLARED_MDNS}
-    assert len(declared) >= 84
+    assert len(declared) >= 85
 
 
 @pytest.mark.parametrize(("declared", "maker", "source"), DECLARED_UPNP)
@@ -367,6 +369,118 @@ def test_dhcp_declared_maker_is_named(declared: str, maker: str, source: str) ->
     assert name_key(ident.manufacturer) == name_key(maker), ident.rationale
     # Named as what it is, never as a camera.
     assert ident.device_type is DeviceType.PRINTER
+
+
+RECOG_PINNED = "rapid7/recog@14fa1a7211e7fb5707c7a1b421a07d6c2cf4eec5:xml/"
+
+
+def test_panasonic_is_i_pro_only_for_a_security_camera() -> None:
+    # A VIERA E6 TV's UPnP details (UMS renderer profile Panasonic-VieraE6.conf): Panasonic.
+    tv = (
+        "<root><device><friendlyName>VIERA E6 Series</friendlyName>"
+        "<manufacturer>Panasonic</manufacturer><modelName>Panasonic VIErA</modelName>"
+        "<modelNumber>E6</modelNumber></device></root>"
+    )
+    ident = IDENT.identify([obs("upnp.description", tv)])
+    assert (ident.manufacturer, ident.brand, ident.oem_relabel) == (
+        "Panasonic",
+        "Panasonic",
+        False,
+    ), ident.rationale
+    # The same declaration beside camera evidence (Recog html_title.xml: "WV-NS202A Network
+    # Camera", a Panasonic-branded security camera) is i-PRO's.
+    camera = [
+        obs(
+            "upnp.description",
+            "<root><device><manufacturer>Panasonic</manufacturer></device></root>",
+        ),
+        obs("http.title", "WV-NS202A Network Camera"),
+    ]
+    ident = IDENT.identify(camera)
+    assert (ident.manufacturer, ident.brand) == ("i-PRO", "Panasonic"), ident.rationale
+    assert ident.device_type.is_video
+    # i-PRO presented as itself (its IEEE registrant is "i-PRO Co., Ltd.") is brand i-PRO.
+    ident = IDENT.identify([obs("upnp.description", escape_upnp("i-PRO"))])
+    assert (ident.manufacturer, ident.brand) == ("i-PRO", "i-PRO"), ident.rationale
+
+
+def escape_upnp(maker: str) -> str:
+    return f"<root><device><manufacturer>{escape(maker)}</manufacturer></device></root>"
+
+
+def onvif_info(maker: str) -> str:
+    return (
+        "<Envelope><Body><GetDeviceInformationResponse>"
+        f"<Manufacturer>{escape(maker)}</Manufacturer>"
+        "</GetDeviceInformationResponse></Body></Envelope>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("declared", "shown", "source", "banner", "platform"),
+    [
+        # The makers' names as Recog labels their devices; a wire capture of these exact
+        # declarations was not found (unverified), the names themselves are.
+        (
+            "Honeywell",
+            "Honeywell",
+            RECOG_PINNED + "ftp_banners.xml (hw.vendor Honeywell)",
+            None,
+            None,
+        ),
+        # Beside it, Hikvision's web server banner (Recog http_servers.xml "DNVRS-Webs").
+        (
+            "ANNKE",
+            "Annke",
+            RECOG_PINNED + "http_servers.xml (hw.vendor ANNKE, 'MWS 0.01')",
+            "DNVRS-Webs",
+            "Hikvision",
+        ),
+    ],
+)
+def test_declared_maker_of_a_weak_brand_row_is_reported_as_declared(
+    declared: str, shown: str, source: str, banner: str | None, platform: str | None
+) -> None:
+    # brands.yaml knows these rows only with low confidence (ANNKE -> Hikvision, uncertain):
+    # the row alone cannot name the maker, so the declaration is reported, never dropped.
+    for ident in (
+        IDENT.identify([obs("onvif.device_information", onvif_info(declared))]),
+        IDENT.identify([obs("upnp.description", escape_upnp(declared))]),
+    ):
+        assert (ident.manufacturer, ident.brand) == (shown, shown), ident.rationale
+        assert any("as declared" in r for r in ident.rationale) and source
+    if banner is not None:
+        # Platform evidence still decides over the declaration.
+        ident = IDENT.identify(
+            [obs("onvif.device_information", onvif_info(declared)), obs("http.server", banner)]
+        )
+        assert (ident.manufacturer, ident.brand, ident.oem_relabel) == (platform, shown, True)
+
+
+@pytest.mark.parametrize(
+    ("declared", "maker", "brand"),
+    [
+        # Brand names as Recog (http_wwwauth.xml "Lorex NR900 Series DVR"), the existing
+        # GetDeviceInformation test (Intelbras) and the IEEE registry ("i-PRO Co., Ltd.") give them.
+        ("Lorex", "Dahua", "Lorex"),
+        ("Intelbras", "Dahua", "Intelbras"),
+        ("i-PRO", "i-PRO", "i-PRO"),
+    ],
+)
+def test_onvif_manufacturer_scope_names_a_relabel_maker_like_device_information(
+    declared: str, maker: str, brand: str
+) -> None:
+    # The manufacturer/ scope is set by the vendor's firmware, like GetDeviceInformation's
+    # Manufacturer: both name the maker behind a brand the brand table maps.
+    scope = f"onvif://www.onvif.org/manufacturer/{quote(declared)}"
+    for ident in (
+        IDENT.identify([obs("onvif.device_information", onvif_info(declared))]),
+        IDENT.identify([obs("onvif.scopes", scope)]),
+    ):
+        assert (ident.manufacturer, ident.brand) == (maker, brand), ident.rationale
+    # name/ is the installer's label: never a maker, whatever it says.
+    ident = IDENT.identify([obs("onvif.scopes", f"onvif://www.onvif.org/name/{declared}")])
+    assert ident.manufacturer is None
 
 
 def test_onvif_manufacturer_of_a_relabel_names_the_true_maker() -> None:
