@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor import __version__, clock, redact
+from auditor import __version__, clock, redact, resources
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
@@ -46,6 +46,7 @@ from auditor.probes.wire import Deadline
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
+from auditor.vulns import VulnAssessor
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,10 @@ class Auditor:
             )
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
-            return store.load_report(info.id)
+            report = store.load_report(info.id)
+        # Known vulnerabilities come from the data imported now, like a re-rendered report's.
+        vulns = VulnAssessor.load(resources.data_root(), today=clock.today())
+        return vulns.attach(report)
 
     def _check_unicast(self, device: DeviceResult, ctx: NetContext) -> DeviceResult:
         """Give a host that only discovery replies named one unicast check of its own."""

@@ -628,6 +628,56 @@ class Remediation:
             raise ValueError("priority starts at 1")
 
 
+class VulnStatus(StrEnum):
+    """How sure a vulnerability finding is. A device is never "affected" without a firmware
+    version inside a range the record publishes."""
+
+    AFFECTED = "affected"
+    POSSIBLY_AFFECTED = "possibly_affected"
+
+    @property
+    def label(self) -> str:
+        return "affected" if self is VulnStatus.AFFECTED else "possibly affected"
+
+
+@dataclass(frozen=True, slots=True)
+class VulnFinding:
+    """A published vulnerability that reaches a device's firmware, with the evidence chain."""
+
+    cve: str
+    status: VulnStatus
+    severity: Severity
+    """What the finding weighs for the audience (``--fail-on`` counts it)."""
+    title: str
+    reason: str
+    """Why this status: e.g. "firmware V5.4.0 is below the fixed 5.5.800", "firmware unknown"."""
+    evidence: tuple[str, ...]
+    """Which fields matched which published data, one plain sentence each."""
+    remediation: str
+    source: str
+    """The record's public page (NVD / CVE.org) or the KEV catalogue's."""
+    source_date: date | None = None
+    """The as-of date of the data the finding rests on (record update or catalogue release)."""
+    kev: bool = False
+    kev_added: date | None = None
+    kev_due: date | None = None
+    cvss_score: float | None = None
+    cvss_version: str = ""
+    cvss_source: str = ""
+    cvss_severity: str = ""
+    affected_range: str = ""
+    fixed_version: str = ""
+    """The first fixed version where the record publishes one (an exclusive upper bound)."""
+    matched_through: str = ""
+    """The true maker whose platform carries the flaw when the device is sold under a brand."""
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            raise ValueError(f"finding {self.cve} needs a source")
+        if not self.evidence:
+            raise ValueError(f"finding {self.cve} needs an evidence chain")
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceResult:
     """Everything the audit learned about one host."""
@@ -639,6 +689,8 @@ class DeviceResult:
     remediation: Remediation | None = None
     site: str | None = None
     """Set only in an organisation-wide report that combines several site audits."""
+    vulnerabilities: tuple[VulnFinding, ...] = ()
+    """Known vulnerabilities of its firmware, from the imported KEV and CVE data."""
 
     @property
     def fully_probed(self) -> bool:
@@ -688,7 +740,10 @@ class DeviceResult:
 
     @property
     def max_severity(self) -> Severity:
-        return max((e.severity for e in self.exposures), default=Severity.NONE)
+        return max(
+            (*(e.severity for e in self.exposures), *(v.severity for v in self.vulnerabilities)),
+            default=Severity.NONE,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from auditor import clock, resources
+from auditor import clock, resources, vulns
 from auditor.cli.console import clean, make_console
 from auditor.databundle import (
     BundleError,
@@ -28,6 +28,7 @@ from auditor.databundle.ieee_local import install_ieee, looks_like_ieee
 from auditor.databundle.manifest import DATA_PREFIX
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode
+from auditor.vulns.assess import MAX_AGE_DAYS as VULN_MAX_AGE
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -80,6 +81,28 @@ def register(sub: Any) -> None:
     df.add_argument("new", metavar="B", help="a bundle file or folder, 'shipped' or 'active'")
     _add_data_dir(df)
     df.set_defaults(func=run_diff)
+    kev: argparse.ArgumentParser = dsub.add_parser(
+        "import-kev",
+        help="import CISA's Known Exploited Vulnerabilities catalogue (JSON or CSV)",
+        description="Import the KEV catalogue you downloaded from "
+        "https://www.cisa.gov/known-exploited-vulnerabilities-catalog (JSON or CSV) into the "
+        "data folder; it replaces the catalogue imported before. Every audit and report then "
+        "marks the devices whose firmware carries a known-exploited flaw.",
+    )
+    kev.add_argument("file", type=Path, metavar="FILE")
+    _add_data_dir(kev)
+    kev.set_defaults(func=run_import_kev)
+    cve: argparse.ArgumentParser = dsub.add_parser(
+        "import-cve",
+        help="import CVE records with their affected products and versions (NVD CVE API 2.0 "
+        "JSON and/or CVE List v5 JSON)",
+        description="Import CVE records (NVD CVE API 2.0 responses or records, CVE List v5 "
+        "records, or JSON lists of them) into the data folder. A record replaces an earlier "
+        "import of the same CVE. One unreadable file imports nothing.",
+    )
+    cve.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    _add_data_dir(cve)
+    cve.set_defaults(func=run_import_cve)
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -175,6 +198,29 @@ def run_status(args: argparse.Namespace) -> ExitCode:
                 f"install a current bundle with `{resources.UPDATE_COMMAND}`.",
                 soft_wrap=True,
             )
+    vuln_table = Table(
+        title="Vulnerability data (camaudit data import-kev / import-cve)", box=box.SIMPLE_HEAD
+    )
+    for col in ("data", "file", "entries", "as of", "age (days)", "sha256"):
+        vuln_table.add_column(col)
+    try:
+        vuln_sets = vulns.load(root).datasets
+    except vulns.VulnDataError as exc:
+        vuln_sets = ()
+        problem = problem or str(exc)
+    for ds in vuln_sets:
+        vuln_table.add_row(
+            "CISA KEV catalogue" if ds.kind == "kev" else "CVE records",
+            clean(ds.file_name),
+            str(ds.entries),
+            ds.as_of.isoformat() if ds.as_of else "unknown",
+            _age((today - ds.as_of).days, VULN_MAX_AGE) if ds.as_of else Text("-"),
+            ds.sha256[:16],
+        )
+    if vuln_sets:
+        out.print(vuln_table)
+    else:
+        out.print("No vulnerability data imported: `camaudit data import-kev FILE`.")
     out.print(
         "Sources of each fact: fingerprints/regulatory/*.yaml (every entry cites one); "
         "official lists: `camaudit lists status`.",
@@ -240,6 +286,36 @@ def run_use(args: argparse.Namespace) -> ExitCode:
         resources.ieee_registry_path(root).unlink(missing_ok=True)
     resources.forget_loaded_data()
     _out().print(f"now using {'the shipped data' if version is None else f'bundle {version}'}")
+    return ExitCode.CLEAN
+
+
+def run_import_kev(args: argparse.Namespace) -> ExitCode:
+    root = _root(args)
+    path: Path = args.file
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    ds = vulns.import_kev(root, path)
+    _out().print(
+        f"imported the KEV catalogue {clean(ds.file_name)}: {ds.entries} entries, "
+        f"as of {ds.as_of or 'unknown'} ({clean(ds.detail)}), sha256 {ds.sha256[:16]}, into "
+        f"{clean(root / 'vulns')}",
+        soft_wrap=True,
+    )
+    return ExitCode.CLEAN
+
+
+def run_import_cve(args: argparse.Namespace) -> ExitCode:
+    root = _root(args)
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    out = _out()
+    for ds in vulns.import_cve(root, args.files):
+        out.print(
+            f"imported {clean(ds.file_name)}: {ds.entries} CVE record(s) ({clean(ds.detail)}), "
+            f"updated up to {ds.as_of or 'unknown'}, sha256 {ds.sha256[:16]}",
+            soft_wrap=True,
+        )
     return ExitCode.CLEAN
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor import clock
+from auditor import clock, resources
 from auditor.cli import diff_output
 from auditor.cli.common import (
     add_db_option,
@@ -32,6 +32,7 @@ from auditor.render.output import write_reports
 from auditor.store import Store, default_db_path
 from auditor.store.combine import DEMO_SITE, SAME_SITE, combine
 from auditor.store.compare import diff
+from auditor.vulns import VulnAssessor
 
 DIFF_FORMATS = ("console", "json", "markdown")
 
@@ -219,6 +220,8 @@ def run_report(args: argparse.Namespace) -> ExitCode:
         # Lists imported and data installed since the scan take effect on every re-render.
         reports = _reassess_all(reports, profile, path)
     report = combine(reports, profile)
+    # Known-vulnerability findings come from the KEV and CVE data imported now (not stored).
+    report = VulnAssessor.load(resources.data_root(), today=clock.today()).attach(report)
     err = make_console()
     for note in report.notes:
         if note.startswith(SAME_SITE):

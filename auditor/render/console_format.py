@@ -17,15 +17,19 @@ from auditor.models import AuditReport, DeviceResult, RemediationAction, Severit
 from auditor.render.interface import Detail, FormatName, ReportFormat
 from auditor.render.safe import one_line
 from auditor.render.view import (
+    cvss_text,
+    device_label,
     devices_by_action,
     driving,
     evidence,
+    kev_text,
     notices,
     reaching,
     shortfall_counts,
     shortfalls,
     summarise,
     type_counts,
+    vulnerability_rows,
 )
 from auditor.render.wording import reason_text
 
@@ -165,6 +169,31 @@ class ConsoleFormat(ReportFormat):
                     for _m, ds in makers:
                         parts.extend(self._evidence(d) for d in ds)
 
+        rows = vulnerability_rows(report)
+        if rows:
+            table = Table(
+                title=Text(
+                    f"Known vulnerabilities: {s.known_exploited} device(s) run a firmware with a "
+                    f"known-exploited flaw, {s.vulnerable} with any finding",
+                    style="bold",
+                ),
+                title_justify="left",
+                box=box.SIMPLE_HEAD,
+            )
+            for col in ("address", "cve", "status", "kev", "cvss", "fixed in", "why", "source"):
+                table.add_column(col, overflow="fold")
+            for d, v in rows:
+                table.add_row(
+                    _t(device_label(d)),
+                    _t(v.cve, SEVERITY_STYLE[v.severity]),
+                    _t(v.status.label),
+                    _t(kev_text(v)),
+                    _t(cvss_text(v)),
+                    _t(v.fixed_version or "-"),
+                    _t(v.reason + (f" (through {v.matched_through})" if v.matched_through else "")),
+                    _t(f"{v.source} ({v.source_date or 'date unknown'})"),
+                )
+            parts.append(table)
         if report.incomplete and self.options.detail is Detail.SUMMARY:
             table = Table(title="Not fully probed", title_justify="left", box=box.SIMPLE_HEAD)
             table.add_column("probe", no_wrap=True)

@@ -2,9 +2,11 @@
 
 The ``record`` column says which a row is: ``notice`` rows come first (not legal advice, the data
 in use and its as-of date, stale-data warnings; the kind in ``status``, the text in ``effect``,
-the as-of date in ``since``), then ``device`` and ``exposure`` rows. Exposure rows repeat the
-device's identity so that a filter on them alone still reads well. Cells that a spreadsheet
-would run as a formula are neutralised (a leading quote), since device strings are untrusted.
+the as-of date in ``since``), then ``device``, ``exposure`` and ``vulnerability`` rows (one per
+device and CVE, with the KEV dates, CVSS as published, the fixed version and the evidence chain
+in the last columns). Exposure and vulnerability rows repeat the device's identity so that a
+filter on them alone still reads well. Cells that a spreadsheet would run as a formula are
+neutralised (a leading quote), since device strings are untrusted.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 import csv
 import io
 
-from auditor.models import AuditReport, DeviceResult, Exposure
+from auditor.models import AuditReport, DeviceResult, Exposure, VulnFinding
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.safe import csv_cell, one_line
-from auditor.render.view import notices
+from auditor.render.view import cvss_text, notices
 
 COLUMNS = (
     "record",
@@ -42,6 +44,18 @@ COLUMNS = (
     "entity",
     "source",
     "audit_id",
+    # Known-vulnerability rows (record "vulnerability"): one per device and CVE.
+    "cve",
+    "kev",
+    "kev_date_added",
+    "kev_due_date",
+    "cvss",
+    "affected_range",
+    "fixed_version",
+    "matched_through",
+    "evidence",
+    "remediation",
+    "source_date",
 )
 
 
@@ -79,6 +93,29 @@ def _exposure(e: Exposure) -> dict[str, object]:
     }
 
 
+def _vulnerability(v: VulnFinding) -> dict[str, object]:
+    return {
+        "instrument": v.cve,
+        "instrument_name": v.title,
+        "status": v.status.value,
+        "severity": v.severity.label,
+        "effect": v.reason,
+        "entity": v.matched_through or None,
+        "source": v.source,
+        "cve": v.cve,
+        "kev": "yes" if v.kev else "no",
+        "kev_date_added": v.kev_added.isoformat() if v.kev_added else None,
+        "kev_due_date": v.kev_due.isoformat() if v.kev_due else None,
+        "cvss": cvss_text(v),
+        "affected_range": v.affected_range or None,
+        "fixed_version": v.fixed_version or None,
+        "matched_through": v.matched_through or None,
+        "evidence": " | ".join(v.evidence),
+        "remediation": v.remediation,
+        "source_date": v.source_date.isoformat() if v.source_date else None,
+    }
+
+
 class CsvFormat(ReportFormat):
     name = FormatName.CSV
     suffix = "csv"
@@ -111,5 +148,7 @@ class CsvFormat(ReportFormat):
             row({"record": "device", **identity})
             for e in d.exposures:
                 row({"record": "exposure", **identity, **_exposure(e)})
+            for v in d.vulnerabilities:
+                row({"record": "vulnerability", **identity, **_vulnerability(v)})
         # A UTF-8 BOM makes Excel read the file as UTF-8 instead of the locale's code page.
         return ("\ufeff" + buf.getvalue()).encode("utf-8", "replace")

@@ -23,9 +23,12 @@ from auditor.render.safe import clean, one_line, truncate
 from auditor.render.view import (
     advice,
     certainty,
+    cvss_text,
+    device_label,
     devices_by_action,
     evidence,
     is_exposed,
+    kev_text,
     needs_review,
     not_listed,
     notices,
@@ -35,6 +38,7 @@ from auditor.render.view import (
     summarise,
     top_exposure,
     type_counts,
+    vulnerability_rows,
 )
 from auditor.render.wording import (
     DISCLAIMER,
@@ -131,6 +135,9 @@ def environment(template_dir: Path | None) -> jinja2.Environment:
         top_exposure=top_exposure,
         DISCLAIMER=DISCLAIMER,
         Severity=Severity,
+        cvss_text=cvss_text,
+        kev_text=kev_text,
+        device_label=device_label,
     )
     return env
 
@@ -157,6 +164,7 @@ class HtmlFormat(ReportFormat):
                 scope_text=scope_text(info),
                 elapsed=elapsed_text(info),
                 age=lambda as_of: age_text(as_of, at),
+                vulnerabilities=vulnerability_rows(report),
             )
         except jinja2.TemplateError as exc:
             where = (

@@ -12,6 +12,7 @@ from auditor.models import (
     EvidenceLink,
     Exposure,
     Observation,
+    VulnFinding,
 )
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.view import notices, summarise
@@ -70,6 +71,36 @@ def _exposure(e: Exposure) -> dict[str, Any]:
     }
 
 
+def _vulnerability(v: VulnFinding) -> dict[str, Any]:
+    return {
+        "cve": v.cve,
+        "status": v.status.value,
+        "severity": v.severity.label,
+        "title": v.title,
+        "reason": v.reason,
+        "kev": v.kev,
+        "kev_date_added": v.kev_added.isoformat() if v.kev_added else None,
+        "kev_due_date": v.kev_due.isoformat() if v.kev_due else None,
+        "cvss": (
+            None
+            if v.cvss_score is None
+            else {
+                "score": v.cvss_score,
+                "version": v.cvss_version,
+                "severity": v.cvss_severity,
+                "source": v.cvss_source,
+            }
+        ),
+        "affected_range": v.affected_range or None,
+        "fixed_version": v.fixed_version or None,
+        "matched_through": v.matched_through or None,
+        "evidence": list(v.evidence),
+        "remediation": v.remediation,
+        "source": v.source,
+        "source_date": v.source_date.isoformat() if v.source_date else None,
+    }
+
+
 def device_dict(d: DeviceResult) -> dict[str, Any]:
     ident = d.identification
     host = d.host
@@ -115,6 +146,7 @@ def device_dict(d: DeviceResult) -> dict[str, Any]:
         ],
         "observations": [_observation(o) for o in d.observations],
         "exposures": [_exposure(e) for e in d.exposures],
+        "vulnerabilities": [_vulnerability(v) for v in d.vulnerabilities],
         "remediation": (
             None
             if d.remediation is None
@@ -198,6 +230,8 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
                 }
                 for a in summary.actions
             ],
+            "vulnerable_devices": summary.vulnerable,
+            "known_exploited_devices": summary.known_exploited,
         },
     }
 

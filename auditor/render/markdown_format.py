@@ -12,10 +12,14 @@ from auditor.render.safe import clean, truncate
 from auditor.render.safe import markdown as md
 from auditor.render.view import (
     Reply,
+    Summary,
     advice,
     certainty,
+    cvss_text,
+    device_label,
     devices_by_action,
     evidence,
+    kev_text,
     not_listed,
     notices,
     reaching,
@@ -23,6 +27,7 @@ from auditor.render.view import (
     summarise,
     top_exposure,
     type_counts,
+    vulnerability_rows,
 )
 from auditor.render.wording import (
     DISCLAIMER,
@@ -68,6 +73,53 @@ def _fenced(text: str) -> list[str]:
 
 def _label(d: DeviceResult) -> str:
     return f"{d.host.address}" + (f" ({d.site})" if d.site else "")
+
+
+def _vulnerabilities(report: AuditReport, s: Summary) -> list[str]:
+    rows = vulnerability_rows(report)
+    if not rows:
+        return []
+    out = [
+        "## Known vulnerabilities",
+        "",
+        f"- Devices with a known-vulnerability finding: **{s.vulnerable}**",
+        f"- Devices running a firmware with a known-exploited flaw (CISA KEV): "
+        f"**{s.known_exploited}**",
+        "",
+    ]
+    out += _table(
+        [
+            "Device",
+            "CVE",
+            "Status",
+            "Severity",
+            "KEV",
+            "CVSS (as published)",
+            "Fixed version",
+            "Why",
+            "Evidence",
+            "Remediation",
+            "Source (as of)",
+        ],
+        (
+            (
+                f"{device_label(d)} {d.identification.manufacturer or ''} "
+                f"{d.identification.model or ''} fw {d.identification.firmware or 'unknown'}",
+                v.cve,
+                v.status.label,
+                v.severity.label,
+                kev_text(v),
+                cvss_text(v),
+                v.fixed_version or "-",
+                v.reason,
+                "; ".join(v.evidence),
+                v.remediation,
+                f"{v.source} ({v.source_date.isoformat() if v.source_date else 'date unknown'})",
+            )
+            for d, v in rows
+        ),
+    )
+    return out
 
 
 class MarkdownFormat(ReportFormat):
@@ -152,6 +204,7 @@ class MarkdownFormat(ReportFormat):
                 for r in s.by_instrument
             ),
         )
+        out += _vulnerabilities(report, s)
         out += ["## Devices by action", ""]
         groups = devices_by_action(report)
         if detail is Detail.SUMMARY:

@@ -26,6 +26,8 @@ from auditor.models import (
     Reason,
     RemediationAction,
     Severity,
+    VulnFinding,
+    VulnStatus,
 )
 from auditor.render.wording import DISCLAIMER
 
@@ -259,6 +261,10 @@ class Summary:
     by_brand: tuple[BrandRow, ...]
     actions: tuple[Action, ...]
     observations: int
+    vulnerable: int = 0
+    """Devices with at least one known-vulnerability finding (affected or possibly affected)."""
+    known_exploited: int = 0
+    """Devices running a firmware affected by a flaw in CISA's KEV catalogue."""
 
 
 def device_label(device: DeviceResult) -> str:
@@ -323,13 +329,55 @@ def summarise(report: AuditReport) -> Summary:
         by_brand=tuple(brand_rows),
         actions=actions,
         observations=sum(len(d.observations) for d in devices),
+        vulnerable=sum(1 for d in devices if d.vulnerabilities),
+        known_exploited=sum(1 for d in devices if known_exploited(d)),
     )
+
+
+def known_exploited(device: DeviceResult) -> bool:
+    return any(v.kev and v.status is VulnStatus.AFFECTED for v in device.vulnerabilities)
+
+
+def vulnerability_rows(report: AuditReport) -> tuple[tuple[DeviceResult, VulnFinding], ...]:
+    """One row per device and finding: affected before possibly affected, KEV first, by CVE."""
+    rows = [(d, v) for d in report.devices for v in d.vulnerabilities]
+    rows.sort(
+        key=lambda r: (
+            r[1].status is not VulnStatus.AFFECTED,
+            not r[1].kev,
+            -r[1].severity.value,
+            r[1].cve,
+            _address_order(r[0]),
+        )
+    )
+    return tuple(rows)
+
+
+def _address_order(d: DeviceResult) -> tuple[int, int]:
+    return (d.host.address.version, int(d.host.address))
+
+
+def cvss_text(v: VulnFinding) -> str:
+    """CVSS as published: score, version and who published it; "-" when none was."""
+    if v.cvss_score is None:
+        return "-"
+    sev = f" {v.cvss_severity.lower()}" if v.cvss_severity else ""
+    return f"{v.cvss_score:.1f}{sev} (CVSS {v.cvss_version}, {v.cvss_source or 'unknown source'})"
+
+
+def kev_text(v: VulnFinding) -> str:
+    if not v.kev:
+        return "no"
+    added = v.kev_added.isoformat() if v.kev_added else "?"
+    due = f", due {v.kev_due.isoformat()}" if v.kev_due else ""
+    return f"yes (added {added}{due})"
 
 
 # --- notices every format carries: not legal advice, the data's date, staleness -------------
 
 DATA_UPDATE = "camaudit data update BUNDLE"
 LISTS_UPDATE = "camaudit lists import FILE --kind KIND"
+VULNS_UPDATE = "camaudit data import-kev FILE (and import-cve FILE)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +413,13 @@ def notices(report: AuditReport) -> tuple[Notice, ...]:
     for v in report.audit.data_versions:
         if not v.stale or (bundle_stale and v.name in ("regulatory data", "regulatory")):
             continue
-        command = LISTS_UPDATE if v.name.startswith("list ") else DATA_UPDATE
+        command = (
+            LISTS_UPDATE
+            if v.name.startswith("list ")
+            else VULNS_UPDATE
+            if v.name.startswith("vulnerability data")
+            else DATA_UPDATE
+        )
         when = v.as_of.isoformat() if v.as_of else "an unknown date"
         out.append(
             Notice(
