@@ -181,7 +181,8 @@ class ConsoleFormat(ReportFormat):
                 box=box.SIMPLE_HEAD,
             )
             for col in ("address", "cve", "status", "kev", "cvss", "fixed in", "why", "source"):
-                table.add_column(col, overflow="fold")
+                # Addresses and CVE ids are never folded: a reader copies them.
+                table.add_column(col, overflow="fold", no_wrap=col in ("address", "cve"))
             for d, v in rows:
                 table.add_row(
                     _t(device_label(d)),

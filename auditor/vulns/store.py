@@ -3,7 +3,8 @@
 Layout (``camaudit data import-kev`` / ``import-cve`` write it, audits and reports read it)::
 
     <data dir>/vulns/kev.json   the KEV catalogue last imported (replaces the previous one)
-    <data dir>/vulns/cve.json   CVE records (a later import replaces a record of the same id)
+    <data dir>/vulns/cve.json   CVE records (a later import replaces a record of the same id and
+                                format; NVD's and CVE List v5's of one CVE are merged on load)
 
 Each file is written whole to a temporary file and renamed into place, so an import that fails
 (a bad file, a full disk) leaves the previous data exactly as it was.
@@ -96,12 +97,14 @@ def import_cve(root: Path, sources: Sequence[Path]) -> tuple[DataSet, ...]:
         data = source.read_bytes()
         read.append((source, data, read_cve_file(data, source.name)))
     doc = _read(folder(root) / CVE_FILE) or {"datasets": [], "records": []}
-    records = {r["cve"]: r for r in doc["records"]}
+    # One record per CVE and format: NVD's configurations and the CVE List v5 record of the same
+    # CVE complement each other (load() merges them), so neither replaces the other.
+    records = {(r["cve"], r["source_format"]): r for r in doc["records"]}
     datasets = [d for d in doc["datasets"] if isinstance(d, dict)]
     made = []
     for source, data, recs in read:
         for r in recs:
-            records[r.cve] = asdict(r)
+            records[(r.cve, r.source_format)] = asdict(r)
         dates = [r.updated for r in recs if r.updated is not None]
         dataset = DataSet(
             kind="cve",
@@ -119,7 +122,7 @@ def import_cve(root: Path, sources: Sequence[Path]) -> tuple[DataSet, ...]:
         {
             "format_version": FORMAT_VERSION,
             "datasets": datasets,
-            "records": sorted(records.values(), key=lambda r: r["cve"]),
+            "records": [records[k] for k in sorted(records)],
         },
     )
     return tuple(made)
@@ -155,6 +158,24 @@ def _record(r: dict[str, Any]) -> CveRecord:
     )
 
 
+def merge(a: CveRecord, b: CveRecord) -> CveRecord:
+    """NVD's and the CVE List v5 record of one CVE as one: every product, score and KEV date."""
+    nvd, other = (a, b) if a.source_format == "nvd-2.0" else (b, a)
+    dates = [d for d in (a.updated, b.updated) if d is not None]
+    return CveRecord(
+        cve=nvd.cve,
+        description=nvd.description or other.description,
+        published=nvd.published or other.published,
+        updated=max(dates) if dates else None,
+        source_format=nvd.source_format,
+        cvss=nvd.cvss + tuple(c for c in other.cvss if c not in nvd.cvss),
+        applicability=nvd.applicability + other.applicability,
+        references=tuple(dict.fromkeys(nvd.references + other.references)),
+        kev_added=nvd.kev_added or other.kev_added,
+        kev_due=nvd.kev_due or other.kev_due,
+    )
+
+
 def load(root: Path) -> VulnData:
     """The data imported into ``root`` (empty when nothing was imported)."""
     kev_doc = _read(folder(root) / KEV_FILE)
@@ -174,7 +195,8 @@ def load(root: Path) -> VulnData:
             datasets.extend(_dataset(d) for d in cve_doc["datasets"])
             for r in cve_doc["records"]:
                 record = _record(r)
-                records[record.cve] = record
+                known = records.get(record.cve)
+                records[record.cve] = record if known is None else merge(known, record)
     except (KeyError, TypeError, ValueError) as exc:
         raise VulnDataError(
             f"{folder(root)}: the imported vulnerability data is damaged ({exc}); import the "

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-_BUILD_WORD = re.compile(r"\bbuild(?:\s*date)?\s*[:=]?\s*", re.IGNORECASE)
+_BUILD_WORD = re.compile(r"(?<![a-z])build(?:\s*date)?\s*[:=]?\s*", re.IGNORECASE)
 _TOKENS = re.compile(r"[0-9]+|[a-z]+")
 
 
