@@ -89,6 +89,16 @@ def _wild(product: str, start: int, end: int) -> bool:
     return before.isdigit() or after.isdigit()
 
 
+def model_key(model: str) -> str:
+    """The form both sides are compared in: normalised, hyphens dropped."""
+    return normalise_model(model).replace("-", "")
+
+
+def family_pattern(cpe_model: str) -> re.Pattern[str] | None:
+    """The pattern of a family name (None: the name is one exact model)."""
+    return _family_regex(cpe_model.replace("-", ""))
+
+
 def model_matches(cpe_model: str, device_model: str) -> str | None:
     """How the device's model matches a CPE product: "exact", "family", or None."""
     # Hyphens are dropped on both sides: NVD writes "nvr-4xxx" for Dahua's NVR4108HS-8P-4KS2.

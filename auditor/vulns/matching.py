@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from auditor.models import Audience, Identification, Severity, VulnFinding, VulnStatus
-from auditor.vulns.cpe import model_matches
+from auditor.vulns.cpe import family_pattern, model_key
 from auditor.vulns.records import KEV_URL, Applicability, CveRecord, KevEntry, VulnData
 from auditor.vulns.versions import FirmwareVersion, Order
 
@@ -112,13 +112,46 @@ class VulnMatcher:
 
     def __init__(self, data: VulnData) -> None:
         self.data = data
-        self._apps: dict[str, list[tuple[CveRecord, Applicability]]] = defaultdict(list)
+        # Per vendor: every affected product by exact model key, and the family names apart
+        # (few), so a device costs one lookup plus the families, not a scan of every CPE.
+        self._exact: dict[str, dict[str, list[tuple[CveRecord, Applicability]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self._families: dict[str, list[tuple[CveRecord, Applicability, re.Pattern[str]]]] = (
+            defaultdict(list)
+        )
+        self._cves: dict[str, set[str]] = defaultdict(set)
         for record in data.records.values():
             for app in record.applicability:
-                self._apps[vendor_key(app.vendor)].append((record, app))
+                vendor = vendor_key(app.vendor)
+                self._cves[vendor].add(record.cve)
+                pattern = family_pattern(app.model)
+                if pattern is None:
+                    self._exact[vendor][model_key(app.model)].append((record, app))
+                else:
+                    self._families[vendor].append((record, app, pattern))
         self._kev: dict[str, list[KevEntry]] = defaultdict(list)
         for entry in data.kev.values():
             self._kev[vendor_key(entry.vendor_project)].append(entry)
+        self._memo: dict[tuple[str, str], dict[str, list[tuple[Applicability, str]]]] = {}
+
+    def _model_hits(
+        self, vendor: str, model: str | None
+    ) -> dict[str, list[tuple[Applicability, str]]]:
+        """CVE -> the record's products this model is (exactly or by family), memoised."""
+        key = model_key(model) if model else ""
+        memo = self._memo.get((vendor, key))
+        if memo is not None:
+            return memo
+        hits: dict[str, list[tuple[Applicability, str]]] = defaultdict(list)
+        if key:
+            for record, app in self._exact.get(vendor, {}).get(key, ()):
+                hits[record.cve].append((app, "exact"))
+            for record, app, pattern in self._families.get(vendor, ()):
+                if pattern.match(key):
+                    hits[record.cve].append((app, "family"))
+        self._memo[(vendor, key)] = hits
+        return hits
 
     def match(self, ident: Identification, audience: Audience) -> tuple[VulnFinding, ...]:
         maker = ident.manufacturer
@@ -138,27 +171,32 @@ class VulnMatcher:
     def _for_vendor(
         self, ident: Identification, name: str, is_maker: bool, audience: Audience
     ) -> Iterable[VulnFinding]:
-        by_cve: dict[str, list[Applicability]] = defaultdict(list)
-        records: dict[str, CveRecord] = {}
+        listed: set[str] = set()
+        hits: dict[str, list[tuple[Applicability, str]]] = {}
         for vendor in cpe_vendors(name):
-            for rec, app in self._apps.get(vendor, ()):
-                by_cve[rec.cve].append(app)
-                records[rec.cve] = rec
+            listed |= self._cves.get(vendor, set())
+            for cve, found in self._model_hits(vendor, ident.model).items():
+                hits.setdefault(cve, []).extend(found)
         kev_here = {e.cve: e for e in self._kev.get(vendor_key(name), ())}
-        for cve in sorted(set(by_cve) | set(kev_here)):
-            record = records.get(cve) or self.data.records.get(cve)
+        for cve in sorted(listed | set(kev_here)):
+            record = self.data.records.get(cve)
             kev = kev_here.get(cve) or self.data.kev.get(cve)
             verdict = self._verdict(
-                ident, name, by_cve.get(cve, []), kev is not None or _kev_in(record)
+                ident, name, cve in listed, hits.get(cve, []), kev is not None or _kev_in(record)
             )
             if verdict is None or verdict.status is None:
                 continue
             yield self._finding(ident, name, is_maker, record, kev, verdict, audience)
 
     def _verdict(
-        self, ident: Identification, name: str, apps: list[Applicability], known_exploited: bool
+        self,
+        ident: Identification,
+        name: str,
+        has_products: bool,
+        matched: list[tuple[Applicability, str]],
+        known_exploited: bool,
     ) -> _Verdict | None:
-        if not apps:
+        if not has_products:
             if not known_exploited:
                 return None
             return _Verdict(
@@ -167,11 +205,6 @@ class VulnMatcher:
                 "affected models and versions has been imported (camaudit data import-cve)",
                 None,
             )
-        matched = [
-            (app, how)
-            for app in apps
-            if ident.model and (how := model_matches(app.model, ident.model)) is not None
-        ]
         if not matched:
             if not known_exploited:
                 return None
