@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         "--components", nargs="+", default=["regulatory", "brands", "oui"], choices=COMPONENTS
     )
     b.add_argument("--note", action="append", default=[], help="a line for the release notes")
+    b.add_argument(
+        "--vulns-from",
+        type=Path,
+        metavar="DATA_DIR",
+        help="with --components vulns: the data folder where `camaudit data import-kev` and "
+        "`import-cve` stored the KEV catalogue and CVE records to ship",
+    )
     args = parser.parse_args(argv)
     try:
         if args.cmd == "keygen":
@@ -76,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             components=args.components,
             sources=(f"camaudit repository @{commit}: fingerprints/",),
             notes=tuple(args.note),
+            vulns_from=args.vulns_from,
         )
     except BundleError as exc:
         print(f"make_bundle: error: {exc}", file=sys.stderr)

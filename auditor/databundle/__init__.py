@@ -57,6 +57,14 @@ def validate(data_path: Path, manifest: Manifest) -> None:
         load_data(root)
     except DataFileError as exc:
         raise BundleError(f"the bundle's data does not load: {exc}: refused") from None
+    if "vulns" in manifest.components:
+        from auditor.vulns import VulnDataError
+        from auditor.vulns import load as load_vulns
+
+        try:
+            load_vulns(data_path)
+        except VulnDataError as exc:
+            raise BundleError(f"the bundle's vulnerability data does not load: {exc}") from None
     if "regulatory" in manifest.components and data.as_of != manifest.as_of:
         raise BundleError(
             f"the manifest says as of {manifest.as_of} but the regulatory data says "

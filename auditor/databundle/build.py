@@ -18,8 +18,11 @@ from auditor.databundle.signing import key_id, load_private_key, public_pem, sig
 _SKIP = (".DS_Store", "~", ".swp", ".pyc")
 
 
-def collect(source: Path, components: Sequence[str]) -> dict[str, bytes]:
-    """Every file of ``components`` under ``source`` (a ``fingerprints/`` folder)."""
+def collect(
+    source: Path, components: Sequence[str], vulns_from: Path | None = None
+) -> dict[str, bytes]:
+    """Every file of ``components`` under ``source`` (a ``fingerprints/`` folder); the "vulns"
+    component from the data folder ``vulns_from`` (where `camaudit data import-kev` wrote it)."""
     unknown = set(components) - set(COMPONENTS)
     if unknown:
         raise BundleError(f"unknown components {sorted(unknown)}; known: {', '.join(COMPONENTS)}")
@@ -32,6 +35,11 @@ def collect(source: Path, components: Sequence[str]) -> dict[str, bytes]:
         rel = item.relative_to(source).as_posix()
         if component_of(rel) in components:
             files[rel] = item.read_bytes()
+    if "vulns" in components:
+        folder = (vulns_from or source) / "vulns"
+        for name in ("kev.json", "cve.json"):
+            if (folder / name).is_file():
+                files[f"vulns/{name}"] = (folder / name).read_bytes()
     for component in components:
         if not any(component_of(name) == component for name in files):
             raise BundleError(f"{source}: no files for component {component!r}")
@@ -56,10 +64,11 @@ def build_bundle(
     components: Sequence[str] = ("regulatory", "brands", "oui"),
     sources: Sequence[str] = (),
     notes: Sequence[str] = (),
+    vulns_from: Path | None = None,
 ) -> Manifest:
     """Pack ``components`` of ``source``, sign the manifest with the key at ``key_path``."""
     key = load_private_key(key_path)
-    files = collect(source, components)
+    files = collect(source, components, vulns_from)
     manifest = Manifest(
         version=version,
         created=created,

@@ -25,8 +25,10 @@ SIGNATURE = "manifest.sig"
 DATA_PREFIX = "data/"
 
 #: The parts a bundle may carry; each replaces the shipped part whole (never file by file, so a
-#: file removed in the bundle cannot come back from the shipped data).
-COMPONENTS = ("regulatory", "brands", "oui", "fingerprints")
+#: file removed in the bundle cannot come back from the shipped data). "vulns" is the KEV
+#: catalogue and CVE records (issue 18) as `camaudit data import-kev/-cve` stores them; it ships
+#: nothing of its own, so it adds to what the user imported (the newer KEV catalogue wins).
+COMPONENTS = ("regulatory", "brands", "oui", "fingerprints", "vulns")
 _VERSION = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,4})$")
 
 
@@ -37,7 +39,7 @@ class BundleError(CamauditError):
 def component_of(path: str) -> str:
     """Which component a path inside the data folder belongs to."""
     top = path.split("/", 1)[0]
-    if top in ("regulatory", "oui"):
+    if top in ("regulatory", "oui", "vulns"):
         return top
     if top == "brands.yaml":
         return "brands"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from auditor import resources
 from auditor.exposure.remediation import priority
 from auditor.models import (
     AuditReport,
@@ -39,7 +40,13 @@ class VulnAssessor:
 
     @classmethod
     def load(cls, root: Path, *, today: date) -> VulnAssessor:
-        return cls(store.load(root), today)
+        """What the user imported into ``root``, with the active data bundle's vulns if any."""
+        data = store.load(root)
+        bundle = resources.data_in_use().bundle
+        if bundle is not None and "vulns" in bundle.manifest.components:
+            label = f"bundle {bundle.manifest.version}"
+            data = store.combine(data, store.load(bundle.data_path), label)
+        return cls(data, today)
 
     def data_versions(self) -> tuple[DataVersion, ...]:
         out = []

@@ -203,3 +203,28 @@ def load(root: Path) -> VulnData:
             "files again"
         ) from None
     return VulnData(kev=kev, records=records, datasets=tuple(datasets))
+
+
+def combine(own: VulnData, bundled: VulnData, label: str) -> VulnData:
+    """The user's imports with a data bundle's: the newer KEV catalogue, every CVE record (the
+    user's replace the bundle's of the same CVE and format), each data set named by origin."""
+    own_kev = next((d for d in own.datasets if d.kind == "kev"), None)
+    bundle_kev = next((d for d in bundled.datasets if d.kind == "kev"), None)
+    use_bundle_kev = bundle_kev is not None and (
+        own_kev is None or (bundle_kev.as_of or date.min) > (own_kev.as_of or date.min)
+    )
+    records = dict(bundled.records)
+    records.update(own.records)
+    datasets = [d for d in own.datasets if d.kind == "cve"]
+    datasets += [
+        DataSet(d.kind, f"{label}: {d.file_name}", d.sha256, d.as_of, d.entries, d.detail)
+        for d in bundled.datasets
+        if d.kind == "cve" or use_bundle_kev
+    ]
+    if not use_bundle_kev and own_kev is not None:
+        datasets.insert(0, own_kev)
+    return VulnData(
+        kev=bundled.kev if use_bundle_kev else own.kev,
+        records=records,
+        datasets=tuple(sorted(datasets, key=lambda d: d.kind != "kev")),
+    )
