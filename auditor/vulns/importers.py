@@ -73,6 +73,8 @@ def read_kev(data: bytes, name: str) -> tuple[tuple[KevEntry, ...], date | None,
             _kev_row(r if isinstance(r, dict) else {}, f"{name} entry {i + 1}")
             for i, r in enumerate(rows)
         )
+        if not isinstance(doc, dict):  # pragma: no cover - checked above
+            raise VulnDataError(f"{name}: not a KEV catalogue")
         released = _date(doc.get("dateReleased"))
         return entries, released, str(doc.get("catalogVersion") or "")
     reader = csv.DictReader(io.StringIO(text))
@@ -106,7 +108,14 @@ def read_cve_file(data: bytes, name: str) -> tuple[CveRecord, ...]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise VulnDataError(f"{name}: not valid JSON ({exc})") from None
-    records = tuple(_records(doc, name))
+    try:
+        records = tuple(_records(doc, name))
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # A field of the wrong type (a score that is not a number, a list where an object
+        # belongs): the file is refused whole, naming it, rather than half-read.
+        raise VulnDataError(
+            f"{name}: a CVE record is malformed ({type(exc).__name__}: {exc})"
+        ) from None
     if not records:
         raise VulnDataError(
             f"{name}: no CVE record found (expected NVD CVE API 2.0 JSON or CVE List v5 JSON)"

@@ -91,3 +91,24 @@ def test_cli_imports_and_data_status_shows_the_as_of_dates(
     assert (
         main(["data", "import-kev", str(tmp_path / "missing.json"), "--data-dir", str(root)]) == 2
     )
+
+
+def test_a_malformed_record_is_refused_with_its_file_named(tmp_path: Path) -> None:
+    record = json.loads(NVD[1].read_text())
+    record["metrics"]["cvssMetricV31"][0]["cvssData"]["baseScore"] = "high"
+    bad = tmp_path / "mangled.json"
+    bad.write_text(json.dumps(record))
+    with pytest.raises(VulnDataError, match=r"mangled\.json: a CVE record is malformed"):
+        import_cve(tmp_path / "data", [bad])
+    assert not (tmp_path / "data" / "vulns" / "cve.json").exists()
+
+
+def test_a_product_that_is_no_cpe_is_skipped_not_guessed(tmp_path: Path) -> None:
+    record = json.loads(NVD[1].read_text())  # CVE-2021-33044
+    first = record["configurations"][0]["nodes"][0]["cpeMatch"][0]
+    first["criteria"] = 7
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(record))
+    import_cve(tmp_path / "data", [odd])
+    models = [a.model for a in load(tmp_path / "data").records["CVE-2021-33044"].applicability]
+    assert "ipc-hum7xxx" not in models and "ipc-hx3xxx" in models
