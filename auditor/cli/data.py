@@ -214,7 +214,13 @@ def run_status(args: argparse.Namespace) -> ExitCode:
             clean(ds.file_name),
             str(ds.entries),
             ds.as_of.isoformat() if ds.as_of else "unknown",
-            _age((today - ds.as_of).days, VULN_MAX_AGE) if ds.as_of else Text("-"),
+            (
+                _age((today - ds.as_of).days, VULN_MAX_AGE)
+                if ds.kind == "kev"
+                else Text(str((today - ds.as_of).days))
+            )
+            if ds.as_of
+            else Text("-"),
             ds.sha256[:16],
         )
     if vuln_sets:

@@ -51,7 +51,11 @@ class VulnAssessor:
     def data_versions(self) -> tuple[DataVersion, ...]:
         out = []
         for ds in self.data.datasets:
-            stale = ds.as_of is None or (self.today - ds.as_of).days > MAX_AGE_DAYS
+            # Only the catalogue has a release date; a CVE file's date is its newest record's
+            # update, which says nothing about when it was downloaded, so it is shown, not judged.
+            stale = ds.kind == "kev" and (
+                ds.as_of is None or (self.today - ds.as_of).days > MAX_AGE_DAYS
+            )
             what = "CISA KEV catalogue" if ds.kind == "kev" else "CVE records"
             out.append(
                 DataVersion(

@@ -3,6 +3,7 @@ matched through their true maker, and "possibly affected" whenever the firmware 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from auditor.lab.profiles import load_profiles
@@ -102,3 +103,26 @@ def test_federal_agencies_weigh_an_exploited_flaw_critical(data_root: Path) -> N
 
 def test_an_unknown_maker_is_never_matched(data_root: Path) -> None:
     assert _findings(data_root, ident(None, None, None, None)) == {}
+
+
+def test_old_vulnerability_data_is_flagged_stale_with_the_command_that_updates_it(
+    data_root: Path,
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
+    from camaudit_sample_audit import sample_report  # type: ignore[import-not-found]
+
+    from auditor.render.view import notices
+    from auditor.vulns import VulnAssessor
+
+    report = sample_report()
+    # The KEV excerpt is as of 2025-08-25: 7 days later it is current, 100 days later stale.
+    fresh = VulnAssessor.load(data_root, today=date(2025, 9, 1)).attach(report)
+    assert not [n for n in notices(fresh) if "vulnerability data" in n.text]
+    old = VulnAssessor.load(data_root, today=date(2025, 12, 3)).attach(report)
+    (stale,) = [n for n in notices(old) if "CISA KEV" in n.text]
+    assert stale.kind == "stale" and "camaudit data import-kev FILE" in stale.text
+    # Without any imported data the report says the flaws were not checked.
+    empty = VulnAssessor.load(data_root / "nothing", today=date(2025, 9, 1)).attach(report)
+    assert any(n.startswith("No vulnerability data imported") for n in empty.notes)
