@@ -126,3 +126,19 @@ def test_old_vulnerability_data_is_flagged_stale_with_the_command_that_updates_i
     # Without any imported data the report says the flaws were not checked.
     empty = VulnAssessor.load(data_root / "nothing", today=date(2025, 9, 1)).attach(report)
     assert any(n.startswith("No vulnerability data imported") for n in empty.notes)
+
+
+def test_an_exact_published_version_of_another_maker(data_root: Path) -> None:
+    # Reolink CVE-2021-40407: NVD names the RLC-410W firmware 3.0.0.136_20121102 exactly; the
+    # description writes it "v3.0.0.136_20121102", as the camera would.
+    found = _findings(data_root, ident("Reolink", "Reolink", "RLC-410W", "v3.0.0.136_20121102"))
+    f = found["CVE-2021-40407"]
+    assert f.status is VulnStatus.AFFECTED and f.kev and str(f.kev_due) == "2025-01-08"
+    # CVSS as published: NVD's 3.1 score, not the CNA's 3.0 one (9.1), and never a mix.
+    assert (f.cvss_score, f.cvss_version, f.cvss_source) == (7.2, "3.1", "NVD")
+    assert f.affected_range == "= 3.0.0.136_20121102" and f.fixed_version == ""
+    other = _findings(data_root, ident("Reolink", "Reolink", "RLC-410W", "v3.0.0.494_21073000"))
+    assert "CVE-2021-40407" not in other
+    # KEV's other Reolink entry has no CVE record imported: matched on the vendor alone.
+    assert other["CVE-2019-11001"].status is VulnStatus.POSSIBLY_AFFECTED
+    assert "no CVE record" in other["CVE-2019-11001"].reason
