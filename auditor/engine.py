@@ -46,7 +46,8 @@ from auditor.probes.wire import Deadline
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
-from auditor.vulns import VulnAssessor
+from auditor.vulns import VulnAssessor, VulnMatcher
+from auditor.vulns.records import VulnData
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class Auditor:
         self._stop = threading.Event()
         self._count_lock = threading.Lock()
         self._unconfirmed = 0
+        self._vulns = VulnAssessor(VulnData(), clock.today())
+        self._vuln_matcher = VulnMatcher(self._vulns.data)
 
     def stop(self) -> None:
         """Ask a running audit to stop after the hosts in flight (SIGTERM/SIGINT)."""
@@ -142,6 +145,10 @@ class Auditor:
         )
         identifier = Identifier.default()
         assessor = Assessor.load(cfg.db_path, today=clock.today())
+        # Known vulnerabilities of each host's firmware, from the KEV/CVE data imported now;
+        # they are saved with the host (a resumed or re-rendered audit keeps them).
+        self._vulns = VulnAssessor.load(resources.data_root(), today=assessor.today)
+        self._vuln_matcher = VulnMatcher(self._vulns.data)
         probes = [cls() for cls in PROBES.values()]
         with Store(cfg.db_path) as store:
             info, done = self._begin(store, assessor, probes)
@@ -163,6 +170,7 @@ class Auditor:
                 *ctx.logins.notes(),
                 *ctx.discovery_caps,
                 *self._unconfirmed_note(),
+                *self._vulns.notes(),
                 *(ctx.secrets.text(n) for n in ctx.hostile_replies),
                 *(
                     f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
@@ -173,10 +181,7 @@ class Auditor:
             )
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
-            report = store.load_report(info.id)
-        # Known vulnerabilities come from the data imported now, like a re-rendered report's.
-        vulns = VulnAssessor.load(resources.data_root(), today=clock.today())
-        return vulns.attach(report)
+            return store.load_report(info.id)
 
     def _check_unicast(self, device: DeviceResult, ctx: NetContext) -> DeviceResult:
         """Give a host that only discovery replies named one unicast check of its own."""
@@ -246,6 +251,7 @@ class Auditor:
                 bundle_data_version(assessor.today),
                 fingerprint_data_version(),
                 *assessor.data_versions(),
+                *self._vulns.data_versions(),
             ),
             ports=cfg.ports.ports,
             port_spec=cfg.ports.spec(),
@@ -403,12 +409,13 @@ class Auditor:
             return replace(device, identification=Identification.unknown((UNCONFIRMED_RATIONALE,)))
         identification = identifier.identify(device.observations)
         assessment = assessor.assess(identification, audience)
-        return replace(
+        device = replace(
             device,
             identification=identification,
             exposures=assessment.exposures,
             remediation=assessment.remediation,
         )
+        return self._vulns.device(device, self._vuln_matcher, audience)
 
 
 def _references(ctx: NetContext, host: Host | None = None) -> list[OutOfScopeReference]:

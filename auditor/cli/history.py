@@ -220,8 +220,9 @@ def run_report(args: argparse.Namespace) -> ExitCode:
         # Lists imported and data installed since the scan take effect on every re-render.
         reports = _reassess_all(reports, profile, path)
     report = combine(reports, profile)
-    # Known-vulnerability findings come from the KEV and CVE data imported now (not stored).
-    report = VulnAssessor.load(resources.data_root(), today=clock.today()).attach(report)
+    if not args.as_recorded:
+        # Known-vulnerability findings again, from the KEV and CVE data imported now.
+        report = VulnAssessor.load(resources.data_root(), today=clock.today()).attach(report)
     err = make_console()
     for note in report.notes:
         if note.startswith(SAME_SITE):

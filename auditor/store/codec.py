@@ -21,6 +21,9 @@ from auditor.models import (
     Remediation,
     RemediationAction,
     Service,
+    Severity,
+    VulnFinding,
+    VulnStatus,
 )
 
 
@@ -143,6 +146,57 @@ def remediation_from_json(raw: str | None) -> Remediation | None:
         return None
     d = load(raw)
     return Remediation(action=RemediationAction(d["action"]), priority=d["priority"], why=d["why"])
+
+
+def finding_to_json(v: VulnFinding) -> str:
+    return dump(
+        {
+            "cve": text(v.cve),
+            "status": v.status.value,
+            "severity": v.severity.label,
+            "title": text(v.title),
+            "reason": text(v.reason),
+            "evidence": [text(e) for e in v.evidence],
+            "remediation": text(v.remediation),
+            "source": text(v.source),
+            "source_date": opt_day(v.source_date),
+            "kev": v.kev,
+            "kev_added": opt_day(v.kev_added),
+            "kev_due": opt_day(v.kev_due),
+            "cvss_score": v.cvss_score,
+            "cvss_version": text(v.cvss_version),
+            "cvss_source": text(v.cvss_source),
+            "cvss_severity": text(v.cvss_severity),
+            "affected_range": text(v.affected_range),
+            "fixed_version": text(v.fixed_version),
+            "matched_through": text(v.matched_through),
+        }
+    )
+
+
+def finding_from_json(raw: str) -> VulnFinding:
+    d = load(raw)
+    return VulnFinding(
+        cve=d["cve"],
+        status=VulnStatus(d["status"]),
+        severity=Severity.from_label(d["severity"]),
+        title=d["title"],
+        reason=d["reason"],
+        evidence=tuple(d["evidence"]),
+        remediation=d["remediation"],
+        source=d["source"],
+        source_date=opt_parse_day(d["source_date"]),
+        kev=bool(d["kev"]),
+        kev_added=opt_parse_day(d["kev_added"]),
+        kev_due=opt_parse_day(d["kev_due"]),
+        cvss_score=d["cvss_score"],
+        cvss_version=d["cvss_version"],
+        cvss_source=d["cvss_source"],
+        cvss_severity=d["cvss_severity"],
+        affected_range=d["affected_range"],
+        fixed_version=d["fixed_version"],
+        matched_through=d["matched_through"],
+    )
 
 
 def audit_row(info: AuditInfo) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from auditor.models import (
     ProbeAttempt,
     Reason,
     Severity,
+    VulnFinding,
 )
 from auditor.store import codec
 from auditor.store.schema import CURRENT_VERSION, migrate
@@ -586,6 +587,13 @@ def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult
             ),
         )
 
+    for pos, finding in enumerate(device.vulnerabilities):
+        _exec(
+            conn,
+            "INSERT INTO vulnerabilities (host_id, position, cve, finding) VALUES (?, ?, ?, ?)",
+            (host_id, pos, codec.text(finding.cve), codec.finding_to_json(finding)),
+        )
+
 
 def _load_devices(conn: sqlite3.Connection, audit_id: str) -> tuple[DeviceResult, ...]:
     hosts = conn.execute("SELECT * FROM hosts WHERE audit_id = ?", (audit_id,)).fetchall()
@@ -694,6 +702,13 @@ def _load_devices(conn: sqlite3.Connection, audit_id: str) -> tuple[DeviceResult
             )
         )
 
+    findings: dict[int, list[VulnFinding]] = defaultdict(list)
+    for r in conn.execute(
+        f"SELECT host_id, finding FROM vulnerabilities WHERE {in_audit} ORDER BY host_id, position",
+        (audit_id,),
+    ):
+        findings[r["host_id"]].append(codec.finding_from_json(r["finding"]))
+
     devices = []
     for h in sorted(hosts, key=lambda h: _address_key(h["address"])):
         hid = h["id"]
@@ -714,6 +729,7 @@ def _load_devices(conn: sqlite3.Connection, audit_id: str) -> tuple[DeviceResult
                 exposures=tuple(exposures.get(hid, ())),
                 remediation=codec.remediation_from_json(h["remediation"]),
                 site=h["site"],
+                vulnerabilities=tuple(findings.get(hid, ())),
             )
         )
     return tuple(devices)

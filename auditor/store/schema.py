@@ -150,6 +150,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audits ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE audits ADD COLUMN channel_failures TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: known-vulnerability findings (issue 18), one row per host and CVE, the finding as JSON.
+    """
+    CREATE TABLE vulnerabilities (
+        id        INTEGER PRIMARY KEY,
+        host_id   INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        cve       TEXT NOT NULL,
+        finding   TEXT NOT NULL      -- JSON object
+    );
+    CREATE INDEX vulnerabilities_host ON vulnerabilities (host_id);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -14,6 +14,7 @@ from pathlib import Path
 from auditor import resources
 from auditor.exposure.remediation import priority
 from auditor.models import (
+    Audience,
     AuditReport,
     DataVersion,
     DeviceResult,
@@ -85,9 +86,9 @@ class VulnAssessor:
         )
 
     def device(
-        self, device: DeviceResult, matcher: VulnMatcher, report: AuditReport
+        self, device: DeviceResult, matcher: VulnMatcher, audience: Audience
     ) -> DeviceResult:
-        findings = matcher.match(device.identification, report.audit.profile)
+        findings = matcher.match(device.identification, audience)
         remediation = device.remediation
         exploited = [f for f in findings if f.kev and f.status is VulnStatus.AFFECTED]
         if exploited and (
@@ -105,7 +106,7 @@ class VulnAssessor:
 
     def attach(self, report: AuditReport) -> AuditReport:
         matcher = VulnMatcher(self.data)
-        devices = tuple(self.device(d, matcher, report) for d in report.devices)
+        devices = tuple(self.device(d, matcher, report.audit.profile) for d in report.devices)
         versions = (
             tuple(v for v in report.audit.data_versions if not v.name.startswith(DATA_NAME))
             + self.data_versions()

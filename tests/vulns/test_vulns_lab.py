@@ -8,11 +8,13 @@ import dataclasses
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import jsonschema
 import pytest
 
 from auditor import resources
+from auditor.cli.app import main
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
 from auditor.exitcodes import ExitCode, exit_code_for
@@ -21,6 +23,7 @@ from auditor.lab.profiles import load_profiles
 from auditor.models import AuditReport, DeviceResult, Severity, VulnStatus
 from auditor.render import renderer
 from auditor.render.interface import FormatName
+from auditor.store import Store
 from auditor.vulns import import_cve, import_kev
 from tests.vulns.conftest import ASSETS, CVE5, NVD
 
@@ -62,7 +65,7 @@ def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditR
             )
             report = Auditor(config).run()
             by_profile = {t.profile: t.address for t in site.truth}
-        yield report, by_profile
+        yield report, {**by_profile, "_db": config.db_path, "_root": root}
     finally:
         resources.use_data_root(None)
 
@@ -160,3 +163,28 @@ def test_every_format_shows_each_match_with_its_source_and_date(lab_audit) -> No
     console = render(report, FormatName.CONSOLE).decode()
     assert "Known vulnerabilities: 1 device(s)" in console
     assert "CVE-2021-36260" in console and "possibly" in console
+
+
+def test_findings_are_saved_with_the_audit_and_re_rendered_with_todays_data(
+    lab_audit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, where = lab_audit
+    db = where["_db"]
+    with Store(db, read_only=True) as store:
+        stored = store.load_report(report.audit.id)
+    assert [d.vulnerabilities for d in stored.devices] == [
+        d.vulnerabilities for d in report.devices
+    ]
+    # --as-recorded shows what the audit found; a re-render applies the data in use now (here:
+    # none imported), and says the flaws were not checked.
+    assert main(["report", "--db", str(db), "--as-recorded", "-f", "json", "-o", "-"]) == 0
+    recorded = json.loads(capsys.readouterr().out)
+    assert recorded["summary"]["known_exploited_devices"] == 1
+    resources.use_data_root(tmp_path / "empty")
+    try:
+        assert main(["report", "--db", str(db), "-f", "json", "-o", "-"]) == 0
+    finally:
+        resources.use_data_root(where["_root"])
+    again = json.loads(capsys.readouterr().out)
+    assert again["summary"]["vulnerable_devices"] == 0
+    assert any(n.startswith("No vulnerability data imported") for n in again["audit"]["notes"])
