@@ -33,6 +33,7 @@ from auditor.store import Store, default_db_path
 from auditor.store.combine import DEMO_SITE, SAME_SITE, combine
 from auditor.store.compare import diff
 from auditor.vulns import VulnAssessor
+from auditor.vulns.assess import DATA_NAME as VULN_DATA
 
 DIFF_FORMATS = ("console", "json", "markdown")
 
@@ -181,6 +182,15 @@ def _not_applied(report: AuditReport, db_path: Path) -> AuditReport:
         )
     if recorded.get(BUNDLE_DATA) != label:
         parts.append(f"the data now in use ({label})")
+    vulns_now = VulnAssessor.load(resources.data_root(), today=clock.today()).data_versions()
+    vulns_then = {v.version for v in report.audit.data_versions if v.name.startswith(VULN_DATA)}
+    changed = [v for v in vulns_now if v.version not in vulns_then]
+    if changed:
+        parts.append(
+            "the vulnerability data imported since ("
+            + ", ".join(f"{v.version.split(' sha256:')[0]} as of {v.as_of}" for v in changed)
+            + ")"
+        )
     if not parts:
         return report
     note = (

@@ -180,11 +180,15 @@ def test_findings_are_saved_with_the_audit_and_re_rendered_with_todays_data(
     assert main(["report", "--db", str(db), "--as-recorded", "-f", "json", "-o", "-"]) == 0
     recorded = json.loads(capsys.readouterr().out)
     assert recorded["summary"]["known_exploited_devices"] == 1
-    resources.use_data_root(tmp_path / "empty")
-    try:
-        assert main(["report", "--db", str(db), "-f", "json", "-o", "-"]) == 0
-    finally:
-        resources.use_data_root(where["_root"])
+    # A newer catalogue imported after the audit: --as-recorded says it is not applied.
+    root = where["_root"]
+    import_kev(root, ASSETS / "kev-excerpt.csv")
+    args = ["report", "--db", str(db), "--as-recorded", "-f", "markdown", "-o", "-"]
+    assert main(["--data-dir", str(root), *args]) == 0
+    assert "NOT APPLIED" in (out := capsys.readouterr().out)
+    assert "the vulnerability data imported since (kev-excerpt.csv as of 2024-08-21)" in out
+    empty = str(tmp_path / "empty")
+    assert main(["--data-dir", empty, "report", "--db", str(db), "-f", "json", "-o", "-"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["summary"]["vulnerable_devices"] == 0
     assert any(n.startswith("No vulnerability data imported") for n in again["audit"]["notes"])
