@@ -1,4 +1,5 @@
-"""What changed between two audits of a site: new, gone and changed devices, and exposures.
+"""What changed between two audits of a site: new, gone and changed devices, exposures and
+known-vulnerability findings.
 
 A device is matched across audits by what identifies it, strongest first: its serial number,
 then its MAC, then its address, then (among the devices still unmatched, when exactly one on each
@@ -23,6 +24,7 @@ from auditor.models import (
     ExposureStatus,
     ObservationKind,
     Severity,
+    VulnStatus,
 )
 
 _IDENTITY = ("manufacturer", "brand", "model", "firmware", "device_type")
@@ -198,6 +200,16 @@ class ExposureChange:
 
 
 @dataclass(frozen=True, slots=True)
+class VulnChange:
+    """A known-vulnerability finding that appeared, went (e.g. after a firmware update) or
+    changed status or severity."""
+
+    cve: str
+    before: tuple[VulnStatus, Severity] | None
+    after: tuple[VulnStatus, Severity] | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceChange:
     old: DeviceResult
     new: DeviceResult
@@ -205,6 +217,7 @@ class DeviceChange:
     """(field, before, after) for identity fields and the address."""
     exposures: tuple[ExposureChange, ...]
     basis: MatchBasis = MatchBasis.MAC
+    vulnerabilities: tuple[VulnChange, ...] = ()
 
     @property
     def moved(self) -> bool:
@@ -306,10 +319,22 @@ def _compare(old: DeviceResult, new: DeviceResult, basis: MatchBasis) -> DeviceC
                     source=shown.source if shown else "",
                 )
             )
-    if not fields and not changes:
+    before_v = {v.cve: (v.status, v.severity) for v in old.vulnerabilities}
+    after_v = {v.cve: (v.status, v.severity) for v in new.vulnerabilities}
+    vulns = tuple(
+        VulnChange(cve, before_v.get(cve), after_v.get(cve))
+        for cve in sorted(before_v.keys() | after_v.keys())
+        if before_v.get(cve) != after_v.get(cve)
+    )
+    if not fields and not changes and not vulns:
         return None
     return DeviceChange(
-        old=old, new=new, fields=tuple(fields), exposures=tuple(changes), basis=basis
+        old=old,
+        new=new,
+        fields=tuple(fields),
+        exposures=tuple(changes),
+        basis=basis,
+        vulnerabilities=vulns,
     )
 
 

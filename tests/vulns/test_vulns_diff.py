@@ -1,0 +1,45 @@
+"""camaudit diff: a firmware update that removes a known-exploited flaw shows as a change."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from auditor.models import AuditReport, Severity, VulnFinding, VulnStatus
+from auditor.store.compare import diff
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
+from camaudit_sample_audit import sample_report  # type: ignore[import-not-found]  # noqa: E402
+
+FINDING = VulnFinding(
+    cve="CVE-2021-33044",
+    status=VulnStatus.AFFECTED,
+    severity=Severity.HIGH,
+    title="Dahua IP Camera Authentication Bypass Vulnerability",
+    reason="firmware '2.800.0000000.16.R' is within the published range",
+    evidence=("maker Dahua matched the published vendor",),
+    remediation="Update to firmware 2.800.0000000.29.r.210630 or later.",
+    source="https://nvd.nist.gov/vuln/detail/CVE-2021-33044",
+    kev=True,
+)
+
+
+def _with(report: AuditReport, findings: tuple[VulnFinding, ...]) -> AuditReport:
+    first = replace(report.devices[0], vulnerabilities=findings)
+    return replace(report, devices=(first, *report.devices[1:]))
+
+
+def test_a_fixed_flaw_and_a_new_one_are_changes() -> None:
+    base = sample_report()
+    before, after = _with(base, (FINDING,)), _with(base, ())
+    (change,) = diff(before, after).changed
+    (v,) = change.vulnerabilities
+    assert (v.cve, v.before, v.after) == (
+        "CVE-2021-33044",
+        (VulnStatus.AFFECTED, Severity.HIGH),
+        None,
+    )
+    (back,) = diff(after, before).changed
+    assert back.vulnerabilities[0].after == (VulnStatus.AFFECTED, Severity.HIGH)
+    assert diff(before, before).is_empty
