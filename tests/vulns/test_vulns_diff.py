@@ -43,3 +43,30 @@ def test_a_fixed_flaw_and_a_new_one_are_changes() -> None:
     (back,) = diff(after, before).changed
     assert back.vulnerabilities[0].after == (VulnStatus.AFFECTED, Severity.HIGH)
     assert diff(before, before).is_empty
+
+
+def test_hostile_device_strings_in_a_finding_stay_inert_in_every_format(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from auditor.models import Audience
+    from auditor.render import renderer
+    from auditor.render.interface import FormatName
+    from auditor.vulns import VulnMatcher, import_kev, load
+    from tests.vulns.conftest import ASSETS, ident
+
+    import_kev(tmp_path, ASSETS / "kev-excerpt.json")
+    brand, model = '=HYPERLINK("http://x")', "<script>alert(1)</script>\x1b]0;pwned\x07"
+    hostile = ident("Hikvision", brand, model, "V5.5.0", relabel=True)
+    (finding,) = VulnMatcher(load(tmp_path)).match(hostile, Audience.GENERIC)
+    assert brand in finding.evidence[0] and brand in finding.remediation  # its own words
+    base = sample_report()
+    device = replace(base.devices[0], identification=hostile, vulnerabilities=(finding,))
+    report = replace(base, devices=(device,))
+    html = renderer(FormatName.HTML).render(report).decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    rows = csv.DictReader(io.StringIO(renderer(FormatName.CSV).render(report).decode("utf-8-sig")))
+    (row,) = [r for r in rows if r["record"] == "vulnerability"]
+    assert not any(cell.startswith("=") for cell in row.values() if cell)
+    for fmt in (FormatName.CONSOLE, FormatName.MARKDOWN):
+        assert "\x1b" not in renderer(fmt).render(report).decode()
