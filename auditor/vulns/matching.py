@@ -279,7 +279,10 @@ class VulnMatcher:
         if record is not None:
             kind = "NVD CVE API 2.0" if record.source_format == "nvd-2.0" else "CVE List v5"
             evidence.append(f"CVE record ({kind}), updated {record.updated}")
+        if kev is not None and kev.notes:
+            evidence.append(f"KEV notes: {kev.notes}")
         fixed = app.end_excluding if app is not None else ""
+        advisory = _maker_advisory(record, maker)
         title = (kev.name if kev is not None and kev.name else "") or (
             _first_sentence(record.description) if record is not None else cve
         )
@@ -297,7 +300,7 @@ class VulnMatcher:
             title=title,
             reason=verdict.reason,
             evidence=tuple(evidence),
-            remediation=_remediation(ident, maker, fixed, verdict.status, relabel),
+            remediation=_remediation(ident, maker, fixed, verdict.status, relabel, advisory),
             source=source,
             source_date=source_date,
             kev=is_kev,
@@ -326,19 +329,43 @@ def _first_sentence(text: str) -> str:
     return head[:160] + ("..." if len(head) > 160 else "")
 
 
+def _maker_advisory(record: CveRecord | None, maker: str) -> str:
+    """The record's reference on the maker's own site (its advisory lists the fixed firmware)."""
+    if record is None:
+        return ""
+    names = {vendor_key(maker), *cpe_vendors(maker)}
+    for url in record.references:
+        host = url.split("//", 1)[-1].split("/", 1)[0].lower()
+        if url.startswith("https://") and any(n and n in host.replace(".", "") for n in names):
+            return url
+    return ""
+
+
 def _remediation(
-    ident: Identification, maker: str, fixed: str, status: VulnStatus | None, relabel: bool
+    ident: Identification,
+    maker: str,
+    fixed: str,
+    status: VulnStatus | None,
+    relabel: bool,
+    advisory: str = "",
 ) -> str:
     target = f"firmware {fixed} or later" if fixed else "a firmware the maker lists as fixed"
+    if advisory:
+        target += f" (the maker's advisory: {advisory})"
     if status is VulnStatus.AFFECTED:
         text = (
             f"Update to {target} from {maker}'s own download channel (never a third-party "
             "mirror), or isolate the device from untrusted networks until it is updated."
         )
-    else:
+    elif not ident.firmware:
         text = (
             "Read the firmware version on the device (or give camaudit credentials so it can), "
             f"compare it with the record, then update to {target} or isolate the device."
+        )
+    else:
+        text = (
+            f"Check this model and its firmware ({ident.firmware}) against the record, then "
+            f"update to {target} or isolate the device."
         )
     if relabel:
         text += (

@@ -31,6 +31,10 @@ def test_dahua_lab_firmware_is_affected_on_a_listed_family_and_not_once_fixed(
     assert (f.cvss_score, f.cvss_version, f.cvss_source) == (9.8, "3.1", "NVD")
     assert any("ipc-hx3xxx" in e and "product family" in e for e in f.evidence)
     assert f.source == "https://nvd.nist.gov/vuln/detail/CVE-2021-33044"
+    # Remediation: the fixed firmware from the maker's own channel, with the maker's advisory.
+    assert "2.800.0000000.29.r.210630 or later" in f.remediation
+    assert "https://www.dahuasecurity.com/support/cybersecurity/details/957" in f.remediation
+    assert "Dahua's own download channel" in f.remediation
     fixed = ident("Dahua", "Dahua", "IPC-HFW3441E-AS", "2.800.0000000.29.R, Build Date: 2021-07-01")
     assert _findings(data_root, fixed) == {}
 
