@@ -159,6 +159,14 @@ class MarkdownFormat(ReportFormat):
             f"- OEM relabels: **{s.relabels}**",
             "- Makers: " + md(", ".join(f"{m} {n}" for m, n in s.by_manufacturer)),
             f"- Unconfirmed (seen only in discovery replies, never answered): **{s.unconfirmed}**",
+            *(
+                [
+                    "- Running a firmware with a known-exploited flaw (CISA KEV): "
+                    f"**{s.known_exploited}**"
+                ]
+                if s.vulnerable
+                else []
+            ),
             "",
         ]
         out += _table(["Highest severity", "Devices"], ((v.label, n) for v, n in s.by_severity))

@@ -156,9 +156,11 @@ def test_every_format_shows_each_match_with_its_source_and_date(lab_audit) -> No
 
     md = render(report, FormatName.MARKDOWN).decode()
     assert "## Known vulnerabilities" in md
+    assert "known-exploited flaw (CISA KEV): **1**" in md
     assert "https://nvd.nist.gov/vuln/detail/CVE-2021-33044 (2025-10-21)" in md
     assert "matched through true maker Hikvision" in md
     html = render(report, FormatName.HTML).decode()
+    assert "<strong>Known-exploited firmware:</strong> 1 device(s)" in html
     assert 'id="vulnerabilities"' in html and "yes (added 2024-08-21, due 2024-09-11)" in html
     console = render(report, FormatName.CONSOLE).decode()
     assert "Known vulnerabilities: 1 device(s)" in console
