@@ -2,8 +2,9 @@
 
 NVD names camera firmware per model (``cpe:2.3:o:hikvision:ds-2cd2026g2-iu\\/sl_firmware``) or
 per product family with ``x`` for the digits or letters that vary (Dahua's
-``ipc-hx3xxx_firmware``, Hikvision's ``ds-2cd2xx2f-i``); a parenthesised part is optional
-(``ds-2cd2412f-i\\(w\\)`` is the DS-2CD2412F-I and the DS-2CD2412F-IW). A family match is
+``ipc-hx3xxx_firmware``, Hikvision's ``ds-2cd2xx2f-i``): after a digit each ``x`` is one
+character, after letters it is a form factor of one to three letters; a parenthesised part is
+optional (``ds-2cd2412f-i\\(w\\)`` is the DS-2CD2412F-I and the DS-2CD2412F-IW). A family match is
 reported as such in the evidence chain, so a reader can check it against the maker's advisory.
 """
 
@@ -73,8 +74,12 @@ def _family_regex(product: str) -> re.Pattern[str] | None:
         # letters is a letter of the name (e.g. "xvr").
         if run is not None and _wild(product, run.start(), run.end()):
             n = run.end() - run.start()
-            # Dahua writes one x for a form-factor of one to three letters (IPC-HFW, -HDBW).
-            out.append(f"[a-z0-9]{{{n},{n + 2}}}")
+            if run.start() > 0 and product[run.start() - 1].isalpha():
+                # After letters, Dahua's x is a form factor of one to three letters (IPC-HX3XXX
+                # covers IPC-HFW3..., IPC-HDBW3...); never digits, or IPC-HFW1330 would match.
+                out.append(f"[a-z]{{{n},{n + 2}}}")
+            else:
+                out.append(f"[a-z0-9]{{{n}}}")  # after a digit: one character per x
             i = run.end()
             continue
         out.append(re.escape(ch))
