@@ -204,8 +204,9 @@ def run_status(args: argparse.Namespace) -> ExitCode:
     for col in ("data", "file", "entries", "as of", "age (days)", "sha256"):
         vuln_table.add_column(col)
     try:
-        vuln_sets = vulns.load(root).datasets
-    except vulns.VulnDataError as exc:
+        # The user's imports and, when the bundle in use carries some, the bundle's.
+        vuln_sets = vulns.VulnAssessor.load(root, today=today).data.datasets
+    except (vulns.VulnDataError, BundleError) as exc:
         vuln_sets = ()
         problem = problem or str(exc)
     for ds in vuln_sets:

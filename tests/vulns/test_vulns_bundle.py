@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor import resources
+from auditor.cli.app import main
 from auditor.databundle import BundleError, build_bundle, install, signing
 from auditor.databundle.build import new_key
 from auditor.vulns import VulnAssessor, import_cve, import_kev
@@ -53,7 +54,7 @@ def _bundle(tmp_path: Path, key: Path) -> Path:
 
 
 def test_a_bundle_carries_kev_and_cve_data_and_a_newer_import_wins(
-    tmp_path: Path, key: Path, data_dir: Path
+    tmp_path: Path, key: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     install(_bundle(tmp_path, key), root=data_dir, now=datetime(2099, 1, 2, tzinfo=UTC))
     resources.forget_loaded_data()
@@ -62,6 +63,8 @@ def test_a_bundle_carries_kev_and_cve_data_and_a_newer_import_wins(
     assert "CVE-2021-33044" in vulns.data.records
     names = [v.version for v in vulns.data_versions()]
     assert names[0].startswith("bundle 2099.1.0: kev-excerpt.json")
+    assert main(["data", "status", "--data-dir", str(data_dir)]) == 0
+    assert "bundle 2099.1.0: kev-excerpt.json" in capsys.readouterr().out
     # The user's own import of an older catalogue (the CSV is as of 2024-08-21) does not
     # replace the bundle's newer one; their CVE records add to the bundle's.
     import_kev(data_dir, ASSETS / "kev-excerpt.csv")
