@@ -93,3 +93,12 @@ def test_a_bundle_with_damaged_vulnerability_data_is_refused(
     with pytest.raises(BundleError, match="vulnerability data does not load"):
         install(out, root=data_dir, now=datetime(2099, 1, 2, tzinfo=UTC))
     assert not (data_dir / "bundles" / "2099.1.1").exists()
+
+
+def test_data_diff_names_the_vulnerability_files_a_bundle_adds(
+    tmp_path: Path, key: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = _bundle(tmp_path, key)
+    assert main(["data", "diff", "shipped", str(bundle), "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "vulns/kev.json" in out and "vulns/cve.json" in out
