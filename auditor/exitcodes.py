@@ -25,7 +25,8 @@ class ExitCode(IntEnum):
 
 _MEANINGS = {
     ExitCode.CLEAN: "clean: nothing reached --fail-on and every camera was fully probed",
-    ExitCode.EXPOSURE_FOUND: "an exposure at or above --fail-on (diff: a new or worsened one)",
+    ExitCode.EXPOSURE_FOUND: "an exposure or known flaw at or above --fail-on (diff: a new or "
+    "worsened exposure)",
     ExitCode.USAGE_ERROR: "usage or configuration error (bad arguments, a missing store, ...)",
     ExitCode.INCOMPLETE: "incomplete: a probe of a camera (or of a device that may be one) "
     "failed, credentials it refused included, or a discovery channel failed (printers and "

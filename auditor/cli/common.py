@@ -84,9 +84,9 @@ def add_gate_options(p: argparse.ArgumentParser) -> None:
         choices=[s.label for s in Severity if s > Severity.NONE],
         default="high",
         metavar="LEVEL",
-        help="exit 1 when an exposure or a known-vulnerability finding reaches this severity: "
-        "info, low, medium, high, critical (default: high; a known-exploited flaw on an affected "
-        "firmware is high, critical for us-federal-agency)",
+        help="exit 1 when an exposure or a known-vulnerability finding (diff: a new or worsened "
+        "exposure) reaches this severity: info, low, medium, high, critical (default: high; a "
+        "known-exploited flaw on an affected firmware is high, critical for us-federal-agency)",
     )
     p.add_argument(
         "--exit-zero",
