@@ -120,7 +120,8 @@ class Auditor:
         self._stop = threading.Event()
         self._count_lock = threading.Lock()
         self._unconfirmed = 0
-        self._vulns = VulnAssessor(VulnData(), clock.today())
+        # Empty until run() loads the vulnerability data imported by then.
+        self._vulns = VulnAssessor(VulnData(), datetime.now(UTC).date())
         self._vuln_matcher = VulnMatcher(self._vulns.data)
 
     def stop(self) -> None:
