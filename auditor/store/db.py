@@ -73,6 +73,10 @@ def _address_key(text: str) -> tuple[int, int]:
     return (addr.version, int(addr))
 
 
+#: How long opening the store waits for another process that holds it.
+OPEN_WAIT_S = 30.0
+
+
 class Store:
     """The audit history in one SQLite file. Thread-safe; use as a context manager."""
 
@@ -87,6 +91,23 @@ class Store:
         self.path = Path(path)
         self.read_only = read_only
         self._lock = threading.Lock()
+        # Several processes opening a new store at once (a scan starting while `audits` runs)
+        # meet SQLite's locks in places its busy handler does not cover: wait for them.
+        deadline = time.monotonic() + OPEN_WAIT_S
+        while True:
+            try:
+                self._open()
+                return
+            except StoreError as exc:
+                locked = isinstance(exc.__cause__, sqlite3.OperationalError) and "locked" in str(
+                    exc.__cause__
+                )
+                if not locked or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _open(self) -> None:
+        read_only = self.read_only
         if self.path.exists():
             self._check_ours()
         elif read_only:
