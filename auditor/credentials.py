@@ -181,14 +181,7 @@ class CredentialStore:
         per_net = []
         for i, item in enumerate(data.get("hosts") or []):
             where = f"hosts[{i}]"
-            if not isinstance(item, dict) or "target" not in item:
-                raise ConfigError(f"credentials file {path}: {where} needs a target")
-            try:
-                net = ipaddress.ip_network(str(item["target"]), strict=False)
-            except ValueError:
-                raise ConfigError(
-                    f"credentials file {path}: {where} target is not an address or CIDR"
-                ) from None
+            net = _target(item, path, where)
             per_net.append((net, _entry(item, path, where, label=str(item["target"]))))
         unknown = set(data) - {"default", "hosts", "snmp"}
         if unknown:
@@ -346,13 +339,18 @@ def _snmp(
     nets = []
     for i, item in enumerate(section.get("hosts") or []):
         where = f"snmp.hosts[{i}]"
-        if not isinstance(item, dict) or "target" not in item:
-            raise ConfigError(f"credentials file {path}: {where} needs a target")
-        try:
-            net = ipaddress.ip_network(str(item["target"]), strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"credentials file {path}: {where} target is not an address or CIDR"
-            ) from None
+        net = _target(item, path, where)
         nets.append((net, _community(item.get("community"), path, where)))
     return default, tuple(nets)
+
+
+def _target(item: object, path: Path, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network a per-host entry applies to (an address or a CIDR)."""
+    if not isinstance(item, dict) or "target" not in item:
+        raise ConfigError(f"credentials file {path}: {where} needs a target")
+    try:
+        return ipaddress.ip_network(str(item["target"]), strict=False)
+    except ValueError:
+        raise ConfigError(
+            f"credentials file {path}: {where} target is not an address or CIDR"
+        ) from None
