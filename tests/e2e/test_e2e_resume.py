@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,25 @@ def _saved(db: Path) -> tuple[str, set[str]] | None:
         return None
 
 
+def _kill_when(
+    scan: list[str], db: Path, ready: Callable[[set[str]], bool], limit: float, what: str
+) -> None:
+    """Run ``scan`` and SIGKILL it as soon as the hosts it has saved satisfy ``ready``."""
+    proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            saved = _saved(db)
+            if saved and ready(saved[1]):
+                return
+            assert proc.poll() is None, "the scan ended before it could be killed"
+            time.sleep(0.05)
+        pytest.fail(f"not reached within {limit:.0f} s: {what}")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_sigkill_mid_scan_then_resume(tmp_path: Path) -> None:
     db = tmp_path / "audit.db"
     with LoopbackSite(DEMO_DEVICES) as site:
@@ -52,20 +72,7 @@ def test_sigkill_mid_scan_then_resume(tmp_path: Path) -> None:
             "-o",
             str(tmp_path / "a.json"),
         ]
-        proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                saved = _saved(db)
-                if saved and len(saved[1]) >= 2:
-                    break
-                assert proc.poll() is None, "the scan ended before it could be killed"
-                time.sleep(0.05)
-            else:
-                pytest.fail("no host was saved within 90 s")
-        finally:
-            proc.kill()
-            proc.wait()
+        _kill_when(scan, db, lambda saved: len(saved) >= 2, 90, "two hosts saved")
         audit_id, before = _saved(db) or ("", set())
         with Store(db) as store:
             (summary,) = store.list_audits()
@@ -138,20 +145,7 @@ def test_out_of_scope_references_survive_a_kill(tmp_path: Path) -> None:
         scan = [sys.executable, "-m", "auditor", "-q", "scan", *site.targets]
         scan += ["--ports", site.port_plan.spec(), "--db", str(db), "--rate", "6"]
         scan += ["--timeout", "1", "-f", "json", "-o", str(tmp_path / "a.json")]
-        proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                saved = _saved(db)
-                if saved and pointer in saved[1]:
-                    break
-                assert proc.poll() is None, "the scan ended before it could be killed"
-                time.sleep(0.05)
-            else:
-                pytest.fail("the pointing host was not saved within 120 s")
-        finally:
-            proc.kill()
-            proc.wait()
+        _kill_when(scan, db, lambda saved: pointer in saved, 120, "the pointing host saved")
         audit_id, before = _saved(db) or ("", set())
         assert len(before) < len(site.targets), "killed too late to show anything"
         with Store(db) as store:
