@@ -185,9 +185,7 @@ def _nvd(cve: dict[str, Any], name: str) -> CveRecord:
         source_format="nvd-2.0",
         cvss=tuple(scores),
         applicability=tuple(_nvd_applicability(cve.get("configurations"))),
-        references=tuple(
-            str(r["url"]) for r in cve.get("references") or () if isinstance(r, dict) and "url" in r
-        ),
+        references=_urls(cve.get("references")),
         kev_added=_date(cve.get("cisaExploitAdd")),
         kev_due=_date(cve.get("cisaActionDue")),
     )
@@ -261,9 +259,7 @@ def _cve5(doc: dict[str, Any], name: str) -> CveRecord:
         source_format="cve-5",
         cvss=tuple(scores),
         applicability=tuple(_cve5_applicability(cna.get("affected"))),
-        references=tuple(
-            str(r["url"]) for r in cna.get("references") or () if isinstance(r, dict) and "url" in r
-        ),
+        references=_urls(cna.get("references")),
         kev_added=kev_added,
     )
 
@@ -303,3 +299,10 @@ def _cve5_applicability(affected: Any) -> Iterable[Applicability]:
                 )
             else:
                 yield Applicability(vendor=vendor, model=product, version=start)
+
+
+def _urls(references: object) -> tuple[str, ...]:
+    """The ``url`` of each reference object (NVD and CVE List v5 write them alike)."""
+    if not isinstance(references, list):
+        return ()
+    return tuple(str(r["url"]) for r in references if isinstance(r, dict) and "url" in r)
