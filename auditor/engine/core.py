@@ -1,0 +1,333 @@
+"""The audit engine: scope -> discover -> probe -> identify -> assess, stored as it goes.
+
+The engine owns ordering and concurrency only; each stage lives in its own package, and every
+collaborator (probes, discovery channels, identifier, assessors, the unicast check) can be
+passed in, so a stage can be tested without a socket. Hosts are probed concurrently (the work
+waits on the network), probes run in registry order within a host (``hostaudit``), and each
+finished host is committed to the store at once so an interrupted audit loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from auditor import __version__, clock, redact, resources
+from auditor.context import NetContext, RateLimiter
+from auditor.discovery import discover_all
+from auditor.discovery.confirm import unicast_answer
+from auditor.discovery.interface import DiscoveryChannel
+from auditor.engine.config import AuditConfig, AuditObserver, new_audit_id
+from auditor.engine.hostaudit import HostAuditor, HostTools, UnicastCheck
+from auditor.exposure import Assessor
+from auditor.identify import Identifier
+from auditor.models import (
+    AuditInfo,
+    AuditReport,
+    ChannelFailure,
+    DeviceResult,
+    Host,
+    IPAddress,
+    OutOfScopeReference,
+    Reason,
+)
+from auditor.probes import PROBES, Probe
+from auditor.resources import bundle_data_version, fingerprint_data_version
+from auditor.scope import Scope
+from auditor.store import Store
+from auditor.vulns import VulnAssessor, VulnMatcher
+
+logger = logging.getLogger(__name__)
+
+
+def _unicast(ctx: NetContext, address: IPAddress, tried_tcp: bool) -> str | None:
+    return unicast_answer(ctx, address, tried_tcp=tried_tcp)
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the engine works with; None: today's default (the registries, the shipped data)."""
+
+    probes: Sequence[Probe] | None = None
+    channels: Sequence[DiscoveryChannel] | None = None
+    """Channel objects to run instead of ``AuditConfig.channels`` (names in the registry)."""
+    identifier: Identifier | None = None
+    assessor: Assessor | None = None
+    vulns: VulnAssessor | None = None
+    unicast: UnicastCheck | None = None
+
+
+class Auditor:
+    """Runs one audit. Use ``run()``; it returns the report as loaded back from the store."""
+
+    def __init__(
+        self,
+        config: AuditConfig,
+        observer: AuditObserver | None = None,
+        *,
+        probes: Sequence[Probe] | None = None,
+        channels: Sequence[DiscoveryChannel] | None = None,
+        identifier: Identifier | None = None,
+        assessor: Assessor | None = None,
+        vulns: VulnAssessor | None = None,
+        unicast: UnicastCheck | None = None,
+    ) -> None:
+        self.config = config
+        self.observer = observer or AuditObserver()
+        self.parts = Collaborators(probes, channels, identifier, assessor, vulns, unicast)
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask a running audit to stop after the hosts in flight (SIGTERM/SIGINT)."""
+        self._stop.set()
+
+    def _context(self, scope: Scope) -> NetContext:
+        cfg = self.config
+        return NetContext(
+            scope=scope,
+            timeout=cfg.timeout,
+            rate=RateLimiter(cfg.rate, stop=self._stop),
+            credentials=cfg.credentials,
+            ports=cfg.ports,
+            interfaces=cfg.interfaces,
+            # A loopback-only scope has no segment to multicast on: never send multicast then.
+            multicast=cfg.multicast and not all(n.is_loopback for n in scope.includes),
+            workers=cfg.workers,
+            stopping=self._stop,
+            snmp_port=cfg.snmp_port,
+        )
+
+    def _tools(self, ctx: NetContext) -> HostTools:
+        cfg, parts = self.config, self.parts
+        assessor = parts.assessor or Assessor.load(cfg.db_path, today=clock.today())
+        # Known vulnerabilities of each host's firmware, from the KEV/CVE data imported now;
+        # they are saved with the host (a resumed or re-rendered audit keeps them).
+        vulns = parts.vulns or VulnAssessor.load(resources.data_root(), today=assessor.today)
+        return HostTools(
+            ctx=ctx,
+            probes=tuple(parts.probes) if parts.probes is not None else _default_probes(),
+            identifier=parts.identifier or Identifier.default(),
+            assessor=assessor,
+            vulns=vulns,
+            matcher=VulnMatcher(vulns.data),
+            unicast=parts.unicast or _unicast,
+            stop=self._stop,
+            budget_s=cfg.host_budget,
+            audience=cfg.profile,
+            offline_detail=(
+                "imported host outside the scope: identified offline"
+                if cfg.targets
+                else "imported without targets: identified offline, never contacted"
+            ),
+        )
+
+    def run(self) -> AuditReport:
+        cfg = self.config
+        ctx = self._context(self._scope())
+        tools = self._tools(ctx)
+        hosts_auditor = HostAuditor(tools)
+        with Store(cfg.db_path) as store:
+            info, done = self._begin(store, tools)
+            self.observer.on_stage("discovery")
+            hosts, failures = self._discover(ctx)
+            # What discovery was told about addresses outside the scope is kept now, not at the
+            # end: a killed audit must not lose it (probes' references go with their host).
+            store.save_out_of_scope(info.id, _references(ctx))
+            todo = [h for h in hosts if str(h.address) not in done]
+            self.observer.on_stage("probing", len(todo))
+            self._probe_all(todo, ctx, hosts_auditor, store, info)
+            store.save_out_of_scope(info.id, _references(ctx))
+            if self._stop.is_set():
+                raise KeyboardInterrupt
+            notes = _notes(ctx, tools, hosts_auditor.unconfirmed, info, failures)
+            store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
+            self.observer.on_stage("report")
+            return store.load_report(info.id)
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def _scope(self) -> Scope:
+        cfg = self.config
+        if not cfg.targets:
+            # An import without targets is identified offline: the scope is empty, so nothing
+            # is contacted. Taking the file's addresses as the scope probed whatever network
+            # the laptop auditing a client's file was on (issue 13).
+            return Scope(includes=())
+        return Scope.parse(
+            cfg.targets,
+            cfg.excludes,
+            allow_large=cfg.allow_large,
+            allow_public=cfg.allow_public,
+            interfaces=cfg.interfaces,
+        )
+
+    def _begin(self, store: Store, tools: HostTools) -> tuple[AuditInfo, set[str]]:
+        cfg = self.config
+        if cfg.resume is not None:
+            # The pace this run really uses (the original's, unless given again) is recorded.
+            info = replace(
+                store.load_audit_info(cfg.resume),
+                rate=cfg.rate,
+                timeout=cfg.timeout,
+                allow_large=cfg.allow_large,
+                allow_public=cfg.allow_public,
+            )
+            store.begin_audit(info)
+            return info, store.completed_addresses(cfg.resume)
+        started = datetime.now(UTC)
+        info = AuditInfo(
+            id=new_audit_id(started),
+            site=cfg.site,
+            started=started,
+            tool_version=__version__,
+            targets=cfg.targets,
+            excludes=cfg.excludes,
+            profile=cfg.profile,
+            data_versions=(
+                bundle_data_version(tools.assessor.today),
+                fingerprint_data_version(),
+                *tools.assessor.data_versions(),
+                *tools.vulns.data_versions(),
+            ),
+            ports=cfg.ports.ports,
+            port_spec=cfg.ports.spec(),
+            probes=tuple(p.name for p in tools.probes),
+            rate=cfg.rate,
+            timeout=cfg.timeout,
+            allow_large=cfg.allow_large,
+            allow_public=cfg.allow_public,
+        )
+        store.begin_audit(info)
+        return info, set()
+
+    def _channels(self, ctx: NetContext) -> Sequence[str | DiscoveryChannel]:
+        # An empty scope (an offline import) runs no channel at all: there is nowhere to send.
+        if not ctx.scope.includes:
+            return ()
+        if self.parts.channels is not None:
+            return tuple(self.parts.channels)
+        from auditor.discovery import CHANNELS
+
+        return self.config.channels if self.config.channels is not None else tuple(CHANNELS)
+
+    def _discover(self, ctx: NetContext) -> tuple[list[Host], tuple[ChannelFailure, ...]]:
+        result = discover_all(
+            ctx, channels=self._channels(ctx), on_host=self.observer.on_host_discovered
+        )
+        for channel, message in result.errors:
+            logger.warning("discovery channel %s did not run: %s", channel, message)
+            self.observer.on_channel_error(channel, message)
+        failures = tuple(ChannelFailure(c, m) for c, m in result.errors)
+        merged: dict[str, Host] = {str(h.address): h for h in result.hosts}
+        for host in self.config.imported:
+            key = str(host.address)
+            merged[key] = merged[key].merge(host) if key in merged else host
+        hosts = sorted(merged.values(), key=lambda h: (h.address.version, int(h.address)))
+        return hosts, failures
+
+    def _probe_all(
+        self,
+        hosts: Iterable[Host],
+        ctx: NetContext,
+        auditor: HostAuditor,
+        store: Store,
+        info: AuditInfo,
+    ) -> None:
+        store_lock = threading.Lock()
+
+        def one(host: Host) -> DeviceResult:
+            device = auditor.audit(host)
+            if any(a.reason is Reason.INTERRUPTED for a in device.attempts):
+                # Stopped mid-host: not saved, so `scan --resume` probes it again from the start
+                # (a saved host counts as done, and would stay half-probed for good).
+                return device
+            refs = _references(ctx, host)
+            with store_lock:  # one writer at a time; each host is its own transaction
+                store.save_device(info.id, device, refs)
+            self.observer.on_host_done(device)
+            return device
+
+        self._map_bounded(one, hosts, ctx.workers)
+
+    def _map_bounded(
+        self, fn: Callable[[Host], DeviceResult], hosts: Iterable[Host], workers: int
+    ) -> None:
+        """Run ``fn`` over hosts with at most ``workers`` in flight, stopping on request.
+
+        Submitting lazily keeps memory flat on a /16 and lets a stop request take effect
+        without waiting for thousands of queued hosts.
+        """
+        pending: set[Future[DeviceResult]] = set()
+        it = iter(hosts)
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="probe") as pool:
+            try:
+                while True:
+                    while len(pending) < workers and not self._stop.is_set():
+                        host = next(it, None)
+                        if host is None:
+                            break
+                        pending.add(pool.submit(fn, host))
+                    if not pending:
+                        break
+                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        fut.result()  # a store error must stop the audit, not vanish
+            except BaseException:
+                self._stop.set()
+                for fut in pending:
+                    fut.cancel()
+                raise
+
+
+def _default_probes() -> tuple[Probe, ...]:
+    return tuple(cls() for cls in PROBES.values())
+
+
+def _notes(
+    ctx: NetContext,
+    tools: HostTools,
+    unconfirmed: int,
+    info: AuditInfo,
+    failures: tuple[ChannelFailure, ...],
+) -> tuple[str, ...]:
+    """The disclaimer and stale-data warnings that travel with the audit into every report,
+    and the credential sets a device refused (by label and user, never password)."""
+    return (
+        *tools.assessor.notes(),
+        *ctx.logins.notes(),
+        *ctx.discovery_caps,
+        *_unconfirmed_note(unconfirmed),
+        *tools.vulns.notes(),
+        *(ctx.secrets.text(n) for n in ctx.hostile_replies),
+        *(
+            f"Discovery channel {f.channel} failed: {f.message}. Devices only it would "
+            f"find may be missing; `camaudit scan --resume {info.id}` runs discovery "
+            "again and probes what was not saved."
+            for f in failures
+        ),
+    )
+
+
+def _unconfirmed_note(n: int) -> tuple[str, ...]:
+    if not n:
+        return ()
+    hosts = "1 host was" if n == 1 else f"{n:,} hosts were"
+    return (
+        f"Unconfirmed: {hosts} seen only in discovery replies and never answered a unicast "
+        "exchange (no TCP connection, no probe reply, no open port or ARP reply to nmap); "
+        "a discovery reply's source can be forged, so their maker claims are not used.",
+    )
+
+
+def _references(ctx: NetContext, host: Host | None = None) -> list[OutOfScopeReference]:
+    """The out-of-scope references (those ``host`` made, or all), as stored: device-supplied
+    addresses with any credential a device echoed into them taken out."""
+    return [
+        redact.reference(ctx.secrets, r)
+        for r in ctx.out_of_scope
+        if host is None or r.referrer == host.address
+    ]
