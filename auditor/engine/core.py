@@ -11,34 +11,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from auditor import __version__, clock, redact, resources
 from auditor.context import NetContext, RateLimiter
-from auditor.discovery import discover_all
 from auditor.discovery.confirm import unicast_answer
 from auditor.discovery.interface import DiscoveryChannel
 from auditor.engine.config import AuditConfig, AuditObserver, new_audit_id
+from auditor.engine.dispatch import Dispatch
+from auditor.engine.feed import DiscoveryFeed, channel_name
 from auditor.engine.hostaudit import HostAuditor, HostTools, UnicastCheck
 from auditor.exposure import Assessor
 from auditor.identify import Identifier
 from auditor.models import (
     AuditInfo,
     AuditReport,
+    Channel,
     ChannelFailure,
-    DeviceResult,
     Host,
     IPAddress,
     OutOfScopeReference,
-    Reason,
 )
 from auditor.probes import PROBES, Probe
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store
+from auditor.store.sightings import Sightings
 from auditor.vulns import VulnAssessor, VulnMatcher
 
 logger = logging.getLogger(__name__)
@@ -131,18 +131,33 @@ class Auditor:
         tools = self._tools(ctx)
         hosts_auditor = HostAuditor(tools)
         with Store(cfg.db_path) as store:
-            info, done = self._begin(store, tools)
-            self.observer.on_stage("discovery")
-            hosts, failures = self._discover(ctx)
-            # What discovery was told about addresses outside the scope is kept now, not at the
-            # end: a killed audit must not lose it (probes' references go with their host).
+            info = self._begin(store, tools)
+            channels = self._channels(ctx)
+            scans_ports = any(channel_name(c) == Channel.NMAP.value for c in channels)
+            book = Sightings(cfg.db_path, info.id, ports_pending=scans_ports)
+            feed = DiscoveryFeed(ctx, channels, cfg.imported, book, self.observer)
+            try:
+                self.observer.on_stage("discovery")
+                feed.start()
+                dispatch = Dispatch(
+                    ctx, feed, book, hosts_auditor, store, info, self.observer, self._stop,
+                    lambda host: _references(ctx, host),
+                )  # fmt: skip
+                dispatch.run()
+            finally:
+                if not feed.finished.is_set():
+                    # The dispatcher ended early (a stop, an error): so does discovery.
+                    self._stop.set()
+                if feed.join(30.0):
+                    book.close()
+            # What discovery was told about addresses outside the scope (probes' references
+            # went with their host).
             store.save_out_of_scope(info.id, _references(ctx))
-            todo = [h for h in hosts if str(h.address) not in done]
-            self.observer.on_stage("probing", len(todo))
-            self._probe_all(todo, ctx, hosts_auditor, store, info)
-            store.save_out_of_scope(info.id, _references(ctx))
+            if feed.error is not None:
+                raise feed.error
             if self._stop.is_set():
                 raise KeyboardInterrupt
+            failures = feed.failures
             notes = _notes(ctx, tools, hosts_auditor.unconfirmed, info, failures)
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
@@ -165,7 +180,7 @@ class Auditor:
             interfaces=cfg.interfaces,
         )
 
-    def _begin(self, store: Store, tools: HostTools) -> tuple[AuditInfo, set[str]]:
+    def _begin(self, store: Store, tools: HostTools) -> AuditInfo:
         cfg = self.config
         if cfg.resume is not None:
             # The pace this run really uses (the original's, unless given again) is recorded.
@@ -177,7 +192,7 @@ class Auditor:
                 allow_public=cfg.allow_public,
             )
             store.begin_audit(info)
-            return info, store.completed_addresses(cfg.resume)
+            return info
         started = datetime.now(UTC)
         info = AuditInfo(
             id=new_audit_id(started),
@@ -202,7 +217,7 @@ class Auditor:
             allow_public=cfg.allow_public,
         )
         store.begin_audit(info)
-        return info, set()
+        return info
 
     def _channels(self, ctx: NetContext) -> Sequence[str | DiscoveryChannel]:
         # An empty scope (an offline import) runs no channel at all: there is nowhere to send.
@@ -213,74 +228,6 @@ class Auditor:
         from auditor.discovery import CHANNELS
 
         return self.config.channels if self.config.channels is not None else tuple(CHANNELS)
-
-    def _discover(self, ctx: NetContext) -> tuple[list[Host], tuple[ChannelFailure, ...]]:
-        result = discover_all(
-            ctx, channels=self._channels(ctx), on_host=self.observer.on_host_discovered
-        )
-        for channel, message in result.errors:
-            logger.warning("discovery channel %s did not run: %s", channel, message)
-            self.observer.on_channel_error(channel, message)
-        failures = tuple(ChannelFailure(c, m) for c, m in result.errors)
-        merged: dict[str, Host] = {str(h.address): h for h in result.hosts}
-        for host in self.config.imported:
-            key = str(host.address)
-            merged[key] = merged[key].merge(host) if key in merged else host
-        hosts = sorted(merged.values(), key=lambda h: (h.address.version, int(h.address)))
-        return hosts, failures
-
-    def _probe_all(
-        self,
-        hosts: Iterable[Host],
-        ctx: NetContext,
-        auditor: HostAuditor,
-        store: Store,
-        info: AuditInfo,
-    ) -> None:
-        store_lock = threading.Lock()
-
-        def one(host: Host) -> DeviceResult:
-            device = auditor.audit(host)
-            if any(a.reason is Reason.INTERRUPTED for a in device.attempts):
-                # Stopped mid-host: not saved, so `scan --resume` probes it again from the start
-                # (a saved host counts as done, and would stay half-probed for good).
-                return device
-            refs = _references(ctx, host)
-            with store_lock:  # one writer at a time; each host is its own transaction
-                store.save_device(info.id, device, refs)
-            self.observer.on_host_done(device)
-            return device
-
-        self._map_bounded(one, hosts, ctx.workers)
-
-    def _map_bounded(
-        self, fn: Callable[[Host], DeviceResult], hosts: Iterable[Host], workers: int
-    ) -> None:
-        """Run ``fn`` over hosts with at most ``workers`` in flight, stopping on request.
-
-        Submitting lazily keeps memory flat on a /16 and lets a stop request take effect
-        without waiting for thousands of queued hosts.
-        """
-        pending: set[Future[DeviceResult]] = set()
-        it = iter(hosts)
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="probe") as pool:
-            try:
-                while True:
-                    while len(pending) < workers and not self._stop.is_set():
-                        host = next(it, None)
-                        if host is None:
-                            break
-                        pending.add(pool.submit(fn, host))
-                    if not pending:
-                        break
-                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        fut.result()  # a store error must stop the audit, not vanish
-            except BaseException:
-                self._stop.set()
-                for fut in pending:
-                    fut.cancel()
-                raise
 
 
 def _default_probes() -> tuple[Probe, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from auditor.store.sightings import MIGRATION as SIGHTINGS_MIGRATION
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
     """
@@ -161,6 +163,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX vulnerabilities_host ON vulnerabilities (host_id);
     """,
+    # 5: what discovery has seen of an audit so far (streaming; auditor/store/sightings.py).
+    SIGHTINGS_MIGRATION,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)
