@@ -11,8 +11,8 @@ from probe_peers import http_response, make_ctx, read_request
 
 from auditor.context import RateLimiter
 from auditor.errors import ProbeError
+from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.ports import Role
-from auditor.probes.exchange import Endpoint, http_exchange, probe_deadline
 
 RATE = 8.0
 CLIENTS = 16
