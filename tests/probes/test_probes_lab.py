@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from probe_peers import http_response, router
 
 from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
@@ -13,6 +12,7 @@ from auditor.models import ObservationKind as K
 from auditor.probes import PROBES, attempt
 from auditor.probes.common import observation
 from auditor.scope import Scope
+from tests.probes.probe_peers import http_response, router
 
 DEVICES = (
     "hikvision-ipc",

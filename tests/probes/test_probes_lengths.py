@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from probe_peers import make_ctx, make_host, read_request
 
 from auditor.context import NetContext
 from auditor.discovery import discover_all
@@ -24,6 +23,7 @@ from auditor.probes import attempt
 from auditor.probes.http import HttpProbe
 from auditor.probes.rtsp import RtspProbe
 from auditor.scope import Scope
+from tests.probes.probe_peers import make_ctx, make_host, read_request
 
 BAD = ("length_superscript", "length_5000_digits", "chunk_size_line")
 GOOD_PAGE = (
