@@ -7,28 +7,22 @@ import re
 from collections.abc import Iterable, Sequence
 
 from auditor.models import AuditReport, DeviceResult
+from auditor.render.actions import advice, devices_by_action
+from auditor.render.evidence import Reply, evidence
+from auditor.render.findings import cvss_text, kev_text, vulnerability_rows
 from auditor.render.interface import Detail, FormatName, ReportFormat
+from auditor.render.notices import notices
 from auditor.render.safe import clean, truncate
 from auditor.render.safe import markdown as md
-from auditor.render.view import (
-    Reply,
-    Summary,
-    advice,
-    certainty,
-    cvss_text,
+from auditor.render.verdicts import (
     device_label,
-    devices_by_action,
-    evidence,
-    kev_text,
     not_listed,
-    notices,
     reaching,
     shortfalls,
-    summarise,
     top_exposure,
     type_counts,
-    vulnerability_rows,
 )
+from auditor.render.view import Summary, certainty, summarise
 from auditor.render.wording import (
     DISCLAIMER,
     age_text,

@@ -117,7 +117,7 @@ def test_old_vulnerability_data_is_flagged_stale_with_the_command_that_updates_i
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
     from camaudit_sample_audit import sample_report  # type: ignore[import-not-found]
 
-    from auditor.render.view import notices
+    from auditor.render.notices import notices
     from auditor.vulns import VulnAssessor
 
     report = sample_report()
