@@ -11,11 +11,7 @@ from auditor.models import AuditReport, DataVersion
 from auditor.render.wording import DISCLAIMER
 
 DATA_UPDATE = "camaudit data update BUNDLE"
-
-
 LISTS_UPDATE = "camaudit lists import FILE --kind KIND"
-
-
 VULNS_UPDATE = "camaudit data import-kev FILE (and import-cve FILE)"
 
 

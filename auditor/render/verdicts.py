@@ -18,8 +18,6 @@ from auditor.models import (
 )
 
 UNKNOWN_MAKER = "unknown"
-
-
 #: Statuses that mean an instrument reaches the device (UNKNOWN is "review", NOT_LISTED is clean).
 EXPOSED_STATUSES = frozenset(
     {
@@ -31,8 +29,6 @@ EXPOSED_STATUSES = frozenset(
         ExposureStatus.POSSIBLE_MATCH,
     }
 )
-
-
 SEVERITIES_DESC = tuple(sorted(Severity, key=lambda s: s.value, reverse=True))
 
 

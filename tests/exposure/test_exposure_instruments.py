@@ -14,7 +14,8 @@ import pytest
 
 from auditor.errors import DataFileError
 from auditor.exposure import Assessor
-from auditor.exposure.data import INSTRUMENT_KINDS, load_regulatory_data
+from auditor.exposure.data import load_regulatory_data
+from auditor.exposure.regulatory import INSTRUMENT_KINDS
 from auditor.exposure.remediation import recommend
 from auditor.models import (
     Audience,
