@@ -23,11 +23,11 @@ from camaudit_sample_audit import (
     sample_report,
 )
 
+from auditor.history.combine import combine
 from auditor.models import AuditReport
 from auditor.render import FORMATS, FormatName, ReportFormat, renderer
 from auditor.render.json_format import SCHEMA_FILE, SCHEMA_VERSION
 from auditor.resources import reports_dir
-from auditor.store.combine import combine
 
 GOLDEN = Path(__file__).parent / "golden"
 TEXT_FORMATS = [f for f in FormatName if not FORMATS[f].binary]
