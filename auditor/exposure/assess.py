@@ -10,10 +10,11 @@ from pathlib import Path
 
 from auditor.exposure import listrules, rules
 from auditor.exposure.brands import BrandHint, load_brand_hints
-from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
+from auditor.exposure.data import load_regulatory_data
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import ImportRecord, current_imports, fetch_entries, load_names
 from auditor.exposure.matching import Matcher
+from auditor.exposure.regulatory import Entity, RegulatoryData
 from auditor.exposure.remediation import recommend
 from auditor.models import (
     Audience,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from ipaddress import ip_address
 
 import pytest
 
@@ -12,6 +13,7 @@ from auditor.context import NetContext
 from auditor.discovery import CHANNELS, DiscoveryChannel, DiscoveryError, discover_all
 from auditor.models import Channel, Host
 from auditor.scope import Scope
+from tests.discovery.conftest import Handler, Responder
 
 
 class _Slow(DiscoveryChannel):
@@ -25,14 +27,14 @@ class _Slow(DiscoveryChannel):
     def discover(self, ctx: NetContext) -> Iterator[Host]:
         self.started.append(time.monotonic())
         time.sleep(0.5)
-        yield Host(self.address, seen_by=frozenset({self.channel}))
+        yield Host(ip_address(self.address), seen_by=frozenset({self.channel}))
 
 
 class _Broken(DiscoveryChannel):
     channel = Channel.DHIP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        yield Host("192.0.2.7", seen_by=frozenset({self.channel}))
+        yield Host(ip_address("192.0.2.7"), seen_by=frozenset({self.channel}))
         raise RuntimeError("boom")
 
 
@@ -40,15 +42,15 @@ class _Refusing(DiscoveryChannel):
     channel = Channel.NMAP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
+        yield from ()  # a generator, like every channel: it fails when iterated
         raise DiscoveryError("nmap is not installed")
-        yield  # pragma: no cover
 
 
 class _Stray(DiscoveryChannel):
     channel = Channel.SSDP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        yield Host("198.51.100.1", seen_by=frozenset({self.channel}))
+        yield Host(ip_address("198.51.100.1"), seen_by=frozenset({self.channel}))
 
 
 def ctx() -> NetContext:
@@ -108,7 +110,9 @@ def test_loopback_scope_multicasts_nowhere() -> None:
 
 
 @pytest.mark.nmap
-def test_large_scope_follow_up_probes_hosts_found_by_nmap(responders) -> None:
+def test_large_scope_follow_up_probes_hosts_found_by_nmap(
+    responders: Callable[[str, int, Handler], Responder],
+) -> None:
     import socket
 
     from auditor.discovery import sadp
