@@ -36,7 +36,7 @@ from auditor.probes.access import (
 )
 from auditor.probes.common import gather, observation, require_ports
 from auditor.probes.exchange import exchange_deadline, probe_deadline
-from auditor.probes.interface import PartialFailure, Probe
+from auditor.probes.interface import PartialFailure, Probe, ProbeName
 from auditor.probes.wire import Deadline, Reader, connect
 
 HEADER = struct.Struct("<BB2xIIBBHI")
@@ -86,7 +86,7 @@ def parse_frame(data: bytes, cap: int = 1 << 20) -> Frame:
 
 
 class DvripProbe(Probe):
-    name: ClassVar[str] = "dvrip"
+    name: ClassVar[ProbeName] = ProbeName.DVRIP
 
     def __init__(self, evidence: VendorEvidence = vendors_in_evidence) -> None:
         self.evidence = evidence

@@ -31,7 +31,7 @@ from auditor.probes.access import CredentialsWithheld, named_as_video_device
 from auditor.probes.auth import username_token
 from auditor.probes.common import dedupe, observation, ports_for
 from auditor.probes.exchange import Endpoint, http_exchange, http_with_auth, probe_deadline
-from auditor.probes.interface import Findings, PartialFailure, Probe
+from auditor.probes.interface import Findings, PartialFailure, Probe, ProbeName
 from auditor.probes.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
 from auditor.probes.wire import Deadline, Response
 
@@ -64,7 +64,7 @@ def format_skew(skew: timedelta) -> str:
 
 
 class OnvifProbe(Probe):
-    name: ClassVar[str] = "onvif"
+    name: ClassVar[ProbeName] = ProbeName.ONVIF
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         urls = service_urls(host, ctx)

@@ -18,7 +18,7 @@ from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
 from auditor.probes.exchange import exchange_deadline, probe_deadline
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 from auditor.probes.wire import Deadline, connect
 
 
@@ -67,7 +67,7 @@ _KINDS = {
 
 
 class TlsProbe(Probe):
-    name: ClassVar[str] = "tls"
+    name: ClassVar[ProbeName] = ProbeName.TLS
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.HTTPS)
