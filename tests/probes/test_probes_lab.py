@@ -239,7 +239,7 @@ def test_every_probe_on_every_lab_device_ends_in_a_recorded_outcome(site):
 
 def test_the_skewed_lab_really_rejects_a_token_on_our_clock():
     """Negative control for the skew test: without re-dating, the same call is refused."""
-    from auditor.probes.exchange import Endpoint, probe_deadline
+    from auditor.net.exchange import Endpoint, probe_deadline
     from auditor.probes.onvif import _Session
 
     with LoopbackSite(["hikvision-ipc"], clock_skew=7200) as skewed:

@@ -17,11 +17,11 @@ from auditor.errors import ProbeError
 from auditor.lab.hostile import hostile_site
 from auditor.lab.hostile.payloads import render_payload
 from auditor.models import ObservationKind, Outcome, Reason
+from auditor.net.wire import parse_length, parse_response
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.http import HttpProbe
 from auditor.probes.rtsp import RtspProbe
-from auditor.probes.wire import parse_length, parse_response
 from auditor.scope import Scope
 from tests.probes.probe_peers import make_ctx, make_host, read_request
 

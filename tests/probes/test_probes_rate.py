@@ -9,8 +9,8 @@ from ipaddress import ip_address
 
 from auditor.context import RateLimiter
 from auditor.errors import ProbeError
+from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.ports import Role
-from auditor.probes.exchange import Endpoint, http_exchange, probe_deadline
 from tests.probes.probe_peers import http_response, make_ctx, read_request
 
 RATE = 8.0

@@ -21,7 +21,8 @@ from auditor.credentials import CredentialStore, Secret
 from auditor.errors import ConfigError
 from auditor.lab import LoopbackSite
 from auditor.models import ObservationKind, Outcome, Reason
-from auditor.probes import PROBES, attempt, ber
+from auditor.net import ber
+from auditor.probes import PROBES, attempt
 from auditor.probes.snmp import SYS_DESCR, SYS_OBJECT_ID, SnmpProbe
 from tests.probes.probe_peers import make_ctx, make_host
 
