@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,17 +13,17 @@ from auditor.models import Channel, Host
 from auditor.scope import Scope
 
 
-class _Slow(DiscoveryChannel):
-    """A channel that takes a fixed time: shows the channels overlap instead of queueing."""
+class _Meeting(DiscoveryChannel):
+    """A channel that waits, inside ``discover``, until every other one has started too: run one
+    after another, the first would wait for the rest forever (the barrier breaks instead)."""
 
     channel = Channel.SADP
 
-    def __init__(self, address: str, started: list[float]) -> None:
-        self.address, self.started = address, started
+    def __init__(self, address: str, barrier: threading.Barrier) -> None:
+        self.address, self.barrier = address, barrier
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        self.started.append(time.monotonic())
-        time.sleep(0.5)
+        self.barrier.wait(timeout=30)  # raises BrokenBarrierError if the others never come
         yield Host(self.address, seen_by=frozenset({self.channel}))
 
 
@@ -56,7 +55,7 @@ def ctx() -> NetContext:
 
 
 def test_channels_run_concurrently_and_merge() -> None:
-    started: list[float] = []
+    meeting = threading.Barrier(3)
     seen: list[str] = []
     lock = threading.Lock()
 
@@ -64,14 +63,18 @@ def test_channels_run_concurrently_and_merge() -> None:
         with lock:
             seen.append(str(host.address))
 
-    t0 = time.monotonic()
     result = discover_all(
         ctx(),
-        [_Slow("192.0.2.5", started), _Slow("192.0.2.5", started), _Slow("192.0.2.6", started)],
+        [
+            _Meeting("192.0.2.5", meeting),
+            _Meeting("192.0.2.5", meeting),
+            _Meeting("192.0.2.6", meeting),
+        ],
         on_host,
     )
-    assert time.monotonic() - t0 < 1.2  # three 0.5 s channels, not 1.5 s in series
-    assert max(started) - min(started) < 0.3
+    # All three were inside discover() at once (else the barrier broke and each one failed).
+    assert result.errors == ()
+    assert not meeting.broken
     assert [str(h.address) for h in result.hosts] == ["192.0.2.5", "192.0.2.6"]
     assert sorted(seen) == ["192.0.2.5", "192.0.2.5", "192.0.2.6"]
 
