@@ -28,9 +28,9 @@ from auditor.models import (
     ProbeAttempt,
     Reason,
 )
+from auditor.net.exchange import host_budget
+from auditor.net.wire import Deadline
 from auditor.probes import Probe, attempt
-from auditor.probes.exchange import host_budget
-from auditor.probes.wire import Deadline
 from auditor.vulns import VulnAssessor, VulnMatcher
 
 logger = logging.getLogger(__name__)
