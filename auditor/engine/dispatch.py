@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -43,9 +44,18 @@ logger = logging.getLogger(__name__)
 #: WS-Discovery later in the window.
 CAMERA_CHANNELS = frozenset({Channel.SADP, Channel.DHIP, Channel.XMEYE})
 
-#: How long a host's ONVIF probe may wait for the WS-Discovery round (in ``timeout``s, plus a
-#: second): the round is one collection window after its sends, and a second pass at most.
+#: How long a host's ONVIF probe may wait for the WS-Discovery round when its sends are paced
+#: by --rate (in ``timeout``s, plus a second): one collection window after its last send.
 WSD_WAIT_FACTOR = 2.0
+#: Unpaced, every WS-Discovery Probe is sent at once, and a silent address gets its second
+#: Probe after ``udp._RETRY_PAUSE`` (0.5 s). A target service answers within APP_MAX_DELAY
+#: (the protocol constant, 500 ms: OASIS WS-Discovery 1.1, docs.oasis-open.org/ws-dd/discovery/
+#: 1.1/os/wsdd-discovery-1.1-spec-os.html; its use is described in Microsoft's MS-PCCRD 3.2.2,
+#: learn.microsoft.com/en-us/openspecs/windows_protocols/ms-pccrd), so by
+#: this many seconds after the channel started, a device that will answer has answered. One
+#: that answers later is not lost: a sighting after a host's probes read it sends the host
+#: through them once more when discovery is over.
+WSD_REPLY_S = 1.25
 #: How long a host SSDP saw waits for the description behind its LOCATION (fetched by the SSDP
 #: channel after its window: one more bounded exchange).
 SSDP_WAIT_FACTOR = 3.0
@@ -103,7 +113,12 @@ class Dispatch:
             and feed.running(Channel.WS_DISCOVERY)
             and self._looks_onvif(host, evidence)
         ):
-            out.append((Channel.WS_DISCOVERY, WSD_WAIT_FACTOR * timeout + 1.0))
+            if self.ctx.rate.per_second is None:
+                left = feed.started + WSD_REPLY_S - time.monotonic()
+            else:
+                left = WSD_WAIT_FACTOR * timeout + 1.0
+            if left > 0:
+                out.append((Channel.WS_DISCOVERY, left))
         return out
 
     # -- one host --------------------------------------------------------------------------
@@ -169,7 +184,13 @@ class Dispatch:
                             cursor = sighting.seq
                             pending.add(pool.submit(self._one, sighting.host))
                         if finished and not batch and not pending:
-                            late = iter(list(self.book.stale()))
+                            stale = list(self.book.stale())
+                            if stale:
+                                logger.info(
+                                    "%d host(s) sighted again after their probes: probed again",
+                                    len(stale),
+                                )
+                            late = iter(stale)
                             continue
                     else:
                         for host in itertools.islice(late, max(0, room)):

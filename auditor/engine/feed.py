@@ -49,6 +49,8 @@ class DiscoveryFeed:
         self.error: BaseException | None = None
         """What ended discovery abnormally (a store error): the engine raises it."""
         self._threads: list[threading.Thread] = []
+        self.started = time.monotonic()
+        """When the channels were started (monotonic)."""
 
     @property
     def scans_ports(self) -> bool:
@@ -56,6 +58,7 @@ class DiscoveryFeed:
         return Channel.NMAP.value in self._running
 
     def start(self) -> DiscoveryFeed:
+        self.started = time.monotonic()
         self.book.round_started(datetime.now(UTC))
         self._threads = [
             threading.Thread(target=self._guard, args=(self._discover,), name="discovery-feed"),
