@@ -57,7 +57,11 @@ class AuditObserver:
     worker threads, so implementations must be thread-safe."""
 
     def on_stage(self, stage: str, total: int | None = None) -> None:
-        """A stage begins: "discovery", "probing" (with the number of hosts), "report"."""
+        """A stage begins: "discovery", "probing", "report".
+
+        Hosts are probed while discovery still runs (``on_host_done`` comes during
+        "discovery" too); "probing" marks the end of discovery, when the number of hosts this
+        run probes is known: ``total`` counts those already done and those left."""
 
     def on_host_discovered(self, host: Host) -> None:
         """Discovery saw a host (may be called again for the same address by another channel)."""
