@@ -71,7 +71,8 @@ def _isolated_data_folder():
 
 class FakeProbe(Probe):
     """A probe that answers from a script: each call is recorded, may take ``delay`` seconds,
-    may run ``hook`` (e.g. stop the audit on one host), and reports one observation."""
+    may run ``hook`` (e.g. stop the audit on one host), and reports one observation (none when
+    ``value`` is empty)."""
 
     def __init__(
         self,
@@ -101,6 +102,8 @@ class FakeProbe(Probe):
             self.hook(host)
         if self.delay:
             time.sleep(self.delay)
+        if not self.value:
+            return []  # the device said nothing (no answer to this question)
         return [Observation(self.kind, self.value, self.name, datetime.now(UTC), port=80)]
 
 

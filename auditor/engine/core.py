@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -79,6 +80,7 @@ class Auditor:
         self.config = config
         self.observer = observer or AuditObserver()
         self.parts = Collaborators(probes, channels, identifier, assessor, vulns, unicast)
+        self._probes = tuple(probes) if probes is not None else _default_probes()
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -101,16 +103,23 @@ class Auditor:
             snmp_port=cfg.snmp_port,
         )
 
-    def _tools(self, ctx: NetContext) -> HostTools:
+    def _data(self) -> tuple[Assessor, VulnAssessor]:
         cfg, parts = self.config, self.parts
         assessor = parts.assessor or Assessor.load(cfg.db_path, today=clock.today())
         # Known vulnerabilities of each host's firmware, from the KEV/CVE data imported now;
         # they are saved with the host (a resumed or re-rendered audit keeps them).
         vulns = parts.vulns or VulnAssessor.load(resources.data_root(), today=assessor.today)
+        return assessor, vulns
+
+    def _tools(
+        self, ctx: NetContext, data: tuple[Assessor, VulnAssessor], identifier: Identifier
+    ) -> HostTools:
+        cfg, parts = self.config, self.parts
+        assessor, vulns = data
         return HostTools(
             ctx=ctx,
-            probes=tuple(parts.probes) if parts.probes is not None else _default_probes(),
-            identifier=parts.identifier or Identifier.default(),
+            probes=self._probes,
+            identifier=identifier,
             assessor=assessor,
             vulns=vulns,
             matcher=VulnMatcher(vulns.data),
@@ -128,10 +137,14 @@ class Auditor:
     def run(self) -> AuditReport:
         cfg = self.config
         ctx = self._context(self._scope())
-        tools = self._tools(ctx)
-        hosts_auditor = HostAuditor(tools)
+        # The fingerprints load while discovery starts: no host is ready before the first
+        # sighting, and discovery mostly waits on the network.
+        loader = ThreadPoolExecutor(1, thread_name_prefix="load")
+        identifier = loader.submit(lambda: self.parts.identifier or Identifier.default())
+        loader.shutdown(wait=False)
+        data = self._data()
         with Store(cfg.db_path) as store:
-            info = self._begin(store, tools)
+            info = self._begin(store, data)
             channels = self._channels(ctx)
             scans_ports = any(channel_name(c) == Channel.NMAP.value for c in channels)
             book = Sightings(cfg.db_path, info.id, ports_pending=scans_ports)
@@ -139,11 +152,14 @@ class Auditor:
             try:
                 self.observer.on_stage("discovery")
                 feed.start()
+                tools = self._tools(ctx, data, identifier.result())
+                hosts_auditor = HostAuditor(tools)
                 dispatch = Dispatch(
                     ctx, feed, book, hosts_auditor, store, info, self.observer, self._stop,
                     lambda host: _references(ctx, host),
                 )  # fmt: skip
                 dispatch.run()
+                unconfirmed = book.unconfirmed()
             finally:
                 if not feed.finished.is_set():
                     # The dispatcher ended early (a stop, an error): so does discovery.
@@ -158,7 +174,7 @@ class Auditor:
             if self._stop.is_set():
                 raise KeyboardInterrupt
             failures = feed.failures
-            notes = _notes(ctx, tools, hosts_auditor.unconfirmed, info, failures)
+            notes = _notes(ctx, tools, unconfirmed, info, failures)
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
             return store.load_report(info.id)
@@ -180,7 +196,7 @@ class Auditor:
             interfaces=cfg.interfaces,
         )
 
-    def _begin(self, store: Store, tools: HostTools) -> AuditInfo:
+    def _begin(self, store: Store, data: tuple[Assessor, VulnAssessor]) -> AuditInfo:
         cfg = self.config
         if cfg.resume is not None:
             # The pace this run really uses (the original's, unless given again) is recorded.
@@ -203,14 +219,14 @@ class Auditor:
             excludes=cfg.excludes,
             profile=cfg.profile,
             data_versions=(
-                bundle_data_version(tools.assessor.today),
+                bundle_data_version(data[0].today),
                 fingerprint_data_version(),
-                *tools.assessor.data_versions(),
-                *tools.vulns.data_versions(),
+                *data[0].data_versions(),
+                *data[1].data_versions(),
             ),
             ports=cfg.ports.ports,
             port_spec=cfg.ports.spec(),
-            probes=tuple(p.name for p in tools.probes),
+            probes=tuple(p.name for p in self._probes),
             rate=cfg.rate,
             timeout=cfg.timeout,
             allow_large=cfg.allow_large,

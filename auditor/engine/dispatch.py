@@ -153,7 +153,7 @@ class Dispatch:
         with self._store_lock:  # one writer at a time; each host is its own transaction
             self.store.save_device(self.info.id, device, refs)
             self._saved += 0 if again else 1
-        self.book.mark_probed(address, used[0])
+        self.book.mark_probed(address, used[0], device.unconfirmed)
         if not again:
             self.observer.on_host_done(device)
         return device

@@ -76,9 +76,6 @@ class HostAuditor:
 
     def __init__(self, tools: HostTools) -> None:
         self.tools = tools
-        self._lock = threading.Lock()
-        self.unconfirmed = 0
-        """Hosts seen only in discovery replies that never answered (for the audit's notes)."""
 
     def _skip(self, probe: Probe, reachable: bool, budget: Deadline) -> ProbeAttempt | None:
         """The attempt to record instead of running ``probe``, or None to run it."""
@@ -156,8 +153,6 @@ class HostAuditor:
             # flood of "Hikvision" ProbeMatches must not become critical findings (issue 13).
             # Not assessed either: it is not known to be a device, so no finding or action is
             # listed for it; the audit's notes and summary count it instead.
-            with self._lock:
-                self.unconfirmed += 1
             return replace(device, identification=Identification.unknown((UNCONFIRMED_RATIONALE,)))
         identification = tools.identifier.identify(device.observations)
         assessment = tools.assessor.assess(identification, tools.audience)

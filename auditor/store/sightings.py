@@ -41,6 +41,7 @@ MIGRATION = """
         port_scanned INTEGER NOT NULL,  -- 1: a port scan (or its import) has seen it
         updated_seq  INTEGER NOT NULL,
         probed_seq   INTEGER,
+        unconfirmed  INTEGER NOT NULL DEFAULT 0,  -- 1: saved as seen only in discovery replies
         PRIMARY KEY (audit_id, address)
     );
     CREATE INDEX sightings_ready ON sightings (audit_id, ready_seq);
@@ -269,12 +270,22 @@ class Sightings:
                 raise
             conn.execute("COMMIT")
 
-    def mark_probed(self, address: str, updated_seq: int) -> None:
+    def mark_probed(self, address: str, updated_seq: int, unconfirmed: bool) -> None:
         """The saved host was probed with the sightings up to ``updated_seq``."""
         self._write(
-            "UPDATE sightings SET probed_seq = ? WHERE audit_id = ? AND address = ?",
-            (updated_seq, self.audit_id, address),
+            "UPDATE sightings SET probed_seq = ?, unconfirmed = ? "
+            "WHERE audit_id = ? AND address = ?",
+            (updated_seq, 1 if unconfirmed else 0, self.audit_id, address),
         )
+
+    def unconfirmed(self) -> int:
+        """Hosts saved as seen only in discovery replies (a host probed again counts once)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM sightings WHERE audit_id = ? AND unconfirmed = 1",
+                (self.audit_id,),
+            ).fetchone()
+        return int(row[0])
 
     def round_started(self, when: datetime) -> None:
         self._write(

@@ -195,3 +195,37 @@ def test_resume_after_a_stop_during_discovery_keeps_what_was_found(tmp_path: Pat
     report = resumed.run()
     assert sorted(probe.addresses) == addresses
     assert sorted(str(d.host.address) for d in report.devices) == addresses
+
+
+def test_a_host_probed_again_is_counted_once_in_the_notes(tmp_path: Path) -> None:
+    # Seen only in UDP discovery replies, never answering: unconfirmed. A second reply after
+    # it was saved sends it through the probes again; the audit's note still counts it once.
+    first = _sighting("127.0.0.7", Channel.SADP, ObservationKind.SADP_PROBE_MATCH, "<a/>")
+    again = _sighting("127.0.0.7", Channel.DHIP, ObservationKind.DHIP_REPLY, "{}")
+    saved = threading.Event()
+
+    class Late(DiscoveryChannel):
+        channel = Channel.DHIP
+
+        def discover(self, ctx: NetContext) -> Iterator[Host]:
+            saved.wait(SAFETY_S)
+            yield again
+
+    class Saved(AuditObserver):
+        def on_host_done(self, device: DeviceResult) -> None:
+            saved.set()
+
+    probe = FakeProbe("http", value="")
+    config = _config(tmp_path)
+    auditor = Auditor(
+        config,
+        Saved(),
+        probes=[probe],
+        channels=[FakeChannel([first], Channel.SADP), Late()],
+        unicast=lambda *_: None,
+    )
+    report = auditor.run()
+    assert len(probe.calls) == 2
+    (device,) = report.devices
+    assert device.unconfirmed
+    assert any(n.startswith("Unconfirmed: 1 host was") for n in report.notes), report.notes
