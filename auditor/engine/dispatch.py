@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from auditor.context import NetContext
+from auditor.discovery.udp import DIRECTED_LIMIT
 from auditor.engine.config import AuditObserver
 from auditor.engine.feed import DiscoveryFeed
 from auditor.engine.hostaudit import HostAuditor
@@ -113,10 +114,15 @@ class Dispatch:
             and feed.running(Channel.WS_DISCOVERY)
             and self._looks_onvif(host, evidence)
         ):
+            window = WSD_WAIT_FACTOR * timeout + 1.0
             if self.ctx.rate.per_second is None:
                 left = feed.started + WSD_REPLY_S - time.monotonic()
+            elif self.ctx.scope.size > DIRECTED_LIMIT:
+                # A large scope's first round is multicast only (a few sends, at once): its
+                # window runs from the start; the directed follow-up comes after the port scan.
+                left = feed.started + window - time.monotonic()
             else:
-                left = WSD_WAIT_FACTOR * timeout + 1.0
+                left = window  # paced directed sends: this host's Probe may have gone late
             if left > 0:
                 out.append((Channel.WS_DISCOVERY, left))
         return out
