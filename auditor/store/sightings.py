@@ -126,9 +126,14 @@ def host_from_json(raw: str) -> Host:
 class Sightings:
     """The sightings of one audit in the store file at ``path`` (created by ``Store``)."""
 
-    def __init__(self, path: Path | str, audit_id: str, *, ports_pending: bool) -> None:
+    def __init__(
+        self, path: Path | str, audit_id: str, *, ports_pending: bool, whole_scan: bool = False
+    ) -> None:
+        """``ports_pending``: a port scan runs, hosts wait for its sighting; ``whole_scan``:
+        they wait for the whole scan to end (see ``ports_known``)."""
         self.audit_id = audit_id
         self._ports_pending = ports_pending
+        self._whole_scan = whole_scan
         self._lock = threading.RLock()
         self._buffer: dict[str, Host] = {}
         self._last_flush = time.monotonic()
@@ -187,7 +192,9 @@ class Sightings:
                 self.flush()
 
     def _ready(self, host: Host) -> bool:
-        return not self._ports_pending or bool(host.seen_by & PORT_CHANNELS)
+        if not self._ports_pending:
+            return True
+        return not self._whole_scan and bool(host.seen_by & PORT_CHANNELS)
 
     def flush(self) -> None:
         with self._lock:
