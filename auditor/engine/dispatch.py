@@ -109,11 +109,7 @@ class Dispatch:
             # SSDP fetches the description behind LOCATION after its window: the maker and
             # model it names feed the credential gate (probes.access) and identification.
             out.append((Channel.SSDP, SSDP_WAIT_FACTOR * timeout + 1.0))
-        if (
-            Channel.WS_DISCOVERY not in host.seen_by
-            and feed.running(Channel.WS_DISCOVERY)
-            and self._looks_onvif(host, evidence)
-        ):
+        if Channel.WS_DISCOVERY not in host.seen_by and feed.running(Channel.WS_DISCOVERY):
             window = WSD_WAIT_FACTOR * timeout + 1.0
             if self.ctx.rate.per_second is None:
                 left = feed.started + WSD_REPLY_S - time.monotonic()
@@ -123,7 +119,9 @@ class Dispatch:
                 left = feed.started + window - time.monotonic()
             else:
                 left = window  # paced directed sends: this host's Probe may have gone late
-            if left > 0:
+            # The evidence is weighed only when there is still time to wait for (it costs an
+            # identification).
+            if left > 0 and self._looks_onvif(host, evidence):
                 out.append((Channel.WS_DISCOVERY, left))
         return out
 
