@@ -9,6 +9,10 @@ import tempfile
 
 import pytest
 
+# pytest puts tests/ on sys.path (rootdir conftest, no __init__.py): the PostgreSQL fixtures are
+# shared by every folder that needs a real server.
+from pgcluster import pg_cluster, pg_database, skip_postgres_items  # noqa: F401
+
 
 def _netns_available() -> str | None:
     """Return None when network namespaces can be made here, else the reason they cannot."""
@@ -37,6 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=netns_reason))
         if "nmap" in item.keywords and nmap_missing:
             item.add_marker(pytest.mark.skip(reason="needs nmap (apt-get install nmap)"))
+    skip_postgres_items(items)
 
 
 @pytest.fixture(autouse=True, scope="session")
