@@ -12,7 +12,7 @@ Saving a host again replaces it, so a resumed audit never holds a host twice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +28,12 @@ from auditor.models import (
     DeviceResult,
     OutOfScopeReference,
 )
+from auditor.store import lists, reader, writer
 from auditor.store import location as loc
-from auditor.store import reader, writer
 from auditor.store.codec_audit import audit_from_row
 from auditor.store.connection import Connection
 from auditor.store.reader import AuditSummary
+from auditor.store.schema import LISTS, applied_version
 from auditor.store.sqlite_engine import OPEN_WAIT_S, open_sqlite
 from auditor.store.sqlite_engine import errors as sqlite_errors
 
@@ -42,14 +43,18 @@ __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
 class Store:
     """The audit history in one store. Thread-safe; use as a context manager."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, read_only: bool = False, lists_only: bool = False
+    ) -> None:
         """Open (and for writing, create or migrate) the store at ``path`` (a path or a URL).
 
         ``read_only`` (audits, report, diff) never changes the store: no WAL switch, no migration,
         so a store on a read-only medium or owned by someone else can still be reported on. A
         database that is not ours, or that a newer camaudit wrote, is refused before anything is
-        written to it.
+        written to it. ``lists_only`` (with ``read_only``): only the official-list tables will be
+        read, so audit tables of an older schema are no reason to refuse the store.
         """
+        lists_only = lists_only and read_only
         self.read_only = read_only
         self._lock = threading.Lock()
         self.url: str | None = None
@@ -62,11 +67,13 @@ class Store:
             self._engine_errors: Callable[[str], AbstractContextManager[None]] = lambda action: (
                 pg_errors(self.url or "", action)
             )
-            self._conn: Connection = open_postgres(self.url, read_only=read_only)
+            self._conn: Connection = open_postgres(
+                self.url, read_only=read_only, lists_only=lists_only
+            )
         else:
             self.path = Path(path)
             self._engine_errors = lambda action: sqlite_errors(str(self.path), action)
-            self._conn = open_sqlite(self.path, read_only=read_only)
+            self._conn = open_sqlite(self.path, read_only=read_only, lists_only=lists_only)
 
     @property
     def location(self) -> str:
@@ -215,6 +222,33 @@ class Store:
         if not ids:
             raise StoreError(f"no audit {text!r} in {self.location} (see `camaudit audits`)")
         raise StoreError(f"{text!r} matches several audits: {', '.join(ids[:5])}; give more of it")
+
+    # -- official lists: auditor.exposure.liststore parses them; the store keeps the rows ---------
+
+    def replace_list_import(
+        self,
+        record: lists.ImportRow,
+        entries: Sequence[lists.EntryRow],
+        names: Sequence[lists.NameRow],
+    ) -> int:
+        """Make ``record`` the current import of its kind, in one transaction; its id."""
+        with self._write(f"import the {record.kind} list") as conn:
+            return lists.replace_import(conn, record, entries, names)
+
+    def _has_lists(self, conn: Connection) -> bool:
+        return applied_version(conn, LISTS) > 0
+
+    def list_imports(self) -> list[tuple[object, ...]]:
+        with self._read("read the imported lists") as conn:
+            return lists.current_imports(conn) if self._has_lists(conn) else []
+
+    def list_names(self) -> list[tuple[int, str, str, str]]:
+        with self._read("read the imported lists") as conn:
+            return lists.names(conn) if self._has_lists(conn) else []
+
+    def list_entries(self, ids: Sequence[int]) -> list[tuple[object, ...]]:
+        with self._read("read the imported lists") as conn:
+            return lists.entries(conn, ids) if self._has_lists(conn) else []
 
     def _require_audit(self, conn: Connection, audit_id: str) -> Any:
         row = reader.find_audit(conn, audit_id)

@@ -54,8 +54,11 @@ def errors(url: str, action: str) -> Iterator[None]:
         raise StoreError(f"audit store {redact(url)}: could not {action}: {message}") from exc
 
 
-def open_postgres(url: str, *, read_only: bool, application: str = "camaudit") -> Connection:
-    """Connect to the database at ``url``; for writing, create or migrate the schema."""
+def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
+    """Connect to the database at ``url``; for writing, create or migrate the schema.
+
+    ``lists_only`` (with ``read_only``): only the official-list tables will be read.
+    """
     check_url(url)
     psycopg = _driver()
     where = redact(url)
@@ -65,7 +68,7 @@ def open_postgres(url: str, *, read_only: bool, application: str = "camaudit") -
             autocommit=True,  # transactions are explicit (BEGIN ... COMMIT), as with SQLite
             row_factory=_row_factory,
             connect_timeout=CONNECT_TIMEOUT_S,
-            application_name=application,
+            application_name="camaudit",
         )
     conn = Connection(raw, POSTGRES)
     try:
@@ -76,12 +79,13 @@ def open_postgres(url: str, *, read_only: bool, application: str = "camaudit") -
                 if "schema_version" in tables
                 else None
             )
-            if read_only and not tables:
+            if read_only and not tables and not lists_only:
                 raise StoreError(
                     f"audit store {where}: the database has no camaudit store yet; create it "
                     "with `camaudit store init --db URL` or a scan"
                 )
-            check_tables(where, "a PostgreSQL database", tables, version, read_only)
+            check_version = read_only and not lists_only
+            check_tables(where, "a PostgreSQL database", tables, version, check_version)
             if read_only:
                 # Nothing this process runs can change the central store (belt and braces:
                 # the reader role of a least-privilege setup cannot write anyway).

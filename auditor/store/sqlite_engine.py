@@ -57,14 +57,18 @@ def _row_factory(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> Row:
     return make_row(names, row, SQLITE)
 
 
-def open_sqlite(path: Path, *, read_only: bool) -> Connection:
-    """Open (and for writing, create or migrate) the store file at ``path``."""
+def open_sqlite(path: Path, *, read_only: bool, lists_only: bool = False) -> Connection:
+    """Open (and for writing, create or migrate) the store file at ``path``.
+
+    ``lists_only`` (with ``read_only``): the official-list tables are all that will be read, so
+    audit tables of an older schema (or none) are no reason to refuse the file.
+    """
     # Several processes opening a new store at once (a scan starting while `audits` runs)
     # meet SQLite's locks in places its busy handler does not cover: wait for them.
     deadline = time.monotonic() + OPEN_WAIT_S
     while True:
         try:
-            return _open(path, read_only)
+            return _open(path, read_only, lists_only)
         except StoreError as exc:
             locked = isinstance(exc.__cause__, sqlite3.OperationalError) and "locked" in str(
                 exc.__cause__
@@ -74,9 +78,9 @@ def open_sqlite(path: Path, *, read_only: bool) -> Connection:
             time.sleep(0.05)
 
 
-def _open(path: Path, read_only: bool) -> Connection:
+def _open(path: Path, read_only: bool, lists_only: bool) -> Connection:
     if path.exists():
-        _check_ours(path, read_only)
+        _check_ours(path, read_only and not lists_only)
     elif read_only:
         raise StoreError(f"audit store {path}: no such file")
     if read_only:
@@ -154,7 +158,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     with errors(str(path), "open"):
         try:
             conn = _connect_ro(path)
-            conn.execute("SELECT 1 FROM schema_version").fetchall()
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         except sqlite3.OperationalError:
             # A WAL file on a read-only medium: SQLite cannot create its -shm index there.
             # Read it as immutable; nothing can be writing to a read-only medium.
