@@ -22,6 +22,8 @@ import psycopg
 from psycopg import sql
 
 from auditor.errors import StoreError
+from auditor.store.location import check_url, redact
+from auditor.store.pg_engine import CONNECT_TIMEOUT_S
 
 #: Site value that lets a collector role push audits of any site.
 ANY_SITE = "*"
@@ -335,28 +337,16 @@ def install(conn: psycopg.Connection[Any]) -> None:
 def connect(url: str, *, application_name: str = "camaudit") -> psycopg.Connection[Any]:
     """An autocommit connection to the central store; the password comes from libpq (PGPASSWORD,
     ~/.pgpass, a service file), never from the URL, which may be logged or shown by ``ps``."""
-    from psycopg.conninfo import conninfo_to_dict
-
+    check_url(url)
     try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise StoreError(f"not a PostgreSQL URL: {exc}") from None
-    if "password" in params:
-        raise StoreError(
-            "refusing a database URL with a password in it: give the password through libpq "
-            "instead (PGPASSWORD, ~/.pgpass or PGPASSFILE, or a service file with PGSERVICE)"
+        return psycopg.connect(
+            url,
+            autocommit=True,
+            application_name=application_name,
+            connect_timeout=CONNECT_TIMEOUT_S,
         )
-    shown = describe(url)
-    try:
-        return psycopg.connect(url, autocommit=True, application_name=application_name)
     except psycopg.Error as exc:
-        raise StoreError(f"central store {shown}: could not connect: {_first_line(exc)}") from None
-
-
-def describe(url: str) -> str:
-    """The URL as it may be shown (no secret can be in it: connect refuses those)."""
-    return url
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            f"central store {redact(url)}: could not connect: {text.replace(url, redact(url))}"
+        ) from None

@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 from auditor.errors import StoreError
 from auditor.store import Store
 from auditor.store.central import host_document
+from auditor.store.dialect import POSTGRES, SQLITE
 
 #: Tables of a host's rows, in the order the push function inserts them.
 _HOST_TABLES = (
@@ -56,32 +57,16 @@ OnHost = Callable[[str, int, int], None]
 """Called after each host: audit id, hosts done, hosts in the audit."""
 
 
-def _value(value: object, where: str) -> object:
-    if isinstance(value, bytes):
-        # The local store keeps text with a lone surrogate as a BLOB (store.codec.bindable).
-        value = value.decode("utf-8", "surrogatepass")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise StoreError(
-                f"{where}: holds a NUL character, which PostgreSQL text cannot keep; "
-                "nothing of this host was pushed"
-            )
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise StoreError(
-                f"{where}: holds undecodable bytes (a lone surrogate), which PostgreSQL text "
-                "cannot keep; nothing of this host was pushed"
-            ) from None
-    return value
+def _value(value: object) -> object:
+    """A local column value as the central store keeps it: text PostgreSQL cannot hold (a NUL,
+    a lone surrogate, which SQLite keeps as a BLOB) in the store's escaped form, which the
+    store's reader restores exactly."""
+    return POSTGRES.bind(SQLITE.unbind(value))
 
 
-def _rows(cur: sqlite3.Cursor, where: str) -> list[dict[str, Any]]:
+def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
-    return [
-        {n: _value(v, f"{where}, {n}") for n, v in zip(names, row, strict=True)}
-        for row in cur.fetchall()
-    ]
+    return [{n: _value(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
 
 
 class LocalAudits:
@@ -112,27 +97,25 @@ class LocalAudits:
 
     def audit(self, audit_id: str) -> dict[str, Any]:
         cur = self._conn.execute("SELECT * FROM audits WHERE id = ?", (audit_id,))
-        rows = _rows(cur, f"audit {audit_id}")
+        rows = _rows(cur)
         return rows[0]
 
-    def host_ids(self, audit_id: str) -> list[tuple[int, str]]:
+    def host_ids(self, audit_id: str) -> list[int]:
         return [
-            (int(r[0]), str(r[1]))
+            int(r[0])
             for r in self._conn.execute(
-                "SELECT id, address FROM hosts WHERE audit_id = ? ORDER BY id", (audit_id,)
+                "SELECT id FROM hosts WHERE audit_id = ? ORDER BY id", (audit_id,)
             )
         ]
 
-    def host(self, host_id: int, address: str, audit_id: str) -> dict[str, Any]:
-        where = f"audit {audit_id}, host {address}"
+    def host(self, host_id: int) -> dict[str, Any]:
         cur = self._conn.execute("SELECT * FROM hosts WHERE id = ?", (host_id,))
-        host = _rows(cur, where)[0]
+        host = _rows(cur)[0]
         tables = {
             t: _rows(
                 self._conn.execute(
                     f"SELECT * FROM {t} WHERE host_id = ? ORDER BY rowid", (host_id,)
-                ),
-                f"{where}, {t}",
+                )
             )
             for t in _HOST_TABLES
         }
@@ -147,7 +130,7 @@ class LocalAudits:
             "SELECT address, referrer, via, seq FROM out_of_scope WHERE audit_id = ? ORDER BY seq",
             (audit_id,),
         )
-        return _rows(cur, f"audit {audit_id}, out-of-scope references")
+        return _rows(cur)
 
 
 def push_audit(
@@ -164,8 +147,8 @@ def push_audit(
     central.execute("SELECT camaudit_push_audit(%s)", (Jsonb(row),))
     hosts = local.host_ids(audit_id)
     sent = 0
-    for done, (host_id, address) in enumerate(hosts, 1):
-        doc = local.host(host_id, address, audit_id)
+    for done, host_id in enumerate(hosts, 1):
+        doc = local.host(host_id)
         new = central.execute("SELECT camaudit_push_host(%s, %s)", (audit_id, Jsonb(doc)))
         got = new.fetchone()
         sent += bool(got and got[0])
