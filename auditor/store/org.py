@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.models import Audience, DeviceType, Severity
 from auditor.store import codec
+
+if TYPE_CHECKING:
+    from auditor.store.db import Store
 
 #: Runs one query written with ``?`` placeholders and returns its rows.
 Query = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
@@ -227,19 +230,13 @@ def org_view(query: Query, sites: Sequence[str] | None = None, leave_out: str = 
     )
 
 
-def sqlite_query(conn: Any) -> Query:
-    """A Query on an sqlite3 connection."""
+def store_view(store: Store, sites: Sequence[str] | None = None, leave_out: str = "") -> OrgView:
+    """The organisation view of an open store, either engine, from one consistent snapshot."""
+    # The store's own connection: its dialect translates the placeholders and restores text the
+    # engine had to escape. (Store has no public query method; pgstore owns it.)
+    with store._read("build the organisation view") as conn:
 
-    def run(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in conn.execute(sql, tuple(params)).fetchall()]
+        def run(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
 
-    return run
-
-
-def postgres_query(conn: Any) -> Query:
-    """A Query on a psycopg connection (``?`` becomes ``%s``; the SQL here has no ``%``)."""
-
-    def run(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), tuple(params)).fetchall()]
-
-    return run
+        return org_view(run, sites, leave_out)
