@@ -4,9 +4,9 @@ one migration however many collectors open a new store at once, libpq's password
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
