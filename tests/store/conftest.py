@@ -1,4 +1,4 @@
-"""The store tests share the report tests' fixture audit, and run on both engines.
+"""The store tests run on both engines.
 
 ``store_location`` is an SQLite file for the ``sqlite`` run and a fresh PostgreSQL database (a
 ``postgresql://`` URL to the throwaway cluster of ``tests/pgcluster.py``) for the ``postgres`` run.
@@ -6,12 +6,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

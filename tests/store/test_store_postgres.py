@@ -11,15 +11,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from camaudit_sample_audit import sample_report
-from pgcluster import PgCluster, running_cluster, unavailable_reason
-from store_engines import run_sql
 
 from auditor.cli.app import main
 from auditor.errors import StoreError
 from auditor.store import Store
 from auditor.store.location import redact
 from auditor.store.schema import CURRENT_VERSION
+from tests.pgcluster import PgCluster, running_cluster, unavailable_reason
+from tests.render.camaudit_sample_audit import sample_report
+from tests.store.store_engines import run_sql
 
 
 @pytest.mark.parametrize(
