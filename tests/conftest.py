@@ -9,9 +9,8 @@ import tempfile
 
 import pytest
 
-# pytest puts tests/ on sys.path (rootdir conftest, no __init__.py): the PostgreSQL fixtures are
-# shared by every folder that needs a real server.
-from pgcluster import pg_cluster, pg_database, skip_postgres_items  # noqa: F401
+# The PostgreSQL fixtures are shared by every folder that needs a real server.
+from tests.pgcluster import pg_cluster, pg_database, skip_postgres_items  # noqa: F401
 
 
 def _netns_available() -> str | None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pgcluster import PgCluster
+
+from tests.pgcluster import PgCluster
 
 pytestmark = pytest.mark.postgres
 

@@ -1,0 +1,148 @@
+"""The PostgreSQL engine's own rules: no password in a URL, someone else's database left alone,
+one migration however many collectors open a new store at once, libpq's password means."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from auditor.cli.app import main
+from auditor.errors import StoreError
+from auditor.store import Store
+from auditor.store.location import redact
+from auditor.store.schema import CURRENT_VERSION
+from tests.pgcluster import PgCluster, running_cluster, unavailable_reason
+from tests.render.camaudit_sample_audit import sample_report
+from tests.store.store_engines import run_sql
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://collector:s3cret-pw@db.example/camaudit",
+        "postgresql://collector@db.example/camaudit?sslmode=verify-full&password=s3cret-pw",
+        "postgres://:s3cret-pw@/camaudit?host=/run/postgresql",
+    ],
+)
+def test_a_url_with_a_password_is_refused_and_never_echoed(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(url)
+    message = str(caught.value)
+    assert "s3cret-pw" not in message
+    assert "PGPASSWORD" in message and ".pgpass" in message and "service" in message
+    # The command line refuses it before anything runs, without echoing it either.
+    assert main(["audits", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "s3cret-pw" not in err and "password" in err
+
+
+def test_redaction_hides_every_secret_and_keeps_the_rest() -> None:
+    url = "postgresql://ops:pw1@db.example:5433/org?sslmode=verify-full&sslpassword=pw2"
+    shown = redact(url)
+    assert "pw1" not in shown and "pw2" not in shown
+    assert shown.startswith("postgresql://ops:***@db.example:5433/org?")
+    assert "sslmode=verify-full" in shown
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"postgresql://camaudit@/org?host={tmp_path}&port=5999"
+    with pytest.raises(StoreError, match=r"could not connect") as caught:
+        Store(url)
+    assert "postgresql://camaudit@/org" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_someone_elses_database_is_refused_unchanged(pg_database: str) -> None:
+    run_sql(pg_database, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="not a camaudit store.*invoices"):
+            Store(pg_database, read_only=read_only)
+    tables = run_sql(pg_database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    assert tables == [("invoices",)]
+
+
+@pytest.mark.postgres
+def test_reading_an_empty_database_says_so_and_creates_nothing(
+    pg_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(StoreError, match="no camaudit store yet"):
+        Store(pg_database, read_only=True)
+    assert main(["audits", "--db", pg_database]) == 2
+    assert "no camaudit store yet" in capsys.readouterr().err
+    assert run_sql(pg_database, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == [
+        (0,)
+    ]
+
+
+@pytest.mark.postgres
+def test_many_collectors_opening_a_new_store_at_once_migrate_it_once(
+    pg_cluster: PgCluster,
+) -> None:
+    opener = (
+        "import sys, time; from auditor.store import Store\n"
+        "t = float(sys.argv[2])\n"
+        "while time.time() < t: time.sleep(0.001)\n"
+        "Store(sys.argv[1]).close()\n"
+    )
+    for attempt in range(3):
+        url = pg_cluster.create_database(f"race{os.getpid()}_{attempt}")
+        start = f"{__import__('time').time() + 1.0}"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", opener, url, start], stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert all(p.returncode == 0 for p in procs), errors
+        versions = run_sql(url, "SELECT version FROM schema_version ORDER BY version")
+        assert [v for (v,) in versions] == list(range(1, CURRENT_VERSION + 1))
+        assert run_sql(url, "SELECT version FROM list_schema_version") == [(1,)]
+
+
+@pytest.fixture(scope="module")
+def password_cluster() -> Iterator[PgCluster]:
+    """A cluster that asks for a password over its socket (except from its own superuser)."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with running_cluster(
+        hba=["local all postgres trust", "local all all scram-sha-256"],
+        settings={"password_encryption": "scram-sha-256"},
+    ) as cluster:
+        with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+            conn.execute("CREATE ROLE collector LOGIN PASSWORD 'c0llector-pw'")
+            conn.execute("CREATE DATABASE org OWNER collector")
+        yield cluster
+
+
+@pytest.mark.postgres
+def test_the_password_comes_from_libpq_pgpassword_or_pgpass(
+    password_cluster: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = password_cluster.url("org", user="collector")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(StoreError, match="password") as caught:
+        Store(url)
+    assert "c0llector-pw" not in str(caught.value)
+
+    monkeypatch.setenv("PGPASSWORD", "c0llector-pw")
+    report = sample_report()
+    with Store(url) as store:
+        store.begin_audit(report.audit)
+        store.save_device(report.audit.id, report.devices[0])
+
+    monkeypatch.delenv("PGPASSWORD")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:{password_cluster.port}:org:collector:c0llector-pw\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    with Store(url, read_only=True) as store:
+        assert store.completed_addresses(report.audit.id) == {"10.20.0.11"}
