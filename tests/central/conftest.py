@@ -1,17 +1,12 @@
-"""The central-store tests share the report tests' fixture audit and a real PostgreSQL server."""
+"""The central-store tests: a real PostgreSQL server (tests/pgcluster.py), never a mock."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from pg import make_central  # noqa: E402
+from tests.central.pg import make_central
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import sample_report
-from pg import replicate, save_report
 
 from auditor.cli.app import main
 from auditor.models import AuditReport, Observation, ObservationKind, Severity
 from auditor.store import Store
+from tests.central.pg import replicate, save_report
+from tests.render.camaudit_sample_audit import sample_report
 
 pytestmark = pytest.mark.postgres
 

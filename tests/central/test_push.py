@@ -12,12 +12,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from camaudit_sample_audit import sample_report
-from pg import canonical_pg, canonical_sqlite, counts_pg, replicate, save_report
 
 from auditor.cli.app import main
 from auditor.models import AuditReport
 from auditor.store import Store
+from tests.central.pg import canonical_pg, canonical_sqlite, counts_pg, replicate, save_report
+from tests.render.camaudit_sample_audit import sample_report
 
 pytestmark = pytest.mark.postgres
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from camaudit_sample_audit import sample_report
-from pg import canonical_pg, canonical_sqlite, counts_pg, save_report
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from auditor.cli.app import main
 from auditor.store.central import grant_statements
+from tests.central.pg import canonical_pg, canonical_sqlite, counts_pg, save_report
+from tests.render.camaudit_sample_audit import sample_report
 
 pytestmark = pytest.mark.postgres
 
