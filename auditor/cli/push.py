@@ -13,6 +13,7 @@ from auditor.cli.console import clean, make_console
 from auditor.errors import ConfigError, StoreError, UsageError
 from auditor.exitcodes import ExitCode
 from auditor.store import default_db_path
+from auditor.store import location as loc
 from auditor.store.central import check_role_name, connect, grant_statements, install
 from auditor.store.push import push
 
@@ -77,10 +78,17 @@ def _local_store(args: argparse.Namespace) -> Path:
     return path
 
 
+def _central_url(text: str) -> str:
+    if not loc.is_url(text):
+        raise UsageError(f"the central store must be a postgresql:// URL, not {text!r}")
+    return text
+
+
 def run_push(args: argparse.Namespace) -> ExitCode:
+    to = _central_url(args.to)
     local = _local_store(args)
     err = make_console()
-    with connect(args.to, application_name="camaudit push") as central:
+    with connect(to, application_name="camaudit push") as central:
         try:
             for pushed in push(local, central, args.audits):
                 state = "finished" if pushed.finished else "interrupted (push again once resumed)"
@@ -105,6 +113,7 @@ def run_store_init(args: argparse.Namespace) -> ExitCode:
             check_role_name(name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _central_url(args.db)
     from auditor.store import Store
 
     # The schema and its migrations are the store's own, the same as SQLite's.

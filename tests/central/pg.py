@@ -110,3 +110,9 @@ def counts_pg(url: str) -> dict[str, int]:
             t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
             for t in _CANON
         }
+
+
+def as_user(url: str, user: str) -> str:
+    """The same database URL, logging in as ``user``."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{user}@{rest.split('@', 1)[1]}"

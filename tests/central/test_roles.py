@@ -8,11 +8,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from auditor.cli.app import main
 from auditor.store.central import grant_statements
-from tests.central.pg import canonical_pg, canonical_sqlite, counts_pg, save_report
+from tests.central.pg import as_user, canonical_pg, canonical_sqlite, counts_pg, save_report
 from tests.render.camaudit_sample_audit import sample_report
 
 pytestmark = pytest.mark.postgres
@@ -43,7 +43,7 @@ class Roles:
             )
 
     def login(self, role: str) -> str:
-        return make_conninfo(self.url, user=role)
+        return as_user(self.url, role)
 
 
 @pytest.fixture
