@@ -118,7 +118,7 @@ BEGIN
         RAISE EXCEPTION 'audit % is finished in the central store; it takes no new host', p_audit
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    h.id := nextval(pg_get_serial_sequence('hosts', 'id'));
+    h.id := nextval({hosts_seq}::regclass);
     h.audit_id := p_audit;
     INSERT INTO hosts OVERRIDING SYSTEM VALUE VALUES (h.*)
         ON CONFLICT (audit_id, address) DO NOTHING;
@@ -127,11 +127,11 @@ BEGIN
     END IF;
     hid := h.id;
     -- The document numbers attempts, observations and components 1..n; map them to new ids.
-    att := ARRAY(SELECT nextval(pg_get_serial_sequence('probe_attempts', 'id'))
+    att := ARRAY(SELECT nextval({att_seq}::regclass)
                  FROM generate_series(1, jsonb_array_length(p -> 'probe_attempts')));
-    obs := ARRAY(SELECT nextval(pg_get_serial_sequence('observations', 'id'))
+    obs := ARRAY(SELECT nextval({obs_seq}::regclass)
                  FROM generate_series(1, jsonb_array_length(p -> 'observations')));
-    comp := ARRAY(SELECT nextval(pg_get_serial_sequence('components', 'id'))
+    comp := ARRAY(SELECT nextval({comp_seq}::regclass)
                   FROM generate_series(1, jsonb_array_length(p -> 'components')));
     INSERT INTO probe_attempts OVERRIDING SYSTEM VALUE
     SELECT (jsonb_populate_record(NULL::probe_attempts, e || jsonb_build_object(
@@ -234,10 +234,21 @@ REVOKE ALL ON FUNCTION camaudit_may_push(text), camaudit_check_site(text),
 """
 
 
-def install_sql(schema: str) -> sql.Composed:
+#: The id sequences the push function draws from, by table (looked up once, at install).
+_SEQUENCES = {
+    "hosts_seq": "hosts",
+    "att_seq": "probe_attempts",
+    "obs_seq": "observations",
+    "comp_seq": "components",
+}
+
+
+def install_sql(schema: str, sequences: dict[str, str]) -> sql.Composed:
     """The collectors table and the push functions, pinned to ``schema`` (CREATE OR REPLACE: safe
-    to run again, e.g. after an upgrade)."""
-    return sql.SQL(_FUNCTIONS).format(schema=sql.Identifier(schema))
+    to run again, e.g. after an upgrade). ``sequences``: each id sequence's qualified name."""
+    return sql.SQL(_FUNCTIONS).format(
+        schema=sql.Identifier(schema), **{k: sql.Literal(v) for k, v in sequences.items()}
+    )
 
 
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -330,8 +341,16 @@ def install(conn: psycopg.Connection[Any]) -> None:
     row = conn.execute("SELECT current_schema()").fetchone()
     if row is None or row[0] is None:
         raise StoreError("the central store has no current schema (check search_path)")
+    sequences = {}
+    for key, table in _SEQUENCES.items():
+        seq = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
+        if seq is None or seq[0] is None:
+            raise StoreError(
+                f"the central store has no id sequence for {table}: not a camaudit store"
+            )
+        sequences[key] = str(seq[0])
     with conn.transaction():
-        conn.execute(install_sql(str(row[0])))
+        conn.execute(install_sql(str(row[0]), sequences))
 
 
 def connect(url: str, *, application_name: str = "camaudit") -> psycopg.Connection[Any]:

@@ -143,6 +143,10 @@ def push_audit(
     if not central.autocommit:
         raise ValueError("push needs an autocommit connection: one transaction per host")
     row = local.audit(audit_id)
+    # A host's transaction is atomic either way; not waiting for its WAL flush is safe because
+    # the site keeps every host and a later push resends any the server lost in a crash. The
+    # references and the end wait for the flush, and so make every host before them durable.
+    central.execute("SET synchronous_commit = off")
     # The central copy stays unfinished (the function sees to it) until every host is in.
     central.execute("SELECT camaudit_push_audit(%s)", (Jsonb(row),))
     hosts = local.host_ids(audit_id)
@@ -154,6 +158,7 @@ def push_audit(
         sent += bool(got and got[0])
         if on_host is not None:
             on_host(audit_id, done, len(hosts))
+    central.execute("SET synchronous_commit = on")
     refs = central.execute(
         "SELECT camaudit_push_refs(%s, %s)", (audit_id, Jsonb(local.refs(audit_id)))
     ).fetchone()
