@@ -36,10 +36,10 @@ COLLECTOR_FUNCTIONS = (
     "camaudit_finish_audit(text, jsonb, integer)",
 )
 
-# Row-type population (jsonb_populate_record(NULL::table, ...)) maps JSON keys to the columns by
-# name and converts each value with the column type's own input function, so these functions do
-# not restate the store's column types. OVERRIDING SYSTEM VALUE: ids are allocated here from the
-# table's own sequence, whether the column is serial or an identity column.
+# Row-type population (jsonb_populate_record[set](NULL::table, ...)) maps JSON keys to the columns
+# by name and converts each value with the column type's own input function, so these functions
+# do not restate the store's column types. OVERRIDING SYSTEM VALUE: ids are allocated here from
+# the table's own sequence, whether the column is serial or an identity column.
 _FUNCTIONS = """
 CREATE TABLE IF NOT EXISTS camaudit_collectors (
     role  name NOT NULL,
@@ -133,42 +133,41 @@ BEGIN
                  FROM generate_series(1, jsonb_array_length(p -> 'observations')));
     comp := ARRAY(SELECT nextval({comp_seq}::regclass)
                   FROM generate_series(1, jsonb_array_length(p -> 'components')));
-    INSERT INTO probe_attempts OVERRIDING SYSTEM VALUE
-    SELECT (jsonb_populate_record(NULL::probe_attempts, e || jsonb_build_object(
-        'id', att[(e ->> 'id')::int], 'host_id', hid))).*
-    FROM jsonb_array_elements(p -> 'probe_attempts') e;
-    INSERT INTO observations OVERRIDING SYSTEM VALUE
-    SELECT (jsonb_populate_record(NULL::observations, e || jsonb_build_object(
-        'id', obs[(e ->> 'id')::int], 'host_id', hid,
-        'attempt_id', att[(e ->> 'attempt_id')::int]))).*
-    FROM jsonb_array_elements(p -> 'observations') e;
-    INSERT INTO components OVERRIDING SYSTEM VALUE
-    SELECT (jsonb_populate_record(NULL::components, e || jsonb_build_object(
-        'id', comp[(e ->> 'id')::int], 'host_id', hid))).*
-    FROM jsonb_array_elements(p -> 'components') e;
+    INSERT INTO probe_attempts (id, host_id, position, probe, outcome, reason, detail,
+                                duration_s)
+    OVERRIDING SYSTEM VALUE
+    SELECT att[x.id], hid, x.position, x.probe, x.outcome, x.reason, x.detail, x.duration_s
+    FROM jsonb_populate_recordset(NULL::probe_attempts, p -> 'probe_attempts') x;
+    INSERT INTO observations (id, host_id, attempt_id, origin, position, kind, value, source,
+                              observed_at, port, sha256)
+    OVERRIDING SYSTEM VALUE
+    SELECT obs[x.id], hid, att[x.attempt_id], x.origin, x.position, x.kind, x.value, x.source,
+           x.observed_at, x.port, x.sha256
+    FROM jsonb_populate_recordset(NULL::observations, p -> 'observations') x;
+    INSERT INTO components (id, host_id, position, kind, vendor, model)
+    OVERRIDING SYSTEM VALUE
+    SELECT comp[x.id], hid, x.position, x.kind, x.vendor, x.model
+    FROM jsonb_populate_recordset(NULL::components, p -> 'components') x;
     INSERT INTO evidence_links (host_id, component_id, position, observation_id, fingerprint_id,
                                 description, asserts, weight, source)
-    SELECT hid, comp[(e ->> 'component_id')::int], x.position,
-           obs[(e ->> 'observation_id')::int], x.fingerprint_id, x.description,
-           x.asserts, x.weight, x.source
-    FROM jsonb_array_elements(p -> 'evidence_links') e,
-         LATERAL jsonb_populate_record(NULL::evidence_links, e) x;
-    INSERT INTO identifications
-    SELECT (jsonb_populate_record(NULL::identifications,
-            e || jsonb_build_object('host_id', hid))).*
-    FROM jsonb_array_elements(p -> 'identifications') e;
+    SELECT hid, comp[x.component_id], x.position, obs[x.observation_id], x.fingerprint_id,
+           x.description, x.asserts, x.weight, x.source
+    FROM jsonb_populate_recordset(NULL::evidence_links, p -> 'evidence_links') x;
+    INSERT INTO identifications (host_id, manufacturer, brand, model, firmware, serial,
+                                 device_type, confidence, oem_relabel, rationale)
+    SELECT hid, x.manufacturer, x.brand, x.model, x.firmware, x.serial, x.device_type,
+           x.confidence, x.oem_relabel, x.rationale
+    FROM jsonb_populate_recordset(NULL::identifications, p -> 'identifications') x;
     INSERT INTO exposures (host_id, position, instrument, instrument_name, jurisdiction, status,
                            severity, effect, binds, source, since, entity, uncertain,
                            match_score, list_row)
     SELECT hid, x.position, x.instrument, x.instrument_name, x.jurisdiction, x.status,
            x.severity, x.effect, x.binds, x.source, x.since, x.entity, x.uncertain,
            x.match_score, x.list_row
-    FROM jsonb_array_elements(p -> 'exposures') e,
-         LATERAL jsonb_populate_record(NULL::exposures, e) x;
+    FROM jsonb_populate_recordset(NULL::exposures, p -> 'exposures') x;
     INSERT INTO vulnerabilities (host_id, position, cve, finding)
     SELECT hid, x.position, x.cve, x.finding
-    FROM jsonb_array_elements(p -> 'vulnerabilities') e,
-         LATERAL jsonb_populate_record(NULL::vulnerabilities, e) x;
+    FROM jsonb_populate_recordset(NULL::vulnerabilities, p -> 'vulnerabilities') x;
     RETURN true;
 END
 $fn$;
