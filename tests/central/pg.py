@@ -3,11 +3,13 @@ functions, and local SQLite stores filled from model values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from auditor.models import AuditReport
+from auditor.models import AuditId, AuditReport
 from auditor.store import Store
 from auditor.store.central import install
 
@@ -43,7 +45,7 @@ def replicate(report: AuditReport, count: int, *, site: str, audit_id: str) -> A
         )
         for i in range(count)
     )
-    audit = dataclasses.replace(report.audit, id=audit_id, site=site)
+    audit = dataclasses.replace(report.audit, id=AuditId(audit_id), site=site)
     return dataclasses.replace(report, audit=audit, devices=devices)
 
 
@@ -76,7 +78,9 @@ _CANON = {
 }
 
 
-def canonical(execute, audit_id: str) -> dict[str, list[tuple[object, ...]]]:
+def canonical(
+    execute: Callable[[str, str], list[Any]], audit_id: str
+) -> dict[str, list[tuple[object, ...]]]:
     """Every row of one audit without the engine's ids: equal on both engines when the push
     copied everything once. ``execute(sql, audit_id)`` returns the rows."""
     out = {}

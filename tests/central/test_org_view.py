@@ -8,11 +8,12 @@ import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from auditor.cli.app import main
-from auditor.models import AuditReport, Observation, ObservationKind, Severity
+from auditor.models import AuditId, AuditReport, Observation, ObservationKind, Severity
 from auditor.store import Store
 from tests.central.pg import replicate, save_report
 from tests.render.camaudit_sample_audit import sample_report
@@ -58,13 +59,14 @@ def _expected(r: AuditReport) -> dict[str, object]:
     }
 
 
-def _view(db: str, *extra: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+def _view(db: str, *extra: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     capsys.readouterr()
     assert main(["report", *extra, "--db", db, "-f", "json", "-o", "-"]) == 0
-    return json.loads(capsys.readouterr().out)
+    view: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return view
 
 
-def _point_counts(point: dict[str, object]) -> dict[str, object]:
+def _point_counts(point: dict[str, Any]) -> dict[str, object]:
     keys = ("audit", "devices", "video_devices", "relabels", "exposures", "exposed_devices")
     return {k: point[k] for k in (*keys, "incomplete")}
 
@@ -75,7 +77,7 @@ def test_all_sites_on_the_central_store_counts_what_the_audits_hold(
     local, reports = _audits(tmp_path)
     assert main(["push", "--to", central, "--db", str(local)]) == 0
     view = _view(central, "--all-sites", capsys=capsys)
-    sites = {s["site"]: s for s in view["sites"]}  # type: ignore[index, union-attr]
+    sites = {s["site"]: s for s in view["sites"]}
     assert set(sites) == {"Berlin", "Paris", HOSTILE_SITE}
     for site, data in sites.items():
         own = sorted((r for r in reports if r.audit.site == site), key=lambda r: r.audit.started)
@@ -83,8 +85,8 @@ def test_all_sites_on_the_central_store_counts_what_the_audits_hold(
         assert _point_counts(data["latest"]) == _expected(own[-1])
     latest = [max((r for r in reports if r.audit.site == s), key=lambda r: r.audit.started)
               for s in sites]  # fmt: skip
-    assert view["totals"]["devices"] == sum(len(r.devices) for r in latest)  # type: ignore[index]
-    makers = {m["manufacturer"]: m["devices"] for m in view["makers"]}  # type: ignore[index, union-attr]
+    assert view["totals"]["devices"] == sum(len(r.devices) for r in latest)
+    makers = {m["manufacturer"]: m["devices"] for m in view["makers"]}
     expected_makers: dict[str | None, int] = {}
     for r in latest:
         for d in r.devices:
@@ -147,7 +149,7 @@ def test_pushed_audits_read_back_whole_for_report_audits_and_diff(
         first,
         audit=dataclasses.replace(
             first.audit,
-            id="20261221T090000Z-hq",
+            id=AuditId("20261221T090000Z-hq"),
             started=first.audit.started + timedelta(days=30),
             finished=first.audit.started + timedelta(days=30, hours=1),
         ),

@@ -11,6 +11,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from auditor.cli.app import main
+from auditor.models import AuditId
 from auditor.store.central import grant_statements
 from tests.central.pg import as_user, canonical_pg, canonical_sqlite, counts_pg, save_report
 from tests.render.camaudit_sample_audit import sample_report
@@ -121,7 +122,7 @@ def test_a_collector_cannot_push_into_another_sites_audit(roles: Roles, tmp_path
     assert counts_pg(roles.url) == before
     # Its own site goes in.
     paris = dataclasses.replace(
-        report, audit=dataclasses.replace(report.audit, id="p1", site="Paris")
+        report, audit=dataclasses.replace(report.audit, id=AuditId("p1"), site="Paris")
     )
     save_report(tmp_path / "paris.db", paris)
     assert main(["push", "--to", roles.login(roles.paris), "--db", str(tmp_path / "paris.db")]) == 0
