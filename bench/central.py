@@ -7,8 +7,8 @@
 2. Four more rounds give 100 audits of 2,000 devices (20 sites x 5 audits, each round's devices a
    little different, so the trend moves); then `camaudit report --all-sites` renders the
    organisation view from the central store, as console text and as HTML: wall time and the peak
-   RSS of the camaudit process (the aggregation runs in the server; its memory is PostgreSQL's
-   work_mem, not camaudit's).
+   RSS of the camaudit process, read by GNU time (the aggregation runs in the server; its memory is
+   PostgreSQL's work_mem, not camaudit's).
 
 The devices are a real loopback audit of every lab profile (bench.micro.capture_report),
 replicated to 2,000 addresses; each round rotates which profile sits at which address and leaves
@@ -144,13 +144,37 @@ def _central_counts(url: str, audit_id: str) -> dict[str, int]:
         return out
 
 
+#: GNU time (Debian: apt-get install time) reports a child's peak RSS from a small parent. A
+#: child's ru_maxrss as seen by wait4 here would include this harness's own pages, copied at fork.
+_TIME = "/usr/bin/time"
+_RSS_MARK = "camaudit-peak-rss-kb="
+
+
+def _timed_argv(argv: list[str]) -> list[str]:
+    if os.access(_TIME, os.X_OK):
+        return [_TIME, "-f", f"{_RSS_MARK}%M", *argv]
+    return argv
+
+
+def _rss_mb(stderr: str, fallback_mb: float) -> float:
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(_RSS_MARK):
+            return int(line[len(_RSS_MARK) :]) / 1024.0
+    return fallback_mb
+
+
+def _measured(argv: list[str], stdout: Path | None = None) -> Measurement:
+    m = run_measured(_timed_argv(argv), stdout=stdout)
+    return dataclasses.replace(m, peak_rss_mb=_rss_mb(m.stderr_tail, m.peak_rss_mb))
+
+
 def _push_all(stores: list[tuple[Path, str]], url: str, devices: int) -> PushRound:
     """Start every collector's push at once; wait for all; measure each (wait4)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     start = time.monotonic()
     procs = []
     for path, _ in stores:
-        argv = [*camaudit_command(), "push", "--to", url, "--db", str(path)]
+        argv = _timed_argv([*camaudit_command(), "push", "--to", url, "--db", str(path)])
         procs.append(
             subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         )
@@ -161,7 +185,7 @@ def _push_all(stores: list[tuple[Path, str]], url: str, devices: int) -> PushRou
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         slowest = max(slowest, time.monotonic() - start)
-        rss = max(rss, usage.ru_maxrss / 1024.0)
+        rss = max(rss, _rss_mb(err.decode("utf-8", "replace"), usage.ru_maxrss / 1024.0))
         if proc.returncode != 0:
             failures += 1
             print(err.decode("utf-8", "replace")[-500:])
@@ -201,6 +225,7 @@ def run(
             progress(f"central: round {r + 1}/{rounds_n}: saving {devices} devices locally ...")
             base_db = work / f"round{r}.db"
             _save(base_db, report)
+            del report  # the harness stays small
             stores = []
             for s in range(collectors):
                 target = work / f"site{s:02d}-round{r}.db"
@@ -217,19 +242,19 @@ def run(
         again = work / "again.db"
         _site_copy(work / "round0.db", again, "20260101T0900Z-site00", "Store 01", 0)
         t0 = time.monotonic()
-        m = run_measured([*camaudit_command(), "push", "--to", url, "--db", str(again)])
+        m = _measured([*camaudit_command(), "push", "--to", url, "--db", str(again)])
         repush_s = time.monotonic() - t0
         with psycopg.connect(url) as conn:
             after = conn.execute("SELECT count(*) FROM observations").fetchone()
             audits = conn.execute("SELECT count(*) FROM audits").fetchone()
             hosts = conn.execute("SELECT count(*) FROM hosts").fetchone()
         progress("central: report --all-sites over the central store ...")
-        console = run_measured(
+        console = _measured(
             [*camaudit_command(), "report", "--all-sites", "--db", url, "-o", "-"],
             stdout=work / "org.txt",
         )
         html_path = work / "org.html"
-        html = run_measured(
+        html = _measured(
             [*camaudit_command(), "report", "--all-sites", "--db", url, "-f", "html", "-o",
              str(html_path)]
         )  # fmt: skip
