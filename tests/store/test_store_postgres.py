@@ -146,3 +146,29 @@ def test_the_password_comes_from_libpq_pgpassword_or_pgpass(
     monkeypatch.setenv("PGPASSFILE", str(passfile))
     with Store(url, read_only=True) as store:
         assert store.completed_addresses(report.audit.id) == {"10.20.0.11"}
+
+
+@pytest.mark.postgres
+def test_official_lists_live_in_the_central_store_too(
+    pg_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auditor.exposure import Assessor
+    from auditor.models import Audience, DeviceType, ExposureStatus
+    from tests.exposure.conftest import ASSETS, ident
+
+    sdn = ASSETS / "ofac_new" / "SDN.CSV"
+    assert main(["lists", "import", str(sdn), "--kind", "ofac-sdn", "--db", pg_database]) == 0
+    assert "ofac-sdn" in capsys.readouterr().out
+    assert main(["lists", "status", "--db", pg_database]) == 0
+    assert "SDN.CSV" in capsys.readouterr().out
+    camera = ident("Hikvision", device_type=DeviceType.NVR)
+    found = Assessor.load(pg_database).assess(camera, Audience.EU_PRIVATE)
+    listed = found.by_instrument()["us-ofac-sdn"]
+    assert [e.status for e in listed] == [ExposureStatus.LISTED]
+    assert listed[0].list_row is not None and "90003" in listed[0].list_row
+    # A second import of the kind replaces the first, in the same database.
+    older = ASSETS / "ofac" / "SDN.CSV"
+    assert main(["lists", "import", str(older), "--kind", "ofac-sdn", "--db", pg_database]) == 0
+    again = Assessor.load(pg_database).assess(camera, Audience.EU_PRIVATE)
+    assert [e.status for e in again.by_instrument()["us-ofac-sdn"]] == [ExposureStatus.NOT_LISTED]
+    assert run_sql(pg_database, "SELECT COUNT(*) FROM list_imports WHERE current = 1") == [(1,)]
