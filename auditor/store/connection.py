@@ -91,16 +91,21 @@ class Connection:
         return int(new_id)
 
     def begin_write(self) -> None:
-        self.raw.execute("BEGIN" if self.dialect.is_postgres else "BEGIN IMMEDIATE")
+        self.raw.execute(self.dialect.begin_write)
 
     def begin_read(self) -> None:
-        """A consistent snapshot for a read of several queries (PostgreSQL; SQLite reads as is)."""
-        if self.dialect.is_postgres:
-            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        """A consistent snapshot for a read of several queries (where the engine needs one)."""
+        if self.dialect.begin_read is not None:
+            self.raw.execute(self.dialect.begin_read)
 
     def end_read(self) -> None:
-        if self.dialect.is_postgres and self.in_transaction:
+        if self.dialect.begin_read is not None and self.in_transaction:
             self.raw.execute("COMMIT")
+
+    def lock_table(self, table: str) -> None:
+        statement = self.dialect.lock_table(table)
+        if statement is not None:
+            self.raw.execute(statement)
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
