@@ -208,3 +208,41 @@ def test_demo_audits_report_and_diff_against_a_central_store(
     # The same emulated site twice: every device matched again (the demo may move addresses).
     assert summary["new"] == summary["gone"] == 0
     assert summary["changed"] + summary["unchanged"] == len(stored["devices"])
+
+
+@pytest.mark.postgres
+def test_several_scans_write_one_central_store_at_once(pg_database: str) -> None:
+    """Four processes save their own audits host by host at the same time: all kept, once."""
+    writer = (
+        "import dataclasses, ipaddress, sys\n"
+        "from auditor.models import AuditId\n"
+        "from auditor.store import Store\n"
+        "from tests.render.camaudit_sample_audit import sample_report\n"
+        "n = int(sys.argv[2])\n"
+        "r = sample_report()\n"
+        "info = dataclasses.replace(r.audit, id=AuditId(f'site{n}'), site=f'Site {n}')\n"
+        "with Store(sys.argv[1]) as store:\n"
+        "    store.begin_audit(info)\n"
+        "    for i in range(60):\n"
+        "        d = r.devices[i % len(r.devices)]\n"
+        "        ip = ipaddress.ip_address(f'10.9.{n}.{i}')\n"
+        "        host = dataclasses.replace(d.host, address=ip)\n"
+        "        store.save_device(info.id, dataclasses.replace(d, host=host), r.out_of_scope)\n"
+        "    store.finish_audit(info.id, info.finished)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", writer, pg_database, str(n)], cwd=root, stderr=subprocess.PIPE
+        )
+        for n in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    with Store(pg_database, read_only=True) as store:
+        summaries = store.list_audits()
+        assert sorted(s.id for s in summaries) == [f"site{n}" for n in range(4)]
+        assert all(s.devices == 60 and s.finished is not None for s in summaries)
+        report = store.load_report("site2")
+    assert [str(d.host.address) for d in report.devices] == [f"10.9.2.{i}" for i in range(60)]
+    assert len(report.out_of_scope) == len(sample_report().out_of_scope)
