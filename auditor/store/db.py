@@ -40,6 +40,20 @@ from auditor.store.sqlite_engine import errors as sqlite_errors
 __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
 
 
+def connect(where: Path | str, *, durable: bool = True) -> Connection:
+    """Another connection to the store at ``where`` (a path or a URL), which ``Store`` has
+    already opened for writing (created, checked, migrated): for a writer that keeps its own
+    transactions beside the store's (one per host), on either engine. ``durable=False`` lets
+    SQLite skip the fsync per commit, for rows a resume finds again."""
+    if loc.is_url(where):
+        from auditor.store.pg_engine import connect_plain as pg_connect
+
+        return pg_connect(str(where))
+    from auditor.store.sqlite_engine import connect_plain as sqlite_connect
+
+    return sqlite_connect(Path(where), durable=durable)
+
+
 class Store:
     """The audit history in one store. Thread-safe; use as a context manager."""
 

@@ -54,14 +54,11 @@ def errors(url: str, action: str) -> Iterator[None]:
         raise StoreError(f"audit store {redact(url)}: could not {action}: {message}") from exc
 
 
-def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
-    """Connect to the database at ``url``; for writing, create or migrate the schema.
-
-    ``lists_only`` (with ``read_only``): only the official-list tables will be read.
-    """
+def connect_plain(url: str) -> Connection:
+    """Another connection to a store that ``open_postgres`` has made (no checks, no migration),
+    for a writer with transactions of its own."""
     check_url(url)
     psycopg = _driver()
-    where = redact(url)
     with errors(url, "connect"):
         raw = psycopg.connect(
             url,
@@ -70,7 +67,16 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name="camaudit",
         )
-    conn = Connection(raw, POSTGRES)
+    return Connection(raw, POSTGRES)
+
+
+def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
+    """Connect to the database at ``url``; for writing, create or migrate the schema.
+
+    ``lists_only`` (with ``read_only``): only the official-list tables will be read.
+    """
+    where = redact(url)
+    conn = connect_plain(url)
     try:
         with errors(url, "open"):
             tables = {r[0] for r in conn.execute(POSTGRES.tables_sql()).fetchall()}
@@ -93,6 +99,6 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
             else:
                 migrate(conn)
     except BaseException:
-        raw.close()
+        conn.close()
         raise
     return conn

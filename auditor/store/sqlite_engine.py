@@ -106,6 +106,18 @@ def _open(path: Path, read_only: bool, lists_only: bool) -> Connection:
         raise
 
 
+def connect_plain(path: Path, *, durable: bool) -> Connection:
+    """Another connection to a store that ``open_sqlite`` has made (no checks, no migration),
+    for a writer with transactions of its own. ``durable=False``: a commit survives a killed
+    process but not a power cut (WAL with synchronous=NORMAL), for data a resume finds again."""
+    with errors(str(path), "open"):
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        raw.row_factory = _row_factory
+        raw.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        raw.execute("PRAGMA foreign_keys=ON")
+    return Connection(raw, SQLITE)
+
+
 def _connect_ro(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
     uri = f"{path.resolve().as_uri()}?{flags}"
