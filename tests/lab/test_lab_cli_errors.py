@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from auditor.cli.app import main
@@ -10,7 +12,7 @@ from auditor.lab import NamespaceSite, nsutil
 
 
 def test_namespace_mode_needs_root(monkeypatch, capsys):
-    monkeypatch.setattr(nsutil.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert main(["lab", "up", "--devices", "3"]) == 2
     assert "namespace mode needs root" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="needs root"):
@@ -18,7 +20,7 @@ def test_namespace_mode_needs_root(monkeypatch, capsys):
 
 
 def test_bad_arguments(monkeypatch, capsys):
-    monkeypatch.setattr(nsutil.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     assert main(["lab", "up", "--subnet", "192.0.2.7/24"]) == 2
     assert "not an IPv4 network" in capsys.readouterr().err
     assert main(["lab", "up", "--devices", "0"]) == 2
