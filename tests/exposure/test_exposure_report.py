@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import DataFileError
-from auditor.exposure import Assessor, reassess, summarise
+from auditor.exposure import Assessor, reassess
 from auditor.exposure.data import load_regulatory_data
 from auditor.exposure.regulatory import Entity, Instrument, Listing
 from auditor.models import (
@@ -66,17 +66,20 @@ def test_reassess_for_another_audience(make_ident: Callable[..., Identification]
     assert [v.name for v in federal.audit.data_versions] == ["data bundle", "regulatory data"]
 
 
-def test_summarise(assessor: Assessor, make_ident: Callable[..., Identification]) -> None:
-    totals = summarise(reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor))
-    assert totals["devices"] == 3
-    assert totals["by_manufacturer"] == {"Hikvision": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_brand"] == {"LTS": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_severity"] == {"critical": 1, "info": 1, "high": 1}
-    assert totals["by_instrument"]["us-ndaa-889-b"] == {
-        "covered_if_security_use": 1,
-        "not_listed": 1,
-    }
-    assert totals["by_action"] == {"replace": 1, "none": 1, "review": 1}
+def test_reassessment_sets_each_devices_severity_action_and_889_status(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
+    report = reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor)
+    worst = [
+        (d.max_severity.label, d.remediation and d.remediation.action.value) for d in report.devices
+    ]
+    # The LTS recorder (a Hikvision relabel), the Axis camera and the unidentified device.
+    assert worst == [("critical", "replace"), ("info", "none"), ("high", "review")]
+    part_b = [
+        [e.status.value for e in d.exposures if e.instrument == "us-ndaa-889-b"]
+        for d in report.devices
+    ]
+    assert part_b == [["covered_if_security_use"], ["not_listed"], []]
 
 
 def test_staleness_follows_the_date(make_ident: Callable[..., Identification]) -> None:

@@ -42,3 +42,14 @@ def test_public_address_space_is_refused():
         NamespaceSite(["hikvision-ipc"], subnet="8.8.8.0/24")
     with pytest.raises(ValueError, match="not a private or documentation range"):
         NamespaceSite(["hikvision-ipc"], routed_devices=["axis-p1375"], routed_subnet="1.1.1.0/24")
+
+
+@pytest.mark.parametrize("command", ["up", "down", "status"])
+def test_a_tag_that_cannot_name_a_lab_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert main(["lab", command, "--tag", "../etc"]) == 2
+    assert "tag '../etc'" in capsys.readouterr().err
+    assert main(["lab", command, "--tag", "lab-"]) == 2
+    assert "starts and ends with a letter or digit" in capsys.readouterr().err

@@ -191,7 +191,7 @@ def test_a_full_slash_24_of_250_devices(record_property):
 
 
 def test_lab_cli_up_status_down(tmp_path: Path) -> None:
-    if nsutil.list_namespaces("ca-lab-"):
+    if nsutil.lab_namespaces("ca-lab-"):
         pytest.skip("a `camaudit lab` site is already up on this machine")
     cli = [sys.executable, "-m", "auditor.cli.app", "lab"]
     up = subprocess.run(
