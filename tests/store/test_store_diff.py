@@ -65,7 +65,8 @@ def _diff_json(
     db: Path, capsys: pytest.CaptureFixture[str], *extra: str
 ) -> tuple[int, dict[str, Any]]:
     code = main(["diff", FIRST, SECOND, "--db", str(db), "-f", "json", *extra])
-    return code, json.loads(capsys.readouterr().out)
+    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return code, doc
 
 
 def test_diff_json_fails_on_a_new_high_exposure(
