@@ -226,6 +226,17 @@ class PgCluster:
         except OSError:
             return ""
 
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (``start_server`` brings it back)."""
+        done = self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"]
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr.strip()}")
+
+    def start_server(self) -> None:
+        self._pg_ctl_start()
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove the folder; safe to call twice."""
         if (self.datadir / "postmaster.pid").exists():

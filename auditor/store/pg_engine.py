@@ -14,9 +14,9 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.store.connection import Connection, Row, make_row
 from auditor.store.dialect import POSTGRES
+from auditor.store.guard import check_tables, explain
 from auditor.store.location import check_url, redact
 from auditor.store.schema import migrate
-from auditor.store.sqlite_engine import check_tables, explain
 
 #: Seconds to wait for the server to answer a connection (libpq's connect_timeout).
 CONNECT_TIMEOUT_S = 30
@@ -97,6 +97,9 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
                 # the reader role of a least-privilege setup cannot write anyway).
                 conn.execute("SET default_transaction_read_only = on")
             else:
+                # As SQLite's synchronous=FULL: a host is saved when its commit returns, even if
+                # the server's default (a DBA's tuning) lets commits return before the WAL write.
+                conn.execute("SET synchronous_commit = on")
                 migrate(conn)
     except BaseException:
         conn.close()

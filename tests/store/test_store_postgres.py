@@ -246,3 +246,25 @@ def test_several_scans_write_one_central_store_at_once(pg_database: str) -> None
         report = store.load_report("site2")
     assert [str(d.host.address) for d in report.devices] == [f"10.9.2.{i}" for i in range(60)]
     assert len(report.out_of_scope) == len(sample_report().out_of_scope)
+
+
+@pytest.mark.postgres
+def test_a_server_gone_mid_audit_is_a_clear_error_and_keeps_what_was_saved() -> None:
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    report = sample_report()
+    with running_cluster() as cluster:
+        url = cluster.create_database("gone")
+        store = Store(url)
+        store.begin_audit(report.audit)
+        store.save_device(report.audit.id, report.devices[0])
+        # The server goes away (a crash, a restart) while the audit still has hosts to save.
+        cluster.stop_server(mode="immediate")
+        with pytest.raises(StoreError, match=r"could not save host 10\.20\.0\.12") as caught:
+            store.save_device(report.audit.id, report.devices[1])
+        assert "went away" in str(caught.value) and "scan --resume" in str(caught.value)
+        store.close()
+        cluster.start_server()
+        with Store(url, read_only=True) as again:
+            assert again.completed_addresses(report.audit.id) == {"10.20.0.11"}
