@@ -12,6 +12,12 @@ def explain(exc: BaseException) -> str:
     lowered = message.lower()
     if "disk is full" in lowered or "no space" in lowered:
         return f"{message} (free some disk space; every host saved so far is kept)"
+    if "permission denied for" in lowered or "must be owner of" in lowered:
+        # PostgreSQL's wording: a role without the privilege, not a file's permissions.
+        return (
+            f"{message} (the database role lacks this privilege: connect as the store's owner "
+            "to create or migrate it; `camaudit store init` prints the GRANTs of each role)"
+        )
     if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
         return f"{message} (the file or its folder is not writable; choose another with --db)"
     if "unable to open" in lowered:

@@ -268,3 +268,23 @@ def test_a_server_gone_mid_audit_is_a_clear_error_and_keeps_what_was_saved() -> 
         cluster.start_server()
         with Store(url, read_only=True) as again:
             assert again.completed_addresses(report.audit.id) == {"10.20.0.11"}
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_create_the_schema_gets_a_database_answer(
+    pg_cluster: PgCluster, pg_database: str
+) -> None:
+    # PostgreSQL 15 lets no one but the owner create tables in the public schema.
+    name = pg_database.split("@/", 1)[1].split("?", 1)[0]
+    run_sql(pg_cluster.dsn, "DROP ROLE IF EXISTS visitor")
+    run_sql(pg_cluster.dsn, "CREATE ROLE visitor LOGIN")
+    run_sql(pg_database, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    try:
+        with pytest.raises(StoreError, match="permission denied") as caught:
+            Store(pg_cluster.url(name, user="visitor"))
+        assert "privilege" in str(caught.value) and "store init" in str(caught.value)
+        assert "folder" not in str(caught.value)  # not SQLite's advice about files
+    finally:
+        run_sql(pg_cluster.dsn, f'REVOKE ALL ON DATABASE "{name}" FROM visitor')
+        run_sql(pg_database, "DROP OWNED BY visitor")
+        run_sql(pg_cluster.dsn, "DROP ROLE visitor")
