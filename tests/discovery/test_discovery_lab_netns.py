@@ -68,12 +68,13 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         # A route to the outside address: had discovery tried to reach it, the packet (or the
         # ARP request for it) would cross the auditor's interface and land in the capture.
         site.run_in_auditor(["ip", "route", "add", f"{outside}/32", "dev", site.auditor_interface])
-        # The capture proves it ran: its marker, sent to the lab's router, must be in it.
+        # The capture proves it ran: its marker, sent to a device on the auditor's segment (one
+        # that answers ARP; a lab without routed devices has no router), must be in it.
         with Capture(
             tmp_path_factory.mktemp("capture") / "outside.pcap",
             site.auditor_interface,
             f"dst host {outside}",
-            marker_to=site.router_address,
+            marker_to=next(d.address for d in site.devices if not d.extra.get("routed")),
             netns=site.auditor_netns,
         ) as capture:
             targets = [str(site.subnet), str(site.routed_subnet)]

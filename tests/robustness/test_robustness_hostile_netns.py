@@ -61,12 +61,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with NamespaceSite(DEVICES, profiles=known, subnet="192.0.2.0/24") as site:
         outside = site.devices[0].outside_address
         site.run_in_auditor(["ip", "route", "add", f"{outside}/32", "dev", site.auditor_interface])
-        # The capture proves it ran: its marker, sent to the lab's router, must be in it.
+        # The capture proves it ran: its marker, sent to a device on the auditor's segment (one
+        # that answers ARP; a lab without routed devices has no router), must be in it.
         with Capture(
             tmp_path_factory.mktemp("capture") / "outside.pcap",
             site.auditor_interface,
             f"dst host {outside}",
-            marker_to=site.router_address,
+            marker_to=next(d.address for d in site.devices if not d.extra.get("routed")),
             netns=site.auditor_netns,
         ) as capture:
             db = tmp_path_factory.mktemp("netns") / "a.db"
