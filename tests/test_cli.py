@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_ports_take_roles_and_round_trip() -> None:
 
 
 def test_a_link_local_target_without_an_interface_is_refused_before_any_traffic(
-    tmp_path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """fe80::1 is on every link: without a zone or --interface, discovery multicast went out of
     every interface (issue 13). Now it is a usage error, before anything is sent."""

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from auditor.exposure import listrules, rules
 from auditor.exposure.brands import load_brand_table
-from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
+from auditor.exposure.data import load_regulatory_data
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import ImportRecord, current_imports, fetch_entries, load_names
 from auditor.exposure.matching import Matcher
+from auditor.exposure.regulatory import Entity, RegulatoryData
 from auditor.exposure.remediation import recommend
 from auditor.identify.reference import BrandTable
 from auditor.models import (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from ipaddress import ip_address
 
 import pytest
 
@@ -11,6 +12,7 @@ from auditor.context import NetContext
 from auditor.discovery import DiscoveryChannel, DiscoveryError, discover_all
 from auditor.models import Channel, Host
 from auditor.scope import Scope
+from tests.discovery.conftest import Handler, Responder
 
 
 class _Meeting(DiscoveryChannel):
@@ -24,14 +26,14 @@ class _Meeting(DiscoveryChannel):
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
         self.barrier.wait(timeout=30)  # raises BrokenBarrierError if the others never come
-        yield Host(self.address, seen_by=frozenset({self.channel}))
+        yield Host(ip_address(self.address), seen_by=frozenset({self.channel}))
 
 
 class _Broken(DiscoveryChannel):
     channel = Channel.DHIP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        yield Host("192.0.2.7", seen_by=frozenset({self.channel}))
+        yield Host(ip_address("192.0.2.7"), seen_by=frozenset({self.channel}))
         raise RuntimeError("boom")
 
 
@@ -39,15 +41,15 @@ class _Refusing(DiscoveryChannel):
     channel = Channel.NMAP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
+        yield from ()  # a generator, like every channel: it fails when iterated
         raise DiscoveryError("nmap is not installed")
-        yield  # pragma: no cover
 
 
 class _Stray(DiscoveryChannel):
     channel = Channel.SSDP
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        yield Host("198.51.100.1", seen_by=frozenset({self.channel}))
+        yield Host(ip_address("198.51.100.1"), seen_by=frozenset({self.channel}))
 
 
 def ctx() -> NetContext:
@@ -112,7 +114,9 @@ def test_loopback_scope_multicasts_nowhere() -> None:
 
 
 @pytest.mark.nmap
-def test_large_scope_follow_up_probes_hosts_found_by_nmap(responders) -> None:
+def test_large_scope_follow_up_probes_hosts_found_by_nmap(
+    responders: Callable[[str, int, Handler], Responder],
+) -> None:
     import socket
 
     from auditor.discovery import sadp

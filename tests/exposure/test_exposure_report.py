@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from auditor.models import (
     DeviceResult,
     DeviceType,
     Host,
+    Identification,
     RemediationAction,
 )
 from auditor.resources import fingerprints_dir
 
 
-def _report(make_ident) -> AuditReport:
+def _report(make_ident: Callable[..., Identification]) -> AuditReport:
     devices = (
         DeviceResult(
             Host("127.0.0.10"),
@@ -38,7 +40,7 @@ def _report(make_ident) -> AuditReport:
     return AuditReport(info, devices, notes=("kept note from the engine",))
 
 
-def test_reassess_for_another_audience(make_ident) -> None:
+def test_reassess_for_another_audience(make_ident: Callable[..., Identification]) -> None:
     # A year after the data's as-of date, so that the stale note is there to be replaced.
     assessor = Assessor.load(None, today=date(2027, 12, 4))
     report = reassess(_report(make_ident), Audience.GENERIC, assessor)
@@ -58,7 +60,7 @@ def test_reassess_for_another_audience(make_ident) -> None:
 
 
 def test_reassessment_sets_each_devices_severity_action_and_889_status(
-    assessor: Assessor, make_ident
+    assessor: Assessor, make_ident: Callable[..., Identification]
 ) -> None:
     report = reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor)
     worst = [
@@ -73,7 +75,7 @@ def test_reassessment_sets_each_devices_severity_action_and_889_status(
     assert part_b == [["covered_if_security_use"], ["not_listed"], []]
 
 
-def test_staleness_follows_the_date(make_ident) -> None:
+def test_staleness_follows_the_date(make_ident: Callable[..., Identification]) -> None:
     as_of = load_regulatory_data().as_of
     fresh = Assessor.load(None, today=as_of + timedelta(days=10))
     assert not fresh.data_versions()[0].stale
