@@ -288,3 +288,19 @@ def test_a_role_that_may_not_create_the_schema_gets_a_database_answer(
         run_sql(pg_cluster.dsn, f'REVOKE ALL ON DATABASE "{name}" FROM visitor')
         run_sql(pg_database, "DROP OWNED BY visitor")
         run_sql(pg_cluster.dsn, "DROP ROLE visitor")
+
+
+@pytest.mark.postgres
+def test_camaudit_db_may_name_the_central_store(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = sample_report()
+    with Store(pg_database) as store:
+        store.begin_audit(report.audit)
+    monkeypatch.setenv("CAMAUDIT_DB", pg_database)
+    assert main(["audits"]) == 0
+    assert report.audit.id in capsys.readouterr().out
+    monkeypatch.setenv("CAMAUDIT_DB", "postgresql://ops:env-s3cret@db.example/org")
+    assert main(["audits"]) == 2
+    err = capsys.readouterr().err
+    assert "env-s3cret" not in err and "PGPASSWORD" in err
