@@ -216,7 +216,8 @@ class Store:
             query += " WHERE site = ?"
             params = (site,)
         with self._read("find the latest audit") as conn:
-            found = conn.execute(query + " ORDER BY started DESC, id DESC LIMIT 1", params)
+            order = f"{conn.dialect.binary('started')} DESC, {conn.dialect.binary('id')} DESC"
+            found = conn.execute(f"{query} ORDER BY {order} LIMIT 1", params)
             row = found.fetchone()
         return AuditId(row[0]) if row else None
 
@@ -225,7 +226,8 @@ class Store:
         with self._read("find the audit") as conn:
             rows = conn.execute(
                 "SELECT id FROM audits WHERE id = ? "
-                "OR substr(id, 1, length(CAST(? AS TEXT))) = ? ORDER BY id",
+                "OR substr(id, 1, length(CAST(? AS TEXT))) = ? "
+                f"ORDER BY {conn.dialect.binary('id')}",
                 (text, text, text),
             ).fetchall()
         ids = [r[0] for r in rows]

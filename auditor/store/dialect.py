@@ -11,6 +11,9 @@ it into PostgreSQL's where they differ:
 - text: SQLite keeps NULs and (as a BLOB) lone surrogates; PostgreSQL's text type holds neither,
   so such a string is stored in an escaped form that the row reader restores exactly.
 
+- text order: SQLite compares bytes; PostgreSQL follows the database's collation, so the
+  queries that sort text ask for ``COLLATE "C"`` there.
+
 Both engines understand ``ON CONFLICT ... DO NOTHING/UPDATE``, ``CASE`` and ``CAST``, which the
 queries use instead of SQLite-only forms.
 """
@@ -141,6 +144,11 @@ class Dialect:
     def lock_table(self, table: str) -> str | None:
         """Hold ``table`` against other writers until the transaction ends (ids given by MAX+1)."""
         return f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE" if self.is_postgres else None
+
+    def binary(self, column: str) -> str:
+        """``column`` compared byte by byte, as SQLite compares text: a PostgreSQL database
+        sorts by the collation it was created with (ICU's en-US puts 'a' before 'A')."""
+        return f'{column} COLLATE "C"' if self.is_postgres else column
 
     def table_exists_sql(self) -> str:
         if self.is_postgres:

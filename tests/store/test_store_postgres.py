@@ -3,6 +3,7 @@ one migration however many collectors open a new store at once, libpq's password
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from auditor.cli.app import main
 from auditor.errors import StoreError
+from auditor.models import AuditId
 from auditor.store import Store
 from auditor.store.location import redact
 from auditor.store.schema import CURRENT_VERSION
@@ -304,3 +306,33 @@ def test_camaudit_db_may_name_the_central_store(
     assert main(["audits"]) == 2
     err = capsys.readouterr().err
     assert "env-s3cret" not in err and "PGPASSWORD" in err
+
+
+@pytest.mark.postgres
+def test_audits_sort_the_same_on_both_engines_whatever_the_collation(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    """A database made with ICU's en-US collation sorts 'a' before 'A'; SQLite sorts bytes.
+    The store's order (the audit list, the latest audit) is the same on both."""
+    name = f"icu{os.getpid()}"
+    run_sql(
+        pg_cluster.dsn,
+        f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+        "LOCALE 'C'",
+    )
+    try:
+        base = sample_report().audit
+        answers = []
+        for where in (tmp_path / "c.db", pg_cluster.url(name)):
+            with Store(where) as store:
+                for audit_id in ("b", "A", "a", "a1", "a-1"):
+                    store.begin_audit(dataclasses.replace(base, id=AuditId(audit_id)))
+                answers.append(([s.id for s in store.list_audits()], store.latest_audit(base.site)))
+        assert answers[0] == (["A", "a", "a-1", "a1", "b"], "b")
+        assert answers[1] == answers[0]
+        with Store(pg_cluster.url(name)) as store:
+            for audit_id in ("b", "a-1", "a1"):
+                run_sql(pg_cluster.url(name), "DELETE FROM audits WHERE id = ?", (audit_id,))
+            assert store.latest_audit() == "a"  # bytes: 'a' (0x61) after 'A' (0x41)
+    finally:
+        pg_cluster.drop_database(name)
