@@ -16,7 +16,7 @@ import pytest
 
 from auditor.cli.app import main
 from auditor.errors import StoreError
-from auditor.models import AuditId
+from auditor.models import AuditId, Outcome, ProbeAttempt
 from auditor.store import Store
 from auditor.store.location import redact
 from auditor.store.schema import CURRENT_VERSION
@@ -336,3 +336,57 @@ def test_audits_sort_the_same_on_both_engines_whatever_the_collation(
             assert store.latest_audit() == "a"  # bytes: 'a' (0x61) after 'A' (0x41)
     finally:
         pg_cluster.drop_database(name)
+
+
+@pytest.mark.postgres
+def test_a_full_disk_on_the_server_is_a_clear_error_and_keeps_every_saved_host(
+    pg_cluster: PgCluster, pg_database: str
+) -> None:
+    """The probe attempts' table on a 1 MB tmpfs: a host that does not fit is refused whole."""
+    import base64
+    import pwd
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs")
+    # Outside pytest's root-only folder: the server's user must reach the mount point.
+    base = Path(tempfile.mkdtemp(prefix="camaudit-pg-space-"))
+    base.chmod(0o755)
+    small = base / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "camaudit-pg-test", str(small)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        shutil.rmtree(base)
+        pytest.skip(f"cannot mount tmpfs here: {mounted.stderr.strip()}")
+    space = f"small{os.getpid()}"
+    try:
+        if pg_cluster.owner is not None:
+            entry = pwd.getpwnam(pg_cluster.owner)
+            os.chown(small, entry.pw_uid, entry.pw_gid)
+        run_sql(pg_cluster.dsn, f"CREATE TABLESPACE {space} LOCATION '{small}'")
+        report = sample_report()
+        with Store(pg_database) as store:
+            store.begin_audit(report.audit)
+            store.save_device(report.audit.id, report.devices[0])
+            run_sql(pg_database, f"ALTER TABLE probe_attempts SET TABLESPACE {space}")
+            # Random text does not compress: 600 kB in one host's probe detail.
+            noise = base64.b64encode(os.urandom(450_000)).decode()
+            big = dataclasses.replace(
+                report.devices[1],
+                attempts=(ProbeAttempt("http", Outcome.COMPLETED, detail=noise),) * 3,
+            )
+            with pytest.raises(StoreError, match="free some disk space"):
+                store.save_device(report.audit.id, big)
+            assert store.completed_addresses(report.audit.id) == {"10.20.0.11"}
+            run_sql(pg_database, "ALTER TABLE probe_attempts SET TABLESPACE pg_default")
+            store.save_device(report.audit.id, report.devices[1])
+            assert len(store.load_report(report.audit.id).devices) == 2
+    finally:
+        run_sql(pg_cluster.dsn, f"DROP TABLESPACE IF EXISTS {space}")
+        subprocess.run(["umount", "-l", str(small)], check=False)
+        shutil.rmtree(base, ignore_errors=True)
