@@ -83,22 +83,31 @@ class Capture:
     def stop(self) -> list[str]:
         """Send the marker, wait until the capture holds it, stop; return the other packets."""
         assert self._proc is not None, "start() the capture first"
+        # From a source port of its own, so that only this capture's marker counts as proof
+        # (another test run's marker to the same address is filtered out, never taken for ours).
         send = (
-            "import socket; "
-            "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
-            f".sendto({MARKER!r}, ({self.marker_to!r}, {MARKER_PORT}))"
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            f"s.sendto({MARKER!r}, ({self.marker_to!r}, {MARKER_PORT})); "
+            "print(s.getsockname()[1])"
         )
-        subprocess.run(self._in_ns([sys.executable, "-c", send]), check=True, timeout=30)
+        sent = subprocess.run(
+            self._in_ns([sys.executable, "-c", send]),
+            check=True,
+            timeout=30,
+            capture_output=True,
+            text=True,
+        )
+        ours = f".{int(sent.stdout)} > {self.marker_to}.{MARKER_PORT}: UDP"
         deadline = time.monotonic() + WAIT_S
         lines = self._read()
-        while not any(self._is_marker(line) for line in lines) and time.monotonic() < deadline:
+        while not any(ours in line for line in lines) and time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 break  # tcpdump died: the read below is all there will be
             time.sleep(0.05)
             lines = self._read()
         self.close()
         lines = self._read()  # everything flushed before tcpdump exited
-        if not any(self._is_marker(line) for line in lines):
+        if not any(ours in line for line in lines):
             raise AssertionError(
                 f"the capture on {self.interface} never saw its own marker packet to "
                 f"{self.marker_to}: it was not capturing, so its silence proves nothing"
