@@ -3,8 +3,9 @@
 An empty capture proves nothing if tcpdump was not yet listening, listened on the wrong
 interface or had died: so ``Capture`` waits for tcpdump's own "listening on" line before the test
 goes on, and on ``stop()`` sends one marker datagram that must cross the captured interface and
-match the filter. It waits (bounded) until the marker is in the file, then stops tcpdump; a
-capture that never shows its marker fails the test. ``packets`` are the other lines.
+match the filter. It waits (bounded) until its marker (known by its source port) is in the
+file, then stops tcpdump; a capture that never shows it fails the test. ``packets`` are the
+other lines.
 
 Root only (tcpdump, ``ip netns exec``). The marker goes only where the test says: a loopback
 address or an address inside a namespace the test made (UDP port 9, discard).
@@ -20,8 +21,8 @@ from types import TracebackType
 
 MARKER_PORT = 9
 MARKER = b"camaudit capture marker"
-#: How long tcpdump may take to start, and the marker to appear in the file (a failure bound,
-#: never a wait on success).
+#: How long the marker may take to appear in the file (a bound on failure, never a wait on
+#: success).
 WAIT_S = 20.0
 #: A loopback address nothing else in the test suite uses: the marker's destination when the
 #: captured interface is the host's loopback.
