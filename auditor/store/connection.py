@@ -46,18 +46,11 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
-class Raw(Protocol):
-    """The driver connection underneath (sqlite3.Connection or psycopg.Connection)."""
-
-    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
-
-    def close(self) -> None: ...
-
-
 class Connection:
     """The store's connection: the driver's, its dialect, and the store's conventions."""
 
     def __init__(self, raw: Any, dialect: Dialect) -> None:
+        # sqlite3.Connection or psycopg.Connection: psycopg is imported only for a URL.
         self.raw = raw
         self.dialect = dialect
 
