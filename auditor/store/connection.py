@@ -9,6 +9,7 @@ Transactions are explicit: :meth:`Connection.begin_write` takes the engine's wri
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from auditor.store.dialect import Dialect
@@ -82,6 +83,14 @@ class Connection:
         if new_id is None:
             raise RuntimeError("the database gave no id for a new row")
         return int(new_id)
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Statements that need no answer go to the server without waiting for one (psycopg's
+        pipeline mode; a statement whose answer is read waits for everything before it)."""
+        if self.dialect.is_postgres:
+            pipeline: AbstractContextManager[object] = self.raw.pipeline()
+            return pipeline
+        return nullcontext()
 
     def begin_write(self) -> None:
         self.raw.execute(self.dialect.begin_write)

@@ -164,8 +164,9 @@ class Store:
         """
         with self._write(f"save host {device.host.address}") as conn:
             self._require_audit(conn, audit_id)
-            writer.replace_device(conn, audit_id, device)
-            writer.insert_refs(conn, audit_id, out_of_scope)
+            with conn.batch():
+                writer.replace_device(conn, audit_id, device)
+                writer.insert_refs(conn, audit_id, out_of_scope)
 
     def save_out_of_scope(
         self, audit_id: AuditId | str, refs: Iterable[OutOfScopeReference]
