@@ -8,6 +8,7 @@ Transactions are explicit: :meth:`Connection.begin_write` takes the engine's wri
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
@@ -115,6 +116,15 @@ class Connection:
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
+
+    @property
+    def driver_errors(self) -> tuple[type[Exception], ...]:
+        """The driver's own error classes (``except conn.driver_errors``)."""
+        if self.dialect.is_postgres:
+            import psycopg
+
+            return (psycopg.Error,)
+        return (sqlite3.Error,)
 
     @property
     def in_transaction(self) -> bool:

@@ -358,6 +358,8 @@ def test_a_second_connection_shares_the_store_and_its_text_rules(
             other.commit()
             row = other.execute("SELECT site FROM audits WHERE id = ?", (report.audit.id,))
             assert row.fetchone()["site"] == odd
+            with pytest.raises(other.driver_errors):  # the driver's own errors, to wrap
+                other.execute("SELECT no_such_column FROM audits")
         finally:
             other.close()
         assert store.load_audit_info(report.audit.id).site == odd
