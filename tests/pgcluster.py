@@ -129,6 +129,7 @@ class PgCluster:
         settings: Mapping[str, str] | None = None,
         files: Mapping[str, bytes] | None = None,
         hba: Sequence[str] = (),
+        durable: bool = False,
     ) -> PgCluster:
         """initdb + pg_ctl start in a new temporary folder; raises with the server log on failure.
 
@@ -147,7 +148,7 @@ class PgCluster:
         os.chmod(folder, 0o700)
         cluster = cls(bindir, folder, _free_loopback_port(), tcp, owner)
         try:
-            cluster._initdb(settings or {}, files or {}, hba)
+            cluster._initdb(settings or {}, files or {}, hba, durable)
             cluster._pg_ctl_start()
         except BaseException:
             cluster.stop()
@@ -155,7 +156,11 @@ class PgCluster:
         return cluster
 
     def _initdb(
-        self, settings: Mapping[str, str], files: Mapping[str, bytes], hba: Sequence[str]
+        self,
+        settings: Mapping[str, str],
+        files: Mapping[str, bytes],
+        hba: Sequence[str],
+        durable: bool,
     ) -> None:
         done = self._run(
             [
@@ -176,12 +181,13 @@ class PgCluster:
             f"listen_addresses = '{'127.0.0.1' if self.tcp else ''}'",
             f"port = {self.port}",
             f"unix_socket_directories = '{self.socket_dir}'",
-            "fsync = off",  # throwaway data: durability buys nothing and costs the others CPU
-            "synchronous_commit = off",
-            "full_page_writes = off",
             "max_connections = 200",  # the concurrent-push tests open many sessions at once
             "shared_buffers = 32MB",
         ]
+        if not durable:
+            # Throwaway data: durability buys nothing and costs the other tests I/O. A benchmark
+            # asks for durable=True, to compare with SQLite's synchronous=FULL on equal terms.
+            lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         lines += [f"{key} = '{value}'" for key, value in settings.items()]
         with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# camaudit tests\n" + "\n".join(lines) + "\n")
@@ -219,6 +225,17 @@ class PgCluster:
             return self.log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (``start_server`` brings it back)."""
+        done = self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"]
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr.strip()}")
+
+    def start_server(self) -> None:
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove the folder; safe to call twice."""

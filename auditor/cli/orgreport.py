@@ -10,11 +10,11 @@ from pathlib import Path
 from auditor.cli.console import clean, make_console, report_written
 from auditor.errors import ConfigError, UsageError
 from auditor.exitcodes import ExitCode
+from auditor.history.combine import DEMO_SITE
 from auditor.render.org_format import ORG_FORMATS, print_console, render
 from auditor.render.output import _write_atomically as write_file
 from auditor.store import Store
 from auditor.store import location as loc
-from auditor.store.combine import DEMO_SITE
 from auditor.store.org import OrgView, store_view
 from auditor.store.paths import default_db
 

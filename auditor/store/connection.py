@@ -8,7 +8,9 @@ Transactions are explicit: :meth:`Connection.begin_write` takes the engine's wri
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from auditor.store.dialect import Dialect
@@ -46,18 +48,11 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
-class Raw(Protocol):
-    """The driver connection underneath (sqlite3.Connection or psycopg.Connection)."""
-
-    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
-
-    def close(self) -> None: ...
-
-
 class Connection:
     """The store's connection: the driver's, its dialect, and the store's conventions."""
 
     def __init__(self, raw: Any, dialect: Dialect) -> None:
+        # sqlite3.Connection or psycopg.Connection: psycopg is imported only for a URL.
         self.raw = raw
         self.dialect = dialect
 
@@ -90,17 +85,30 @@ class Connection:
             raise RuntimeError("the database gave no id for a new row")
         return int(new_id)
 
+    def batch(self) -> AbstractContextManager[object]:
+        """Statements that need no answer go to the server without waiting for one (psycopg's
+        pipeline mode; a statement whose answer is read waits for everything before it)."""
+        if self.dialect.is_postgres:
+            pipeline: AbstractContextManager[object] = self.raw.pipeline()
+            return pipeline
+        return nullcontext()
+
     def begin_write(self) -> None:
-        self.raw.execute("BEGIN" if self.dialect.is_postgres else "BEGIN IMMEDIATE")
+        self.raw.execute(self.dialect.begin_write)
 
     def begin_read(self) -> None:
-        """A consistent snapshot for a read of several queries (PostgreSQL; SQLite reads as is)."""
-        if self.dialect.is_postgres:
-            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        """A consistent snapshot for a read of several queries (where the engine needs one)."""
+        if self.dialect.begin_read is not None:
+            self.raw.execute(self.dialect.begin_read)
 
     def end_read(self) -> None:
-        if self.dialect.is_postgres and self.in_transaction:
+        if self.dialect.begin_read is not None and self.in_transaction:
             self.raw.execute("COMMIT")
+
+    def lock_table(self, table: str) -> None:
+        statement = self.dialect.lock_table(table)
+        if statement is not None:
+            self.raw.execute(statement)
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
@@ -108,6 +116,15 @@ class Connection:
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
+
+    @property
+    def driver_errors(self) -> tuple[type[Exception], ...]:
+        """The driver's own error classes (``except conn.driver_errors``)."""
+        if self.dialect.is_postgres:
+            import psycopg
+
+            return (psycopg.Error,)
+        return (sqlite3.Error,)
 
     @property
     def in_transaction(self) -> bool:

@@ -40,6 +40,20 @@ from auditor.store.sqlite_engine import errors as sqlite_errors
 __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
 
 
+def connect(where: Path | str, *, durable: bool = True) -> Connection:
+    """Another connection to the store at ``where`` (a path or a URL), which ``Store`` has
+    already opened for writing (created, checked, migrated): for a writer that keeps its own
+    transactions beside the store's (one per host), on either engine. ``durable=False`` lets
+    SQLite skip the fsync per commit, for rows a resume finds again."""
+    if loc.is_url(where):
+        from auditor.store.pg_engine import connect_plain as pg_connect
+
+        return pg_connect(str(where))
+    from auditor.store.sqlite_engine import connect_plain as sqlite_connect
+
+    return sqlite_connect(Path(where), durable=durable)
+
+
 class Store:
     """The audit history in one store. Thread-safe; use as a context manager."""
 
@@ -150,8 +164,9 @@ class Store:
         """
         with self._write(f"save host {device.host.address}") as conn:
             self._require_audit(conn, audit_id)
-            writer.replace_device(conn, audit_id, device)
-            writer.insert_refs(conn, audit_id, out_of_scope)
+            with conn.batch():
+                writer.replace_device(conn, audit_id, device)
+                writer.insert_refs(conn, audit_id, out_of_scope)
 
     def save_out_of_scope(
         self, audit_id: AuditId | str, refs: Iterable[OutOfScopeReference]
@@ -202,7 +217,8 @@ class Store:
             query += " WHERE site = ?"
             params = (site,)
         with self._read("find the latest audit") as conn:
-            found = conn.execute(query + " ORDER BY started DESC, id DESC LIMIT 1", params)
+            order = f"{conn.dialect.binary('started')} DESC, {conn.dialect.binary('id')} DESC"
+            found = conn.execute(f"{query} ORDER BY {order} LIMIT 1", params)
             row = found.fetchone()
         return AuditId(row[0]) if row else None
 
@@ -211,7 +227,8 @@ class Store:
         with self._read("find the audit") as conn:
             rows = conn.execute(
                 "SELECT id FROM audits WHERE id = ? "
-                "OR substr(id, 1, length(CAST(? AS TEXT))) = ? ORDER BY id",
+                "OR substr(id, 1, length(CAST(? AS TEXT))) = ? "
+                f"ORDER BY {conn.dialect.binary('id')}",
                 (text, text, text),
             ).fetchall()
         ids = [r[0] for r in rows]

@@ -11,6 +11,9 @@ it into PostgreSQL's where they differ:
 - text: SQLite keeps NULs and (as a BLOB) lone surrogates; PostgreSQL's text type holds neither,
   so such a string is stored in an escaped form that the row reader restores exactly.
 
+- text order: SQLite compares bytes; PostgreSQL follows the database's collation, so the
+  queries that sort text ask for ``COLLATE "C"`` there.
+
 Both engines understand ``ON CONFLICT ... DO NOTHING/UPDATE``, ``CASE`` and ``CAST``, which the
 queries use instead of SQLite-only forms.
 """
@@ -21,6 +24,9 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+#: PostgreSQL advisory lock key of the migration step (any constant: "camaudit" in ASCII).
+_PG_MIGRATION_LOCK = 0x63616D6175646974
 
 #: Prefix of an escaped string in PostgreSQL (a private-use character, then the marker).
 _PG_ESCAPE = "\ue000b64:"
@@ -116,6 +122,33 @@ class Dialect:
     def returning_id(self, query: str) -> str:
         """An INSERT that gives back the new row's id (read it with ``Connection.insert``)."""
         return f"{query} RETURNING id" if self.is_postgres else query
+
+    @property
+    def begin_write(self) -> str:
+        """Start a write transaction holding the engine's write lock: SQLite's one writer at a
+        time; PostgreSQL's rows lock as they are written."""
+        return "BEGIN" if self.is_postgres else "BEGIN IMMEDIATE"
+
+    @property
+    def begin_read(self) -> str | None:
+        """Start a read of several queries that must see one state (None: SQLite reads as is,
+        the existing behaviour; its writers never leave a half-saved host visible)."""
+        return "BEGIN ISOLATION LEVEL REPEATABLE READ" if self.is_postgres else None
+
+    @property
+    def migration_lock(self) -> str | None:
+        """Taken after ``begin_write`` by a migration step (SQLite's write lock covers DDL;
+        PostgreSQL's row locks do not, so two openers of a new store wait on an advisory lock)."""
+        return f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})" if self.is_postgres else None
+
+    def lock_table(self, table: str) -> str | None:
+        """Hold ``table`` against other writers until the transaction ends (ids given by MAX+1)."""
+        return f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE" if self.is_postgres else None
+
+    def binary(self, column: str) -> str:
+        """``column`` compared byte by byte, as SQLite compares text: a PostgreSQL database
+        sorts by the collation it was created with (ICU's en-US puts 'a' before 'A')."""
+        return f'{column} COLLATE "C"' if self.is_postgres else column
 
     def table_exists_sql(self) -> str:
         if self.is_postgres:

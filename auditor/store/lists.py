@@ -67,9 +67,8 @@ def replace_import(
     )
     # Ids are given here, so that entries and names go in with two executemany calls: one
     # INSERT per row was most of the import time on a 200,000-row OpenSanctions file. The write
-    # transaction holds the table (SQLite's write lock; PostgreSQL's table lock below).
-    if conn.dialect.is_postgres:
-        conn.execute("LOCK TABLE list_entries IN SHARE ROW EXCLUSIVE MODE")
+    # transaction holds the table against another import meanwhile.
+    conn.lock_table("list_entries")
     first = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM list_entries").fetchone()[0])
     conn.executemany(
         "INSERT INTO list_entries (id, import_id, entry_key, instrument, name, program, since, "

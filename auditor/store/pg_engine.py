@@ -14,9 +14,9 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.store.connection import Connection, Row, make_row
 from auditor.store.dialect import POSTGRES
+from auditor.store.guard import check_tables, explain
 from auditor.store.location import check_url, redact
 from auditor.store.schema import migrate
-from auditor.store.sqlite_engine import check_tables, explain
 
 #: Seconds to wait for the server to answer a connection (libpq's connect_timeout).
 CONNECT_TIMEOUT_S = 30
@@ -54,14 +54,11 @@ def errors(url: str, action: str) -> Iterator[None]:
         raise StoreError(f"audit store {redact(url)}: could not {action}: {message}") from exc
 
 
-def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
-    """Connect to the database at ``url``; for writing, create or migrate the schema.
-
-    ``lists_only`` (with ``read_only``): only the official-list tables will be read.
-    """
+def connect_plain(url: str) -> Connection:
+    """Another connection to a store that ``open_postgres`` has made (no checks, no migration),
+    for a writer with transactions of its own."""
     check_url(url)
     psycopg = _driver()
-    where = redact(url)
     with errors(url, "connect"):
         raw = psycopg.connect(
             url,
@@ -70,7 +67,16 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name="camaudit",
         )
-    conn = Connection(raw, POSTGRES)
+    return Connection(raw, POSTGRES)
+
+
+def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
+    """Connect to the database at ``url``; for writing, create or migrate the schema.
+
+    ``lists_only`` (with ``read_only``): only the official-list tables will be read.
+    """
+    where = redact(url)
+    conn = connect_plain(url)
     try:
         with errors(url, "open"):
             tables = {r[0] for r in conn.execute(POSTGRES.tables_sql()).fetchall()}
@@ -91,8 +97,11 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
                 # the reader role of a least-privilege setup cannot write anyway).
                 conn.execute("SET default_transaction_read_only = on")
             else:
+                # As SQLite's synchronous=FULL: a host is saved when its commit returns, even if
+                # the server's default (a DBA's tuning) lets commits return before the WAL write.
+                conn.execute("SET synchronous_commit = on")
                 migrate(conn)
     except BaseException:
-        raw.close()
+        conn.close()
         raise
     return conn

@@ -53,12 +53,13 @@ def find_audit(conn: Connection, audit_id: str) -> Any:
 
 
 def list_audits(conn: Connection) -> list[AuditSummary]:
+    d = conn.dialect
     rows_ = conn.execute(
         "SELECT a.id, a.site, a.started, a.finished, a.profile, "
         "COUNT(h.id) AS devices, "
         "COALESCE(SUM(CASE WHEN h.complete = 0 THEN 1 ELSE 0 END), 0) AS incomplete "
         "FROM audits a LEFT JOIN hosts h ON h.audit_id = a.id "
-        "GROUP BY a.id ORDER BY a.started, a.id"
+        f"GROUP BY a.id ORDER BY {d.binary('a.started')}, {d.binary('a.id')}"
     ).fetchall()
     return [
         AuditSummary(

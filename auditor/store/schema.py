@@ -256,15 +256,10 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-#: PostgreSQL advisory lock key of the migration step (any constant: "camaudit" in ASCII).
-_PG_MIGRATION_LOCK = 0x63616D6175646974
-
-
 def _lock_for_migration(conn: Connection) -> None:
     conn.begin_write()
-    if conn.dialect.is_postgres:
-        # Row locks do not cover DDL: two collectors creating the schema at once wait here.
-        conn.execute("SELECT pg_advisory_xact_lock(?)", (_PG_MIGRATION_LOCK,))
+    if conn.dialect.migration_lock is not None:
+        conn.execute(conn.dialect.migration_lock)
 
 
 def migrate_track(conn: Connection, track: Track) -> int:

@@ -19,27 +19,13 @@ from pathlib import Path
 from auditor.errors import StoreError
 from auditor.store.connection import Connection, Row, make_row
 from auditor.store.dialect import SQLITE
-from auditor.store.schema import CURRENT_VERSION, migrate
+from auditor.store.guard import check_tables, explain
+from auditor.store.schema import migrate
 
 logger = logging.getLogger(__name__)
 
 #: How long opening the store waits for another process that holds it.
 OPEN_WAIT_S = 30.0
-
-
-def explain(exc: BaseException) -> str:
-    """An engine's error, with what the user can do about it."""
-    message = str(exc)
-    lowered = message.lower()
-    if "disk is full" in lowered or "no space" in lowered:
-        return f"{message} (free some disk space; every host saved so far is kept)"
-    if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
-        return f"{message} (the file or its folder is not writable; choose another with --db)"
-    if "unable to open" in lowered:
-        return f"{message} (check that the folder exists and is writable, or use --db)"
-    if "not a database" in lowered:
-        return f"{message} (this file is not a camaudit store; choose another with --db)"
-    return message
 
 
 @contextmanager
@@ -106,6 +92,18 @@ def _open(path: Path, read_only: bool, lists_only: bool) -> Connection:
         raise
 
 
+def connect_plain(path: Path, *, durable: bool) -> Connection:
+    """Another connection to a store that ``open_sqlite`` has made (no checks, no migration),
+    for a writer with transactions of its own. ``durable=False``: a commit survives a killed
+    process but not a power cut (WAL with synchronous=NORMAL), for data a resume finds again."""
+    with errors(str(path), "open"):
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        raw.row_factory = _row_factory
+        raw.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        raw.execute("PRAGMA foreign_keys=ON")
+    return Connection(raw, SQLITE)
+
+
 def _connect_ro(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
     uri = f"{path.resolve().as_uri()}?{flags}"
@@ -130,28 +128,6 @@ def _check_ours(path: Path, read_only: bool) -> None:
         finally:
             conn.close()
     check_tables(str(path), "an SQLite file", tables, version, read_only)
-
-
-def check_tables(where: str, what: str, tables: set[str], version: object, read_only: bool) -> None:
-    """Refuse a database that holds someone else's tables, or a schema we cannot use."""
-    # `lists import` may have made the file before any scan: its list_* tables are ours.
-    foreign = sorted(t for t in tables if not t.startswith("list_"))
-    if foreign and "schema_version" not in tables:
-        raise StoreError(
-            f"{where} is {what} but not a camaudit store (it has tables "
-            f"{', '.join(foreign[:5])}); point --db at an audit store"
-        )
-    if version is not None and int(str(version)) > CURRENT_VERSION:
-        raise StoreError(
-            f"audit store {where}: schema version {version} is newer than this "
-            f"camaudit supports ({CURRENT_VERSION}); upgrade camaudit"
-        )
-    if read_only and (version is None or int(str(version)) < CURRENT_VERSION):
-        raise StoreError(
-            f"audit store {where}: schema version {version or 0} predates this camaudit "
-            f"({CURRENT_VERSION}); run a camaudit command that writes to it (scan) to "
-            "migrate it, or use the camaudit that wrote it"
-        )
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

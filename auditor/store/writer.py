@@ -108,7 +108,12 @@ class _DeviceWriter:
 
 
 def insert_device(conn: Connection, audit_id: str, device: DeviceResult) -> None:
-    seq = conn.execute("SELECT COALESCE(MAX(saved_at_seq), 0) + 1 FROM hosts").fetchone()[0]
+    # The order the audit's hosts were saved in. Counted within the audit (its rows are found
+    # through the (audit_id, address) index): a MAX over every host of every audit grew with
+    # the store, one full scan per saved host in a central store of many sites.
+    seq = conn.execute(
+        "SELECT COALESCE(MAX(saved_at_seq), 0) + 1 FROM hosts WHERE audit_id = ?", (audit_id,)
+    ).fetchone()[0]
     host_id = conn.insert(rows.INSERT_HOST, rows.host_row(audit_id, device, int(seq)))
     w = _DeviceWriter(conn, host_id)
     for pos, obs in enumerate(device.host.observations):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
 
 from auditor.errors import DataFileError
-from auditor.exposure import Assessor, reassess, summarise
+from auditor.exposure import Assessor, reassess
 from auditor.exposure.data import load_regulatory_data
+from auditor.exposure.regulatory import Entity, Instrument, Listing
 from auditor.models import (
     Audience,
     AuditId,
@@ -18,19 +21,20 @@ from auditor.models import (
     DeviceResult,
     DeviceType,
     Host,
+    Identification,
     RemediationAction,
 )
 from auditor.resources import fingerprints_dir
 
 
-def _report(make_ident) -> AuditReport:
+def _report(make_ident: Callable[..., Identification]) -> AuditReport:
     devices = (
         DeviceResult(
-            Host("127.0.0.10"),
+            Host(ip_address("127.0.0.10")),
             identification=make_ident("Hikvision", "LTS", DeviceType.NVR, oem_relabel=True),
         ),
-        DeviceResult(Host("127.0.0.11"), identification=make_ident("Axis")),
-        DeviceResult(Host("127.0.0.12"), identification=make_ident(None)),
+        DeviceResult(Host(ip_address("127.0.0.11")), identification=make_ident("Axis")),
+        DeviceResult(Host(ip_address("127.0.0.12")), identification=make_ident(None)),
     )
     info = AuditInfo(
         AuditId("a1"), "lab", datetime(2026, 11, 20, tzinfo=UTC), "0.1", ("127.0.0.0/24",)
@@ -38,17 +42,22 @@ def _report(make_ident) -> AuditReport:
     return AuditReport(info, devices, notes=("kept note from the engine",))
 
 
-def test_reassess_for_another_audience(make_ident) -> None:
+def test_reassess_for_another_audience(make_ident: Callable[..., Identification]) -> None:
     # A year after the data's as-of date, so that the stale note is there to be replaced.
     assessor = Assessor.load(None, today=date(2027, 12, 4))
     report = reassess(_report(make_ident), Audience.GENERIC, assessor)
     federal = reassess(report, Audience.US_FEDERAL_CONTRACTOR, assessor)
     assert federal.audit.profile is Audience.US_FEDERAL_CONTRACTOR
     assert [d.host for d in federal.devices] == [d.host for d in report.devices]
-    assert report.devices[0].remediation.action is RemediationAction.ISOLATE
-    assert federal.devices[0].remediation.action is RemediationAction.REPLACE
-    assert federal.devices[0].remediation.priority == 1  # critical, and a recorder
-    assert federal.devices[2].remediation.action is RemediationAction.REVIEW
+    before, after, unknown = (
+        report.devices[0].remediation,
+        federal.devices[0].remediation,
+        federal.devices[2].remediation,
+    )
+    assert before is not None and before.action is RemediationAction.ISOLATE
+    assert after is not None and after.action is RemediationAction.REPLACE
+    assert after.priority == 1  # critical, and a recorder
+    assert unknown is not None and unknown.action is RemediationAction.REVIEW
     # Notes are replaced, not stacked, and the engine's own note is kept.
     assert federal.notes.count("kept note from the engine") == 1
     assert sum(n.startswith("Stale data:") for n in federal.notes) == 1
@@ -57,20 +66,23 @@ def test_reassess_for_another_audience(make_ident) -> None:
     assert [v.name for v in federal.audit.data_versions] == ["data bundle", "regulatory data"]
 
 
-def test_summarise(assessor: Assessor, make_ident) -> None:
-    totals = summarise(reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor))
-    assert totals["devices"] == 3
-    assert totals["by_manufacturer"] == {"Hikvision": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_brand"] == {"LTS": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_severity"] == {"critical": 1, "info": 1, "high": 1}
-    assert totals["by_instrument"]["us-ndaa-889-b"] == {
-        "covered_if_security_use": 1,
-        "not_listed": 1,
-    }
-    assert totals["by_action"] == {"replace": 1, "none": 1, "review": 1}
+def test_reassessment_sets_each_devices_severity_action_and_889_status(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
+    report = reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor)
+    worst = [
+        (d.max_severity.label, d.remediation and d.remediation.action.value) for d in report.devices
+    ]
+    # The LTS recorder (a Hikvision relabel), the Axis camera and the unidentified device.
+    assert worst == [("critical", "replace"), ("info", "none"), ("high", "review")]
+    part_b = [
+        [e.status.value for e in d.exposures if e.instrument == "us-ndaa-889-b"]
+        for d in report.devices
+    ]
+    assert part_b == [["covered_if_security_use"], ["not_listed"], []]
 
 
-def test_staleness_follows_the_date(make_ident) -> None:
+def test_staleness_follows_the_date(make_ident: Callable[..., Identification]) -> None:
     as_of = load_regulatory_data().as_of
     fresh = Assessor.load(None, today=as_of + timedelta(days=10))
     assert not fresh.data_versions()[0].stale
@@ -98,7 +110,12 @@ def test_reviewed_data_is_sourced_and_consistent() -> None:
     import yaml
 
     data = load_regulatory_data()
-    for item in (*data.instruments.values(), *data.entities.values(), *data.listings):
+    items: list[Instrument | Entity | Listing] = [
+        *data.instruments.values(),
+        *data.entities.values(),
+        *data.listings,
+    ]
+    for item in items:
         assert item.source.strip() and item.as_of <= date(2026, 12, 4)
     vendors = set((fingerprints_dir() / "identifiers" / "vendors.txt").read_text().split("\n"))
     for name in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import socket
 import struct
 import uuid
@@ -90,15 +91,48 @@ def udp_ask(address: str, port: int, payload: bytes, timeout: float = 2.0) -> by
 
 
 def tcp_exchange(address: str, port: int, payload: bytes = b"", timeout: float = 3.0) -> bytes:
-    """Connect, send ``payload``, read until the peer closes or goes quiet."""
+    """Connect, send ``payload``, read until the peer closes or goes quiet after answering."""
     data = b""
     with socket.create_connection((address, port), timeout=timeout) as sock:
         if payload:
             sock.sendall(payload)
-        sock.settimeout(0.5)
         try:
             while chunk := sock.recv(65536):
                 data += chunk
+                # The first bytes may be slow on a loaded machine (they get the whole timeout);
+                # after them, half a second of quiet ends a reply that has no length of its own.
+                sock.settimeout(0.5)
         except TimeoutError:
             pass
     return data
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    """Read exactly ``size`` bytes (the socket's own timeout bounds each read)."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AssertionError(f"peer closed after {len(data)} of {size} bytes: {data!r}")
+        data += chunk
+    return data
+
+
+def recv_rtsp_reply(sock: socket.socket) -> bytes:
+    """One whole RTSP reply: the head up to the blank line, then Content-Length bytes of body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError(f"peer closed mid-head: {data!r}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    need = int(length.group(1)) if length else 0
+    return head + b"\r\n\r\n" + body + recv_exactly(sock, max(0, need - len(body)))
+
+
+def recv_dvrip_reply(sock: socket.socket) -> bytes:
+    """One whole DVRIP message: the 20-byte header, then the body length it gives."""
+    head = recv_exactly(sock, 20)
+    return head + recv_exactly(sock, struct.unpack_from("<I", head, 16)[0])

@@ -11,14 +11,14 @@ import pytest
 
 from auditor.credentials import Secret
 from auditor.errors import StoreError
-from auditor.models import AuditId, Outcome, ProbeAttempt
+from auditor.models import AuditId, AuditReport, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
 from tests.render.camaudit_sample_audit import audit_info, hostile_device, sample_report
 from tests.store.store_engines import run_sql
 
 
-def _save(store: Store, report=None):
+def _save(store: Store, report: AuditReport | None = None) -> AuditReport:
     report = report or sample_report()
     store.begin_audit(report.audit)
     for device in report.devices:
@@ -339,3 +339,27 @@ def test_many_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Pa
         assert all(p.returncode == 0 for p in procs), errors
         versions = sqlite3.connect(db).execute("SELECT version FROM schema_version").fetchall()
         assert sorted(v for (v,) in versions) == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_a_second_connection_shares_the_store_and_its_text_rules(
+    store_location: Path | str,
+) -> None:
+    """connect(): a writer with its own transactions beside the store's, on either engine."""
+    from auditor.store.db import connect
+
+    report = sample_report()
+    odd = "Sit\udcffe \x00 \u202e"  # a lone surrogate, a NUL, a bidi control
+    with Store(store_location) as store:
+        store.begin_audit(report.audit)
+        other = connect(store_location, durable=False)
+        try:
+            other.begin_write()
+            other.execute("UPDATE audits SET site = ? WHERE id = ?", (odd, report.audit.id))
+            other.commit()
+            row = other.execute("SELECT site FROM audits WHERE id = ?", (report.audit.id,))
+            assert row.fetchone()["site"] == odd
+            with pytest.raises(other.driver_errors):  # the driver's own errors, to wrap
+                other.execute("SELECT no_such_column FROM audits")
+        finally:
+            other.close()
+        assert store.load_audit_info(report.audit.id).site == odd
