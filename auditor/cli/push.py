@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from auditor.cli.common import add_db_option
 from auditor.cli.console import clean, make_console
@@ -88,9 +89,24 @@ def run_push(args: argparse.Namespace) -> ExitCode:
     to = _central_url(args.to)
     local = _local_store(args)
     err = make_console()
-    with connect(to, application_name="camaudit push") as central:
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def on_host(audit_id: str, done: int, total: int) -> None:
+        if audit_id not in tasks:
+            tasks[audit_id] = bar.add_task(f"pushing {clean(audit_id)}", total=total)
+        bar.update(tasks[audit_id], completed=done)
+
+    with connect(to, application_name="camaudit push") as central, bar:
         try:
-            for pushed in push(local, central, args.audits):
+            for pushed in push(local, central, args.audits, on_host):
                 state = "finished" if pushed.finished else "interrupted (push again once resumed)"
                 err.print(
                     f"camaudit: pushed audit {clean(pushed.audit_id)} (site "
