@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             if fmt == "console" and sys.stdout.isatty():
                 print_console(view, make_console(stderr=False))
             else:
-                sys.stdout.buffer.write(render(view, fmt))
+                sys.stdout.buffer.write(render(view, fmt, args.template_dir))
                 sys.stdout.flush()
             continue
         assert output is not None
@@ -85,6 +85,6 @@ def run(args: argparse.Namespace) -> ExitCode:
         if len(formats) > 1:
             target = target.with_suffix("") if target.suffix else target
             target = target.parent / f"{target.name}.{_SUFFIX[fmt]}"
-        write_file(target, render(view, fmt))
+        write_file(target, render(view, fmt, args.template_dir))
         err.print(report_written(clean(str(target))), soft_wrap=True)
     return ExitCode.CLEAN

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -27,6 +28,14 @@ BASIS = (
     "Counts are of the assessment stored with each audit (as assessed when it ran), computed "
     "in the database; `camaudit report AUDIT` re-assesses one audit with today's lists and data."
 )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _count(view: OrgView) -> str:
+    return f"{_plural(len(view.sites), 'site')}, {_plural(view.audits, 'audit')}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -89,8 +98,7 @@ def _columns(table: Table, first: str) -> None:
 
 def print_console(view: OrgView, out: Console) -> None:
     latest = Table(
-        title=f"Organisation: {len(view.sites)} sites, {view.audits} audits — each site's "
-        "latest audit",
+        title=f"Organisation: {_count(view)} — each site's latest audit",
         title_justify="left",
         box=box.SIMPLE_HEAD,
     )
@@ -223,7 +231,7 @@ def render_markdown(view: OrgView) -> bytes:
         )
 
     lines = [
-        f"# Organisation: {len(view.sites)} sites, {view.audits} audits",
+        f"# Organisation: {_count(view)}",
         "",
         "## Each site's latest audit",
         "",
@@ -279,12 +287,12 @@ def _spark(points: tuple[AuditPoint, ...], width: int = 160, height: int = 32) -
     )
 
 
-def render_html(view: OrgView) -> bytes:
+def render_html(view: OrgView, template_dir: Path | None = None) -> bytes:
     from markupsafe import Markup
 
     from auditor.render.html_format import environment
 
-    env = environment(None)
+    env = environment(template_dir)  # --template-dir's brand.html, report.css, ...
     template = env.get_template("organisation.html")
     html = template.render(
         view=view,
@@ -293,18 +301,19 @@ def render_html(view: OrgView) -> bytes:
         notes=notes(view),
         spark=lambda pts: Markup(_spark(pts)),
         when=_when,
+        count=_count(view),
         Severity=Severity,
     )
     return html.encode("utf-8")
 
 
-def render(view: OrgView, fmt: str) -> bytes:
+def render(view: OrgView, fmt: str, template_dir: Path | None = None) -> bytes:
     if fmt == "json":
         return render_json(view)
     if fmt == "markdown":
         return render_markdown(view)
     if fmt == "html":
-        return render_html(view)
+        return render_html(view, template_dir)
     console = Console(record=True, width=160, file=io.StringIO(), no_color=True)
     print_console(view, console)
     return console.export_text().encode("utf-8")
