@@ -111,6 +111,11 @@ BEGIN
     END IF;
     PERFORM camaudit_check_site(a.site);
     h := jsonb_populate_record(NULL::hosts, p -> 'host');
+    IF h.site IS NOT NULL AND h.site IS DISTINCT FROM a.site THEN
+        -- A host's own site label (combined reports) may not name another site.
+        RAISE EXCEPTION 'a host of audit % (site %) cannot be labelled site %',
+            p_audit, a.site, h.site USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF a.finished IS NOT NULL THEN
         IF EXISTS (SELECT 1 FROM hosts WHERE audit_id = p_audit AND address = h.address) THEN
             RETURN false;

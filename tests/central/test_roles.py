@@ -120,13 +120,26 @@ def test_a_collector_cannot_push_into_another_sites_audit(roles: Roles, tmp_path
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT camaudit_finish_audit(%s, '{}'::jsonb, 0)", (report.audit.id,))
     assert counts_pg(roles.url) == before
+    # Nor can its own audit carry hosts labelled as another site's.
+    paris_audit = dataclasses.replace(report.audit, id=AuditId("p0"), site="Paris", finished=None)
+    save_report(tmp_path / "p0.db", dataclasses.replace(report, audit=paris_audit, devices=()))
+    assert main(["push", "--to", roles.login(roles.paris), "--db", str(tmp_path / "p0.db")]) == 0
+    with (
+        psycopg.connect(roles.login(roles.paris), autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(
+            "SELECT camaudit_push_host('p0', %s::jsonb)",
+            ('{"host": {"address": "10.9.9.9", "site": "Headquarters"}}',),
+        )
+    assert counts_pg(roles.url)["hosts"] == before["hosts"]
     # Its own site goes in.
     paris = dataclasses.replace(
         report, audit=dataclasses.replace(report.audit, id=AuditId("p1"), site="Paris")
     )
     save_report(tmp_path / "paris.db", paris)
     assert main(["push", "--to", roles.login(roles.paris), "--db", str(tmp_path / "paris.db")]) == 0
-    assert counts_pg(roles.url)["audits"] == 2
+    assert counts_pg(roles.url)["audits"] == 3
 
 
 def test_the_reader_reads_and_cannot_write(roles: Roles, tmp_path: Path) -> None:
