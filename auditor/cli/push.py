@@ -13,9 +13,9 @@ from auditor.cli.common import add_db_option
 from auditor.cli.console import clean, make_console
 from auditor.errors import ConfigError, StoreError, UsageError
 from auditor.exitcodes import ExitCode
-from auditor.store import default_db_path
 from auditor.store import location as loc
 from auditor.store.central import check_role_name, connect, grant_statements, install
+from auditor.store.paths import default_db
 from auditor.store.push import push
 
 _URL_HELP = (
@@ -29,9 +29,9 @@ def register(sub: Any) -> None:
         "push",
         help="send this site's audits to the central PostgreSQL store",
         description="Send finished and interrupted audits from the local store to the central "
-        "PostgreSQL store, one host per transaction. Pushing again sends only what is missing "
-        "(a push that was cut off is finished by running it again); an audit is marked "
-        "finished centrally once all its hosts are there.",
+        "PostgreSQL store, one host per transaction. Pushing again stores nothing twice (a "
+        "push that was cut off is finished by running it again); an audit is marked finished "
+        "centrally once all its hosts are there.",
     )
     p.add_argument(
         "audits",
@@ -56,8 +56,18 @@ def register(sub: Any) -> None:
         "review and run.",
     )
     init.add_argument("--db", required=True, metavar="URL", help=_URL_HELP)
-    init.add_argument("--collector-role", default="camaudit_collector", metavar="NAME")
-    init.add_argument("--reader-role", default="camaudit_reader", metavar="NAME")
+    init.add_argument(
+        "--collector-role",
+        default="camaudit_collector",
+        metavar="NAME",
+        help="the group role that may only push (default: camaudit_collector)",
+    )
+    init.add_argument(
+        "--reader-role",
+        default="camaudit_reader",
+        metavar="NAME",
+        help="the group role that may only read (default: camaudit_reader)",
+    )
     init.add_argument(
         "--site-login",
         default="site_berlin",
@@ -71,7 +81,9 @@ def register(sub: Any) -> None:
 
 
 def _local_store(args: argparse.Namespace) -> Path:
-    path: Path = args.db or default_db_path()
+    path = args.db or default_db()
+    if not isinstance(path, Path):
+        raise UsageError("push reads this site's local SQLite store: give --db a file, not a URL")
     if not path.exists():
         raise ConfigError(
             f"no audit store at {path}; run `camaudit scan` first, or point --db at one"

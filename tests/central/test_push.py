@@ -96,6 +96,18 @@ def test_a_password_in_the_url_is_refused_before_connecting(
     assert "PGPASSWORD" in err and "s3cret" not in err
 
 
+def test_push_reads_a_local_file_and_writes_a_url_only(
+    central: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local = tmp_path / "site.db"
+    save_report(local, sample_report())
+    assert main(["push", "--to", central, "--db", central]) == 2
+    assert "local SQLite store" in capsys.readouterr().err
+    assert main(["push", "--to", str(tmp_path / "other.db"), "--db", str(local)]) == 2
+    assert "must be a postgresql:// URL" in capsys.readouterr().err
+    assert counts_pg(central)["audits"] == 0
+
+
 def _big_site(tmp_path: Path, hosts: int, name: str = "site") -> tuple[Path, AuditReport]:
     report = replicate(sample_report(), hosts, site=f"Site {name}", audit_id=f"20261201-{name}")
     local = tmp_path / f"{name}.db"
