@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|all] [--runs N]``: the benchmark, tabled."""
+"""``bench/run [site24|site16|identify|render|vulns|store|central|all]``: the benchmark."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["site24", "site16", "identify", "render", "vulns", "micro", "recog",
-                            "all"])  # fmt: skip
+                            "store", "central", "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
@@ -243,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             outputs.append(recog.report(result, verbose=args.misses))
             raw["recog"] = recog.summary(result)
+    if what in ("store", "all"):
+        from bench.store import bench_store, store_table
+
+        say("store benchmark: 2,000 devices on SQLite and PostgreSQL ...")
+        store_results = bench_store()
+        outputs.append(store_table(store_results))
+        raw["store"] = [asdict(r) for r in store_results]
     if micro:
         from bench.micro import bench_identify, bench_render, capture_report
 
@@ -266,12 +273,19 @@ def main(argv: list[str] | None = None) -> int:
             vres = bench_vulns(report, 2000, args.kev)
             outputs.append(vulns_table(vres))
             raw["vulns"] = asdict(vres)
+    if what in ("central", "all"):
+        from bench import central
+
+        say("central store: 20 collectors pushing at once, then the organisation view ...")
+        cres = central.run(say)
+        outputs.append(central.render(cres))
+        raw["central"] = asdict(cres)
     for name in sites:
         from bench.sitebench import run_site
 
         spec = SITES[name]
         runs = args.runs or (1 if name == "site16" else 3)
-        result = run_site(
+        site_result = run_site(
             spec,
             runs,
             args.nmap_timeout,
@@ -279,17 +293,17 @@ def main(argv: list[str] | None = None) -> int:
             stages=args.stages,
             progress=say,
         )
-        outputs.append(site_table(result))
+        outputs.append(site_table(site_result))
         raw[name] = {
-            "camaudit": [asdict(r.measurement) for r in result.camaudit],
-            "nmap": [asdict(r.measurement) for r in result.nmap],
-            "camaudit_cameras": [str(r.cameras) for r in result.camaudit],
-            "nmap_cameras": [str(r.cameras) for r in result.nmap],
-            "stages": result.stages,
-            "timeline": [r.timeline for r in result.camaudit],
-            "probe_seconds": [r.probe_seconds for r in result.camaudit],
-            "camaudit_argv": result.camaudit_argv,
-            "nmap_argv": result.nmap_argv,
+            "camaudit": [asdict(r.measurement) for r in site_result.camaudit],
+            "nmap": [asdict(r.measurement) for r in site_result.nmap],
+            "camaudit_cameras": [str(r.cameras) for r in site_result.camaudit],
+            "nmap_cameras": [str(r.cameras) for r in site_result.nmap],
+            "stages": site_result.stages,
+            "timeline": [r.timeline for r in site_result.camaudit],
+            "probe_seconds": [r.probe_seconds for r in site_result.camaudit],
+            "camaudit_argv": site_result.camaudit_argv,
+            "nmap_argv": site_result.nmap_argv,
         }
     print("\n\n".join(outputs))
     if args.json:

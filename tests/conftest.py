@@ -20,6 +20,10 @@ from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel
 from auditor.models import Channel, Host, Observation, ObservationKind, Service
 from auditor.probes import Probe
+from auditor.probes.interface import ProbeName
+
+# The PostgreSQL fixtures are shared by every folder that needs a real server.
+from tests.pgcluster import pg_cluster, pg_database, skip_postgres_items  # noqa: F401
 
 
 def _netns_available() -> str | None:
@@ -49,6 +53,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=netns_reason))
         if "nmap" in item.keywords and nmap_missing:
             item.add_marker(pytest.mark.skip(reason="needs nmap (apt-get install nmap)"))
+    skip_postgres_items(items)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -82,7 +87,7 @@ class FakeProbe(Probe):
         kind: ObservationKind = ObservationKind.HTTP_HEADER,
         value: str = "Server: fake",
     ) -> None:
-        self.name = name  # type: ignore[misc]  # the ClassVar, per instance for a fake
+        self.name = ProbeName(name)  # type: ignore[misc]  # the ClassVar, per instance
         self.delay = delay
         self.hook = hook
         self.kind = kind

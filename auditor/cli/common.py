@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from auditor.errors import StoreError
 from auditor.exitcodes import ExitCode
 from auditor.models import Audience, Severity
 from auditor.ports import PortPlan
 from auditor.render.interface import Detail, FormatName
+from auditor.store import location as store_location
 
 
 def positive_float(text: str) -> float:
@@ -84,23 +86,36 @@ def add_gate_options(p: argparse.ArgumentParser) -> None:
         choices=[s.label for s in Severity if s > Severity.NONE],
         default="high",
         metavar="LEVEL",
-        help="exit 1 when an exposure or a known-vulnerability finding (diff: a new or worsened "
-        "exposure) reaches this severity: info, low, medium, high, critical (default: high; a "
-        "known-exploited flaw on an affected firmware is high, critical for us-federal-agency)",
+        help=f"exit {int(ExitCode.EXPOSURE_FOUND)} when an exposure or a known-vulnerability "
+        "finding (diff: a new or worsened exposure) reaches this severity: "
+        + ", ".join(s.label for s in Severity if s > Severity.NONE)
+        + " (default: high; a known-exploited flaw on an affected firmware is high, critical "
+        "for us-federal-agency)",
     )
     p.add_argument(
         "--exit-zero",
         action="store_true",
-        help=f"exit 0 whatever was found (errors still exit {int(ExitCode.USAGE_ERROR)}, "
+        help=f"exit {int(ExitCode.CLEAN)} whatever was found (errors still exit "
+        f"{int(ExitCode.USAGE_ERROR)}, "
         f"internal errors {int(ExitCode.INTERNAL_ERROR)})",
     )
+
+
+def db_location(text: str) -> Path | str:
+    """A --db value: a path (SQLite) or a postgresql:// URL without a password."""
+    try:
+        return store_location.parse(text)
+    except StoreError as exc:
+        # ArgumentTypeError: argparse prints our message, never the raw value (a password).
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
-        type=Path,
-        metavar="PATH",
-        help="the audit store (SQLite); default: camaudit.db in the user's data folder, "
-        "or $CAMAUDIT_DB",
+        type=db_location,
+        metavar="PATH|URL",
+        help="the audit store: an SQLite file, or a PostgreSQL database as "
+        "postgresql://USER@HOST/DB (the password from PGPASSWORD, ~/.pgpass or a service file, "
+        "never in the URL); default: camaudit.db in the user's data folder, or $CAMAUDIT_DB",
     )

@@ -31,6 +31,7 @@ from auditor.models import (
 from auditor.net.exchange import host_budget
 from auditor.net.wire import Deadline
 from auditor.probes import Probe, attempt
+from auditor.probes.interface import ProbeName
 from auditor.vulns import VulnAssessor, VulnMatcher
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ UnicastCheck = Callable[[NetContext, IPAddress, bool], "str | None"]
 #: Probes that decide from the evidence gathered before them whether (and where) to ask: ONVIF
 #: uses the WS-Discovery XAddrs, DVRIP and the vendor APIs send credentials only to a platform
 #: the evidence names (probes.access). Fresh sightings are merged in before the first of them.
-EVIDENCE_GATED = frozenset({"onvif", "dvrip", "isapi", "dahua", "axis"})
+EVIDENCE_GATED = frozenset(
+    {ProbeName.ONVIF, ProbeName.DVRIP, ProbeName.ISAPI, ProbeName.DAHUA, ProbeName.AXIS}
+)
 
 #: Called once before the first evidence-gated probe, with the host as the probes saw it so far
 #: and the probes' own observations; returns the host with every sighting made since merged in

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 from auditor.errors import StoreError
 from auditor.models import Channel, Host, Observation, Service
+from auditor.store.connection import Connection
 
 #: Schema migration 5 (auditor.store.schema appends it).
 MIGRATION = """
@@ -137,13 +138,13 @@ class Sightings:
         self._lock = threading.RLock()
         self._buffer: dict[str, Host] = {}
         self._last_flush = time.monotonic()
-        try:
-            self._conn = sqlite3.connect(
-                Path(path), isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-            # NORMAL in WAL mode: a commit survives a killed process, not a power cut; a lost
-            # sighting is found again by `scan --resume`, so no fsync per batch.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+        # A connection of its own, without an fsync per commit: a sighting lost to a power cut
+        # is found again by `scan --resume` (the store's writer keeps one transaction per host).
+        from auditor.store.db import connect  # the store imports this module for its schema
+
+        self._conn = connect(path, durable=False)
+        self._where = str(path)
+        with self._errors("open the sightings"):
             row = self._conn.execute(
                 "SELECT MAX(ready_seq), MAX(updated_seq) FROM sightings WHERE audit_id = ?",
                 (audit_id,),
@@ -156,25 +157,36 @@ class Sightings:
                     "UPDATE sightings SET ready_seq = NULL WHERE audit_id = ? AND port_scanned = 0",
                     (audit_id,),
                 )
-        except sqlite3.Error as exc:
-            raise StoreError(f"audit store {path}: could not open the sightings: {exc}") from exc
         self._ready_seq = int(row[0] or 0)
         self._updated_seq = int(row[1] or 0)
 
     def close(self) -> None:
         self._conn.close()
 
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except self._conn.driver_errors as exc:
+            raise StoreError(f"audit store {self._where}: could not {action}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[Connection]:
+        with self._lock, self._errors(action):
+            conn = self._conn
+            conn.begin_write()
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
     # -- writes ----------------------------------------------------------------------------
 
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(sql, params)
-            except BaseException:
-                self._conn.rollback()
-                raise
-            self._conn.execute("COMMIT")
+        with self._transaction("record sightings") as conn:
+            conn.execute(sql, params)
 
     def add(self, host: Host) -> None:
         """Record a sighting (merged with what is known of its address)."""
@@ -202,20 +214,11 @@ class Sightings:
             if not self._buffer:
                 return
             batch, self._buffer = self._buffer, {}
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for key, host in batch.items():
-                        self._merge_row(conn, key, host)
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"audit store: could not record sightings: {exc}") from exc
+            with self._transaction("record sightings") as conn:
+                for key, host in batch.items():
+                    self._merge_row(conn, key, host)
 
-    def _merge_row(self, conn: sqlite3.Connection, key: str, host: Host) -> None:
+    def _merge_row(self, conn: Connection, key: str, host: Host) -> None:
         row = conn.execute(
             "SELECT host, ready_seq FROM sightings WHERE audit_id = ? AND address = ?",
             (self.audit_id, key),
@@ -250,7 +253,7 @@ class Sightings:
     def ports_known(self) -> None:
         """The port scan is over (or failed): every waiting host is ready now, in address
         order."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             self._ports_pending = False
             self.flush()
             waiting = [
@@ -263,19 +266,13 @@ class Sightings:
             if not waiting:
                 return
             waiting.sort(key=_address_order)
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction("record sightings") as conn:
                 for address in waiting:
                     self._ready_seq += 1
                     conn.execute(
                         "UPDATE sightings SET ready_seq = ? WHERE audit_id = ? AND address = ?",
                         (self._ready_seq, self.audit_id, address),
                     )
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.execute("COMMIT")
 
     def mark_probed(self, address: str, updated_seq: int, unconfirmed: bool) -> None:
         """The saved host was probed with the sightings up to ``updated_seq``."""
@@ -287,7 +284,7 @@ class Sightings:
 
     def unconfirmed(self) -> int:
         """Hosts saved as seen only in discovery replies (a host probed again counts once)."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             row = self._conn.execute(
                 "SELECT COUNT(*) FROM sightings WHERE audit_id = ? AND unconfirmed = 1",
                 (self.audit_id,),
@@ -310,7 +307,7 @@ class Sightings:
 
     def current(self, address: str) -> tuple[Host | None, int]:
         """The address's host with every sighting so far merged in, and its updated_seq."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             row = self._conn.execute(
                 "SELECT host, updated_seq FROM sightings WHERE audit_id = ? AND address = ?",
                 (self.audit_id, address),
@@ -325,7 +322,7 @@ class Sightings:
 
     def ready(self, after: int, limit: int) -> list[Sighting]:
         """Up to ``limit`` ready hosts not yet saved in the audit, after ``after`` in order."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             rows = self._conn.execute(
                 "SELECT s.ready_seq, s.host FROM sightings s WHERE s.audit_id = ? "
                 "AND s.ready_seq > ? AND NOT EXISTS (SELECT 1 FROM hosts h WHERE "
@@ -337,7 +334,7 @@ class Sightings:
 
     def unsaved(self) -> int:
         """Hosts discovered and not yet saved (the probing total once discovery is over)."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             row = self._conn.execute(
                 "SELECT COUNT(*) FROM sightings s WHERE s.audit_id = ? AND NOT EXISTS "
                 "(SELECT 1 FROM hosts h WHERE h.audit_id = s.audit_id AND h.address = s.address)",
@@ -347,7 +344,7 @@ class Sightings:
 
     def stale(self) -> Iterator[Host]:
         """Hosts probed in this run that a sighting changed after their probes had read them."""
-        with self._lock:
+        with self._lock, self._errors("read sightings"):
             rows = self._conn.execute(
                 "SELECT host FROM sightings WHERE audit_id = ? AND probed_seq IS NOT NULL "
                 "AND updated_seq > probed_seq ORDER BY ready_seq",
@@ -360,7 +357,7 @@ class Sightings:
         """Every host discovered so far, read in pages (never all in memory at once)."""
         after = ""
         while True:
-            with self._lock:
+            with self._lock, self._errors("read sightings"):
                 rows = self._conn.execute(
                     "SELECT address, host FROM sightings WHERE audit_id = ? AND address > ? "
                     "ORDER BY address LIMIT 512",
