@@ -40,9 +40,9 @@ from auditor.store.sightings import Sightings
 
 logger = logging.getLogger(__name__)
 
-#: Camera-platform discovery protocols: a device that answers them (Hikvision SADP, Dahua
-#: DHIP, Xiongmai XMEye) ships an ONVIF service on its own firmware, and may announce it by
-#: WS-Discovery later in the window.
+#: Camera-platform discovery protocols (Hikvision SADP, Dahua DHIP, Xiongmai XMEye): a device
+#: that answers them is a camera or recorder, so an ONVIF service is likely (a heuristic for how
+#: long to wait, not evidence of one), and WS-Discovery may still announce its XAddrs.
 CAMERA_CHANNELS = frozenset({Channel.SADP, Channel.DHIP, Channel.XMEYE})
 
 #: How long a host's ONVIF probe may wait for the WS-Discovery round when its sends are paced

@@ -87,9 +87,11 @@ class DiscoveryFeed:
     def join(self, seconds: float) -> bool:
         """Wait for the feed threads (after a stop); True when they ended."""
         end = time.monotonic() + seconds
-        for t in self._threads:
+        # A stop may land while they are being started: only a started thread can be joined.
+        started = [t for t in self._threads if t.ident is not None]
+        for t in started:
             t.join(max(0.0, end - time.monotonic()))
-        return not any(t.is_alive() for t in self._threads)
+        return not any(t.is_alive() for t in started)
 
     # -- threads ---------------------------------------------------------------------------
 
