@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|import|all] [--runs N]``: the benchmark, tabled."""
+"""``bench/run [site24|site16|identify|render|vulns|import|all] [--runs N]``: benchmarks, tabled."""
 
 from __future__ import annotations
 

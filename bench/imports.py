@@ -17,15 +17,15 @@ a child process, measured by ``bench.measure.run_measured`` (wall time, CPU, pea
 from __future__ import annotations
 
 import random
-import subprocess
 import re
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 import yaml
 
@@ -175,8 +175,11 @@ def _port(
 
 def _script(sid: str, output: str, elem_key: str | None = None) -> str:
     key = f' key="{elem_key}"' if elem_key else ""
-    text = output.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<script id={quoteattr(sid)} output={quoteattr(output)}><elem{key}>{text}</elem>\n</script>"
+    text = escape(output)
+    return (
+        f"<script id={quoteattr(sid)} output={quoteattr(output)}><elem{key}>{text}</elem>\n"
+        "</script>"
+    )
 
 
 def _mac(rng: random.Random, prefix: str) -> str:
@@ -225,7 +228,7 @@ def generate(
                     vendor = rng.choice(maker.mac_vendors)
                     out.write(
                         f'<address addr="{_mac(rng, rng.choice(maker.mac_prefixes))}" '
-                        f"addrtype=\"mac\" vendor={quoteattr(vendor)}/>\n"
+                        f'addrtype="mac" vendor={quoteattr(vendor)}/>\n'
                     )
             out.write("<hostnames>\n")
             if rng.random() < 0.3:
@@ -252,12 +255,8 @@ def generate(
                     opened += 1
             else:
                 _extraports(out, 1000, rng.choice(("closed", "filtered")))
-            out.write(
-                '</ports>\n<times srtt="1203" rttvar="204" to="100000"/>\n</host>\n'
-            )
-            result.hosts.append(
-                PlantedHost(address, maker.name if maker else None, opened)
-            )
+            out.write('</ports>\n<times srtt="1203" rttvar="204" to="100000"/>\n</host>\n')
+            result.hosts.append(PlantedHost(address, maker.name if maker else None, opened))
         out.write(
             f'<runstats><finished time="{start + 3600}" timestr="Fri Dec  4 23:00:00 2026" '
             f'elapsed="3600.00" exit="success"/><hosts up="{hosts}" down="0" total="{hosts}"/>\n'

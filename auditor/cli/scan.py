@@ -8,6 +8,7 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -143,15 +144,14 @@ def _credentials(args: argparse.Namespace) -> CredentialStore:
         scrub_environment()
 
 
-def _imported(args: argparse.Namespace) -> tuple[Host, ...]:
-    from auditor.discovery import import_csv_inventory, import_nmap_xml
+def _imported(args: argparse.Namespace) -> Iterable[Host]:
+    """The import files' hosts, streamed into the audit; a bad file fails here, before the audit
+    begins (each file is read through once when opened)."""
+    from auditor.discovery import ImportedHosts
 
-    hosts: list[Host] = []
-    if args.from_nmap is not None:
-        hosts.extend(import_nmap_xml(args.from_nmap))
-    if args.from_csv is not None:
-        hosts.extend(import_csv_inventory(args.from_csv))
-    return tuple(hosts)
+    if args.from_nmap is None and args.from_csv is None:
+        return ()
+    return ImportedHosts(args.from_nmap, args.from_csv)
 
 
 def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | None) -> AuditReport:

@@ -7,10 +7,13 @@ Kept per host: the MAC and nmap's OUI vendor name when nmap saw the host on the 
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from auditor.models import Channel, Host, Observation, ObservationKind, Service, normalise_mac
 from auditor.net import safexml
@@ -141,39 +144,64 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
         raise NmapXmlError(f"bad host entry: {exc}") from None
 
 
-def _line_of(data: bytes, host: ET.Element) -> int | None:
-    """The line of a host's first address in the file: ElementTree keeps no positions."""
-    addr = host.find("address")
-    if addr is None:
-        return None
-    needle = f'addr="{addr.get("addr", "")}"'.encode()
-    at = data.find(needle)
-    return data.count(b"\n", 0, at) + 1 if at >= 0 else None
+class NmapStream:
+    """The hosts of an nmap XML document, each as soon as it is parsed (memory: one host).
+
+    Iterating yields ``(host, all_closed)`` for every host nmap reported up; ``all_closed``:
+    every scanned port answered "closed". NmapXmlError (with the line) where the input goes
+    wrong, after the hosts before that point were handed out.
+    """
+
+    def __init__(
+        self, source: BinaryIO, channel: Channel = Channel.NMAP, limit: int = MAX_XML_BYTES
+    ) -> None:
+        # nmap writes a bare <!DOCTYPE nmaprun> into every file; any other DTD is refused.
+        self._children = safexml.iterchildren(
+            source, limit=limit, doctype="nmaprun", mark="address"
+        )
+        self._channel = channel
+        self.args = ""
+        self.version = ""
+
+    def _check_root(self) -> datetime:
+        root = self._children.root
+        if root is None or root.tag != "nmaprun":
+            tag = "nothing" if root is None else f"<{root.tag[:40]}>"
+            raise NmapXmlError(f"not nmap XML: the root element is {tag}, not <nmaprun>", 1)
+        self.args, self.version = root.get("args", ""), root.get("version", "")
+        return _when(root, datetime.now(UTC))
+
+    def __iter__(self) -> Iterator[tuple[Host, bool]]:
+        when: datetime | None = None
+        try:
+            for element, line in self._children:
+                if when is None:
+                    when = self._check_root()
+                if element.tag != "host":
+                    continue
+                try:
+                    host = _host(element, self._channel, when)
+                except NmapXmlError as exc:
+                    raise NmapXmlError(str(exc), line) from None
+                if host is not None:
+                    yield host, _all_closed(element)
+        except safexml.UnsafeXml as exc:
+            raise NmapXmlError(f"refused unsafe XML: {exc}") from None
+        except safexml.XmlError as exc:
+            raise NmapXmlError(str(exc), exc.line) from None
+        if when is None:
+            self._check_root()
 
 
 def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
     """Every host that nmap reported up, with its open ports; NmapXmlError for bad input."""
     if len(data) > MAX_XML_BYTES:
         raise NmapXmlError(f"{len(data)} bytes is more than nmap XML for any supported scope")
-    try:
-        # nmap writes a bare <!DOCTYPE nmaprun> into every file; any other DTD is refused.
-        root = safexml.parse(data, limit=MAX_XML_BYTES, doctype="nmaprun")
-    except safexml.UnsafeXml as exc:
-        raise NmapXmlError(f"refused unsafe XML: {exc}") from None
-    except safexml.XmlError as exc:
-        raise NmapXmlError(str(exc), exc.line) from None
-    if root.tag != "nmaprun":
-        raise NmapXmlError(f"not nmap XML: the root element is <{root.tag[:40]}>, not <nmaprun>", 1)
-    when = _when(root, datetime.now(UTC))
+    stream = NmapStream(io.BytesIO(data), channel)
     hosts = []
     closed = set()
-    for element in root.iterfind("host"):
-        try:
-            host = _host(element, channel, when)
-        except NmapXmlError as exc:
-            raise NmapXmlError(str(exc), _line_of(data, element)) from None
-        if host is not None:
-            hosts.append(host)
-            if _all_closed(element):
-                closed.add(str(host.address))
-    return NmapRun(tuple(hosts), root.get("args", ""), root.get("version", ""), frozenset(closed))
+    for host, all_closed in stream:
+        hosts.append(host)
+        if all_closed:
+            closed.add(str(host.address))
+    return NmapRun(tuple(hosts), stream.args, stream.version, frozenset(closed))
