@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import ipaddress
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,13 +39,13 @@ class NmapRun:
     """Addresses where every scanned port answered "closed" (no open or filtered port)."""
 
 
-def _all_closed(element: ET.Element) -> bool:
+def _all_closed(element: safexml.Element) -> bool:
     states = [p.get("state") for p in element.iterfind("ports/extraports")]
     states += [s.get("state") for s in element.iterfind("ports/port/state")]
     return bool(states) and all(s == "closed" for s in states)
 
 
-def _when(element: ET.Element, fallback: datetime) -> datetime:
+def _when(element: safexml.Element, fallback: datetime) -> datetime:
     for attr in ("endtime", "starttime", "start"):
         value = element.get(attr, "")
         if value.isdigit():
@@ -65,7 +64,7 @@ def service_text(service: Service) -> str:
     return text
 
 
-def _service(port: ET.Element) -> Service | None:
+def _service(port: safexml.Element) -> Service | None:
     state = port.find("state")
     if state is None or state.get("state") != "open":
         return None
@@ -92,7 +91,7 @@ def _service(port: ET.Element) -> Service | None:
         raise NmapXmlError(f"bad port entry: {exc}") from None
 
 
-def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
+def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | None:
     status = element.find("status")
     if status is not None and status.get("state") != "up":
         return None

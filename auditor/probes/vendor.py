@@ -16,19 +16,19 @@ from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.auth import CredentialsWithheld
+from auditor.net.exchange import Endpoint, http_with_auth, probe_deadline
+from auditor.net.soap import local, parse_xml
+from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
 from auditor.probes.access import (
-    CredentialsWithheld,
     VendorEvidence,
     credential_for,
     require_vendor,
     vendors_in_evidence,
 )
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
-from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
-from auditor.probes.interface import Probe
-from auditor.probes.soap import local, parse_xml
-from auditor.probes.wire import Deadline, Response
+from auditor.probes.interface import Probe, ProbeName
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class IsapiProbe(VendorApiProbe):
     """Hikvision ISAPI deviceInfo: model, serial, firmware, MAC; the XML namespace and any OEM
     fields reveal the Hikvision platform behind a relabel (research/protocols.md §4 [S32])."""
 
-    name: ClassVar[str] = "isapi"
+    name: ClassVar[ProbeName] = ProbeName.ISAPI
     label: ClassVar[str] = "isapi"
     family: ClassVar[str] = "Hikvision"
     kind: ClassVar[ObservationKind] = ObservationKind.ISAPI_DEVICE_INFO
@@ -155,7 +155,7 @@ class DahuaProbe(VendorApiProbe):
     """Dahua magicBox.cgi (HTTP API v1.29/v2.0 [S35]): device type, system info with
     ``updateSerial`` and ``serialNumber``, software version; OEM firmware keeps these fields."""
 
-    name: ClassVar[str] = "dahua"
+    name: ClassVar[ProbeName] = ProbeName.DAHUA
     label: ClassVar[str] = "dahua"
     family: ClassVar[str] = "Dahua"
     kind: ClassVar[ObservationKind] = ObservationKind.DAHUA_SYSTEM_INFO
@@ -178,7 +178,7 @@ class AxisProbe(VendorApiProbe):
     (developer.axis.com/vapix/network-video/parameter-management).
     """
 
-    name: ClassVar[str] = "axis"
+    name: ClassVar[ProbeName] = ProbeName.AXIS
     label: ClassVar[str] = "axis"
     family: ClassVar[str] = "Axis"
     kind: ClassVar[ObservationKind] = ObservationKind.AXIS_DEVICE_INFO

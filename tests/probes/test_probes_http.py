@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 
-from probe_peers import (
+from auditor.context import NetContext
+from auditor.models import ObservationKind as K
+from auditor.models import Outcome, ProbeAttempt, Reason
+from auditor.ports import Role
+from auditor.probes import attempt
+from auditor.probes.http import HttpProbe
+from tests.probes.probe_peers import (
     closed_port,
     garbage,
     http_response,
@@ -15,13 +22,8 @@ from probe_peers import (
     router,
     silent,
     slowloris,
+    values,
 )
-
-from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
-from auditor.ports import Role
-from auditor.probes import attempt
-from auditor.probes.http import HttpProbe
 
 PAGE = (
     b"<html><head><meta charset='utf-8'><title> Web\n Login &amp; Co </title></head>"
@@ -29,13 +31,9 @@ PAGE = (
 )
 
 
-def run_http(port: int, **kw):
+def run_http(port: int, **kw: Any) -> tuple[ProbeAttempt, NetContext]:
     ctx = make_ctx({port: Role.HTTP}, **kw)
     return attempt(HttpProbe(), make_host((port,)), ctx), ctx
-
-
-def values(result, kind):
-    return [o.value for o in result.observations if o.kind is kind]
 
 
 def test_completed_records_server_headers_title_body_favicon_and_clues(peer):

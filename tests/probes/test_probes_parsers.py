@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import pytest
 from hypothesis import given
@@ -13,19 +15,23 @@ from hypothesis import strategies as st
 from auditor.credentials import Credential, Secret
 from auditor.errors import ProbeError
 from auditor.models import Reason
-from auditor.probes.auth import authorization, parse_challenges, username_token
+from auditor.net.auth import authorization, parse_challenges, username_token
+from auditor.net.soap import device_utc, parse_soap, parse_xml, scope_uris, xaddrs
+from auditor.net.wire import parse_response, parse_status_line
 from auditor.probes.dvrip import frame, parse_frame, sofia_hash
 from auditor.probes.http import parse_title
 from auditor.probes.onvif import format_skew
-from auditor.probes.soap import device_utc, parse_soap, parse_xml, scope_uris, xaddrs
 from auditor.probes.vendor import key_value_lines
-from auditor.probes.wire import parse_response, parse_status_line
 
 TYPED = (Reason.MALFORMED, Reason.TOO_LARGE)
 CRED = Credential("admin", Secret("pa ss:wörd"))
 
 
-def typed_or_value(fn, *args, **kw):
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def typed_or_value(fn: Callable[P, T], *args: P.args, **kw: P.kwargs) -> T | None:
     try:
         return fn(*args, **kw)
     except ProbeError as exc:
@@ -100,7 +106,7 @@ def test_digest_answer_is_rfc7616_and_never_contains_the_password():
     )
     cnonce, nc = fields["cnonce"].strip('"'), fields["nc"]
 
-    def h(s):
+    def h(s: str) -> str:
         return hashlib.md5(s.encode()).hexdigest()
 
     ha1 = h("admin:cam:pa ss:wörd")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.cli.app import main
 from auditor.models import AuditId, AuditReport, Identification
 from auditor.resources import reports_dir
 from auditor.store import Store
+from tests.render.camaudit_sample_audit import sample_report
 
 
 def _save(store: Store, report: AuditReport) -> None:
@@ -150,7 +150,7 @@ def test_diff_shows_new_gone_moved_and_changed(
 
 
 def test_diff_logic_matches_by_mac_then_address() -> None:
-    from auditor.store.compare import diff
+    from auditor.history.compare import diff
 
     old = sample_report()
     new = _later(old)
