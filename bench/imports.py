@@ -75,6 +75,8 @@ class PlantedHost:
     maker: str | None
     """The maker its nmap output names (None: not a camera, or nothing open)."""
     open_ports: int
+    header_only: bool = False
+    """-sV named no product: only the http-server-header script output names the maker."""
 
 
 @dataclass
@@ -84,13 +86,16 @@ class Generated:
     size_bytes: int = 0
 
 
-def _examples(kind: str) -> Iterator[tuple[str, str]]:
+def _examples(kind: str, min_weight: float = 0.0) -> Iterator[tuple[str, str]]:
     """(maker, example text) of every fingerprint in ``kind``.yaml that asserts a constant maker
-    and names one alone (a ``shared`` fingerprint only supports other evidence)."""
+    and names one alone (a ``shared`` fingerprint only supports other evidence), with at least
+    ``min_weight`` (the file's ``preference`` when the entry gives none)."""
     data: dict[str, Any] = yaml.safe_load((FINGERPRINTS / f"{kind}.yaml").read_text("utf-8"))
     for fp in data["fingerprints"]:
         vendor = fp.get("assert", {}).get("hw.vendor")
         if not vendor or "$" in vendor or fp.get("shared") or fp.get("field"):
+            continue
+        if float(fp.get("weight", data.get("preference", 1.0))) < min_weight:
             continue
         for example in fp.get("examples", ()):
             if "text" in example:
@@ -118,7 +123,9 @@ def load_makers() -> tuple[Maker, ...]:
     for maker, text in _examples("nmap_service"):
         services.setdefault(maker, []).append(text)
     servers: dict[str, list[str]] = {}
-    for maker, text in _examples("http_server"):
+    # A Server header alone names its maker only when its fingerprint is not a weak one (e.g.
+    # uc-httpd, "weak alone": several platforms' firmware sends it).
+    for maker, text in _examples("http_server", min_weight=0.5):
         servers.setdefault(maker, []).append(text)
     vendors: dict[str, list[str]] = {}
     patterns: dict[str, list[re.Pattern[str]]] = {}
@@ -222,6 +229,7 @@ def generate(
                 f'<address addr="{address}" addrtype="ipv4"/>\n'
             )
             maker: Maker | None = None
+            header_only = False
             if roll < camera_share:
                 maker = rng.choice(makers)
                 if maker.mac_prefixes and rng.random() < 0.5:
@@ -237,11 +245,16 @@ def generate(
             opened = 0
             if maker is not None:
                 _extraports(out, 997, "closed")
+                # Some cameras -sV cannot name: http-server-header then reports the Server
+                # header and nmap takes it as the product ("softmatched").
+                header_only = bool(maker.http_servers) and rng.random() < 0.25
                 for port, name in rng.sample(CAMERA_PORTS, rng.randint(1, 3)):
                     product = rng.choice(maker.services)
                     scripts = ""
-                    if name.startswith("http") and maker.http_servers:
+                    if (name.startswith("http") or header_only) and maker.http_servers:
                         server = rng.choice(maker.http_servers)
+                        if header_only:
+                            name, product = "http", server
                         scripts = _script("http-server-header", server) + _script(
                             "http-title", "Login", "title"
                         )
@@ -256,7 +269,9 @@ def generate(
             else:
                 _extraports(out, 1000, rng.choice(("closed", "filtered")))
             out.write('</ports>\n<times srtt="1203" rttvar="204" to="100000"/>\n</host>\n')
-            result.hosts.append(PlantedHost(address, maker.name if maker else None, opened))
+            result.hosts.append(
+                PlantedHost(address, maker.name if maker else None, opened, header_only)
+            )
         out.write(
             f'<runstats><finished time="{start + 3600}" timestr="Fri Dec  4 23:00:00 2026" '
             f'elapsed="3600.00" exit="success"/><hosts up="{hosts}" down="0" total="{hosts}"/>\n'
@@ -322,6 +337,10 @@ def run(hosts: int = 50_000, runs: int = 1, progress: Any = None) -> ImportResul
             if m.returncode != 0:
                 raise RuntimeError(f"camaudit failed ({m.returncode}): {m.stderr_tail}")
             measured.append(m)
+            say(
+                f"import: run {i + 1}: {m.wall_s:.1f} s ({hosts / m.wall_s:,.0f} hosts/s), "
+                f"CPU {m.cpu_s:.1f} s, peak RSS {m.peak_rss_mb:.0f} MB"
+            )
             if i == runs - 1:
                 # Checked outside the measured run: the stored audit, as its JSON report.
                 out = folder / "report.json"
@@ -340,12 +359,16 @@ def run(hosts: int = 50_000, runs: int = 1, progress: Any = None) -> ImportResul
 def table_text(r: ImportResult) -> str:
     from bench import table
 
+    cpu = median([m.cpu_s for m in r.runs])
     rows = [
         ["hosts/s (median wall time)", f"{r.hosts_per_s:,.0f} ({r.wall_s:.1f} s)",
          f">= {TARGET_HOSTS_PER_S:,.0f}", table.verdict(r.hosts_per_s >= TARGET_HOSTS_PER_S)],
         ["peak RSS (max of runs)", f"{r.peak_rss_mb:.0f} MB", f"< {TARGET_RSS_MB:.0f} MB",
          table.verdict(r.peak_rss_mb < TARGET_RSS_MB)],
-        ["CPU user+sys (median)", f"{median([m.cpu_s for m in r.runs]):.1f} s", "", ""],
+        ["CPU user+sys (median)", f"{cpu:.1f} s", "", ""],
+        # On shared cores the wall time includes waiting for a core; hosts per CPU second
+        # is what the import itself costs.
+        ["hosts per CPU second", f"{r.hosts / cpu:,.0f}", "", ""],
         ["hosts in the report", f"{r.devices:,} of {r.hosts:,}", "all",
          table.verdict(r.devices == r.hosts)],
         ["camera hosts whose maker is named", f"{r.makers_named:,} of {r.cameras:,}", "all",

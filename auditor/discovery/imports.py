@@ -7,12 +7,14 @@ recognised by normalised name; the address column is the only one required.
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
 import re
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from auditor.discovery.nmap_xml import NmapStream, NmapXmlError
 from auditor.errors import DataFileError
@@ -70,28 +72,46 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _check_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataFileError(path, f"cannot read: {exc.strerror or exc}") from None
-    if size > MAX_IMPORT_BYTES:
-        raise DataFileError(path, f"larger than {MAX_IMPORT_BYTES >> 20} MiB")
+class _ImportFile:
+    """An import file, opened afresh for each pass. A pipe (``--from-nmap <(...)``,
+    /dev/stdin) can be read only once: it is read into memory when named."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: bytes | None = None
+        try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                with path.open("rb") as fh:
+                    self._data = fh.read(MAX_IMPORT_BYTES + 1)
+        except OSError as exc:
+            raise DataFileError(path, f"cannot read: {exc.strerror or exc}") from None
+        size = info.st_size if self._data is None else len(self._data)
+        if size > MAX_IMPORT_BYTES:
+            raise DataFileError(path, f"larger than {MAX_IMPORT_BYTES >> 20} MiB")
+
+    def open(self) -> BinaryIO:
+        return io.BytesIO(self._data) if self._data is not None else self.path.open("rb")
+
+    def read(self) -> bytes:
+        return self._data if self._data is not None else self.path.read_bytes()
 
 
 def stream_nmap_xml(path: Path | str) -> Iterator[Host]:
     """Hosts (up, with open ports and any -sV detail) from an nmap ``-oX`` file, one at a time
     as the file is read: memory stays that of one host, however large the file."""
-    path = Path(path)
-    _check_size(path)
+    return _nmap_hosts(_ImportFile(Path(path)))
+
+
+def _nmap_hosts(file: _ImportFile) -> Iterator[Host]:
     try:
-        with path.open("rb") as fh:
+        with file.open() as fh:
             for host, _closed in NmapStream(fh, Channel.IMPORT_NMAP, MAX_IMPORT_BYTES):
                 yield host
     except NmapXmlError as exc:
-        raise DataFileError(path, str(exc), exc.line) from None
+        raise DataFileError(file.path, str(exc), exc.line) from None
     except OSError as exc:
-        raise DataFileError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise DataFileError(file.path, f"cannot read: {exc.strerror or exc}") from None
 
 
 def import_nmap_xml(path: Path | str) -> tuple[Host, ...]:
@@ -134,21 +154,23 @@ def import_csv_inventory(path: Path | str) -> tuple[Host, ...]:
 def stream_csv_inventory(path: Path | str) -> Iterator[Host]:
     """One Host per data row of a CSV inventory, as the file is read (rows of one address are
     not merged here: ``ImportedHosts`` and ``import_csv_inventory`` do that)."""
-    path = Path(path)
-    _check_size(path)
+    return _csv_file_hosts(_ImportFile(Path(path)))
+
+
+def _csv_file_hosts(file: _ImportFile) -> Iterator[Host]:
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            yield from _csv_hosts(fh, path)
-    except UnicodeDecodeError as exc:
-        raise DataFileError(path, "not UTF-8 text", _bad_utf8_line(path, exc)) from None
+        with io.TextIOWrapper(file.open(), encoding="utf-8-sig", newline="") as fh:
+            yield from _csv_hosts(fh, file.path)
+    except UnicodeDecodeError:
+        raise DataFileError(file.path, "not UTF-8 text", _bad_utf8_line(file)) from None
     except OSError as exc:
-        raise DataFileError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise DataFileError(file.path, f"cannot read: {exc.strerror or exc}") from None
 
 
-def _bad_utf8_line(path: Path, exc: UnicodeDecodeError) -> int | None:
+def _bad_utf8_line(file: _ImportFile) -> int | None:
     """The line of the first byte that is not UTF-8 (the decoder's offset is per chunk)."""
     try:
-        data = path.read_bytes()
+        data = file.read()
     except OSError:
         return None
     try:
@@ -228,8 +250,10 @@ class ImportedHosts:
     """
 
     def __init__(self, nmap: Path | str | None = None, csv_path: Path | str | None = None) -> None:
-        self._files: tuple[tuple[str, Path], ...] = tuple(
-            (kind, Path(p)) for kind, p in (("nmap", nmap), ("csv", csv_path)) if p is not None
+        self._files: tuple[tuple[str, _ImportFile], ...] = tuple(
+            (kind, _ImportFile(Path(p)))
+            for kind, p in (("nmap", nmap), ("csv", csv_path))
+            if p is not None
         )
         seen: set[IPAddress] = set()
         repeated: set[IPAddress] = set()
@@ -241,8 +265,8 @@ class ImportedHosts:
         self._repeated = frozenset(repeated)
 
     def _read(self) -> Iterator[Host]:
-        for kind, path in self._files:
-            yield from stream_nmap_xml(path) if kind == "nmap" else stream_csv_inventory(path)
+        for kind, file in self._files:
+            yield from _nmap_hosts(file) if kind == "nmap" else _csv_file_hosts(file)
 
     def __len__(self) -> int:
         """Hosts (distinct addresses) the files hold."""

@@ -1,7 +1,8 @@
 """Parse nmap's XML output (``-oX``) into Hosts, keeping what python-nmap drops.
 
 Kept per open port: service name, product, version, extrainfo, devicetype, tunnel and every
-CPE (research/library-trial.md: python-nmap loses devicetype, method and all but one CPE).
+CPE (research/library-trial.md: python-nmap loses devicetype, method and all but one CPE), and
+the HTTP Server header and page title that nmap's default scripts (-sC) report.
 Kept per host: the MAC and nmap's OUI vendor name when nmap saw the host on the same segment.
 """
 
@@ -91,6 +92,35 @@ def _service(port: safexml.Element) -> Service | None:
         raise NmapXmlError(f"bad port entry: {exc}") from None
 
 
+#: nmap -sC scripts whose output is what a probe of ours would observe itself, and the
+#: ``<elem>`` key that holds the value (nmap 7.93 scripts/http-server-header.nse: one unkeyed
+#: elem per Server header seen, given when -sV named no product or another one;
+#: scripts/http-title.nse: ``<elem key="title">``, absent when the page has none).
+_SCRIPTS: dict[str, tuple[ObservationKind, str | None]] = {
+    "http-server-header": (ObservationKind.HTTP_SERVER, None),
+    "http-title": (ObservationKind.HTTP_TITLE, "title"),
+}
+
+#: A header or title longer than this is cut (they are matched from the start).
+MAX_SCRIPT_VALUE = 1024
+
+
+def _script_observations(
+    port: safexml.Element, number: int, source: str, seen: datetime
+) -> list[Observation]:
+    out = []
+    for script in port.iterfind("script"):
+        wanted = _SCRIPTS.get(script.get("id", ""))
+        if wanted is None:
+            continue
+        kind, key = wanted
+        for elem in script.iter("elem"):
+            value = (elem.text or "").strip()[:MAX_SCRIPT_VALUE]
+            if elem.get("key") == key and value:
+                out.append(Observation(kind, value, source, seen, number))
+    return out
+
+
 def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | None:
     status = element.find("status")
     if status is not None and status.get("state") != "up":
@@ -119,6 +149,7 @@ def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | 
                     ObservationKind.NMAP_SERVICE, service_text(service), source, seen, service.port
                 )
             )
+        obs.extend(_script_observations(port, service.port, source, seen))
     try:
         mac = normalise_mac(mac) if mac else None
     except ValueError:
