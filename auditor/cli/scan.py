@@ -230,6 +230,13 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
             info = store.load_audit_info(resume)
         if info.finished is not None and not info.channel_failures:
             raise UsageError(f"audit {resume} is already finished; nothing to resume")
+        if not info.targets and args.from_nmap is None and args.from_csv is None:
+            # An audit without targets was an offline import: its hosts are only in the file.
+            # Resumed without it, the audit would be finished with what was saved.
+            raise UsageError(
+                f"audit {resume} imported a file without targets; give the same --from-nmap / "
+                "--from-csv file again to finish it (hosts already saved are passed over)"
+            )
         targets, excludes, profile, site = info.targets, info.excludes, info.profile, info.site
         # As gentle as the original run on a fragile network, unless told otherwise now.
         rate = rate if rate is not None else info.rate

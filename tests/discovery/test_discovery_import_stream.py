@@ -163,3 +163,36 @@ def test_imported_hosts_from_a_pipe_and_a_csv_merge_repeats_and_fail_before_anyt
     with pytest.raises(DataFileError, match="port out of range") as err:
         ImportedHosts(bad)
     assert err.value.line == text[:cut].count("\n") + 1
+
+
+def test_an_interrupted_import_resumes_from_the_same_file_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auditor.cli.app import main
+    from auditor.exitcodes import ExitCode
+    from auditor.store import Store
+
+    made = generate(tmp_path / "scan.xml", 200, seed=5)
+    db = tmp_path / "a.db"
+    observer = _FirstHost()
+    imported = _imported(argparse.Namespace(from_nmap=made.path, from_csv=None))
+    config = AuditConfig(targets=(), db_path=db, imported=imported)
+    observer.auditor = Auditor(config, observer)
+    with pytest.raises(KeyboardInterrupt):
+        observer.auditor.run()  # stopped after its first host
+    with Store(db) as store:
+        (audit,) = store.list_audits()
+        assert len(store.completed_addresses(audit.id)) < 200
+    # Without the file the hosts not saved yet are nowhere: refused, not finished short.
+    assert main(["scan", "--resume", audit.id, "--db", str(db), "-f", "json", "-o", "-"]) == (
+        ExitCode.USAGE_ERROR
+    )
+    assert "give the same --from-nmap / --from-csv file again" in capsys.readouterr().err
+    out = tmp_path / "r.json"
+    code = main(
+        ["scan", "--resume", audit.id, "--from-nmap", str(made.path), "--db", str(db),
+         "-f", "json", "-o", str(out), "--exit-zero"]
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert sorted(d["address"] for d in report["devices"]) == sorted(h.address for h in made.hosts)
