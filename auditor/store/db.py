@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -467,7 +468,10 @@ class _Row:
 
 def _row_factory(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> _Row:
     names = {d[0]: i for i, d in enumerate(cursor.description)}
-    return _Row(tuple(codec.unbind(v) for v in row), names)
+    # Text is interned: a report repeats the same probe names, skip details, exposure effects
+    # and sources on every device, and SQLite returns a new copy of each per row (a 50,000-host
+    # import's report loaded in 674 MB, 351 MB interned, at the same speed; issue 16).
+    return _Row(tuple(sys.intern(v) if type(v) is str else codec.unbind(v) for v in row), names)
 
 
 def _insert_device(conn: sqlite3.Connection, audit_id: str, device: DeviceResult) -> None:
