@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             "devices": imp.devices,
             "makers_named": imp.makers_named,
             "cameras": imp.cameras,
+            "import_s": imp.import_s,
         }
     if micro:
         from bench.micro import bench_identify, bench_render, capture_report
