@@ -83,6 +83,8 @@ class _Parser(DefusedXMLParser):
         if (
             self._allowed_doctype is not None
             and name == self._allowed_doctype
+            and sysid is None
+            and pubid is None
             and not has_internal_subset
         ):
             return  # declared, never read: expat has no external entity loader here
@@ -199,14 +201,21 @@ class ChildStream:
             fed += len(data)
             if fed > self._limit:
                 raise UnsafeXml(f"XML of more than {self._limit} bytes exceeds the limit")
-            with _errors():
-                if data:
-                    self._parser.feed(data)
-                else:
-                    self._parser.close()
+            failed: XmlError | None = None
+            try:
+                with _errors():
+                    if data:
+                        self._parser.feed(data)
+                    else:
+                        self._parser.close()
+            except XmlError as exc:
+                failed = exc
             while ready:
-                # Handed out in document order; popped so a stopped consumer keeps nothing.
+                # Handed out in document order (those before a fault too); popped so a stopped
+                # consumer keeps nothing.
                 yield ready.pop(0)
+            if failed is not None:
+                raise failed
             if not data:
                 return
 
