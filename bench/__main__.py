@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|import|all] [--runs N]``: benchmarks, tabled."""
+"""``bench/run [site24|site16|identify|render|vulns|store|import|all]``: benchmarks, tabled."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["site24", "site16", "identify", "render", "vulns", "micro", "recog",
-                            "import", "all"])  # fmt: skip
+                            "store", "import", "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
@@ -234,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             outputs.append(recog.report(result, verbose=args.misses))
             raw["recog"] = recog.summary(result)
+    if what in ("store", "all"):
+        from bench.store import bench_store, store_table
+
+        say("store benchmark: 2,000 devices on SQLite and PostgreSQL ...")
+        store_results = bench_store()
+        outputs.append(store_table(store_results))
+        raw["store"] = [asdict(r) for r in store_results]
     if what in ("import", "all"):
         from bench import imports
 
