@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from auditor import __version__, clock, redact, resources
+from auditor import __version__, clock, offline, redact, resources
 from auditor.context import NetContext, RateLimiter
 from auditor.discovery.confirm import unicast_answer
 from auditor.discovery.interface import DiscoveryChannel
@@ -145,6 +145,9 @@ class Auditor:
         data = self._data()
         with Store(cfg.db_path) as store:
             info = self._begin(store, data)
+            if not cfg.targets:
+                tools = self._tools(ctx, data, identifier.result())
+                return self._offline(store, info, tools)
             channels = self._channels(ctx)
             scans_ports = any(channel_name(c) == Channel.NMAP.value for c in channels)
             # Under --rate the port scan already sends at the rate the user allows: probes that
@@ -183,6 +186,35 @@ class Auditor:
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
             return store.load_report(info.id)
+
+    def _offline(self, store: Store, info: AuditInfo, tools: HostTools) -> AuditReport:
+        """An import without targets: no discovery, no probe; each host is identified and
+        saved as the file is read (``auditor.offline``)."""
+        cfg = self.config
+        done = store.completed_addresses(cfg.resume) if cfg.resume is not None else set()
+        self.observer.on_stage("discovery")
+        self.observer.on_stage("probing", offline.count(cfg.imported, done))
+        finish = HostAuditor(tools).finish
+        offline.identify_offline(
+            cfg.imported,
+            offline.OfflineImport(
+                probes=tuple(p.name for p in tools.probes),
+                finish=finish,
+                secrets=tools.ctx.secrets,
+                detail=tools.offline_detail,
+            ),
+            store,
+            info.id,
+            done=done,
+            stop=self._stop,
+            on_done=self.observer.on_host_done,
+        )
+        if self._stop.is_set():
+            raise KeyboardInterrupt
+        notes = _notes(tools.ctx, tools, 0, info, ())
+        store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=())
+        self.observer.on_stage("report")
+        return store.load_report(info.id)
 
     # -- stages -----------------------------------------------------------------------------
 

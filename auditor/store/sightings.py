@@ -28,7 +28,7 @@ from auditor.errors import StoreError
 from auditor.models import Channel, Host, Observation, Service
 from auditor.store.connection import Connection
 
-#: Schema migration 5 (auditor.store.schema appends it).
+#: Schema migration 6 (auditor.store.schema appends it).
 MIGRATION = """
     -- One row per address an audit's discovery (or import) reported, merged across channels.
     -- ready_seq: the order in which hosts became ready for probing (NULL: waiting for the port
