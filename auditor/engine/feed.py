@@ -49,6 +49,7 @@ class DiscoveryFeed:
         self.error: BaseException | None = None
         """What ended discovery abnormally (a store error): the engine raises it."""
         self._threads: list[threading.Thread] = []
+        self._closer: threading.Thread | None = None
         self.started = time.monotonic()
         """When the channels were started (monotonic)."""
 
@@ -66,7 +67,8 @@ class DiscoveryFeed:
         ]
         for t in self._threads:
             t.start()
-        threading.Thread(target=self._close_when_done, name="discovery-end", daemon=True).start()
+        self._closer = threading.Thread(target=self._close_when_done, name="discovery-end")
+        self._closer.start()
         return self
 
     def running(self, channel: Channel) -> bool:
@@ -85,13 +87,13 @@ class DiscoveryFeed:
             done.wait(min(left, 0.05))
 
     def join(self, seconds: float) -> bool:
-        """Wait for the feed threads (after a stop); True when they ended."""
-        end = time.monotonic() + seconds
-        # A stop may land while they are being started: only a started thread can be joined.
-        started = [t for t in self._threads if t.ident is not None]
-        for t in started:
-            t.join(max(0.0, end - time.monotonic()))
-        return not any(t.is_alive() for t in started)
+        """Wait for discovery to end (after a stop); True when it has, and nothing will write
+        to the sightings any more."""
+        if self._closer is None:
+            # A stop landed while the threads were being started: any that did start still
+            # writes to the sightings when it ends, so the caller must leave them open.
+            return False
+        return self.finished.wait(seconds)
 
     # -- threads ---------------------------------------------------------------------------
 
@@ -137,7 +139,8 @@ class DiscoveryFeed:
 
     def _close_when_done(self) -> None:
         for t in self._threads:
-            t.join()
+            if t.ident is not None:
+                t.join()
         try:
             for done in self._running.values():
                 done.set()
