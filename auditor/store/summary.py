@@ -71,18 +71,16 @@ def _per_host_params(audit_id: str) -> list[object]:
     ]
 
 
+# One pass: the counts per worst exposure, apart for the hosts with a vulnerability finding (those
+# are counted again from their findings and this rank together, in Python).
 _COUNTS = f"""
-SELECT COUNT(*), COALESCE(SUM(1 - complete), 0), COALESCE(SUM(video), 0),
+SELECT xrank, vulnerable, COUNT(*), COALESCE(SUM(1 - complete), 0), COALESCE(SUM(video), 0),
        COALESCE(SUM(relabel), 0), COALESCE(SUM(exposed), 0), COALESCE(SUM(review), 0)
-FROM ({_PER_HOST}) per_host
-"""
-
-# Worst exposure per host, counted per severity, for the hosts without a vulnerability finding
-# (those with one are counted from their findings and this rank together, in Python).
-_BY_RANK = f"""
-SELECT xrank, COUNT(*) FROM ({_PER_HOST}) per_host
-WHERE NOT EXISTS (SELECT 1 FROM vulnerabilities v WHERE v.host_id = per_host.id)
-GROUP BY xrank
+FROM (SELECT per_host.*, CASE WHEN EXISTS (
+          SELECT 1 FROM vulnerabilities v WHERE v.host_id = per_host.id) THEN 1 ELSE 0 END
+          AS vulnerable
+      FROM ({_PER_HOST}) per_host) flagged
+GROUP BY xrank, vulnerable
 """
 
 _XRANK_OF_VULNERABLE = f"""
@@ -172,14 +170,18 @@ def audit_counts(conn: Connection, audit_row: Any) -> AuditCounts:
     info = audit_from_row(audit_row)
     aid = str(info.id)
     params = _per_host_params(aid)
-    devices, incomplete, video, relabels, exposed, review = (
-        int(v) for v in conn.execute(_COUNTS, params).fetchone()
-    )
+    totals = [0] * 6
     by_rank: dict[int, int] = {}
-    for rank, n in conn.execute(_BY_RANK, params):
-        by_rank[int(rank)] = by_rank.get(int(rank), 0) + int(n)
+    any_vulnerable = False
+    for rank, vulnerable, *sums in conn.execute(_COUNTS, params):
+        totals = [t + int(n) for t, n in zip(totals, sums, strict=True)]
+        if int(vulnerable):
+            any_vulnerable = True
+        else:
+            by_rank[int(rank)] = by_rank.get(int(rank), 0) + int(sums[0])
+    devices, incomplete, video, relabels, exposed, review = totals
     vulns = _vulnerability_ranks(conn, aid)
-    for host_id, xrank in conn.execute(_XRANK_OF_VULNERABLE, params):
+    for host_id, xrank in conn.execute(_XRANK_OF_VULNERABLE, params) if any_vulnerable else ():
         worst = max(int(xrank), vulns.get(int(host_id), (0, False))[0])
         by_rank[worst] = by_rank.get(worst, 0) + 1
     out_of_scope = conn.execute(
