@@ -99,6 +99,23 @@ def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
         )
         for failure in info.channel_failures
     )
+    if c.actions:
+        actions = Table(
+            title=Text("Top actions", style="bold"),
+            title_justify="left",
+            box=None,
+            show_header=False,
+            pad_edge=False,
+        )
+        actions.add_column("rank", justify="right", no_wrap=True)
+        actions.add_column("what")
+        for a in c.actions:
+            noun = "device" if a.devices == 1 else "devices"
+            # The verbs of auditor.render.actions: the action's own name, capitalised.
+            line = Text(f"{a.action.value.capitalize()} {a.devices} {noun}", style="bold")
+            line.append(f" ({one_line(', '.join(f'{m} {n}' for m, n in a.makers))})")
+            actions.add_row(f"{a.rank}.", line)
+        parts += [actions, Text("")]
     if c.vulnerable:
         parts.append(
             Text(

@@ -15,10 +15,18 @@ time, and only the hosts that have one are kept in memory (a few ints each).
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from auditor.models import AuditInfo, DeviceType, ExposureStatus, Severity, VulnStatus
+from auditor.models import (
+    AuditInfo,
+    DeviceType,
+    ExposureStatus,
+    RemediationAction,
+    Severity,
+    VulnStatus,
+)
 from auditor.store import codec
 from auditor.store.codec_audit import audit_from_row
 from auditor.store.connection import Connection
@@ -118,6 +126,19 @@ class DeviceLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionCount:
+    """One kind of remediation across the audit, as the console's "Top actions" counts it."""
+
+    rank: int
+    action: RemediationAction
+    priority: int
+    """The most urgent remediation priority among its devices (smaller is more urgent)."""
+    devices: int
+    makers: tuple[tuple[str, int], ...]
+    """Makers of its devices ("unknown maker" for none), the most frequent first."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuditCounts:
     """The summary counts of one audit, as the console summary shows them."""
 
@@ -134,6 +155,7 @@ class AuditCounts:
     vulnerable: int
     known_exploited: int
     out_of_scope: int
+    actions: tuple[ActionCount, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return dict(self.by_severity).get(severity, 0)
@@ -203,6 +225,44 @@ def audit_counts(conn: Connection, audit_row: Any) -> AuditCounts:
         vulnerable=len(vulns),
         known_exploited=sum(1 for _rank, kev in vulns.values() if kev),
         out_of_scope=int(out_of_scope[0]),
+        actions=actions(conn, aid),
+    )
+
+
+#: The maker's name when none was identified (auditor.render.verdicts.UNKNOWN_MAKER).
+UNKNOWN_MAKER = "unknown"
+
+
+def actions(conn: Connection, audit_id: str) -> tuple[ActionCount, ...]:
+    """Devices per remediation action and maker, in the order auditor.render.actions ranks them
+    (most urgent priority, then most devices). Remediations are JSON, read one row at a time;
+    only the counts are kept."""
+    devices: Counter[RemediationAction] = Counter()
+    priority: dict[RemediationAction, int] = {}
+    makers: dict[RemediationAction, Counter[str]] = {}
+    for raw, manufacturer in conn.execute(
+        "SELECT h.remediation, i.manufacturer FROM hosts h "
+        "LEFT JOIN identifications i ON i.host_id = h.id "
+        "WHERE h.audit_id = ? AND h.remediation IS NOT NULL",
+        (audit_id,),
+    ):
+        remediation = codec.remediation_from_json(raw)
+        if remediation is None or remediation.action is RemediationAction.NONE:
+            continue
+        act = remediation.action
+        devices[act] += 1
+        priority[act] = min(priority.get(act, remediation.priority), remediation.priority)
+        makers.setdefault(act, Counter())[manufacturer or UNKNOWN_MAKER] += 1
+    ordered = sorted(devices, key=lambda a: (priority[a], -devices[a], a.value))
+    return tuple(
+        ActionCount(
+            rank=rank,
+            action=act,
+            priority=priority[act],
+            devices=devices[act],
+            makers=tuple(sorted(makers[act].items(), key=lambda kv: (-kv[1], kv[0].lower()))),
+        )
+        for rank, act in enumerate(ordered, start=1)
     )
 
 

@@ -67,11 +67,16 @@ def test_a_large_import_prints_counts_and_a_cut_list(
     for severity, n in s.by_severity:
         if n:
             assert _row(out, severity.label) == n
+    # The top actions are the full report's, without the addresses.
+    flat = " ".join(out.split())
+    assert s.actions
+    for action in s.actions:
+        assert f"{action.rank}. {action.headline} ({action.makers_text})" in flat
     # The list is cut, says so, and names the command that gives every device.
     shown = scan.CUT_LIST
     assert f"Most severe devices ({shown} of {HOSTS})" in out
-    assert f"The list is cut: {shown} of {HOSTS} devices shown" in " ".join(out.split())
-    assert f"camaudit report {audit.id} --db {db} -f html" in " ".join(out.split())
+    assert f"The list is cut: {shown} of {HOSTS} devices shown" in flat
+    assert f"camaudit report {audit.id} --db {db} -f html" in flat
     listed = re.findall(r"^ (10\.\d+\.\d+\.\d+)\s", out, re.MULTILINE)
     assert len(listed) == shown
     # They are the most severe: their severities are the top of the report's, worst first.
