@@ -142,6 +142,7 @@ def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
                 style="dim",
             )
         )
+    parts.append(Text(f"Evidence SHA-256 {c.evidence_sha256}", style="dim"))
     return parts
 
 

@@ -14,6 +14,7 @@ time, and only the hosts that have one are kept in memory (a few ints each).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass
@@ -156,6 +157,8 @@ class AuditCounts:
     known_exploited: int
     out_of_scope: int
     actions: tuple[ActionCount, ...] = ()
+    evidence_sha256: str = ""
+    """AuditReport.evidence_sha256 of the same audit."""
 
     def count(self, severity: Severity) -> int:
         return dict(self.by_severity).get(severity, 0)
@@ -226,7 +229,22 @@ def audit_counts(conn: Connection, audit_row: Any) -> AuditCounts:
         known_exploited=sum(1 for _rank, kev in vulns.values() if kev),
         out_of_scope=int(out_of_scope[0]),
         actions=actions(conn, aid),
+        evidence_sha256=evidence_sha256(conn, aid),
     )
+
+
+def evidence_sha256(conn: Connection, audit_id: str) -> str:
+    """AuditReport.evidence_sha256 (the report's footer), hashed as the digests stream by in
+    order: a host's own observations and its probes' ("evidence"-only rows are not in it)."""
+    h = hashlib.sha256()
+    for (digest,) in conn.execute(
+        "SELECT sha256 FROM observations WHERE origin IN ('host', 'attempt') "
+        "AND host_id IN (SELECT id FROM hosts WHERE audit_id = ?) "
+        f"ORDER BY {conn.dialect.binary('sha256')}",
+        (audit_id,),
+    ):
+        h.update(str(digest).encode())
+    return h.hexdigest()
 
 
 #: The maker's name when none was identified (auditor.render.verdicts.UNKNOWN_MAKER).

@@ -72,6 +72,7 @@ def test_a_large_import_prints_counts_and_a_cut_list(
     assert s.actions
     for action in s.actions:
         assert f"{action.rank}. {action.headline} ({action.makers_text})" in flat
+    assert f"Evidence SHA-256 {report.evidence_sha256}" in out
     # The list is cut, says so, and names the command that gives every device.
     shown = scan.CUT_LIST
     assert f"Most severe devices ({shown} of {HOSTS})" in out

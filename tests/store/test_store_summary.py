@@ -76,6 +76,7 @@ def test_counts_equal_the_loaded_reports_summary(store_location: Path | str) -> 
     assert (c.vulnerable, c.known_exploited) == (s.vulnerable, s.known_exploited) == (2, 1)
     assert c.out_of_scope == len(report.out_of_scope)
     assert c.worst is Severity.CRITICAL
+    assert c.evidence_sha256 == report.evidence_sha256
     assert s.actions
     assert [(a.rank, a.action, a.priority, a.devices, a.makers) for a in c.actions] == [
         (a.rank, a.action, a.priority, len(a.devices), a.makers) for a in s.actions
