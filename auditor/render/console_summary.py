@@ -91,6 +91,9 @@ def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
         if n:
             table.add_row(Text(f"  {sev.label}", style=SEVERITY_STYLE[sev]), f"{n}")
     parts.append(table)
+    # The full console counts unconfirmed hosts device by device; here the audit's own note
+    # says how many there were (the engine writes it when the audit finishes).
+    parts.extend(Text(one_line(n), style="yellow") for n in c.notes if n.startswith("Unconfirmed:"))
     parts.extend(
         Text.assemble(
             ("discovery incomplete: ", "bold yellow"),
