@@ -27,6 +27,7 @@ from auditor.engine.hostaudit import HostAuditor, HostTools, UnicastCheck
 from auditor.exposure import Assessor
 from auditor.identify import Identifier
 from auditor.models import (
+    AuditId,
     AuditInfo,
     AuditReport,
     Channel,
@@ -63,7 +64,9 @@ class Collaborators:
 
 
 class Auditor:
-    """Runs one audit. Use ``run()``; it returns the report as loaded back from the store."""
+    """Runs one audit. ``run()`` returns the report as loaded back from the store; ``execute()``
+    returns only the audit's id, for callers that read the store in bounded queries (a 50,000-
+    device report loaded whole takes hundreds of MB)."""
 
     def __init__(
         self,
@@ -135,6 +138,12 @@ class Auditor:
         )
 
     def run(self) -> AuditReport:
+        audit_id = self.execute()
+        with Store(self.config.db_path) as store:
+            return store.load_report(audit_id)
+
+    def execute(self) -> AuditId:
+        """Run the audit into the store and return its id, without loading the report."""
         cfg = self.config
         ctx = self._context(self._scope())
         # The fingerprints load while discovery starts: no host is ready before the first
@@ -185,9 +194,9 @@ class Auditor:
             notes = _notes(ctx, tools, unconfirmed, info, failures)
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
-            return store.load_report(info.id)
+            return info.id
 
-    def _offline(self, store: Store, info: AuditInfo, tools: HostTools) -> AuditReport:
+    def _offline(self, store: Store, info: AuditInfo, tools: HostTools) -> AuditId:
         """An import without targets: no discovery, no probe; each host is identified and
         saved as the file is read (``auditor.offline``)."""
         cfg = self.config
@@ -214,7 +223,7 @@ class Auditor:
         notes = _notes(tools.ctx, tools, 0, info, ())
         store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=())
         self.observer.on_stage("report")
-        return store.load_report(info.id)
+        return info.id
 
     # -- stages -----------------------------------------------------------------------------
 
