@@ -17,6 +17,7 @@ from auditor.context import NetContext
 from auditor.discovery import discover_all
 from auditor.discovery.interface import DiscoveryChannel
 from auditor.engine.config import AuditObserver
+from auditor.errors import StoreError
 from auditor.models import Channel, ChannelFailure, Host
 from auditor.store.sightings import Sightings
 
@@ -111,16 +112,31 @@ class DiscoveryFeed:
                 return
             self.book.add(host)
 
+    def _store_failed(self, exc: StoreError) -> None:
+        # The store cannot keep sightings (a full disk, a server gone): the audit stops with
+        # that one clear error. Raised here instead, the discovery sink would log it with a
+        # traceback per channel and go on discovering into a store that cannot take it.
+        self.error = self.error or exc
+        self.ctx.stopping.set()
+
     def _on_host(self, host: Host) -> None:
-        self.book.add(host)
+        try:
+            self.book.add(host)
+        except StoreError as exc:
+            self._store_failed(exc)
+            return
         self.observer.on_host_discovered(host)
 
     def _channel_done(self, name: str) -> None:
-        if name == Channel.NMAP.value:
-            self.book.ports_known()
-        done = self._running.get(name)
-        if done is not None:
-            done.set()
+        try:
+            if name == Channel.NMAP.value:
+                self.book.ports_known()
+        except StoreError as exc:
+            self._store_failed(exc)
+        finally:
+            done = self._running.get(name)
+            if done is not None:
+                done.set()
 
     def _discover(self) -> None:
         if not self.channels:

@@ -104,13 +104,15 @@ def test_store_on_a_full_disk_fails_clearly_and_stays_consistent(
         last = full.stderr.strip().splitlines()[-1].replace(str(db), "DB")
         assert "store" in last and "disk" in last and "full" in last, last
 
-        # Room to open and begin, not to save a host: the audit stops at the first save.
+        # Room to open and begin, not to save a host: the audit stops at the first write, which
+        # is a host or, with discovery streaming into the store, the hosts it has seen so far.
         os.truncate(filler, filler.stat().st_size - 96 * 1024)
         full = _scan(site, db)
         assert full.returncode == 2, full.stderr
         assert "Traceback" not in full.stderr
         last = full.stderr.strip().splitlines()[-1].replace(str(db), "DB")
-        assert "could not save host" in last and "disk is full" in last, last
+        assert "disk is full" in last, last
+        assert "could not save host" in last or "could not record sightings" in last, last
 
         filler.unlink()
         assert _integrity(db) == "ok"
