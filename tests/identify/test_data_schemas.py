@@ -1,0 +1,336 @@
+"""The data files' JSON Schemas (fingerprints/schema/) and their loaders agree; the data obeys both.
+
+Each broken document below is refused by the schema AND by the loader the product uses; the
+unbroken base document is accepted by both, so a refusal is the break's doing.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from auditor.dataschema import (
+    SCHEMAS,
+    check_document,
+    check_folder,
+    check_text,
+    data_files,
+    load_schema,
+    schema_dir,
+)
+from auditor.errors import DataFileError
+from auditor.identify.db import _FLAGS, KNOWN_ATTRS, parse_file
+from auditor.identify.reference import CONFIDENCES, parse_brands
+from auditor.identify.vendors import MacRole, parse_aliases
+from auditor.models import DEVICE_TYPE_ALIASES, DeviceType, ObservationKind
+from auditor.resources import shipped_fingerprints_dir
+
+ROOT = Path(str(shipped_fingerprints_dir()))
+SHIPPED = [rel for rel, _ in data_files(ROOT)]
+
+FINGERPRINT_FILE: dict[str, Any] = {
+    "matches": "rtsp.server",
+    "preference": 0.8,
+    "description": "Value of the RTSP Server header.",
+    "fingerprints": [
+        {
+            "id": "example-rtsp",
+            "description": "Example RTSP server",
+            "pattern": r"^Example Streaming Media v(\d+)$",
+            "flags": ["ignorecase"],
+            "weight": 0.7,
+            "assert": {"hw.vendor": "Hikvision", "hw.device": "ip_camera", "hw.firmware": "$1"},
+            "source": "https://example.invalid/source",
+            "examples": [{"text": "Example Streaming Media v2", "expect": {"hw.firmware": "2"}}],
+        }
+    ],
+}
+BRANDS_FILE: dict[str, Any] = {
+    "version": 1,
+    "as_of": "2026-11-21",
+    "brands": [
+        {
+            "brand": "LTS",
+            "manufacturer": "Hikvision",
+            "relationship": "OEM relabel",
+            "confidence": "high",
+            "source": "https://example.invalid/lts",
+            "as_of": "2026-11-21",
+            "aliases": ["LT Security"],
+            "lines": [
+                {
+                    "model_pattern": "^LTN",
+                    "manufacturer": "Hikvision",
+                    "confidence": "medium",
+                    "source": "https://example.invalid/ltn",
+                }
+            ],
+            "ownership": [
+                {"owner": "Hikvision", "from": "2018-02-06", "source": "https://example.invalid"}
+            ],
+        }
+    ],
+}
+ALIASES_FILE: dict[str, Any] = {
+    "version": 1,
+    "vendors": [
+        {
+            "vendor": "Hikvision",
+            "mac": "maker",
+            "aliases": ["Hik Vision"],
+            "source": "https://example.invalid/ieee",
+        }
+    ],
+    "placeholder_source": "observed defaults",
+    "placeholders": ["IPCAM", "Generic( Camera)?"],
+}
+
+BASES: dict[str, tuple[str, dict[str, Any], Callable[[str, str], object]]] = {
+    "fingerprint": (
+        "rtsp_server.yaml",
+        FINGERPRINT_FILE,
+        lambda text, path: parse_file(text, path),
+    ),
+    "brands": ("brands.yaml", BRANDS_FILE, lambda text, path: parse_brands(text, path)),
+    "aliases": ("identifiers/aliases.yaml", ALIASES_FILE, parse_aliases),
+}
+
+
+def _fp(doc: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = doc["fingerprints"][0]
+    return entry
+
+
+def _set(path: list[str | int], value: object) -> Callable[[dict[str, Any]], None]:
+    def apply(doc: dict[str, Any]) -> None:
+        node: Any = doc
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+
+    return apply
+
+
+def _drop(path: list[str | int]) -> Callable[[dict[str, Any]], None]:
+    def apply(doc: dict[str, Any]) -> None:
+        node: Any = doc
+        for step in path[:-1]:
+            node = node[step]
+        del node[path[-1]]
+
+    return apply
+
+
+FP: list[str | int] = ["fingerprints", 0]
+BR: list[str | int] = ["brands", 0]
+VE: list[str | int] = ["vendors", 0]
+# (the base document, what breaks, the edit)
+BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    # missing fields
+    ("fingerprint", "no matches", _drop(["matches"])),
+    ("fingerprint", "no fingerprints", _drop(["fingerprints"])),
+    ("fingerprint", "empty fingerprints", _set(["fingerprints"], [])),
+    ("fingerprint", "no id", _drop([*FP, "id"])),
+    ("fingerprint", "no pattern", _drop([*FP, "pattern"])),
+    ("fingerprint", "no source", _drop([*FP, "source"])),
+    ("fingerprint", "blank description", _set([*FP, "description"], "  ")),
+    ("fingerprint", "example without text", _set([*FP, "examples"], [{"expect": {}}])),
+    ("brands", "no manufacturer", _drop([*BR, "manufacturer"])),
+    ("brands", "no as_of", _drop([*BR, "as_of"])),
+    ("brands", "ownership without from", _drop([*BR, "ownership", 0, "from"])),
+    ("aliases", "no source", _drop([*VE, "source"])),
+    ("aliases", "no vendors", _drop(["vendors"])),
+    # unknown fields
+    ("fingerprint", "unknown top key", _set(["preferences"], 0.5)),
+    ("fingerprint", "unknown entry key", _set([*FP, "wieght"], 0.5)),
+    ("fingerprint", "unknown example key", _set([*FP, "examples", 0, "expected"], {})),
+    ("fingerprint", "unknown attribute", _set([*FP, "assert", "hw.vendr"], "Axis")),
+    ("brands", "unknown brand key", _set([*BR, "manufacturer_url"], "https://x.invalid")),
+    ("brands", "unknown top key", _set(["notes"], "x")),
+    ("brands", "unknown line key", _set([*BR, "lines", 0, "note"], "x")),
+    ("aliases", "unknown vendor key", _set([*VE, "macs"], "maker")),
+    ("aliases", "unknown top key", _set(["placeholder"], ["X"])),
+    # wrong types and values
+    ("fingerprint", "preference as text", _set(["preference"], "0.8")),
+    ("fingerprint", "preference out of range", _set(["preference"], 0.95)),
+    ("fingerprint", "weight true", _set([*FP, "weight"], True)),
+    ("fingerprint", "weight zero", _set([*FP, "weight"], 0)),
+    ("fingerprint", "assert as a list", _set([*FP, "assert"], ["hw.vendor"])),
+    ("fingerprint", "attribute value a number", _set([*FP, "assert", "hw.model"], 3)),
+    ("fingerprint", "device type not a device type", _set([*FP, "assert", "hw.device"], "cam")),
+    ("fingerprint", "flags as text", _set([*FP, "flags"], "ignorecase")),
+    ("fingerprint", "unknown flag", _set([*FP, "flags"], ["verbose"])),
+    ("fingerprint", "shared as text", _set([*FP, "shared"], "yes")),
+    ("fingerprint", "examples as a mapping", _set([*FP, "examples"], {"text": "x"})),
+    ("fingerprint", "example text a number", _set([*FP, "examples", 0, "text"], 5)),
+    ("fingerprint", "expected value a number", _set([*FP, "examples", 0, "expect"], {"a": 2})),
+    ("fingerprint", "description not text", _set(["description"], ["a"])),
+    ("fingerprint", "unknown kind", _set(["matches"], "rtsp.servers")),
+    ("brands", "confidence unknown", _set([*BR, "confidence"], "certain")),
+    ("brands", "line confidence unknown", _set([*BR, "lines", 0, "confidence"], "sure")),
+    ("brands", "as_of not a date", _set([*BR, "as_of"], "last year")),
+    ("brands", "aliases as text", _set([*BR, "aliases"], "LT Security")),
+    ("brands", "uncertain as text", _set([*BR, "uncertain"], "no")),
+    ("brands", "version as text", _set(["version"], "one")),
+    ("aliases", "mac role unknown", _set([*VE, "mac"], "camera")),
+    ("aliases", "mac role the registry's own", _set([*VE, "mac"], "unreviewed")),
+    ("aliases", "aliases as text", _set([*VE, "aliases"], "Hik Vision")),
+    ("aliases", "placeholders as text", _set(["placeholders"], "IPCAM")),
+    # bad regular expressions
+    ("fingerprint", "bad pattern", _set([*FP, "pattern"], r"^Example (\d+$")),
+    ("brands", "bad model pattern", _set([*BR, "lines", 0, "model_pattern"], "[LTN")),
+    ("aliases", "bad placeholder", _set(["placeholders"], ["IPCAM(", "x"])),
+]
+
+
+def _loader_refuses(base: str, doc: dict[str, Any]) -> str | None:
+    path, _, parse = BASES[base]
+    try:
+        parse(yaml.safe_dump(doc, sort_keys=False), path)
+    except DataFileError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_the_unbroken_documents_pass_both(base: str) -> None:
+    path, doc, _ = BASES[base]
+    assert check_document(doc, path) == []
+    assert _loader_refuses(base, doc) is None
+
+
+@pytest.mark.parametrize(("base", "what", "edit"), BREAKS, ids=[f"{b[0]}: {b[1]}" for b in BREAKS])
+def test_schema_and_loader_both_refuse(
+    base: str, what: str, edit: Callable[[dict[str, Any]], None]
+) -> None:
+    path, original, _ = BASES[base]
+    doc = copy.deepcopy(original)
+    edit(doc)
+    violations = check_document(doc, path)
+    assert violations, f"the schema accepts a document with {what}"
+    assert all(v.file == path and v.message for v in violations)
+    assert _loader_refuses(base, doc) is not None, f"the loader accepts a document with {what}"
+
+
+@pytest.mark.parametrize("rel", SHIPPED)
+def test_every_shipped_data_file_obeys_its_schema(rel: str) -> None:
+    assert check_text((ROOT / rel).read_text(encoding="utf-8"), rel) == []
+
+
+def test_every_data_file_the_loaders_read_has_a_schema() -> None:
+    kinds = [p.name for p in ROOT.glob("*.yaml") if p.name != "brands.yaml"]
+    assert len(kinds) >= 30
+    assert set(SHIPPED) >= {"brands.yaml", "identifiers/aliases.yaml", *kinds}
+    used = {schema for _, schema in SCHEMAS}
+    assert used == {p.name for p in Path(str(schema_dir())).glob("*.schema.json")}
+
+
+def test_schema_vocabularies_are_the_codes() -> None:
+    # Given the vocabularies the loaders check against
+    fp = load_schema("fingerprint-file.schema.json")
+    attrs = fp["$defs"]["attributes"]
+    # Then the schema lists the same words (a new kind or attribute is added in both places)
+    assert set(fp["properties"]["matches"]["enum"]) == {k.value for k in ObservationKind}
+    assert set(attrs["propertyNames"]["enum"]) == set(KNOWN_ATTRS)
+    devices = {d.value for d in DeviceType} - {DeviceType.UNKNOWN.value} | set(DEVICE_TYPE_ALIASES)
+    assert set(attrs["properties"]["hw.device"]["enum"]) == devices
+    assert set(fp["$defs"]["fingerprint"]["properties"]["flags"]["items"]["enum"]) == set(_FLAGS)
+    brands = load_schema("brands.schema.json")
+    assert set(brands["$defs"]["confidence"]["enum"]) == set(CONFIDENCES)
+    aliases = load_schema("aliases.schema.json")
+    roles = set(aliases["$defs"]["vendor"]["properties"]["mac"]["enum"])
+    assert roles == {r.value for r in MacRole} - {MacRole.UNREVIEWED.value}
+
+
+def test_a_violation_names_file_entry_and_line(tmp_path: Path) -> None:
+    # Given a copy of a real file whose third entry lost its pattern and gained a typo'd key
+    text = (ROOT / "rtsp_server.yaml").read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    third = doc["fingerprints"][2]
+    del third["pattern"]
+    third["wieght"] = 0.5
+    broken = yaml.safe_dump(doc, sort_keys=False)
+    # When it is checked
+    found = check_text(broken, "rtsp_server.yaml")
+    # Then each problem names the file, the entry by index and id, and the line of the entry
+    line = broken.splitlines().index(f"- id: {third['id']}") + 1
+    assert {str(v) for v in found} == {
+        f"rtsp_server.yaml:{line}: fingerprints[2] (id {third['id']!r}): "
+        "'pattern' is a required property",
+        f"rtsp_server.yaml:{line}: fingerprints[2] (id {third['id']!r}): "
+        "Additional properties are not allowed ('wieght' was unexpected)",
+    }
+
+
+def test_a_bad_value_is_located_at_its_own_line() -> None:
+    text = (
+        "matches: rtsp.server\npreference: 0.8\nfingerprints:\n"
+        "- id: a\n  description: A\n  pattern: '(a'\n  source: s\n"
+    )
+    (found,) = check_text(text, "rtsp_server.yaml")
+    assert found.line == 6
+    assert found.path == "fingerprints[0] (id 'a').pattern"
+    assert re.search(r"'\(a' is not a 'regex'", found.message)
+
+
+def test_yaml_that_does_not_parse_is_one_violation_with_its_line() -> None:
+    (found,) = check_text("matches: rtsp.server\nfingerprints: [\n", "rtsp_server.yaml")
+    assert found.path == "file" and "not valid YAML" in found.message
+    assert found.line is not None
+
+
+def test_check_folder_reports_every_file(tmp_path: Path) -> None:
+    (tmp_path / "identifiers").mkdir()
+    (tmp_path / "identifiers" / "aliases.yaml").write_text("vendors: [{vendor: X}]\n")
+    (tmp_path / "rtsp_server.yaml").write_text("matches: rtsp.server\n")
+    (tmp_path / "notes.txt").write_text("no schema, not checked\n")
+    found = check_folder(tmp_path)
+    assert [(v.file, v.message) for v in found] == [
+        ("identifiers/aliases.yaml", "'source' is a required property"),
+        ("rtsp_server.yaml", "'fingerprints' is a required property"),
+        ("rtsp_server.yaml", "'preference' is a required property"),
+    ]
+
+
+def test_fingerprints_verify_lists_every_schema_violation(tmp_path: Path) -> None:
+    # Given a copy of the data with three mistakes in two files
+    root = tmp_path / "fp"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns("regulatory", "oui"))
+    banner = root / "telnet_banner.yaml"
+    doc = yaml.safe_load(banner.read_text(encoding="utf-8"))
+    first, second = doc["fingerprints"][0], doc["fingerprints"][1]
+    del first["source"]
+    second["wieght"] = 0.3
+    banner.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    brands = root / "brands.yaml"
+    brands.write_text(
+        brands.read_text(encoding="utf-8").replace("confidence: high", "confidence: sure", 1),
+        encoding="utf-8",
+    )
+    # When a contributor runs the verifier on it
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "fingerprints", "verify", "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then it fails as a usage error and names every mistake: file, line, entry and what is wrong
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert (
+        f"telnet_banner.yaml:5: fingerprints[0] (id {first['id']!r}): "
+        "'source' is a required property" in out
+    )
+    assert f"fingerprints[1] (id {second['id']!r}): Additional properties are not allowed" in out
+    assert "brands.yaml:" in out and "'sure' is not one of ['high', 'medium', 'low']" in out
+    assert "3 schema violation(s)" in out
