@@ -39,10 +39,10 @@ from auditor.models import (
     ProbeAttempt,
     Reason,
 )
+from auditor.net.exchange import host_budget
+from auditor.net.wire import Deadline
 from auditor.ports import PortPlan
 from auditor.probes import PROBES, Probe, attempt
-from auditor.probes.exchange import host_budget
-from auditor.probes.wire import Deadline
 from auditor.resources import bundle_data_version, fingerprint_data_version
 from auditor.scope import Scope
 from auditor.store import Store

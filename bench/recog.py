@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from defusedxml import ElementTree as SafeET
-
 from auditor.identify import Identifier
 from auditor.models import Identification, Observation, ObservationKind
+from auditor.net import safexml
 
 DEFAULT_XML = "/work/shared/peers/recog/xml"
+#: Recog's largest file (snmp_sysdescr.xml) is about 0.5 MB; the cap leaves room to grow.
+MAX_RECOG_XML_BYTES = 16 * 1024 * 1024
 
 CAMERA_DEVICE = re.compile(
     r"camera|web ?cam|\bnvr\b|\bdvr\b|surveillance|video (?:encoder|decoder|recorder|server)"
@@ -121,7 +122,7 @@ def load_examples(xml_dir: Path) -> Iterator[Example]:
         path = xml_dir / name
         if not path.exists():
             continue
-        root = SafeET.parse(str(path)).getroot()
+        root = safexml.parse(path.read_bytes(), limit=MAX_RECOG_XML_BYTES)
         for fp in root.iter("fingerprint"):
             params = {
                 p.get("name", ""): p.get("value", "")

@@ -6,17 +6,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "render"))
-from camaudit_sample_audit import sample_report  # noqa: E402
-
-from auditor.cli import app  # noqa: E402
-from auditor.exitcodes import ExitCode, exit_code_for  # noqa: E402
-from auditor.models import (  # noqa: E402
+from auditor.cli import app
+from auditor.exitcodes import ExitCode, exit_code_for
+from auditor.models import (
     AuditReport,
     DeviceResult,
     DeviceType,
@@ -26,6 +22,7 @@ from auditor.models import (  # noqa: E402
     Reason,
     Severity,
 )
+from tests.render.camaudit_sample_audit import sample_report
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

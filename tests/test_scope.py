@@ -128,7 +128,7 @@ def test_device_supplied_mapped_address_of_an_excluded_host_is_refused() -> None
     from auditor.context import NetContext
     from auditor.discovery.replies import check_referenced
     from auditor.errors import ProbeError
-    from auditor.probes.wire import Deadline, connect
+    from auditor.net.wire import Deadline, connect
 
     ctx = NetContext(scope=Scope.parse(["10.88.0.0/24"], ["10.88.0.14"]))
     referrer = ipaddress.ip_address("10.88.0.2")

@@ -8,7 +8,6 @@ Kept per host: the MAC and nmap's OUI vendor name when nmap saw the host on the 
 from __future__ import annotations
 
 import ipaddress
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,13 +36,13 @@ class NmapRun:
     """Addresses where every scanned port answered "closed" (no open or filtered port)."""
 
 
-def _all_closed(element: ET.Element) -> bool:
+def _all_closed(element: safexml.Element) -> bool:
     states = [p.get("state") for p in element.iterfind("ports/extraports")]
     states += [s.get("state") for s in element.iterfind("ports/port/state")]
     return bool(states) and all(s == "closed" for s in states)
 
 
-def _when(element: ET.Element, fallback: datetime) -> datetime:
+def _when(element: safexml.Element, fallback: datetime) -> datetime:
     for attr in ("endtime", "starttime", "start"):
         value = element.get(attr, "")
         if value.isdigit():
@@ -62,7 +61,7 @@ def service_text(service: Service) -> str:
     return text
 
 
-def _service(port: ET.Element) -> Service | None:
+def _service(port: safexml.Element) -> Service | None:
     state = port.find("state")
     if state is None or state.get("state") != "open":
         return None
@@ -89,7 +88,7 @@ def _service(port: ET.Element) -> Service | None:
         raise NmapXmlError(f"bad port entry: {exc}") from None
 
 
-def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
+def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | None:
     status = element.find("status")
     if status is not None and status.get("state") != "up":
         return None
@@ -141,7 +140,7 @@ def _host(element: ET.Element, channel: Channel, when: datetime) -> Host | None:
         raise NmapXmlError(f"bad host entry: {exc}") from None
 
 
-def _line_of(data: bytes, host: ET.Element) -> int | None:
+def _line_of(data: bytes, host: safexml.Element) -> int | None:
     """The line of a host's first address in the file: ElementTree keeps no positions."""
     addr = host.find("address")
     if addr is None:

@@ -8,7 +8,6 @@ becomes a ReplyError that the channel logs and skips, never an exception that st
 from __future__ import annotations
 
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
@@ -40,7 +39,7 @@ class HostileReply(ReplyError):
     discovery saw is not silent (issue 9)."""
 
 
-def parse_xml(data: bytes | str, limit: int = MAX_REPLY_BYTES) -> ET.Element:
+def parse_xml(data: bytes | str, limit: int = MAX_REPLY_BYTES) -> safexml.Element:
     try:
         return safexml.parse(data, limit=limit)
     except safexml.UnsafeXml as exc:
@@ -62,7 +61,7 @@ def local(tag: object) -> str:
     return text.rsplit("}", 1)[-1]
 
 
-def child_texts(element: ET.Element) -> dict[str, str]:
+def child_texts(element: safexml.Element) -> dict[str, str]:
     """The direct children of ``element`` by local name (first wins), texts stripped."""
     out: dict[str, str] = {}
     for child in element:
@@ -70,7 +69,7 @@ def child_texts(element: ET.Element) -> dict[str, str]:
     return out
 
 
-def find_all(root: ET.Element, name: str) -> Iterator[ET.Element]:
+def find_all(root: safexml.Element, name: str) -> Iterator[safexml.Element]:
     for element in root.iter():
         if local(element.tag) == name:
             yield element

@@ -25,8 +25,8 @@ from auditor.discovery.replies import (
 from auditor.discovery.udp import Datagram, UdpPlan, exchange
 from auditor.errors import ProbeError
 from auditor.models import Channel, Host, IPAddress, Observation, ObservationKind
-from auditor.probes.exchange import EXCHANGE_FACTOR, Endpoint, http_exchange
-from auditor.probes.wire import Deadline
+from auditor.net.exchange import EXCHANGE_FACTOR, Endpoint, http_exchange
+from auditor.net.wire import Deadline
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element
 
 from auditor.models import ObservationKind
 from auditor.net import safexml
@@ -49,10 +48,10 @@ def _namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
-def _parse_xml(text: str) -> Element:
+def _parse_xml(text: str) -> safexml.Element:
     _check_size(text)
     try:
-        root: Element = safexml.parse(text, limit=MAX_INPUT_CHARS)
+        root: safexml.Element = safexml.parse(text, limit=MAX_INPUT_CHARS)
     except safexml.XmlError as exc:  # DTDs (with or without entities) are refused too
         raise ExtractError(f"malformed XML: {exc}") from None
     return root
@@ -65,7 +64,7 @@ def _put(fields: dict[str, str], key: str, value: str) -> None:
         fields[key] = value.strip()[:MAX_FIELD_CHARS]
 
 
-def _xml_leaves(root: Element) -> dict[str, str]:
+def _xml_leaves(root: safexml.Element) -> dict[str, str]:
     fields: dict[str, str] = {"xmlns": _namespace(root.tag) if isinstance(root.tag, str) else ""}
     fields["root"] = _local(root.tag)
     for elem in root.iter():

@@ -8,7 +8,6 @@ Wire formats: research/protocols.md; the values come from the device's profile.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import random
@@ -17,12 +16,10 @@ import struct
 import uuid
 from collections.abc import Mapping
 from typing import Any, cast
-from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
-from defusedxml import ElementTree as SafeET
-
 from auditor.lab.device import Device
+from auditor.net import safexml
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +94,7 @@ class WsDiscovery(Responder):
         return out
 
     def answer(self, data: bytes) -> list[bytes]:
-        namespaces: dict[str, str] = {}
-        root: Element | None = None
-        for event, item in SafeET.iterparse(io.BytesIO(data), events=("start-ns", "end")):
-            if event == "start-ns":
-                prefix, uri = item
-                namespaces[prefix] = uri
-            else:
-                root = item
-        if root is None:
-            return []
+        root, namespaces = safexml.parse_with_prefixes(data)
         probe = next((e for e in root.iter() if _local(e.tag) == "Probe"), None)
         if probe is None or probe.tag != f"{{{WSD_NS}}}Probe":
             return []
@@ -160,7 +148,7 @@ class Sadp(Responder):
     """Hikvision SADP: answers only ``inquiry`` (the one read-only message type)."""
 
     def answer(self, data: bytes) -> list[bytes]:
-        root = SafeET.fromstring(data)
+        root = safexml.parse(data)
         if root.tag != "Probe":
             return []
         probe_uuid = (root.findtext("Uuid") or "").strip()

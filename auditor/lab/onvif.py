@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
-
-from defusedxml import ElementTree as SafeET
 
 from auditor.lab import auth
 from auditor.lab.device import Device
 from auditor.lab.httpd import Request, Response
+from auditor.net import safexml
+from auditor.net.safexml import Element
 
 if TYPE_CHECKING:
     from auditor.lab.httpd import WebServer
@@ -82,8 +81,8 @@ class OnvifService:
         if req.method != "POST":
             return Response(405, b"", None)
         try:
-            root = SafeET.fromstring(req.body)
-        except Exception:  # defusedxml raises several types; all mean "not a SOAP message"
+            root = safexml.parse(req.body)
+        except safexml.XmlError:  # malformed, hostile or oversize: "not a SOAP message"
             return self.fault(400, "Sender", "ter:WellFormed", "Well-formed Error")
         body = _find(root, "Body")
         op_el = next(iter(body), None) if body is not None else None

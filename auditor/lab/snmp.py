@@ -7,7 +7,7 @@ Like a real agent it stays silent on a wrong community or version and answers ot
 from __future__ import annotations
 
 from auditor.lab.discovery import Responder
-from auditor.probes import ber
+from auditor.net import ber
 
 #: The community every lab agent accepts: published, lab-only, given to the auditor like a user's.
 LAB_COMMUNITY = "camaudit-lab-ro"

@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
+__all__ = ["MAX_XML_BYTES", "Element", "UnsafeXml", "XmlError", "parse", "parse_with_prefixes"]
+
 import defusedxml
 from defusedxml.ElementTree import DefusedXMLParser
 
@@ -41,10 +43,26 @@ class UnsafeXml(XmlError):
     hostile: ClassVar[bool] = True
 
 
+class _PrefixRecorder(TreeBuilder):
+    """A tree builder that also keeps each namespace prefix the document declares: a QName in
+    text content (WS-Discovery ``<d:Types>dn:NetworkVideoTransmitter</d:Types>``) is only
+    resolvable through the prefixes in scope, which an element tree does not keep."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefixes: dict[str, str] = {}
+
+    def start_ns(self, prefix: str, uri: str) -> None:
+        self.prefixes[prefix] = uri
+
+
 class _Parser(DefusedXMLParser):
-    def __init__(self, doctype: str | None) -> None:
+    def __init__(self, doctype: str | None, target: TreeBuilder | None = None) -> None:
         super().__init__(
-            target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True
+            target=target if target is not None else TreeBuilder(),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
         )
         self._allowed_doctype = doctype
 
@@ -67,10 +85,25 @@ def parse(data: bytes | str, *, limit: int = MAX_XML_BYTES, doctype: str | None 
     ``<!DOCTYPE name>`` with that name. Messages never quote the document: a refused DTD's text
     is the attacker's.
     """
+    return _parse(data, limit, doctype, TreeBuilder())
+
+
+def parse_with_prefixes(
+    data: bytes | str, *, limit: int = MAX_XML_BYTES
+) -> tuple[Element, dict[str, str]]:
+    """Like :func:`parse`, with the namespace prefixes the document declares (prefix -> URI;
+    the default namespace under ``""``). Where a prefix is declared twice the last one wins,
+    which is enough for the flat SOAP messages this reads."""
+    recorder = _PrefixRecorder()
+    root = _parse(data, limit, None, recorder)
+    return root, recorder.prefixes
+
+
+def _parse(data: bytes | str, limit: int, doctype: str | None, target: TreeBuilder) -> Element:
     if len(data) > limit:
         raise UnsafeXml(f"XML of {len(data)} bytes exceeds the {limit}-byte limit")
     raw = data.strip().encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    parser = _Parser(doctype)
+    parser = _Parser(doctype, target)
     try:
         parser.feed(raw)
         root: Element = parser.close()

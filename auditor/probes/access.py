@@ -11,7 +11,7 @@ Rules (issue 13; README, "Security"):
 - At most one refused login per device and credential set (:class:`~auditor.credentials.
   LoginLedger`): a later probe on that device skips its credentialed calls and says why.
 - HTTP Basic over plain HTTP is refused unless the credentials file allows it for the target
-  (:class:`CredentialsWithheld`, raised by the HTTP exchange).
+  (:class:`auditor.net.auth.CredentialsWithheld`, raised by the HTTP exchange).
 """
 
 from __future__ import annotations
@@ -20,20 +20,12 @@ from collections.abc import Callable, Iterable
 
 from auditor.context import NetContext
 from auditor.credentials import Credential
-from auditor.errors import ProbeError, ProbeNotRun
+from auditor.errors import ProbeNotRun
 from auditor.identify import Identifier
 from auditor.models import Host, Observation, ObservationKind, Reason
 
 #: Evidence -> the vendors (true manufacturers) it points to.
 VendorEvidence = Callable[[Iterable[Observation]], frozenset[str]]
-
-
-class CredentialsWithheld(ProbeError):
-    """The device asked for credentials, but camaudit did not send them (Basic over plain HTTP
-    not allowed for the target, or this credential set was already refused by the device)."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(Reason.AUTH_REQUIRED, detail)
 
 
 def vendors_in_evidence(observations: Iterable[Observation]) -> frozenset[str]:

@@ -16,11 +16,11 @@ from typing import ClassVar
 from auditor.context import NetContext
 from auditor.errors import ProbeError
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.exchange import exchange_deadline, probe_deadline
+from auditor.net.wire import Deadline, Reader, connect
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.exchange import exchange_deadline, probe_deadline
 from auditor.probes.interface import Probe
-from auditor.probes.wire import Deadline, Reader, connect
 
 MAX_BANNER = 4096
 MAX_FTP_LINES = 20

@@ -27,6 +27,8 @@ from auditor.context import NetContext
 from auditor.credentials import Credential, sofia_hash
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.exchange import exchange_deadline, probe_deadline
+from auditor.net.wire import Deadline, Reader, connect
 from auditor.ports import Role
 from auditor.probes.access import (
     VendorEvidence,
@@ -35,9 +37,7 @@ from auditor.probes.access import (
     vendors_in_evidence,
 )
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.exchange import exchange_deadline, probe_deadline
 from auditor.probes.interface import PartialFailure, Probe
-from auditor.probes.wire import Deadline, Reader, connect
 
 HEADER = struct.Struct("<BB2xIIBBHI")
 LOGIN, LOGIN_REPLY = 1000, 1001

@@ -19,12 +19,12 @@ import yaml
 from auditor.context import NetContext
 from auditor.errors import DataFileError, ProbeError
 from auditor.models import Host, IPAddress, Observation, ObservationKind
+from auditor.net.auth import challenges_of
+from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
+from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
-from auditor.probes.auth import challenges_of
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
-from auditor.probes.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.probes.interface import Probe
-from auditor.probes.wire import Deadline, Response
 
 logger = logging.getLogger(__name__)
 

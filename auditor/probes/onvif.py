@@ -26,14 +26,14 @@ from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.auth import CredentialsWithheld, username_token
+from auditor.net.exchange import Endpoint, http_exchange, http_with_auth, probe_deadline
+from auditor.net.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
+from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
-from auditor.probes.access import CredentialsWithheld, named_as_video_device
-from auditor.probes.auth import username_token
+from auditor.probes.access import named_as_video_device
 from auditor.probes.common import dedupe, observation, ports_for
-from auditor.probes.exchange import Endpoint, http_exchange, http_with_auth, probe_deadline
 from auditor.probes.interface import Findings, PartialFailure, Probe
-from auditor.probes.soap import TDS, SoapReply, device_utc, envelope, parse_soap, scope_uris, xaddrs
-from auditor.probes.wire import Deadline, Response
 
 logger = logging.getLogger(__name__)
 

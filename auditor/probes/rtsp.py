@@ -13,12 +13,12 @@ from typing import ClassVar
 from auditor.context import NetContext
 from auditor.errors import ProbeError
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.auth import challenges_of
+from auditor.net.exchange import USER_AGENT, Endpoint, exchange_deadline, probe_deadline
+from auditor.net.wire import Deadline, Reader, Response, connect, read_response
 from auditor.ports import Role
-from auditor.probes.auth import challenges_of
 from auditor.probes.common import decode, gather, observation, require_ports
-from auditor.probes.exchange import USER_AGENT, Endpoint, exchange_deadline, probe_deadline
 from auditor.probes.interface import Probe
-from auditor.probes.wire import Deadline, Reader, Response, connect, read_response
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import ClassVar
 from auditor.context import NetContext
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
-from auditor.probes import ber
+from auditor.net import ber
 from auditor.probes.common import observation
 from auditor.probes.interface import Probe
 

@@ -15,11 +15,11 @@ from cryptography.x509.oid import ExtensionOID
 from auditor.context import NetContext
 from auditor.errors import ProbeError
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.exchange import exchange_deadline, probe_deadline
+from auditor.net.wire import Deadline, connect
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.exchange import exchange_deadline, probe_deadline
 from auditor.probes.interface import Probe
-from auditor.probes.wire import Deadline, connect
 
 
 def certificate_facts(der: bytes) -> dict[str, list[str]]:

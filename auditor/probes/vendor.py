@@ -16,19 +16,19 @@ from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.net.auth import CredentialsWithheld
+from auditor.net.exchange import Endpoint, http_with_auth, probe_deadline
+from auditor.net.soap import local, parse_xml
+from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
 from auditor.probes.access import (
-    CredentialsWithheld,
     VendorEvidence,
     credential_for,
     require_vendor,
     vendors_in_evidence,
 )
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
-from auditor.probes.exchange import Endpoint, http_with_auth, probe_deadline
 from auditor.probes.interface import Probe
-from auditor.probes.soap import local, parse_xml
-from auditor.probes.wire import Deadline, Response
 
 logger = logging.getLogger(__name__)
 

@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # bench/ lives next to auditor/, outside the installed package
-    sys.path.insert(0, str(ROOT))
+from auditor.lab import GroundTruth
+from bench.measure import run_measured
+from bench.scoring import makers_in, nmap_coverage, parse_nmap
+from bench.sites import SiteSpec, device_mix
 
-from auditor.lab import GroundTruth  # noqa: E402
-from bench.measure import run_measured  # noqa: E402
-from bench.scoring import makers_in, nmap_coverage, parse_nmap  # noqa: E402
-from bench.sites import SiteSpec, device_mix  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 ASSET = ROOT / "tests" / "discovery" / "assets" / "lab-loopback-sV.xml"
 

@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from auditor.identify import Identifier
+from bench import recog
 
-from auditor.identify import Identifier  # noqa: E402
-from bench import recog  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 # Examples quoted from rapid7/recog xml/http_wwwauth.xml and xml/html_title.xml (BSD-2).
 WWWAUTH = """<?xml version='1.0' encoding='UTF-8'?>

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +11,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from auditor import resources
 from auditor.databundle import signing
 from auditor.databundle.build import new_key
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from databundle_helpers import AS_OF, REPO, SHIPPED_AS_OF, TODAY, make_source
 
 from auditor.cli.app import main
 from auditor.clock import TODAY_ENV
 from auditor.databundle import BundleError, DataDir, build_bundle, install
 from auditor.databundle.manifest import MANIFEST, SIGNATURE
 from auditor.exposure import Assessor
+from tests.databundle.databundle_helpers import AS_OF, REPO, SHIPPED_AS_OF, TODAY, make_source
 
 
 def release(source: Path, out: Path, key: Path, version: str) -> Path:

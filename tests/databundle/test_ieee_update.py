@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor import resources
 from auditor.cli.app import main
 from auditor.identify import Identifier
 from auditor.identify.reference import load_oui
 from auditor.store import Store
+from tests.render.camaudit_sample_audit import sample_report
 
 ASSETS = Path(__file__).parent / "assets" / "ieee"
 #: The prefixes in the excerpt files: one per row, headers left out.

@@ -13,9 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import sample_report
-from databundle_helpers import AS_OF, SHIPPED_AS_OF, TODAY, make_source
-from test_data_bundle import release
 
 from auditor.cli.app import main
 from auditor.clock import TODAY_ENV
@@ -23,6 +20,9 @@ from auditor.models import AuditReport, DataVersion
 from auditor.render import FormatName, renderer
 from auditor.render.pdf_format import find_chromium
 from auditor.store import Store
+from tests.databundle.databundle_helpers import AS_OF, SHIPPED_AS_OF, TODAY, make_source
+from tests.databundle.test_data_bundle import release
+from tests.render.camaudit_sample_audit import sample_report
 
 ASSETS = Path(__file__).resolve().parent.parent / "exposure" / "assets"
 FORMATS = ("json", "csv", "markdown", "html", "console", "cyclonedx")

@@ -8,9 +8,9 @@ import struct
 
 import pytest
 from defusedxml import ElementTree as ET
-from lab_client import M_SEARCH, SADP_INQUIRY, XM_SEARCH, dhip_search, probe, udp_ask
 
 from auditor.lab import LoopbackSite, load_profiles
+from tests.lab.lab_client import M_SEARCH, SADP_INQUIRY, XM_SEARCH, dhip_search, probe, udp_ask
 
 D = "{http://schemas.xmlsoap.org/ws/2005/04/discovery}"
 WSA = "{http://schemas.xmlsoap.org/ws/2004/08/addressing}"

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as ET
-from lab_client import SADP_INQUIRY, dhip_search, probe, tcp_exchange, udp_ask
 
 from auditor.lab import HOSTILE_DEVICES, LoopbackSite, load_hostile_profiles
+from tests.lab.lab_client import SADP_INQUIRY, dhip_search, probe, tcp_exchange, udp_ask
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from lab_client import tcp_exchange
 from requests.auth import HTTPDigestAuth
 
 from auditor.lab import load_profiles
+from tests.lab.lab_client import tcp_exchange
 
 PROFILES = load_profiles()
 WEB = sorted(p for p, prof in PROFILES.items() if "http" in prof.services)

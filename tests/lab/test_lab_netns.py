@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 from defusedxml import ElementTree as ET
-from lab_client import M_SEARCH, SADP_INQUIRY, XM_SEARCH, dhip_search, probe, udp_ask
 
 from auditor.errors import ConfigError
 from auditor.lab import NamespaceSite, nsutil
+from tests.lab.lab_client import M_SEARCH, SADP_INQUIRY, XM_SEARCH, dhip_search, probe, udp_ask
 
 pytestmark = pytest.mark.netns
 

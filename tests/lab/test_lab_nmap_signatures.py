@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from lab_client import tcp_exchange
+
+from tests.lab.lab_client import tcp_exchange
 
 PROBES = Path("/usr/share/nmap/nmap-service-probes")
 pytestmark = [

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from defusedxml import ElementTree as ET
-from lab_client import skewed, soap, username_token
 from requests.auth import HTTPDigestAuth
 
 from auditor.lab import LoopbackSite
+from tests.lab.lab_client import skewed, soap, username_token
 
 TT = "{http://www.onvif.org/ver10/schema}"
 TDS = "{http://www.onvif.org/ver10/device/wsdl}"

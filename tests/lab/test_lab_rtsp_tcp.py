@@ -11,9 +11,9 @@ import struct
 import time
 
 import pytest
-from lab_client import tcp_exchange
 
 from auditor.lab import LoopbackSite
+from tests.lab.lab_client import tcp_exchange
 
 
 def rtsp(site, profile: str, request: bytes) -> str:

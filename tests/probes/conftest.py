@@ -6,7 +6,8 @@ import socket
 from collections.abc import Callable, Iterator
 
 import pytest
-from probe_peers import Peer
+
+from tests.probes.probe_peers import Peer
 
 
 @pytest.fixture

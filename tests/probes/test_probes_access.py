@@ -11,8 +11,6 @@ import hashlib
 import html
 from dataclasses import replace
 
-from probe_peers import http_response, make_ctx, make_host, read_request
-
 from auditor import redact
 from auditor.models import DeviceResult, Outcome, Reason
 from auditor.models import ObservationKind as K
@@ -20,6 +18,7 @@ from auditor.ports import Role
 from auditor.probes import PROBES, attempt
 from auditor.probes.common import observation
 from auditor.probes.vendor import IsapiProbe
+from tests.probes.probe_peers import http_response, make_ctx, make_host, read_request
 
 USER, PASSWORD = "admin", "S3cr&t<pw>"
 CHALLENGE = (("WWW-Authenticate", 'Digest realm="cam", nonce="abc123", qop="auth"'),)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from probe_peers import closed_port, make_ctx, make_host, silent
 
 from auditor.models import Outcome, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.banner import BannerProbe, strip_telnet
+from tests.probes.probe_peers import closed_port, make_ctx, make_host, silent
 
 
 def run(port, role):

@@ -7,7 +7,15 @@ import json
 import struct
 
 import pytest
-from probe_peers import (
+
+from auditor.models import ObservationKind as K
+from auditor.models import Outcome, Reason
+from auditor.ports import Role
+from auditor.probes import attempt
+from auditor.probes.dvrip import DvripProbe, sofia_hash
+from auditor.probes.onvif import OnvifProbe
+from auditor.probes.vendor import DahuaProbe, IsapiProbe
+from tests.probes.probe_peers import (
     closed_port,
     garbage,
     http_response,
@@ -17,14 +25,6 @@ from probe_peers import (
     router,
     silent,
 )
-
-from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
-from auditor.ports import Role
-from auditor.probes import attempt
-from auditor.probes.dvrip import DvripProbe, sofia_hash
-from auditor.probes.onvif import OnvifProbe
-from auditor.probes.vendor import DahuaProbe, IsapiProbe
 
 CRED = ("admin", "lab-secret")
 

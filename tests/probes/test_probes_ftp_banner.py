@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from probe_peers import make_ctx, make_host
-
 from auditor.lab import LoopbackSite
 from auditor.models import ObservationKind, Outcome, Reason
 from auditor.ports import PortPlan, Role
 from auditor.probes import attempt
 from auditor.probes.banner import BannerProbe
+from tests.probes.probe_peers import make_ctx, make_host
 
 
 def run(port: int, address: str = "127.0.0.1"):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 
-from probe_peers import (
+from auditor.models import ObservationKind as K
+from auditor.models import Outcome, Reason
+from auditor.ports import Role
+from auditor.probes import attempt
+from auditor.probes.http import HttpProbe
+from tests.probes.probe_peers import (
     closed_port,
     garbage,
     http_response,
@@ -16,12 +21,6 @@ from probe_peers import (
     silent,
     slowloris,
 )
-
-from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
-from auditor.ports import Role
-from auditor.probes import attempt
-from auditor.probes.http import HttpProbe
 
 PAGE = (
     b"<html><head><meta charset='utf-8'><title> Web\n Login &amp; Co </title></head>"

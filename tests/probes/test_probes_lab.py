@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from probe_peers import http_response, router
 
 from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
@@ -13,6 +12,7 @@ from auditor.models import ObservationKind as K
 from auditor.probes import PROBES, attempt
 from auditor.probes.common import observation
 from auditor.scope import Scope
+from tests.probes.probe_peers import http_response, router
 
 DEVICES = (
     "hikvision-ipc",
@@ -239,7 +239,7 @@ def test_every_probe_on_every_lab_device_ends_in_a_recorded_outcome(site):
 
 def test_the_skewed_lab_really_rejects_a_token_on_our_clock():
     """Negative control for the skew test: without re-dating, the same call is refused."""
-    from auditor.probes.exchange import Endpoint, probe_deadline
+    from auditor.net.exchange import Endpoint, probe_deadline
     from auditor.probes.onvif import _Session
 
     with LoopbackSite(["hikvision-ipc"], clock_skew=7200) as skewed:

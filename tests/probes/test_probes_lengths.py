@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-from probe_peers import make_ctx, make_host, read_request
 
 from auditor.context import NetContext
 from auditor.discovery import discover_all
@@ -18,12 +17,13 @@ from auditor.errors import ProbeError
 from auditor.lab.hostile import hostile_site
 from auditor.lab.hostile.payloads import render_payload
 from auditor.models import ObservationKind, Outcome, Reason
+from auditor.net.wire import parse_length, parse_response
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.http import HttpProbe
 from auditor.probes.rtsp import RtspProbe
-from auditor.probes.wire import parse_length, parse_response
 from auditor.scope import Scope
+from tests.probes.probe_peers import make_ctx, make_host, read_request
 
 BAD = ("length_superscript", "length_5000_digits", "chunk_size_line")
 GOOD_PAGE = (

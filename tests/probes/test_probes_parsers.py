@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from auditor.credentials import Credential, Secret
 from auditor.errors import ProbeError
 from auditor.models import Reason
-from auditor.probes.auth import authorization, parse_challenges, username_token
+from auditor.net.auth import authorization, parse_challenges, username_token
+from auditor.net.soap import device_utc, parse_soap, parse_xml, scope_uris, xaddrs
+from auditor.net.wire import parse_response, parse_status_line
 from auditor.probes.dvrip import frame, parse_frame, sofia_hash
 from auditor.probes.http import parse_title
 from auditor.probes.onvif import format_skew
-from auditor.probes.soap import device_utc, parse_soap, parse_xml, scope_uris, xaddrs
 from auditor.probes.vendor import key_value_lines
-from auditor.probes.wire import parse_response, parse_status_line
 
 TYPED = (Reason.MALFORMED, Reason.TOO_LARGE)
 CRED = Credential("admin", Secret("pa ss:wörd"))

@@ -7,12 +7,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_address
 
-from probe_peers import http_response, make_ctx, read_request
-
 from auditor.context import RateLimiter
 from auditor.errors import ProbeError
+from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.ports import Role
-from auditor.probes.exchange import Endpoint, http_exchange, probe_deadline
+from tests.probes.probe_peers import http_response, make_ctx, read_request
 
 RATE = 8.0
 CLIENTS = 16

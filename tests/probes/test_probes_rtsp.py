@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from probe_peers import (
+
+from auditor.errors import ProbeError
+from auditor.models import ObservationKind as K
+from auditor.models import Outcome, Reason
+from auditor.ports import Role
+from auditor.probes import attempt
+from auditor.probes.rtsp import RtspProbe, parse_rtsp_response, sdp_markers
+from tests.probes.probe_peers import (
     closed_port,
     garbage,
     http_response,
@@ -14,13 +21,6 @@ from probe_peers import (
     read_request,
     silent,
 )
-
-from auditor.errors import ProbeError
-from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
-from auditor.ports import Role
-from auditor.probes import attempt
-from auditor.probes.rtsp import RtspProbe, parse_rtsp_response, sdp_markers
 
 SDP = (
     b"v=0\r\no=- 1109162014219182 1109162014219192 IN IP4 0.0.0.0\r\n"

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from probe_peers import make_ctx, make_host
 
 from auditor.credentials import CredentialStore, Secret
 from auditor.errors import ConfigError
 from auditor.lab import LoopbackSite
 from auditor.models import ObservationKind, Outcome, Reason
-from auditor.probes import PROBES, attempt, ber
+from auditor.net import ber
+from auditor.probes import PROBES, attempt
 from auditor.probes.snmp import SYS_DESCR, SYS_OBJECT_ID, SnmpProbe
+from tests.probes.probe_peers import make_ctx, make_host
 
 NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"
 """NET-SNMP-TC::linux, the sysObjectID net-snmp reports on Linux."""

@@ -13,7 +13,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from probe_peers import closed_port, http_response, make_ctx, make_host, silent
 
 from auditor.errors import ProbeError
 from auditor.models import ObservationKind as K
@@ -21,6 +20,7 @@ from auditor.models import Outcome, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.tls import TlsProbe, certificate_facts
+from tests.probes.probe_peers import closed_port, http_response, make_ctx, make_host, silent
 
 
 @pytest.fixture(scope="module")

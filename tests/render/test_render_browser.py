@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.render import FormatName, renderer
 from auditor.render.pdf_format import CHROMIUM_OFFLINE_FLAGS, find_chromium
+from tests.render.camaudit_sample_audit import sample_report
 
 pytestmark = pytest.mark.browser
 

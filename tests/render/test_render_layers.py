@@ -9,11 +9,11 @@ import json
 import re
 
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.models import AuditReport, DeviceResult, EvidenceLink, RemediationAction
 from auditor.render import Detail, FormatName, RenderOptions, renderer
 from auditor.render.view import evidence, summarise
+from tests.render.camaudit_sample_audit import sample_report
 
 
 def _render(fmt: FormatName, report: AuditReport, detail: Detail, width: int = 120) -> str:

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.errors import ConfigError, UsageError
 from auditor.render import FormatName
 from auditor.render.output import default_name, write_reports
+from tests.render.camaudit_sample_audit import sample_report
 
 
 def test_one_format_to_a_file(tmp_path: Path) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from camaudit_sample_audit import sample_report
-
 from auditor.identify import load_data
 from auditor.identify.db import parse_file
 from auditor.models import DeviceType, ExposureStatus, Outcome, RemediationAction
 from auditor.render import FormatName, renderer
 from auditor.resources import reports_dir
+from tests.render.camaudit_sample_audit import sample_report
 
 _FILE = """\
 matches: dhip.reply

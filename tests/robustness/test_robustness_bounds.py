@@ -23,9 +23,9 @@ from auditor.engine import AuditConfig, Auditor
 from auditor.errors import ProbeError
 from auditor.lab.hostile import hostile_site
 from auditor.models import Channel, Host, Outcome, Reason, Service
+from auditor.net.exchange import Endpoint, http_exchange
+from auditor.net.wire import Deadline
 from auditor.ports import PortPlan, Role
-from auditor.probes.exchange import Endpoint, http_exchange
-from auditor.probes.wire import Deadline
 from auditor.scope import Scope
 
 pytestmark = pytest.mark.nmap

@@ -32,13 +32,13 @@ from auditor.discovery.nmap_xml import NmapXmlError, parse_nmap_xml
 from auditor.discovery.replies import ReplyError
 from auditor.errors import ProbeError
 from auditor.identify.extract import ExtractError, extract, iter_structured_kinds
+from auditor.net.soap import device_utc, parse_soap, scope_uris, xaddrs
+from auditor.net.wire import Reader, read_response
 from auditor.probes.banner import ssh_identification, strip_telnet
 from auditor.probes.http import meta_refresh
 from auditor.probes.rtsp import parse_rtsp_response, sdp_markers
-from auditor.probes.soap import device_utc, parse_soap, scope_uris, xaddrs
 from auditor.probes.tls import certificate_facts
 from auditor.probes.vendor import key_value_lines
-from auditor.probes.wire import Reader, read_response
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

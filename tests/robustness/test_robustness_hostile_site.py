@@ -31,7 +31,7 @@ from auditor.engine import AuditConfig, Auditor
 from auditor.lab.hostile import hostile_site
 from auditor.lab.hostile.payloads import XXE_TARGET
 from auditor.models import AuditReport, DeviceResult, Outcome, Reason
-from auditor.probes.exchange import PROBE_FACTOR
+from auditor.net.exchange import PROBE_FACTOR
 from auditor.render import FormatName, renderer
 
 pytestmark = pytest.mark.nmap

@@ -14,7 +14,7 @@ from auditor.errors import ProbeError
 from auditor.identify.extract import ExtractError, extract
 from auditor.models import ObservationKind, Reason
 from auditor.net import safexml
-from auditor.probes.soap import parse_soap
+from auditor.net.soap import parse_soap
 
 #: No entity is declared or used: only the document type declaration itself.
 BARE_DTD = "<!DOCTYPE r>"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.cli.app import main
 from auditor.models import AuditId, AuditReport, Identification
 from auditor.resources import reports_dir
 from auditor.store import Store
+from tests.render.camaudit_sample_audit import sample_report
 
 
 def _save(store: Store, report: AuditReport) -> None:

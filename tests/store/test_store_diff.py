@@ -11,13 +11,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from camaudit_sample_audit import sample_report
 
 from auditor.cli.app import main
 from auditor.models import AuditId, AuditReport, DeviceResult
 from auditor.resources import reports_dir
 from auditor.store import Store
 from auditor.store.compare import MatchBasis, diff
+from tests.render.camaudit_sample_audit import sample_report
 
 FIRST, SECOND = "20261121T090000Z-hq", "20261221T090000Z-hq"
 

@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import dahua_nvr, sample_report
 
 from auditor.errors import StoreError
 from auditor.store import Store
+from tests.render.camaudit_sample_audit import dahua_nvr, sample_report
 
 
 @pytest.fixture

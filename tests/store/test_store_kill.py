@@ -12,15 +12,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from camaudit_sample_audit import audit_info, sample_report
-
 from auditor.store import Store
+from tests.render.camaudit_sample_audit import audit_info, sample_report
+
+ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = textwrap.dedent(
     """
-    import dataclasses, ipaddress, sys
-    sys.path.insert(0, {fixtures!r})
-    from camaudit_sample_audit import audit_info, dahua_nvr
+    import dataclasses, ipaddress
+    from tests.render.camaudit_sample_audit import audit_info, dahua_nvr
     from auditor.store import Store
 
     store = Store({db!r})
@@ -39,9 +39,10 @@ WRITER = textwrap.dedent(
 
 def test_sigkilled_writer_keeps_what_was_committed(tmp_path: Path) -> None:
     db = tmp_path / "killed.db"
-    fixtures = str(Path(__file__).resolve().parent.parent / "render")
+    # The writer imports the shared fixture audit as ``tests.render...``, from the repository.
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER.format(fixtures=fixtures, db=str(db))],
+        [sys.executable, "-c", WRITER.format(db=str(db))],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )

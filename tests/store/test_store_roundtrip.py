@@ -8,13 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from camaudit_sample_audit import audit_info, hostile_device, sample_report
 
 from auditor.credentials import Secret
 from auditor.errors import StoreError
 from auditor.models import AuditId, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
+from tests.render.camaudit_sample_audit import audit_info, hostile_device, sample_report
 
 
 def _save(store: Store, report=None):

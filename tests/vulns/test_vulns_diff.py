@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from auditor.models import AuditReport, Severity, VulnFinding, VulnStatus
 from auditor.store.compare import diff
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
-from camaudit_sample_audit import sample_report  # type: ignore[import-not-found]  # noqa: E402
+from tests.render.camaudit_sample_audit import sample_report
 
 FINDING = VulnFinding(
     cve="CVE-2021-33044",

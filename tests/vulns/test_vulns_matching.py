@@ -112,13 +112,9 @@ def test_an_unknown_maker_is_never_matched(data_root: Path) -> None:
 def test_old_vulnerability_data_is_flagged_stale_with_the_command_that_updates_it(
     data_root: Path,
 ) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
-    from camaudit_sample_audit import sample_report  # type: ignore[import-not-found]
-
     from auditor.render.view import notices
     from auditor.vulns import VulnAssessor
+    from tests.render.camaudit_sample_audit import sample_report
 
     report = sample_report()
     # The KEV excerpt is as of 2025-08-25: 7 days later it is current, 100 days later stale.

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element
 
 from auditor.context import MAX_READ_BYTES
 from auditor.errors import ProbeError
 from auditor.models import Reason
 from auditor.net import safexml
+from auditor.net.safexml import Element
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

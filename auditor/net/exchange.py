@@ -13,9 +13,8 @@ from auditor.context import NetContext
 from auditor.credentials import Credential
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
-from auditor.probes.access import CredentialsWithheld
-from auditor.probes.auth import answer, challenges_of
-from auditor.probes.wire import Deadline, Reader, Response, connect, read_response
+from auditor.net.auth import CredentialsWithheld, answer, challenges_of
+from auditor.net.wire import Deadline, Reader, Response, connect, read_response
 
 logger = logging.getLogger(__name__)
 

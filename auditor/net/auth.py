@@ -17,6 +17,15 @@ from auditor.credentials import Credential
 from auditor.errors import ProbeError
 from auditor.models import Reason
 
+
+class CredentialsWithheld(ProbeError):
+    """The device asked for credentials, but camaudit did not send them (Basic over plain HTTP
+    not allowed for the target, or this credential set was already refused by the device)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(Reason.AUTH_REQUIRED, detail)
+
+
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _PARAM_RE = re.compile(rf"\s*({_TOKEN})\s*=\s*({_QUOTED}|[^\s,]*)\s*")

@@ -1,8 +1,0 @@
-"""The store tests share the report tests' fixture audit."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "render"))
