@@ -16,7 +16,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from camaudit_sample_audit import sample_report
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
@@ -28,6 +27,7 @@ from auditor.models import AuditReport, ChannelFailure, Severity, VulnFinding, V
 from auditor.render import FormatName, renderer
 from auditor.render.json_format import SCHEMA_FILE
 from auditor.resources import reports_dir
+from tests.render.camaudit_sample_audit import sample_report
 
 ASSETS = Path(__file__).resolve().parent.parent / "discovery" / "assets"
 #: Objects whose keys are data (makers, instruments, attribute names), not field names.
