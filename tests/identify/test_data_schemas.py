@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ from auditor.dataschema import (
     check_folder,
     check_text,
     data_files,
+    enforce,
     load_schema,
     schema_dir,
 )
 from auditor.errors import DataFileError
+from auditor.exposure.data import load_regulatory_data
 from auditor.identify.db import _FLAGS, KNOWN_ATTRS, parse_file
 from auditor.identify.reference import CONFIDENCES, parse_brands
 from auditor.identify.vendors import MacRole, parse_aliases
@@ -94,14 +97,35 @@ ALIASES_FILE: dict[str, Any] = {
     "placeholders": ["IPCAM", "Generic( Camera)?"],
 }
 
+REGULATORY = ("dataset", "instruments", "entities", "listings", "audiences")
+
+
+def _load_regulatory(text: str, path: str) -> object:
+    """The regulatory loader on the shipped files with one of them replaced by ``text``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name in REGULATORY:
+            (folder / f"{name}.yaml").write_text(
+                (ROOT / "regulatory" / f"{name}.yaml").read_text(encoding="utf-8"),
+                encoding="utf-8",
+            )
+        (folder / path.removeprefix("regulatory/")).write_text(text, encoding="utf-8")
+        return load_regulatory_data(folder)
+
+
+def _shipped(rel: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / rel).read_text(encoding="utf-8"))
+    return loaded
+
+
 BASES: dict[str, tuple[str, dict[str, Any], Callable[[str, str], object]]] = {
-    "fingerprint": (
-        "rtsp_server.yaml",
-        FINGERPRINT_FILE,
-        lambda text, path: parse_file(text, path),
-    ),
-    "brands": ("brands.yaml", BRANDS_FILE, lambda text, path: parse_brands(text, path)),
+    "fingerprint": ("rtsp_server.yaml", FINGERPRINT_FILE, parse_file),
+    "brands": ("brands.yaml", BRANDS_FILE, parse_brands),
     "aliases": ("identifiers/aliases.yaml", ALIASES_FILE, parse_aliases),
+    **{
+        name: (f"regulatory/{name}.yaml", _shipped(f"regulatory/{name}.yaml"), _load_regulatory)
+        for name in REGULATORY
+    },
 }
 
 
@@ -185,6 +209,28 @@ BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
     ("aliases", "mac role the registry's own", _set([*VE, "mac"], "unreviewed")),
     ("aliases", "aliases as text", _set([*VE, "aliases"], "Hik Vision")),
     ("aliases", "placeholders as text", _set(["placeholders"], "IPCAM")),
+    # the regulatory files
+    ("dataset", "no version", _drop(["version"])),
+    ("dataset", "max_age_days as text", _set(["max_age_days"], "ninety")),
+    ("dataset", "unknown key", _set(["maintainer"], "x")),
+    ("instruments", "no name", _drop(["instruments", 0, "name"])),
+    ("instruments", "no verified date", _drop(["instruments", 0, "verified"])),
+    ("instruments", "unknown key", _set(["instruments", 0, "sorce"], "https://x.invalid")),
+    ("instruments", "unknown top key", _set(["instrument"], [])),
+    ("instruments", "kind unknown", _set(["instruments", 0, "kind"], "embargo")),
+    ("instruments", "informational as text", _set(["instruments", 0, "informational"], "yes")),
+    ("instruments", "effective not a date", _set(["instruments", 0, "effective"], "soon")),
+    ("instruments", "name a number", _set(["instruments", 0, "name"], 889)),
+    ("entities", "no legal name", _drop(["entities", 0, "legal_name"])),
+    ("entities", "unknown name key", _set(["entities", 0, "names", 0, "used"], ["x"])),
+    ("entities", "edge without source", _drop(["entities", 0, "ownership", 0, "source"])),
+    ("entities", "brands as text", _set(["entities", 0, "brands"], "EZVIZ")),
+    ("listings", "no source", _drop(["listings", 0, "source"])),
+    ("listings", "status unknown", _set(["listings", 0, "status"], "maybe")),
+    ("listings", "unknown key", _set(["listings", 0, "listed_since"], "2019-10-09")),
+    ("audiences", "an audience left out", _drop(["audiences", "generic"])),
+    ("audiences", "severity unknown", _set(["audiences", "generic", "default"], "urgent")),
+    ("audiences", "unknown key", _set(["audiences", "generic", "instrument"], {})),
     # bad regular expressions
     ("fingerprint", "bad pattern", _set([*FP, "pattern"], r"^Example (\d+$")),
     ("brands", "bad model pattern", _set([*BR, "lines", 0, "model_pattern"], "[LTN")),
@@ -219,6 +265,45 @@ def test_schema_and_loader_both_refuse(
     assert violations, f"the schema accepts a document with {what}"
     assert all(v.file == path and v.message for v in violations)
     assert _loader_refuses(base, doc) is not None, f"the loader accepts a document with {what}"
+    # The loaders' own reading of the schema (no jsonschema at run time) refuses it too.
+    with pytest.raises(DataFileError):
+        enforce(yaml.safe_load(yaml.safe_dump(doc)), path)
+
+
+@pytest.mark.parametrize("rel", SHIPPED)
+def test_the_loaders_reading_of_the_schema_accepts_every_shipped_file(rel: str) -> None:
+    enforce(yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")), rel)
+
+
+#: The keywords enforce() implements, and those that only annotate.
+ENFORCED = {
+    "type", "enum", "pattern", "format", "$ref", "oneOf", "anyOf", "properties", "required",
+    "additionalProperties", "patternProperties", "propertyNames", "items", "minimum",
+    "maximum", "exclusiveMinimum", "minItems",
+}  # fmt: skip
+ANNOTATIONS = {"$schema", "$id", "title", "description", "$defs"}
+
+
+def _walk(node: object, under_names: bool = False) -> list[tuple[str, object]]:
+    """(keyword, value) of every schema keyword, property names left out."""
+    out: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not under_names:
+                out.append((key, value))
+            out.extend(_walk(value, key in ("properties", "patternProperties", "$defs")))
+    elif isinstance(node, list):
+        for value in node:
+            out.extend(_walk(value))
+    return out
+
+
+def test_the_schemas_use_only_keywords_the_loaders_enforce() -> None:
+    # A keyword enforce() does not know would be ignored by the product and applied by editors.
+    for _, name in SCHEMAS:
+        keywords = _walk(load_schema(name))
+        assert {k for k, _ in keywords} <= ENFORCED | ANNOTATIONS, name
+        assert {v for k, v in keywords if k == "format"} <= {"date", "regex"}, name
 
 
 @pytest.mark.parametrize("rel", SHIPPED)
@@ -229,7 +314,9 @@ def test_every_shipped_data_file_obeys_its_schema(rel: str) -> None:
 def test_every_data_file_the_loaders_read_has_a_schema() -> None:
     kinds = [p.name for p in ROOT.glob("*.yaml") if p.name != "brands.yaml"]
     assert len(kinds) >= 30
-    assert set(SHIPPED) >= {"brands.yaml", "identifiers/aliases.yaml", *kinds}
+    regulatory = {f"regulatory/{p.name}" for p in (ROOT / "regulatory").glob("*.yaml")}
+    assert regulatory == {f"regulatory/{name}.yaml" for name in REGULATORY}
+    assert set(SHIPPED) == {"brands.yaml", "identifiers/aliases.yaml", *kinds, *regulatory}
     used = {schema for _, schema in SCHEMAS}
     assert used == {p.name for p in Path(str(schema_dir())).glob("*.schema.json")}
 
