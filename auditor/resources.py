@@ -183,7 +183,7 @@ def forget_loaded_data() -> None:
     from auditor.exposure import brands, data
     from auditor.identify import Identifier
 
-    for cached in (getattr(data, "_shipped", None), getattr(brands, "load_brand_hints", None)):
+    for cached in (getattr(data, "_shipped", None), getattr(brands, "_of_data_in_use", None)):
         clear = getattr(cached, "cache_clear", None)
         if clear is not None:
             clear()

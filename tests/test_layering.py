@@ -18,9 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "auditor"
 SAFE_XML = PACKAGE / "net" / "safexml.py"
 
-#: Modules that parse XML (or hand out a parser). ``xml.sax.saxutils`` only escapes text for
-#: writing XML, so it is not among them.
-XML_PARSERS = ("xml.etree", "xml.dom", "xml.parsers", "xml.sax", "pyexpat", "defusedxml", "lxml")
+#: Modules that parse XML (or hand out a parser; xmlrpc and plistlib parse with expat inside).
+#: ``xml.sax.saxutils`` only escapes text for writing XML, so it is not among them.
+XML_PARSERS = (
+    "xml.etree",
+    "xml.dom",
+    "xml.parsers",
+    "xml.sax",
+    "pyexpat",
+    "defusedxml",
+    "lxml",
+    "xmlrpc",
+    "plistlib",
+)
 XML_WRITERS = ("xml.sax.saxutils",)
 
 

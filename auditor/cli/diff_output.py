@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.cli.console import clean
+from auditor.history.compare import AuditDiff, DeviceChange, Escalation, ExposureChange
 from auditor.models import AuditInfo, DeviceResult, ExposureStatus, Severity
 from auditor.render.safe import markdown as md
-from auditor.store.compare import AuditDiff, DeviceChange, Escalation, ExposureChange
 
 #: The diff document's contract (reports/schema/camaudit-diff-1.schema.json).
 DIFF_SCHEMA_VERSION = "1.0"

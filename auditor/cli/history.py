@@ -25,13 +25,13 @@ from auditor.cli.common import (
 from auditor.cli.console import clean, make_console, report_written
 from auditor.errors import ConfigError, NotBuiltError, UsageError
 from auditor.exitcodes import ExitCode, why_incomplete
+from auditor.history.combine import DEMO_SITE, SAME_SITE, combine
+from auditor.history.compare import diff
 from auditor.models import Audience, AuditReport, Severity
 from auditor.render.interface import FormatName
 from auditor.render.output import _write_atomically as write_file
 from auditor.render.output import write_reports
 from auditor.store import Store, default_db_path
-from auditor.store.combine import DEMO_SITE, SAME_SITE, combine
-from auditor.store.compare import diff
 from auditor.vulns import VulnAssessor
 from auditor.vulns.assess import DATA_NAME as VULN_DATA
 

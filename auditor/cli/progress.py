@@ -27,7 +27,7 @@ from rich.text import Text
 
 from auditor.cli.console import clean
 from auditor.engine import AuditConfig, AuditObserver
-from auditor.models import DeviceResult, Host
+from auditor.models import Channel, DeviceResult, Host
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def estimate_discovery_s(config: AuditConfig) -> float | None:
     except Exception:  # an estimate must never stop an audit; the engine reports the error
         return None
     names = config.channels if config.channels is not None else tuple(CHANNELS)
-    udp = sum(1 for n in names if n in CHANNELS and issubclass(CHANNELS[n], UdpChannel))
+    udp = sum(n in CHANNELS and issubclass(CHANNELS[Channel(n)], UdpChannel) for n in names)
     directed = scope.size <= _DIRECTED_LIMIT
     sends = scope.size * udp if directed else udp
     pacing = sends / config.rate if config.rate else 0.0

@@ -26,13 +26,13 @@ from auditor.credentials import Credential, CredentialStore, Secret, scrub_envir
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
 from auditor.exitcodes import ExitCode, exit_code_for
+from auditor.history.combine import DEMO_SITE
 from auditor.models import Audience, AuditId, AuditReport, Host, Severity
 from auditor.ports import PortPlan
 from auditor.redact import Redactor, redact_logs
 from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
 from auditor.store import Store
-from auditor.store.combine import DEMO_SITE
 from auditor.store.paths import ENV_DB, default_db_path
 
 

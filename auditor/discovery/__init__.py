@@ -12,10 +12,11 @@ from auditor.discovery.sadp import SadpChannel
 from auditor.discovery.ssdp import SsdpChannel
 from auditor.discovery.wsd import WsDiscoveryChannel
 from auditor.discovery.xmeye import XmeyeChannel
+from auditor.models import Channel
 
-#: The one place a discovery channel is registered, keyed by its Channel value.
-CHANNELS: dict[str, type[DiscoveryChannel]] = {
-    cls.channel.value: cls
+#: The one place a discovery channel is registered, keyed by its ``Channel``.
+CHANNELS: dict[Channel, type[DiscoveryChannel]] = {
+    cls.channel: cls
     for cls in (
         NmapChannel,
         WsDiscoveryChannel,
@@ -27,8 +28,16 @@ CHANNELS: dict[str, type[DiscoveryChannel]] = {
     )
 }
 
+#: The ``Channel`` values that are not discovery channels: the inventory imports, the user's own
+#: target list and camaudit's unicast check also report hosts. Every ``Channel`` is here or in
+#: ``CHANNELS`` (a test holds the three together).
+OTHER_SOURCES = frozenset(
+    {Channel.IMPORT_NMAP, Channel.IMPORT_CSV, Channel.TARGET, Channel.UNICAST}
+)
+
 __all__ = [
     "CHANNELS",
+    "OTHER_SOURCES",
     "DiscoveryChannel",
     "DiscoveryError",
     "DiscoveryResult",

@@ -12,7 +12,7 @@ from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
 from auditor.discovery.replies import UdpChannel
 from auditor.discovery.udp import DIRECTED_LIMIT
-from auditor.models import Host, IPAddress
+from auditor.models import Channel, Host, IPAddress
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def discover_all(
         if isinstance(item, DiscoveryChannel):
             picked.append((item.channel.value, item))
         elif item in CHANNELS:
-            picked.append((item, CHANNELS[item]()))
+            picked.append((item, CHANNELS[Channel(item)]()))
         else:
             raise ValueError(f"unknown discovery channel {item!r}; known: {', '.join(CHANNELS)}")
     sink = _Sink(ctx, on_host)

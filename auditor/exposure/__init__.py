@@ -6,10 +6,10 @@ Public API (the engine and the report re-render call exactly this)::
     result = assessor.assess(identification, audience)   # DeviceAssessment
     result.exposures, result.remediation
     assessor.data_versions(), assessor.notes()
-    reassess(report, audience, assessor), summarise(report)
+    reassess(report, audience, assessor)
 """
 
 from auditor.exposure.assess import Assessor, DeviceAssessment
-from auditor.exposure.report import reassess, summarise
+from auditor.exposure.report import reassess
 
-__all__ = ["Assessor", "DeviceAssessment", "reassess", "summarise"]
+__all__ = ["Assessor", "DeviceAssessment", "reassess"]

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from auditor.exposure import listrules, rules
-from auditor.exposure.brands import BrandHint, load_brand_hints
-from auditor.exposure.data import Entity, RegulatoryData, load_regulatory_data
+from auditor.exposure.brands import load_brand_table
+from auditor.exposure.data import load_regulatory_data
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import ImportRecord, current_imports, fetch_entries, load_names
 from auditor.exposure.matching import Matcher
+from auditor.exposure.regulatory import Entity, RegulatoryData
 from auditor.exposure.remediation import recommend
+from auditor.identify.reference import BrandTable
 from auditor.models import (
     Audience,
     DataVersion,
@@ -59,7 +60,8 @@ class Assessor:
     data: RegulatoryData
     imports: tuple[ImportRecord, ...] = ()
     matcher: Matcher = field(default_factory=Matcher)
-    brand_hints: Mapping[str, BrandHint] = field(default_factory=dict)
+    brands: BrandTable | None = None
+    """brands.yaml (brand -> true maker), to explain an unidentified device; None: no hints."""
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
 
     @classmethod
@@ -69,6 +71,7 @@ class Assessor:
         *,
         today: date | None = None,
         data: RegulatoryData | None = None,
+        brands: BrandTable | None = None,
     ) -> Assessor:
         """Reviewed data plus the lists imported into ``db_path`` (None or missing: no lists)."""
         path = Path(db_path) if db_path is not None else None
@@ -76,7 +79,7 @@ class Assessor:
             data=data or load_regulatory_data(),
             imports=current_imports(path),
             matcher=Matcher(load_names(path), lambda ids: fetch_entries(path, ids)),
-            brand_hints=load_brand_hints(),
+            brands=brands if brands is not None else load_brand_table(),
             today=today or datetime.now(UTC).date(),
         )
 
@@ -170,7 +173,7 @@ class Assessor:
         )
 
     def _unknown(self, out: rules.ExposureSet, ident: Identification) -> None:
-        hint = self.brand_hints.get(ident.brand.casefold()) if ident.brand else None
+        hint = self.brands.lookup(ident.brand) if ident.brand and self.brands else None
         text = (
             "The maker could not be identified, so no instrument can be ruled out: camaudit "
             "never reports an unidentified device as clean. Check the label, the firmware and the "

@@ -1,55 +1,29 @@
-"""Brand hints from fingerprints/brands.yaml (owned by the fingerprint DB): brand -> true maker.
+"""Brand hints for an unidentified device, from the fingerprint data's brand table.
 
-Used only to explain an unidentified device ("the brand X is reported as an OEM relabel of Y"),
-never to decide a maker: identification does that with device evidence.
+Used only to explain a device whose maker could not be identified ("the brand X is reported as
+an OEM relabel of Y"), never to decide a maker: identification does that with device evidence.
+``fingerprints/brands.yaml`` has one reader, ``identify.reference.parse_brands``, whose rules
+(every field present, a known confidence, no name used twice) hold here too.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from importlib.abc import Traversable
+from pathlib import Path
 
-import yaml
-
+from auditor.identify.reference import BrandTable, load_brands
 from auditor.resources import fingerprints_dir
 
-logger = logging.getLogger(__name__)
 
+def load_brand_table(root: Traversable | Path | None = None) -> BrandTable:
+    """The brand table of ``root`` (default: the data in use, read once per process).
 
-@dataclass(frozen=True)
-class BrandHint:
-    brand: str
-    manufacturer: str
-    relationship: str
-    confidence: str
-    source: str
+    Raises DataFileError naming the brand and the field when brands.yaml is not valid.
+    """
+    return load_brands(root) if root is not None else _of_data_in_use()
 
 
 @functools.cache
-def load_brand_hints() -> Mapping[str, BrandHint]:
-    """brand (case-folded, with aliases) -> true maker, from fingerprints/brands.yaml if present."""
-    node = fingerprints_dir() / "brands.yaml"
-    if not node.is_file():
-        return {}
-    try:
-        doc: Any = yaml.load(
-            node.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        )
-    except yaml.YAMLError as exc:
-        logger.warning("brands.yaml unreadable, brand hints off: %s", exc)
-        return {}
-    hints: dict[str, BrandHint] = {}
-    for row in (doc or {}).get("brands") or []:
-        hint = BrandHint(
-            str(row.get("brand")),
-            str(row.get("manufacturer")),
-            str(row.get("relationship", "")),
-            str(row.get("confidence", "")),
-            str(row.get("source", "")),
-        )
-        for name in [row.get("brand"), *(row.get("aliases") or [])]:
-            hints.setdefault(str(name).casefold(), hint)
-    return hints
+def _of_data_in_use() -> BrandTable:
+    return load_brands(fingerprints_dir())

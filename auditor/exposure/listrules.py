@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from auditor.exposure import rules
-from auditor.exposure.data import Entity
 from auditor.exposure.matching import ListMatch, Matcher
+from auditor.exposure.regulatory import Entity
 from auditor.models import ExposureStatus
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.exposure.data import Instrument
+from auditor.exposure.regulatory import Instrument
 from auditor.models import (
     DeviceType,
     Exposure,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -55,31 +54,3 @@ def _merge_versions(report: AuditReport, assessor: Assessor) -> tuple[Any, ...]:
         if v.name not in names and not v.name.startswith("list ")
     )
     return others + ours
-
-
-def summarise(report: AuditReport) -> dict[str, Any]:
-    """Totals by manufacturer, brand, instrument (x status) and worst severity per device."""
-    by_maker: Counter[str] = Counter()
-    by_brand: Counter[str] = Counter()
-    by_severity: Counter[str] = Counter()
-    by_action: Counter[str] = Counter()
-    by_instrument: dict[str, Counter[str]] = {}
-    for device in report.devices:
-        ident = device.identification
-        by_maker[ident.manufacturer or "unknown"] += 1
-        by_brand[ident.brand or ident.manufacturer or "unknown"] += 1
-        by_severity[device.max_severity.label] += 1
-        if device.remediation is not None:
-            by_action[device.remediation.action.value] += 1
-        for exposure in device.exposures:
-            counts = by_instrument.setdefault(exposure.instrument, Counter())
-            counts[exposure.status.value] += 1
-    return {
-        "devices": len(report.devices),
-        "profile": report.audit.profile.value,
-        "by_manufacturer": dict(by_maker.most_common()),
-        "by_brand": dict(by_brand.most_common()),
-        "by_instrument": {k: dict(v) for k, v in sorted(by_instrument.items())},
-        "by_severity": dict(by_severity.most_common()),
-        "by_action": dict(by_action.most_common()),
-    }

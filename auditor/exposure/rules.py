@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from auditor.exposure.data import AudienceProfile, Entity, Instrument, Listing, RegulatoryData
+from auditor.exposure.regulatory import AudienceProfile, Entity, Instrument, Listing, RegulatoryData
 from auditor.models import Exposure, ExposureStatus, Severity
 
 _STATUS = {

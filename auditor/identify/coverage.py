@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 
 from auditor.identify.extract import EVIDENCE_ONLY, READ_BY_FUSION
 from auditor.models import ObservationKind as K
+from auditor.probes.interface import ProbeName as P
 
-PROBE_EMITS: Mapping[str, frozenset[K]] = {
-    "mac": frozenset({K.MAC, K.MAC_VENDOR}),
-    "http": frozenset(
+PROBE_EMITS: Mapping[P, frozenset[K]] = {
+    P.MAC: frozenset({K.MAC, K.MAC_VENDOR}),
+    P.HTTP: frozenset(
         {
             K.HTTP_SERVER,
             K.HTTP_TITLE,
@@ -27,10 +28,10 @@ PROBE_EMITS: Mapping[str, frozenset[K]] = {
             K.HTTP_CLUE,
         }
     ),
-    "tls": frozenset({K.TLS_SUBJECT, K.TLS_ISSUER, K.TLS_SAN, K.TLS_VALIDITY}),
-    "rtsp": frozenset({K.RTSP_SERVER, K.RTSP_WWW_AUTHENTICATE, K.RTSP_SDP}),
-    "banner": frozenset({K.SSH_BANNER, K.TELNET_BANNER, K.FTP_BANNER}),
-    "onvif": frozenset(
+    P.TLS: frozenset({K.TLS_SUBJECT, K.TLS_ISSUER, K.TLS_SAN, K.TLS_VALIDITY}),
+    P.RTSP: frozenset({K.RTSP_SERVER, K.RTSP_WWW_AUTHENTICATE, K.RTSP_SDP}),
+    P.BANNER: frozenset({K.SSH_BANNER, K.TELNET_BANNER, K.FTP_BANNER}),
+    P.ONVIF: frozenset(
         {
             K.ONVIF_DEVICE_INFORMATION,
             K.ONVIF_SCOPES,
@@ -41,11 +42,11 @@ PROBE_EMITS: Mapping[str, frozenset[K]] = {
             K.ONVIF_NETWORK_INTERFACES,
         }
     ),
-    "dvrip": frozenset({K.DVRIP_BANNER, K.DVRIP_SYSTEM_INFO}),
-    "isapi": frozenset({K.ISAPI_DEVICE_INFO}),
-    "dahua": frozenset({K.DAHUA_SYSTEM_INFO}),
-    "axis": frozenset({K.AXIS_DEVICE_INFO}),
-    "snmp": frozenset({K.SNMP_SYSDESCR, K.SNMP_SYSOBJECTID}),
+    P.DVRIP: frozenset({K.DVRIP_BANNER, K.DVRIP_SYSTEM_INFO}),
+    P.ISAPI: frozenset({K.ISAPI_DEVICE_INFO}),
+    P.DAHUA: frozenset({K.DAHUA_SYSTEM_INFO}),
+    P.AXIS: frozenset({K.AXIS_DEVICE_INFO}),
+    P.SNMP: frozenset({K.SNMP_SYSDESCR, K.SNMP_SYSOBJECTID}),
 }
 """Probe name (``auditor.probes.PROBES``) -> the kinds its observations carry."""
 

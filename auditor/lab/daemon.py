@@ -1,13 +1,18 @@
 """The long-running process behind `camaudit lab up`: builds a namespace site, records its state,
 serves until SIGTERM/SIGINT, then removes everything it made.
 
-Run as ``python -m auditor.lab.daemon --state FILE [--devices N] [--subnet CIDR] ...``; the CLI
+Run as ``python -m auditor.lab.daemon --state FILE [--tag NAME] [--devices N] ...``; the CLI
 starts it in its own session and returns once the state file says ``ready``.
+
+Several labs can run side by side, one daemon per tag: each has its own namespaces
+(``ca-<tag>-*``) and its own state folder. The default tag ``lab`` keeps the names and the state
+file it always had (``ca-lab-a``, ``/run/camaudit-lab/state.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -23,8 +28,8 @@ from auditor.lab.site import DEMO_DEVICES
 
 logger = logging.getLogger(__name__)
 
-TAG = "lab"
-PREFIX = f"{nsutil.PREFIX}{TAG}-"
+DEFAULT_TAG = "lab"
+STATE_NAME = "state.json"
 
 
 def state_dir() -> Path:
@@ -35,8 +40,27 @@ def state_dir() -> Path:
     return Path(runtime) / "camaudit-lab"
 
 
-def state_file() -> Path:
-    return state_dir() / "state.json"
+def tag_dir(tag: str = DEFAULT_TAG) -> Path:
+    """Where the lab tagged ``tag`` keeps its state and daemon log: the state folder itself for
+    the default tag, a sub-folder named after any other."""
+    base = state_dir()
+    return base if nsutil.check_tag(tag) == DEFAULT_TAG else base / tag
+
+
+def state_file(tag: str = DEFAULT_TAG) -> Path:
+    return tag_dir(tag) / STATE_NAME
+
+
+def tags_with_state() -> list[str]:
+    """Every tag with a state file (running, starting, or left by a daemon that died)."""
+    base = state_dir()
+    tags = [DEFAULT_TAG] if (base / STATE_NAME).is_file() else []
+    if base.is_dir():
+        for sub in sorted(base.iterdir()):
+            if sub.name != DEFAULT_TAG and (sub / STATE_NAME).is_file():
+                with contextlib.suppress(ValueError):  # not a folder this module made
+                    tags.append(nsutil.check_tag(sub.name))
+    return tags
 
 
 def write_state(path: Path, data: dict[str, Any]) -> None:
@@ -79,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
             routed_subnet=args.routed_subnet,
             routed_devices=list(DEMO_DEVICES[:3]) if args.routed_subnet else (),
             sparse=args.sparse,
-            tag=TAG,
+            tag=args.tag,
         )
         site.start()
     except Exception as exc:  # reported to `lab up` through the state file
@@ -100,6 +124,7 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m auditor.lab.daemon")
     p.add_argument("--state", required=True)
+    p.add_argument("--tag", default=DEFAULT_TAG)
     p.add_argument("--devices", type=int, default=None)
     p.add_argument("--subnet", default="192.0.2.0/24")
     p.add_argument("--routed-subnet", default=None)

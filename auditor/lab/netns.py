@@ -103,10 +103,9 @@ class NamespaceSite(RunningSite):
             else static_arp
         )
         self.tag = tag or f"t{os.getpid() % 100000}{next(_tags)}"
-        self.prefix = f"{nsutil.PREFIX}{self.tag}-"
         # Namespace names are file names under /run/netns (interface names inside are fixed).
-        if not self.tag.replace("-", "").isalnum() or len(self.tag) > 40:
-            raise ValueError(f"tag {self.tag!r}: use up to 40 letters, digits and dashes")
+        self.prefix = nsutil.lab_prefix(self.tag)
+        # The roles are nsutil.ROLES, which `lab down` deletes by exact name.
         self.site_netns = f"{self.prefix}s"
         self.auditor_netns = f"{self.prefix}a"
         self.router_netns = f"{self.prefix}r"
@@ -168,9 +167,10 @@ class NamespaceSite(RunningSite):
     # --- build and tear down --------------------------------------------------------------
     def start(self) -> NamespaceSite:
         nsutil.require_root()
-        if nsutil.list_namespaces(self.prefix):
+        if nsutil.lab_namespaces(self.prefix):
             raise ConfigError(
-                f"namespaces {self.prefix}* already exist; run `camaudit lab down` or pick a tag"
+                f"namespaces {self.prefix}* already exist; run `camaudit lab down --tag "
+                f"{self.tag}` or pick another tag"
             )
         try:
             topology.build(self)

@@ -2,7 +2,9 @@
 
 Everything the lab creates is named with a prefix (``ca-<tag>-``), lives inside namespaces it
 created, and is removed by deleting those namespaces: interfaces go with them, nothing is left
-in the host's own namespace.
+in the host's own namespace. Only the namespace names carry the tag; interface names (``ca-a0``,
+``ca-d17``...) are the same in every lab, since each lab's interfaces live in its own namespaces,
+so a tag never meets the kernel's 15-character interface-name limit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ logger = logging.getLogger(__name__)
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
 PREFIX = "ca-"
+#: The namespaces of one lab are ``ca-<tag>-<role>``: auditor, router, site.
+ROLES = ("a", "r", "s")
+#: Tags become namespace names (files under /run/netns) and state folder names.
+MAX_TAG = 40
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
@@ -32,6 +38,20 @@ def require_root() -> None:
         raise ConfigError("namespace mode needs root (loopback mode does not: use LoopbackSite)")
     if not _which("ip"):
         raise ConfigError("namespace mode needs iproute2's `ip` command (apt-get install iproute2)")
+
+
+def check_tag(tag: str) -> str:
+    """``tag`` if it can name a lab (letters, digits and inner dashes), else ValueError."""
+    if not tag or len(tag) > MAX_TAG or not tag.replace("-", "").isalnum() or not tag.isascii():
+        raise ValueError(f"tag {tag!r}: use up to {MAX_TAG} letters, digits and dashes")
+    if tag.startswith("-") or tag.endswith("-"):
+        raise ValueError(f"tag {tag!r}: a tag starts and ends with a letter or digit")
+    return tag
+
+
+def lab_prefix(tag: str) -> str:
+    """The namespace-name prefix of the lab tagged ``tag``."""
+    return f"{PREFIX}{check_tag(tag)}-"
 
 
 def _which(cmd: str) -> bool:
@@ -97,12 +117,20 @@ def list_namespaces(prefix: str = PREFIX) -> list[str]:
     return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(prefix))
 
 
+def lab_namespaces(prefix: str) -> list[str]:
+    """The namespaces of the one lab whose prefix is ``prefix`` (``ca-<tag>-``): exactly
+    ``<prefix><role>``. A bare prefix match would let tag ``lab`` claim ``ca-lab-2-s``, the site
+    of tag ``lab-2``."""
+    return [n for n in list_namespaces(prefix) if n[len(prefix) :] in ROLES]
+
+
 def delete_namespaces(prefix: str) -> list[str]:
-    """Delete every namespace whose name starts with ``prefix``; idempotent."""
-    if not prefix.startswith(PREFIX) or len(prefix) <= len(PREFIX) - 1:
+    """Delete the namespaces of the lab with ``prefix`` (``ca-<tag>-``), or, given the bare
+    :data:`PREFIX`, every lab namespace on the machine; idempotent."""
+    if not prefix.startswith(PREFIX):
         raise ValueError(f"refusing to delete namespaces outside the lab prefix: {prefix!r}")
     removed = []
-    for name in list_namespaces(prefix):
+    for name in list_namespaces(PREFIX) if prefix == PREFIX else lab_namespaces(prefix):
         proc = subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         if proc.returncode == 0:
             removed.append(name)

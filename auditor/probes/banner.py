@@ -20,7 +20,7 @@ from auditor.net.exchange import exchange_deadline, probe_deadline
 from auditor.net.wire import Deadline, Reader, connect
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 MAX_BANNER = 4096
 MAX_FTP_LINES = 20
@@ -62,7 +62,7 @@ def ssh_identification(lines: list[bytes]) -> str | None:
 
 
 class BannerProbe(Probe):
-    name: ClassVar[str] = "banner"
+    name: ClassVar[ProbeName] = ProbeName.BANNER
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.SSH, Role.TELNET, Role.FTP)

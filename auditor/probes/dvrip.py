@@ -37,7 +37,7 @@ from auditor.probes.access import (
     vendors_in_evidence,
 )
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.interface import PartialFailure, Probe
+from auditor.probes.interface import PartialFailure, Probe, ProbeName
 
 HEADER = struct.Struct("<BB2xIIBBHI")
 LOGIN, LOGIN_REPLY = 1000, 1001
@@ -86,7 +86,7 @@ def parse_frame(data: bytes, cap: int = 1 << 20) -> Frame:
 
 
 class DvripProbe(Probe):
-    name: ClassVar[str] = "dvrip"
+    name: ClassVar[ProbeName] = ProbeName.DVRIP
 
     def __init__(self, evidence: VendorEvidence = vendors_in_evidence) -> None:
         self.evidence = evidence

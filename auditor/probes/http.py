@@ -24,7 +24,7 @@ from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def response_observations(resp: Response, endpoint: Endpoint) -> list[Observatio
 
 
 class HttpProbe(Probe):
-    name: ClassVar[str] = "http"
+    name: ClassVar[ProbeName] = ProbeName.HTTP
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.HTTP, Role.HTTPS)

@@ -6,6 +6,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import ClassVar
 
 from auditor.context import NetContext
@@ -13,6 +14,23 @@ from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, Outcome, ProbeAttempt, Reason
 
 logger = logging.getLogger(__name__)
+
+
+class ProbeName(StrEnum):
+    """Every probe's name: the key of ``auditor.probes.PROBES`` and of the coverage table, and
+    what a report and the store record for each attempt (``ProbeAttempt.probe``)."""
+
+    MAC = "mac"
+    HTTP = "http"
+    TLS = "tls"
+    RTSP = "rtsp"
+    BANNER = "banner"
+    SNMP = "snmp"
+    ONVIF = "onvif"
+    DVRIP = "dvrip"
+    ISAPI = "isapi"
+    DAHUA = "dahua"
+    AXIS = "axis"
 
 
 class Probe(ABC):
@@ -23,7 +41,7 @@ class Probe(ABC):
     is a bug in camaudit and is recorded as Reason.BUG: one broken probe never stops an audit.
     """
 
-    name: ClassVar[str]
+    name: ClassVar[ProbeName]
 
     @abstractmethod
     def run(self, host: Host, ctx: NetContext) -> Iterable[Observation]:  # pragma: no cover

@@ -9,11 +9,11 @@ from auditor.context import NetContext
 from auditor.errors import ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason, normalise_mac
 from auditor.probes.common import observation
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 
 class MacProbe(Probe):
-    name: ClassVar[str] = "mac"
+    name: ClassVar[ProbeName] = ProbeName.MAC
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         if not host.mac:

@@ -33,7 +33,7 @@ from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
 from auditor.probes.access import named_as_video_device
 from auditor.probes.common import dedupe, observation, ports_for
-from auditor.probes.interface import Findings, PartialFailure, Probe
+from auditor.probes.interface import Findings, PartialFailure, Probe, ProbeName
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def format_skew(skew: timedelta) -> str:
 
 
 class OnvifProbe(Probe):
-    name: ClassVar[str] = "onvif"
+    name: ClassVar[ProbeName] = ProbeName.ONVIF
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         urls = service_urls(host, ctx)

@@ -18,7 +18,7 @@ from auditor.net.exchange import USER_AGENT, Endpoint, exchange_deadline, probe_
 from auditor.net.wire import Deadline, Reader, Response, connect, read_response
 from auditor.ports import Role
 from auditor.probes.common import decode, gather, observation, require_ports
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def sdp_markers(body: bytes) -> str | None:
 
 
 class RtspProbe(Probe):
-    name: ClassVar[str] = "rtsp"
+    name: ClassVar[ProbeName] = ProbeName.RTSP
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.RTSP)

@@ -19,7 +19,7 @@ from auditor.errors import ProbeError, ProbeNotRun
 from auditor.models import Host, Observation, ObservationKind, Reason
 from auditor.net import ber
 from auditor.probes.common import observation
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
@@ -30,7 +30,7 @@ MAX_TEXT = 1024
 
 
 class SnmpProbe(Probe):
-    name: ClassVar[str] = "snmp"
+    name: ClassVar[ProbeName] = ProbeName.SNMP
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         community = ctx.credentials.snmp_community(host.address)

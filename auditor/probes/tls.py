@@ -19,7 +19,7 @@ from auditor.net.exchange import exchange_deadline, probe_deadline
 from auditor.net.wire import Deadline, connect
 from auditor.ports import Role
 from auditor.probes.common import gather, observation, require_ports
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 
 def certificate_facts(der: bytes) -> dict[str, list[str]]:
@@ -67,7 +67,7 @@ _KINDS = {
 
 
 class TlsProbe(Probe):
-    name: ClassVar[str] = "tls"
+    name: ClassVar[ProbeName] = ProbeName.TLS
 
     def run(self, host: Host, ctx: NetContext) -> list[Observation]:
         ports = require_ports(host, ctx, Role.HTTPS)

@@ -28,7 +28,7 @@ from auditor.probes.access import (
     vendors_in_evidence,
 )
 from auditor.probes.common import charset_of, decode, gather, observation, require_ports
-from auditor.probes.interface import Probe
+from auditor.probes.interface import Probe, ProbeName
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class IsapiProbe(VendorApiProbe):
     """Hikvision ISAPI deviceInfo: model, serial, firmware, MAC; the XML namespace and any OEM
     fields reveal the Hikvision platform behind a relabel (research/protocols.md §4 [S32])."""
 
-    name: ClassVar[str] = "isapi"
+    name: ClassVar[ProbeName] = ProbeName.ISAPI
     label: ClassVar[str] = "isapi"
     family: ClassVar[str] = "Hikvision"
     kind: ClassVar[ObservationKind] = ObservationKind.ISAPI_DEVICE_INFO
@@ -155,7 +155,7 @@ class DahuaProbe(VendorApiProbe):
     """Dahua magicBox.cgi (HTTP API v1.29/v2.0 [S35]): device type, system info with
     ``updateSerial`` and ``serialNumber``, software version; OEM firmware keeps these fields."""
 
-    name: ClassVar[str] = "dahua"
+    name: ClassVar[ProbeName] = ProbeName.DAHUA
     label: ClassVar[str] = "dahua"
     family: ClassVar[str] = "Dahua"
     kind: ClassVar[ObservationKind] = ObservationKind.DAHUA_SYSTEM_INFO
@@ -178,7 +178,7 @@ class AxisProbe(VendorApiProbe):
     (developer.axis.com/vapix/network-video/parameter-management).
     """
 
-    name: ClassVar[str] = "axis"
+    name: ClassVar[ProbeName] = ProbeName.AXIS
     label: ClassVar[str] = "axis"
     family: ClassVar[str] = "Axis"
     kind: ClassVar[ObservationKind] = ObservationKind.AXIS_DEVICE_INFO

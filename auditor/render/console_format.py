@@ -14,23 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.models import AuditReport, DeviceResult, RemediationAction, Severity
+from auditor.render.actions import devices_by_action
+from auditor.render.evidence import evidence
+from auditor.render.findings import cvss_text, kev_text, vulnerability_rows
 from auditor.render.interface import Detail, FormatName, ReportFormat
+from auditor.render.notices import notices
 from auditor.render.safe import one_line
-from auditor.render.view import (
-    cvss_text,
-    device_label,
-    devices_by_action,
-    driving,
-    evidence,
-    kev_text,
-    notices,
-    reaching,
-    shortfall_counts,
-    shortfalls,
-    summarise,
-    type_counts,
-    vulnerability_rows,
-)
+from auditor.render.verdicts import device_label, driving, reaching, shortfalls, type_counts
+from auditor.render.view import shortfall_counts, summarise
 from auditor.render.wording import reason_text
 
 SEVERITY_STYLE = {

@@ -15,9 +15,10 @@ import csv
 import io
 
 from auditor.models import AuditReport, DeviceResult, Exposure, VulnFinding
+from auditor.render.findings import cvss_text
 from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.notices import notices
 from auditor.render.safe import csv_cell, one_line
-from auditor.render.view import cvss_text, notices
 
 COLUMNS = (
     "record",

@@ -25,7 +25,7 @@ from typing import Any
 
 from auditor.models import AuditReport, Component, DeviceResult, Exposure, Severity
 from auditor.render.interface import FormatName, ReportFormat
-from auditor.render.view import notices
+from auditor.render.notices import notices
 
 #: The property namespace (docs/cyclonedx.md); bumped only on an incompatible change.
 NS = "camaudit"

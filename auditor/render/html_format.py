@@ -18,28 +18,23 @@ import jinja2
 
 from auditor.errors import ConfigError
 from auditor.models import AuditReport, Severity
+from auditor.render.actions import advice, devices_by_action
+from auditor.render.evidence import evidence
+from auditor.render.findings import cvss_text, kev_text, vulnerability_rows
 from auditor.render.interface import FormatName, ReportFormat
+from auditor.render.notices import notices
 from auditor.render.safe import clean, one_line, truncate
-from auditor.render.view import (
-    advice,
-    certainty,
-    cvss_text,
+from auditor.render.verdicts import (
     device_label,
-    devices_by_action,
-    evidence,
     is_exposed,
-    kev_text,
     needs_review,
     not_listed,
-    notices,
     reaching,
-    shortfall_counts,
     shortfalls,
-    summarise,
     top_exposure,
     type_counts,
-    vulnerability_rows,
 )
+from auditor.render.view import certainty, shortfall_counts, summarise
 from auditor.render.wording import (
     DISCLAIMER,
     age_text,

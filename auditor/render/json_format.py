@@ -15,7 +15,8 @@ from auditor.models import (
     VulnFinding,
 )
 from auditor.render.interface import FormatName, ReportFormat
-from auditor.render.view import notices, summarise
+from auditor.render.notices import notices
+from auditor.render.view import summarise
 
 #: Bumped on an incompatible change only; new fields are added without a bump.
 SCHEMA_VERSION = "1.0"

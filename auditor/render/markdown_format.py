@@ -3,76 +3,24 @@ action, then per device its evidence, each raw reply once. For tickets and wikis
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-
-from auditor.models import AuditReport, DeviceResult
+from auditor.models import AuditReport
+from auditor.render.actions import devices_by_action
+from auditor.render.findings import cvss_text, kev_text, vulnerability_rows
 from auditor.render.interface import Detail, FormatName, ReportFormat
-from auditor.render.safe import clean, truncate
+from auditor.render.markdown_blocks import address_label, notice_lines, table
+from auditor.render.markdown_devices import device_section
 from auditor.render.safe import markdown as md
-from auditor.render.view import (
-    Reply,
-    Summary,
-    advice,
-    certainty,
-    cvss_text,
-    device_label,
-    devices_by_action,
-    evidence,
-    kev_text,
-    not_listed,
-    notices,
-    reaching,
-    shortfalls,
-    summarise,
-    top_exposure,
-    type_counts,
-    vulnerability_rows,
-)
+from auditor.render.verdicts import device_label, shortfalls, top_exposure, type_counts
+from auditor.render.view import Summary, certainty, summarise
 from auditor.render.wording import (
     DISCLAIMER,
     age_text,
     elapsed_text,
-    first_line,
     first_sentence,
     reason_text,
     scope_text,
-    status_short,
-    status_text,
     type_label,
 )
-
-#: Raw replies longer than this are cut in the Markdown (the JSON report keeps them whole).
-RAW_LIMIT = 2000
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(md("" if c is None else c) for c in r) + " |" for r in rows]
-    return lines + [""]
-
-
-def _notices(report: AuditReport) -> list[str]:
-    lines = []
-    for n in notices(report):
-        text = md(n.text)
-        if n.kind in ("stale", "not-applied"):
-            text = f"**{text}**"
-        elif n.kind == "legal":
-            text = f"*{text}*"
-        lines += [f"> {text}", ">"]
-    return lines[:-1] + [""]
-
-
-def _fenced(text: str) -> list[str]:
-    """A code block no reply can close early: the fence is longer than any backtick run in it."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [fence, clean(text), fence]
-
-
-def _label(d: DeviceResult) -> str:
-    return f"{d.host.address}" + (f" ({d.site})" if d.site else "")
 
 
 def _vulnerabilities(report: AuditReport, s: Summary) -> list[str]:
@@ -87,7 +35,7 @@ def _vulnerabilities(report: AuditReport, s: Summary) -> list[str]:
         f"**{s.known_exploited}**",
         "",
     ]
-    out += _table(
+    out += table(
         [
             "Device",
             "CVE",
@@ -137,7 +85,7 @@ class MarkdownFormat(ReportFormat):
             "",
             f"Audit {md(info.id)}, {detail.value} detail.",
             "",
-            *_notices(report),
+            *notice_lines(report),
             "## What was audited",
             "",
             f"- When: {info.started:%Y-%m-%d %H:%M} UTC, "
@@ -169,7 +117,7 @@ class MarkdownFormat(ReportFormat):
             ),
             "",
         ]
-        out += _table(["Highest severity", "Devices"], ((v.label, n) for v, n in s.by_severity))
+        out += table(["Highest severity", "Devices"], ((v.label, n) for v, n in s.by_severity))
         out += ["## What to do first", ""]
         if s.actions:
             for a in s.actions:
@@ -198,7 +146,7 @@ class MarkdownFormat(ReportFormat):
             "",
         ]
         full = detail is Detail.FULL
-        out += _table(
+        out += table(
             ["Instrument", "Jurisdiction", "Devices", "Highest", "Effect", "Source"],
             (
                 (
@@ -216,7 +164,7 @@ class MarkdownFormat(ReportFormat):
         out += ["## Devices by action", ""]
         groups = devices_by_action(report)
         if detail is Detail.SUMMARY:
-            out += _table(
+            out += table(
                 ["Action", "Manufacturer", "Devices", "Types"],
                 (
                     (action.value if action else "none", m, len(ds), type_counts(ds))
@@ -231,7 +179,7 @@ class MarkdownFormat(ReportFormat):
                     f"### {action.value.capitalize() if action else 'No action'} ({len(devices)})",
                     "",
                 ]
-                out += _table(
+                out += table(
                     [
                         "Address",
                         "Manufacturer",
@@ -244,7 +192,7 @@ class MarkdownFormat(ReportFormat):
                     ],
                     (
                         (
-                            _label(d),
+                            address_label(d),
                             d.identification.manufacturer or "unknown",
                             d.identification.brand,
                             d.identification.model,
@@ -265,10 +213,10 @@ class MarkdownFormat(ReportFormat):
             for _action, makers in groups:
                 for _m, ds in makers:
                     for d in ds:
-                        out += self._device(d, full)
+                        out += device_section(d, full)
         out += self._methodology(report, detail)
         out += ["## Data versions", ""]
-        out += _table(
+        out += table(
             ["Data", "Version", "As of", "Age at the audit", "Source"],
             (
                 (
@@ -290,117 +238,6 @@ class MarkdownFormat(ReportFormat):
         return "\n".join(out).encode("utf-8", "replace")
 
     @staticmethod
-    def _device(d: DeviceResult, full: bool) -> list[str]:
-        ident = d.identification
-        title = f"### {md(_label(d))}: {md(ident.manufacturer or 'maker unknown')}"
-        if ident.brand and ident.brand != ident.manufacturer:
-            title += f" / {md(ident.brand)}"
-        if ident.model:
-            title += f" {md(ident.model)}"
-        out = [
-            title,
-            "",
-            f"{md(type_label(ident.device_type))}, confidence {ident.confidence:.0%}, highest "
-            f"severity **{d.max_severity.label}**"
-            + (", OEM relabel" if ident.oem_relabel else "")
-            + ("" if d.complete else ", **incomplete**")
-            + f". Firmware {md(ident.firmware or '-')}, serial {md(ident.serial or '-')}, "
-            f"MAC {md(d.host.mac or '-')}.",
-            "",
-        ]
-        if d.remediation:
-            why = d.remediation.why if full else advice(d.remediation.why) + "."
-            out += [
-                f"**{md(d.remediation.action.value.capitalize())}** "
-                f"(priority {d.remediation.priority}): {md(why)}",
-                "",
-            ]
-        hits = reaching(d)
-        if hits:
-            top = hits[0].severity
-            shown = hits if full else tuple(e for e in hits if e.severity is top)
-            out.append(
-                "Exposures: "
-                + "; ".join(
-                    f"{md(e.instrument_name)} ({e.severity.label}, "
-                    + md(status_text(e.status) if full else status_short(e.status))
-                    + ")"
-                    for e in shown
-                )
-                + (
-                    f"; and {len(hits) - len(shown)} at lower severities"
-                    if len(shown) < len(hits)
-                    else ""
-                )
-                + "."
-            )
-            out.append("")
-        clear = not_listed(d)
-        if clear and full:
-            out += [
-                "Not listed under: " + md("; ".join(e.instrument_name for e in clear)) + ".",
-                "",
-            ]
-        ev = evidence(d)
-        if ev.replies:
-            if full:
-                for r in ev.replies:
-                    out += MarkdownFormat._reply(r, full=True)
-            else:
-                out += _table(
-                    ["#", "Reply", "Starts with", "Fingerprints that matched it"],
-                    (
-                        (
-                            r.number,
-                            f"{r.observation.kind.value} {r.where}",
-                            first_line(r.observation.value, 80),
-                            ", ".join(r.fingerprints),
-                        )
-                        for r in ev.replies
-                    ),
-                )
-        else:
-            out += ["No fingerprint matched this device.", ""]
-        if full:
-            for r in ev.unmatched:
-                out += MarkdownFormat._reply(r, full=True)
-        elif ev.unmatched:
-            out += [
-                f"{len(ev.unmatched)} other repl{'y' if len(ev.unmatched) == 1 else 'ies'} "
-                "recorded that no fingerprint matched.",
-                "",
-            ]
-        probes = d.attempts if full else shortfalls(d)
-        if probes:
-            out += _table(
-                ["Probe", "Outcome", "Reason", "Detail"],
-                (
-                    (a.probe, a.outcome.value.replace("_", " "), reason_text(a.reason), a.detail)
-                    for a in probes
-                ),
-            )
-        return out
-
-    @staticmethod
-    def _reply(r: Reply, full: bool) -> list[str]:
-        o = r.observation
-        head = f"**{r.number}. {md(o.kind.value)}** {md(r.where)}"
-        head += ", sha256 " + ", ".join(f"`{x.sha256[:16]}`" for x in r.seen)
-        if r.matches:
-            head += ", matched by " + md(", ".join(r.fingerprints))
-            if full:
-                head += " asserting " + md(", ".join(f"{k}={v}" for k, v in r.asserts))
-        else:
-            head += ", matched by no fingerprint"
-        text, cut = truncate(o.value, RAW_LIMIT)
-        lines = [head, "", *_fenced(text)]
-        if cut:
-            lines.append(
-                f"(first {len(text)} of {len(o.value)} characters; the JSON report keeps it whole)"
-            )
-        return [*lines, ""]
-
-    @staticmethod
     def _methodology(report: AuditReport, detail: Detail) -> list[str]:
         info = report.audit
         out = ["## Methodology and scope", ""]
@@ -413,7 +250,7 @@ class MarkdownFormat(ReportFormat):
         ]
         if report.incomplete:
             out += ["### Hosts that could not be fully probed", ""]
-            out += _table(
+            out += table(
                 ["Address", "Probe", "Reason", "Detail"],
                 (
                     (d.host.address, a.probe, reason_text(a.reason), a.detail)
@@ -423,7 +260,7 @@ class MarkdownFormat(ReportFormat):
             )
         if report.out_of_scope:
             out += ["### Out-of-scope references (recorded, not contacted)", ""]
-            out += _table(
+            out += table(
                 ["Address", "Referred to by", "Via"],
                 ((r.address, r.referrer, r.via) for r in report.out_of_scope),
             )

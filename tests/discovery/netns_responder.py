@@ -37,10 +37,11 @@ def main() -> None:
     print("ready", flush=True)
     while True:
         for key, _ in sel.select():
-            sock = key.fileobj
+            ready = key.fileobj
+            assert isinstance(ready, socket.socket)  # only sockets were registered
             data, peer = sock.recvfrom(65535)
-            sys.stderr.write(f"{sock.getsockname()[1]} from {peer[0]}\n")
-            sock.sendto(key.data, peer)
+            sys.stderr.write(f"{ready.getsockname()[1]} from {peer[0]}\n")
+            ready.sendto(key.data, peer)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return p
 
 
-def test_csv_dhcp_lease_export(tmp_path) -> None:
+def test_csv_dhcp_lease_export(tmp_path: Path) -> None:
     # Windows DHCP server export column names; MAC in Windows' dash form.
     p = write(
         tmp_path,
@@ -40,7 +41,7 @@ def test_csv_dhcp_lease_export(tmp_path) -> None:
     assert (ObservationKind.MAC, "c4:2f:90:a1:b2:c3") in kinds
 
 
-def test_csv_switch_arp_table_semicolons(tmp_path) -> None:
+def test_csv_switch_arp_table_semicolons(tmp_path: Path) -> None:
     p = write(
         tmp_path,
         "arp.csv",
@@ -58,14 +59,14 @@ def test_csv_switch_arp_table_semicolons(tmp_path) -> None:
         ("host,comment\nfoo,bar\n", 1, "no IP address column"),
     ],
 )
-def test_csv_errors_name_the_line(tmp_path, text, line, message) -> None:
+def test_csv_errors_name_the_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     p = write(tmp_path, "bad.csv", text)
     with pytest.raises(DataFileError, match=message) as err:
         import_csv_inventory(p)
     assert err.value.line == line and f"bad.csv:{line}" in str(err.value)
 
 
-def test_csv_not_utf8_and_missing(tmp_path) -> None:
+def test_csv_not_utf8_and_missing(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match="not UTF-8"):
         import_csv_inventory(write(tmp_path, "latin.csv", b"ip,name\n192.0.2.1,caf\xe9\n"))
     with pytest.raises(DataFileError, match="cannot read"):
@@ -79,7 +80,7 @@ def test_csv_not_utf8_and_missing(tmp_path) -> None:
     st.binary(max_size=400)
     | st.text(max_size=400).map(lambda t: ("ip,mac,hostname\n" + t).encode())
 )
-def test_csv_value_or_data_file_error(tmp_path, data: bytes) -> None:
+def test_csv_value_or_data_file_error(tmp_path: Path, data: bytes) -> None:
     p = tmp_path / "fuzz.csv"
     p.write_bytes(data)
     try:
@@ -89,7 +90,7 @@ def test_csv_value_or_data_file_error(tmp_path, data: bytes) -> None:
     assert all(isinstance(h, Host) for h in hosts)
 
 
-def test_nmap_xml_malformed_names_the_line(tmp_path) -> None:
+def test_nmap_xml_malformed_names_the_line(tmp_path: Path) -> None:
     p = write(tmp_path, "scan.xml", '<?xml version="1.0"?>\n<nmaprun>\n<host>\n</nmaprun>\n')
     with pytest.raises(DataFileError) as err:
         import_nmap_xml(p)
@@ -108,7 +109,7 @@ def test_nmap_xml_malformed_names_the_line(tmp_path) -> None:
     st.binary(max_size=600)
     | st.text(max_size=600).map(lambda t: f"<nmaprun>{t}</nmaprun>".encode())
 )
-def test_nmap_xml_value_or_data_file_error(tmp_path, data: bytes) -> None:
+def test_nmap_xml_value_or_data_file_error(tmp_path: Path, data: bytes) -> None:
     p = tmp_path / "fuzz.xml"
     p.write_bytes(data)
     try:
@@ -119,9 +120,13 @@ def test_nmap_xml_value_or_data_file_error(tmp_path, data: bytes) -> None:
 
 
 def test_merge_keeps_every_channel() -> None:
-    a = Host("192.0.2.5", seen_by=frozenset({Channel.SADP}), mac="c4:2f:90:a1:b2:c3")
-    b = Host("192.0.2.5", seen_by=frozenset({Channel.NMAP}), endpoint_ids=frozenset({"urn:uuid:x"}))
-    c = Host("192.0.2.4", seen_by=frozenset({Channel.WS_DISCOVERY}))
+    a = Host(ip_address("192.0.2.5"), seen_by=frozenset({Channel.SADP}), mac="c4:2f:90:a1:b2:c3")
+    b = Host(
+        ip_address("192.0.2.5"),
+        seen_by=frozenset({Channel.NMAP}),
+        endpoint_ids=frozenset({"urn:uuid:x"}),
+    )
+    c = Host(ip_address("192.0.2.4"), seen_by=frozenset({Channel.WS_DISCOVERY}))
     merged = merge_hosts([a, b, c])
     assert [str(h.address) for h in merged] == ["192.0.2.4", "192.0.2.5"]
     assert merged[1].seen_by == {Channel.SADP, Channel.NMAP}
@@ -155,7 +160,7 @@ def test_real_nmap_sv_file_from_the_lab() -> None:
     assert all(o.observed_at.year == 2026 for h in hosts.values() for o in h.observations)
 
 
-def test_nmap_xml_bad_port_names_the_host_line(tmp_path) -> None:
+def test_nmap_xml_bad_port_names_the_host_line(tmp_path: Path) -> None:
     text = (
         '<?xml version="1.0"?>\n<nmaprun>\n<host><status state="up"/>\n'
         '<address addr="192.0.2.9" addrtype="ipv4"/>\n<ports><port protocol="tcp" portid="99999">'
@@ -180,7 +185,9 @@ _attr = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_s
     _attr | st.just("up"),
     _attr | st.just("c4:2f:90:a1:b2:c3"),
 )
-def test_nmap_xml_structured_value_or_error(tmp_path, addr, kind, port, proto, state, mac) -> None:
+def test_nmap_xml_structured_value_or_error(
+    tmp_path: Path, addr: str, kind: str, port: str, proto: str, state: str, mac: str
+) -> None:
     from xml.sax.saxutils import quoteattr as q
 
     text = (

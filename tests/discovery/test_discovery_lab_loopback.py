@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from auditor.context import NetContext
-from auditor.discovery import discover_all
+from auditor.discovery import DiscoveryResult, discover_all
 from auditor.lab import LoopbackSite, load_profiles
 from auditor.lab.profiles import DeviceProfile
 from auditor.scope import Scope
@@ -42,8 +41,12 @@ def expected_channels(profile: DeviceProfile) -> set[str]:
     return out
 
 
+#: The lab, what discovery found in it, the context it ran with, and what the outside heard.
+Scanned = tuple[LoopbackSite, DiscoveryResult, NetContext, list[bytes]]
+
+
 @pytest.fixture(scope="module")
-def scanned() -> Iterator[tuple[LoopbackSite, Any, NetContext, list[bytes]]]:
+def scanned() -> Iterator[Scanned]:
     site = LoopbackSite(sorted(load_profiles())).start()
     # Listeners on the address the onvif-outside device points at: none may hear anything.
     heard: list[bytes] = []
@@ -80,7 +83,7 @@ def scanned() -> Iterator[tuple[LoopbackSite, Any, NetContext, list[bytes]]]:
         site.stop()
 
 
-def test_every_device_found_by_the_channels_its_profile_answers(scanned) -> None:
+def test_every_device_found_by_the_channels_its_profile_answers(scanned: Scanned) -> None:
     site, result, _, _ = scanned
     assert result.errors == ()
     found = {str(h.address): h for h in result.hosts}
@@ -96,7 +99,7 @@ def test_every_device_found_by_the_channels_its_profile_answers(scanned) -> None
     assert set(found) == {d.address for d in site.devices}
 
 
-def test_vendor_discovery_carries_the_mac(scanned) -> None:
+def test_vendor_discovery_carries_the_mac(scanned: Scanned) -> None:
     site, result, _, _ = scanned
     found = {str(h.address): h for h in result.hosts}
     for device in site.devices:
@@ -104,14 +107,14 @@ def test_vendor_discovery_carries_the_mac(scanned) -> None:
             assert found[device.address].mac == device.mac, device.profile.id
 
 
-def test_sadp_only_and_dhip_only_devices(scanned) -> None:
+def test_sadp_only_and_dhip_only_devices(scanned: Scanned) -> None:
     site, result, _, _ = scanned
     found = {str(h.address): h for h in result.hosts}
     assert {c.value for c in found[site.address_of("hikvision-sadp-only")].seen_by} == {"sadp"}
     assert {c.value for c in found[site.address_of("dahua-dhip-only")].seen_by} == {"dhip"}
 
 
-def test_outside_pointers_refused_and_never_contacted(scanned) -> None:
+def test_outside_pointers_refused_and_never_contacted(scanned: Scanned) -> None:
     site, _, ctx, heard = scanned
     referrer = site.address_of("onvif-outside")
     refs = {(r.address, str(r.referrer), r.via) for r in ctx.out_of_scope}

@@ -113,7 +113,7 @@ def _stop(dump: subprocess.Popen[str]) -> str:
     return out
 
 
-def test_every_device_found_by_its_channels(mixed) -> None:
+def test_every_device_found_by_its_channels(mixed: dict[str, Any]) -> None:
     site, result = mixed["site"], mixed["result"]
     assert result.errors == ()
     found = {str(h.address): h for h in result.hosts}
@@ -131,7 +131,7 @@ def test_every_device_found_by_its_channels(mixed) -> None:
     assert set(found) - {d.address for d in site.devices} <= {site.router_address}
 
 
-def test_sadp_only_dhip_only_and_routed_devices(mixed) -> None:
+def test_sadp_only_dhip_only_and_routed_devices(mixed: dict[str, Any]) -> None:
     site, result = mixed["site"], mixed["result"]
     found = {str(h.address): {c.value for c in h.seen_by} for h in result.hosts}
     routed = {d.profile.id: d.address for d in site.devices if d.extra.get("routed")}
@@ -143,7 +143,7 @@ def test_sadp_only_dhip_only_and_routed_devices(mixed) -> None:
     assert "ws-discovery" in found[routed["hikvision-ipc"]]
 
 
-def test_macs_and_oui_vendor_on_the_segment(mixed) -> None:
+def test_macs_and_oui_vendor_on_the_segment(mixed: dict[str, Any]) -> None:
     site, result = mixed["site"], mixed["result"]
     found = {str(h.address): h for h in result.hosts}
     for device in site.devices:
@@ -159,7 +159,7 @@ def test_macs_and_oui_vendor_on_the_segment(mixed) -> None:
     assert any(o.kind.value == "mac.vendor" for o in hik.observations)
 
 
-def test_nothing_sent_outside_scope(mixed) -> None:
+def test_nothing_sent_outside_scope(mixed: dict[str, Any]) -> None:
     site, ctx, outside = mixed["site"], mixed["ctx"], mixed["outside"]
     refs = {(r.address, r.via) for r in ctx.out_of_scope}
     assert {(outside, "onvif.xaddrs"), (outside, "ssdp.location")} <= refs
@@ -199,7 +199,7 @@ def test_nothing_sent_outside_scope(mixed) -> None:
 
 
 @pytest.mark.slow
-def test_250_device_site_wall_time(capsys) -> None:
+def test_250_device_site_wall_time(capsys: pytest.CaptureFixture[str]) -> None:
     with NamespaceSite(count=250) as site:
         result, _, wall = site.call_in_auditor(_scan, site, [str(site.subnet)], 3.0)
     found = {str(h.address) for h in result.hosts}

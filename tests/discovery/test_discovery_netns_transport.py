@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,7 @@ def _wait_link_local(ns: str, link: str) -> None:
 
 
 @pytest.fixture
-def segment(tmp_path) -> Iterator[dict[str, str]]:
+def segment(tmp_path: Path) -> Iterator[dict[str, str]]:
     tag = f"{os.getpid() % 100000}"
     scan, dev = f"cad-s-{tag}", f"cad-d-{tag}"
     procs: list[subprocess.Popen[str]] = []
@@ -194,7 +195,7 @@ def segment(tmp_path) -> Iterator[dict[str, str]]:
         subprocess.run(["ip", "netns", "del", dev], capture_output=True)
 
 
-def scan_in(ns: str, **opts: object) -> dict:
+def scan_in(ns: str, **opts: object) -> dict[str, Any]:
     out = subprocess.run(
         ["ip", "netns", "exec", ns, sys.executable, str(HERE / "netns_scan.py"), json.dumps(opts)],
         capture_output=True,
@@ -203,10 +204,11 @@ def scan_in(ns: str, **opts: object) -> dict:
         cwd=HERE.parent.parent,
     )
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
-def test_multicast_and_broadcast_per_interface(segment) -> None:
+def test_multicast_and_broadcast_per_interface(segment: dict[str, str]) -> None:
     result = scan_in(
         segment["scan"],
         targets=["10.99.0.0/16", "fe80::%vs/64"],
@@ -238,7 +240,7 @@ def test_multicast_and_broadcast_per_interface(segment) -> None:
     assert len(lines) == 1 and f"{OUTSIDE}.9: UDP" in lines[0], seen.stdout
 
 
-def test_named_interface_only(segment) -> None:
+def test_named_interface_only(segment: dict[str, str]) -> None:
     # Multicast only on "lo" (given explicitly): the device on "vs" must not hear it.
     result = scan_in(
         segment["scan"],
@@ -251,7 +253,7 @@ def test_named_interface_only(segment) -> None:
     assert result["hosts"] == []
 
 
-def test_multicast_only_where_scope_is_attached(segment) -> None:
+def test_multicast_only_where_scope_is_attached(segment: dict[str, str]) -> None:
     code = (
         "from auditor.discovery.netif import scoped_interfaces as s; "
         "from auditor.scope import Scope as S; "

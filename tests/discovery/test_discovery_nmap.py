@@ -59,7 +59,7 @@ def test_argv_is_scoped_and_never_resolves() -> None:
 
 
 @pytest.mark.nmap
-def test_real_scan_finds_open_ports_only_in_scope(listeners) -> None:
+def test_real_scan_finds_open_ports_only_in_scope(listeners: list[socket.socket]) -> None:
     ctx = ctx_for("127.77.3.0/29", excludes=("127.77.3.5",))
     result = discover_all(ctx, ["nmap"])
     assert result.errors == ()
@@ -71,13 +71,15 @@ def test_real_scan_finds_open_ports_only_in_scope(listeners) -> None:
 
 
 @pytest.mark.nmap
-def test_connect_scan_works_unprivileged(listeners, monkeypatch) -> None:
+def test_connect_scan_works_unprivileged(
+    listeners: list[socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("auditor.discovery.nmap.is_root", lambda: False)
     hosts = list(NmapChannel().discover(ctx_for("127.77.3.2")))
     assert [h.open_tcp_ports for h in hosts] == [{18554}]
 
 
-def test_nmap_missing_is_a_clear_error(monkeypatch, tmp_path) -> None:
+def test_nmap_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(DiscoveryError, match="apt-get install nmap"):
         list(NmapChannel().discover(ctx_for("127.77.3.2")))
@@ -86,7 +88,9 @@ def test_nmap_missing_is_a_clear_error(monkeypatch, tmp_path) -> None:
     assert result.errors[0][0] == "nmap" and "nmap is not installed" in result.errors[0][1]
 
 
-def test_nmap_failure_is_reported_not_raised(monkeypatch, tmp_path) -> None:
+def test_nmap_failure_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     fake = tmp_path / "nmap"
     fake.write_text(
         "#!/bin/sh\necho 'You requested a scan type which requires root privileges.' >&2\nexit 1\n"
@@ -108,4 +112,4 @@ def test_ipv6_scope_runs_nmap_with_dash_6() -> None:
         hosts = list(NmapChannel().discover(ctx_for("::1")))
     finally:
         s.close()
-    assert [(str(h.address), h.open_tcp_ports) for h in hosts] == [("::1", {18080})]
+    assert [(str(h.address), h.open_tcp_ports) for h in hosts] == [("::1", frozenset({18080}))]

@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.context import NetContext
 from auditor.discovery import ssdp
 from auditor.discovery.replies import ReplyError
 from auditor.models import Channel, ObservationKind
+from tests.discovery.conftest import Handler, Responder
 
 DESCRIPTION = b"""<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><device>
 <deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType>
@@ -25,7 +27,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        _Handler.hits.append(f"{self.server.server_address[0]}{self.path}")
+        address = self.server.server_address
+        assert isinstance(address, tuple)  # an IPv4 server
+        _Handler.hits.append(f"{address[0]}{self.path}")
         self.send_response(200)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(DESCRIPTION)))
@@ -61,7 +65,9 @@ def response(location: str) -> bytes:
 
 
 def test_location_in_scope_is_fetched_outside_is_refused(
-    responders, make_ctx, http_servers
+    responders: Callable[[str, int, Handler], Responder],
+    make_ctx: Callable[..., NetContext],
+    http_servers: dict[str, int],
 ) -> None:
     inside = f"http://127.77.2.2:{http_servers['127.77.2.2']}/desc.xml"
     outside = f"http://127.77.2.99:{http_servers['127.77.2.99']}/desc.xml"

@@ -6,14 +6,18 @@ import contextlib
 import json
 import struct
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.context import NetContext
 from auditor.discovery import dhip, mdns, sadp, xmeye
 from auditor.discovery.replies import ReplyError
+from auditor.discovery.udp import Datagram
 from auditor.models import Channel, ObservationKind
+from tests.discovery.conftest import Handler, Responder
 
 # Field names from the observed SADP reply quoted in research/protocols.md section 3; values ours.
 SADP_REPLY = """<?xml version="1.0" encoding="UTF-8"?><ProbeMatch><Uuid>{uuid}</Uuid>
@@ -62,8 +66,10 @@ def xm_reply(host_ip_hex: str) -> bytes:
     return struct.pack("<BBHIIHHI", 0xFF, 1, 0, 0, 0, 0, xmeye.REPLY_ID, len(body)) + body
 
 
-def test_sadp_sends_only_inquiry_and_finds_device(responders, make_ctx) -> None:
-    def answer(data: bytes, peer):
+def test_sadp_sends_only_inquiry_and_finds_device(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
+    def answer(data: bytes, peer: tuple[str, int]) -> list[bytes]:
         probe_id = data.split(b"<Uuid>")[1].split(b"</Uuid>")[0].decode()
         return [SADP_REPLY.format(uuid=probe_id, ip="203.0.113.9").encode()]
 
@@ -78,7 +84,9 @@ def test_sadp_sends_only_inquiry_and_finds_device(responders, make_ctx) -> None:
     assert [(x.address, x.via) for x in ctx.out_of_scope] == [("203.0.113.9", "sadp.ipv4address")]
 
 
-def test_dhip_search_and_reply(responders, make_ctx) -> None:
+def test_dhip_search_and_reply(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     r = responders("127.77.1.3", dhip.PORT, lambda d, p: [dhip_reply("127.77.1.3")])
     ctx = make_ctx("127.77.1.3")
     (host,) = list(dhip.DhipChannel().discover(ctx))
@@ -108,7 +116,9 @@ def test_dhip_hostile_length_and_utf8_are_bounded() -> None:
         raise AssertionError(f"accepted {hostile[:40]!r}")
 
 
-def test_xmeye_reply_and_hostip(responders, make_ctx) -> None:
+def test_xmeye_reply_and_hostip(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     # 0x0A4D4D7F is 127.77.77.10 little-endian: outside this scope, so refused.
     r = responders("127.77.1.4", xmeye.PORT, lambda d, p: [xm_reply("0x0A4D4D7F")])
     ctx = make_ctx("127.77.1.4")
@@ -140,7 +150,9 @@ def _mdns_answer(query: bytes) -> bytes:
     return struct.pack("!HHHHHH", 0, 0x8400, 0, 4, 0, 0) + rr
 
 
-def test_mdns_browse(responders, make_ctx) -> None:
+def test_mdns_browse(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     r = responders("127.77.1.5", mdns.PORT, lambda d, p: [_mdns_answer(d)])
     ctx = make_ctx("127.77.1.5")
     (host,) = list(mdns.MdnsChannel().discover(ctx))
@@ -200,7 +212,7 @@ _json = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(_json, _json, st.text(max_size=30))
-def test_dhip_structured_json_value_or_reply_error(info, mac, ip) -> None:
+def test_dhip_structured_json_value_or_reply_error(info: object, mac: object, ip: str) -> None:
     # Shapes close to a real reply, with every field of the wrong type somewhere.
     doc = {"method": "client.notifyDevInfo", "mac": mac, "params": {"deviceInfo": info}}
     if isinstance(info, dict):
@@ -213,23 +225,22 @@ def test_dhip_structured_json_value_or_reply_error(info, mac, ip) -> None:
     assert len(host) == 1
 
 
-def _datagram(data: bytes):
+def _datagram(data: bytes) -> Datagram:
     from datetime import UTC, datetime
     from ipaddress import ip_address
-
-    from auditor.discovery.udp import Datagram
 
     return Datagram(ip_address("127.77.1.9"), 37810, data, datetime.now(UTC))
 
 
-def _ctx():
-    from auditor.context import NetContext
+def _ctx() -> NetContext:
     from auditor.scope import Scope
 
     return NetContext(scope=Scope.parse(["127.77.1.9"]), multicast=False)
 
 
-def test_ipv6_directed_probe(responders, make_ctx) -> None:
+def test_ipv6_directed_probe(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     r = responders("::1", dhip.PORT, lambda d, p: [dhip_reply("::1")])
     (host,) = list(dhip.DhipChannel().discover(make_ctx("::1")))
     assert str(host.address) == "::1" and r.received
@@ -246,7 +257,9 @@ def test_sadp_xxe_and_entities_refused() -> None:
         sadp.parse_probe_match(b"<ProbeMatch>" + b"<a>" * 70_000)
 
 
-def test_rate_limit_paces_directed_probes(responders, make_ctx) -> None:
+def test_rate_limit_paces_directed_probes(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     from auditor.context import RateLimiter
 
     r = responders("127.77.1.6", dhip.PORT, lambda d, p: [])

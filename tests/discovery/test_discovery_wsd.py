@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.context import NetContext
 from auditor.discovery.replies import ReplyError
 from auditor.discovery.wsd import PORT, WsDiscoveryChannel, WsdReply, build_probe, parse_reply
 from auditor.models import Channel, ObservationKind
+from tests.discovery.conftest import Handler, Responder
 
 # Shape of an observed Hikvision ProbeMatch (research/protocols.md section 1), our own values.
 MATCH = """<?xml version="1.0" encoding="UTF-8"?>
@@ -90,10 +93,12 @@ def test_parse_reply_value_or_reply_error(data: bytes) -> None:
         assert isinstance(parse_reply(data), WsdReply)
 
 
-def test_directed_probe_finds_device_and_refuses_outside_xaddrs(responders, make_ctx) -> None:
+def test_directed_probe_finds_device_and_refuses_outside_xaddrs(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     dev = str(uuid.uuid4())
 
-    def answer(data: bytes, peer):
+    def answer(data: bytes, peer: tuple[str, int]) -> list[bytes]:
         return [
             probe_match(
                 message_id(data),
@@ -123,8 +128,10 @@ def test_directed_probe_finds_device_and_refuses_outside_xaddrs(responders, make
     ]
 
 
-def test_probe_match_flood_stays_bounded(responders, make_ctx) -> None:
-    def flood(data: bytes, peer):
+def test_probe_match_flood_stays_bounded(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
+    def flood(data: bytes, peer: tuple[str, int]) -> list[bytes]:
         return [probe_match("x", "", [str(uuid.uuid4()) for _ in range(100)]) for _ in range(50)]
 
     responders("127.77.0.3", PORT, flood)
@@ -132,7 +139,9 @@ def test_probe_match_flood_stays_bounded(responders, make_ctx) -> None:
     assert 1 <= len(hosts) <= 8
 
 
-def test_probes_only_scope_addresses(responders, make_ctx) -> None:
+def test_probes_only_scope_addresses(
+    responders: Callable[[str, int, Handler], Responder], make_ctx: Callable[..., NetContext]
+) -> None:
     inside = responders("127.77.0.4", PORT, lambda d, p: [])
     excluded = responders("127.77.0.5", PORT, lambda d, p: [])
     outside = responders("127.77.0.9", PORT, lambda d, p: [])

@@ -15,14 +15,19 @@ import pytest
 
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
-from auditor.lab import DEMO_DEVICES, LoopbackSite
-from auditor.models import AuditReport, DeviceType, Outcome
+from auditor.lab import DEMO_DEVICES, GroundTruth, LoopbackSite
+from auditor.models import AuditReport, DeviceType, Reason
+from auditor.render import FormatName, RenderOptions, renderer
+from auditor.render.wording import reason_text
 
 pytestmark = pytest.mark.nmap
 
+#: The demo audit's report and what each emulated address really is.
+DemoAudit = tuple[AuditReport, tuple[GroundTruth, ...]]
+
 
 @pytest.fixture(scope="module")
-def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditReport, tuple]:
+def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> DemoAudit:
     db = tmp_path_factory.mktemp("e2e") / "audit.db"
     with LoopbackSite(DEMO_DEVICES) as site:
         user, password = site.credentials
@@ -39,10 +44,10 @@ def demo_audit(tmp_path_factory: pytest.TempPathFactory) -> tuple[AuditReport, t
         return report, site.truth
 
 
-def test_every_emulated_device_gets_its_true_manufacturer(demo_audit) -> None:
+def test_every_emulated_device_gets_its_true_manufacturer(demo_audit: DemoAudit) -> None:
     report, truth = demo_audit
     by_addr = {str(d.host.address): d for d in report.devices}
-    wrong = []
+    wrong: list[tuple[str, ...]] = []
     for t in truth:
         device = by_addr.get(str(t.address))
         if device is None:
@@ -58,7 +63,7 @@ def test_every_emulated_device_gets_its_true_manufacturer(demo_audit) -> None:
     assert not wrong, wrong
 
 
-def test_generic_hisilicon_camera_names_its_soc_not_a_maker(demo_audit) -> None:
+def test_generic_hisilicon_camera_names_its_soc_not_a_maker(demo_audit: DemoAudit) -> None:
     report, truth = demo_audit
     (hipcam,) = [t for t in truth if t.profile == "hipcam-generic"]
     (device,) = [d for d in report.devices if str(d.host.address) == hipcam.address]
@@ -67,22 +72,44 @@ def test_generic_hisilicon_camera_names_its_soc_not_a_maker(demo_audit) -> None:
     assert any(e.status.value == "component" for e in device.exposures)
 
 
-def test_every_identification_explains_itself(demo_audit) -> None:
+def test_every_identification_explains_itself(demo_audit: DemoAudit) -> None:
     report, _ = demo_audit
     for device in report.devices:
-        if device.identification.manufacturer:
-            assert device.identification.evidence
+        ident = device.identification
+        if ident.manufacturer:
+            # (The model already refuses a maker without evidence.) The evidence is what this
+            # device was seen to say, not a fact from elsewhere; and it was assessed.
+            recorded = set(device.observations)
+            foreign = [
+                link.observation for link in ident.evidence if link.observation not in recorded
+            ]
+            assert not foreign, (str(device.host.address), foreign)
             assert device.exposures, f"{device.host.address} identified but not assessed"
 
 
-def test_report_says_why_a_host_is_incomplete(demo_audit) -> None:
+def test_report_says_why_a_host_is_incomplete(demo_audit: DemoAudit) -> None:
+    """Every device not fully probed is listed with the probe, the reason in words and the
+    device's own detail, in the console report and in the JSON one."""
     report, _ = demo_audit
+    assert report.incomplete, "the demo has no incomplete device: this test checks nothing"
+    console = renderer(FormatName.CONSOLE, RenderOptions(width=400)).render(report).decode()
+    table = console.split("Not fully probed", 1)[1].splitlines()
+    devices = {
+        d["address"]: d for d in json.loads(renderer(FormatName.JSON).render(report))["devices"]
+    }
     for device in report.incomplete:
-        failed = [a for a in device.attempts if a.outcome is Outcome.FAILED]
-        assert failed and all(a.reason is not None for a in failed)
+        address = str(device.host.address)
+        assert devices[address]["complete"] is False
+        failed = [p for p in devices[address]["probes"] if p["outcome"] == "failed"]
+        assert failed, address
+        for probe in failed:
+            assert probe["reason"] and probe["detail"], (address, probe)
+            words = reason_text(Reason(probe["reason"]))
+            row = [line for line in table if address in line and f" {probe['probe']} " in line]
+            assert row and words in row[0] and probe["detail"] in row[0], (address, probe, row)
 
 
-def test_non_cameras_are_not_video_devices(demo_audit) -> None:
+def test_non_cameras_are_not_video_devices(demo_audit: DemoAudit) -> None:
     report, truth = demo_audit
     non_cameras = {
         str(t.address)
@@ -142,7 +169,7 @@ def test_demo_runs_as_an_ordinary_user_and_writes_a_report() -> None:
     assert {"Hikvision", "Dahua", "Axis"} <= makers
 
 
-def test_report_carries_the_disclaimer_and_the_data_versions(demo_audit) -> None:
+def test_report_carries_the_disclaimer_and_the_data_versions(demo_audit: DemoAudit) -> None:
     report, _ = demo_audit
     assert any("not legal advice" in note.lower() for note in report.notes)
     names = {v.name for v in report.audit.data_versions}

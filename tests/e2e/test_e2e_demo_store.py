@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.store.combine import DEMO_SITE
+from auditor.history.combine import DEMO_SITE
 
 pytestmark = [pytest.mark.nmap, pytest.mark.slow]
 

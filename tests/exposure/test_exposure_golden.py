@@ -7,12 +7,20 @@ pinned, plus the worst severity and the remediation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 
 from auditor.exposure import Assessor
-from auditor.models import Audience, DeviceType, ExposureStatus, RemediationAction, Severity
+from auditor.models import (
+    Audience,
+    DeviceType,
+    ExposureStatus,
+    Identification,
+    RemediationAction,
+    Severity,
+)
 
 A = Audience
 S = ExposureStatus
@@ -257,7 +265,9 @@ GOLDEN = {
 
 
 @pytest.mark.parametrize(("device", "audience"), sorted(GOLDEN, key=str), ids=lambda v: str(v))
-def test_golden(assessor: Assessor, make_ident, device: str, audience: Audience) -> None:
+def test_golden(
+    assessor: Assessor, make_ident: Callable[..., Identification], device: str, audience: Audience
+) -> None:
     expected, worst, action, priority = GOLDEN[(device, audience)]
     result = assessor.assess(make_ident(**DEVICES[device]), audience)
     by_instrument = result.by_instrument()
@@ -280,7 +290,9 @@ def test_every_device_has_three_audiences() -> None:
         assert len({aud for dev, aud in GOLDEN if dev == device}) >= 3, device
 
 
-def test_unknown_maker_is_never_clean(assessor: Assessor, make_ident) -> None:
+def test_unknown_maker_is_never_clean(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     for audience in Audience:
         result = assessor.assess(make_ident(None), audience)
         assert result.max_severity > Severity.NONE
@@ -288,7 +300,9 @@ def test_unknown_maker_is_never_clean(assessor: Assessor, make_ident) -> None:
         assert result.remediation.action is R.REVIEW
 
 
-def test_same_camera_different_audiences_differ(assessor: Assessor, make_ident) -> None:
+def test_same_camera_different_audiences_differ(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     camera = make_ident("Hikvision")
     eu = assessor.assess(camera, Audience.EU_PRIVATE)
     federal = assessor.assess(camera, Audience.US_FEDERAL_CONTRACTOR)
@@ -296,14 +310,18 @@ def test_same_camera_different_audiences_differ(assessor: Assessor, make_ident) 
     assert eu.remediation.action is not federal.remediation.action
 
 
-def test_hikvision_is_not_on_sdn_in_reviewed_data(assessor: Assessor, make_ident) -> None:
+def test_hikvision_is_not_on_sdn_in_reviewed_data(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     result = assessor.assess(make_ident("Hikvision"), Audience.GENERIC)
     sdn = result.by_instrument()["us-ofac-sdn"]
     assert [e.status for e in sdn] == [S.NOT_LISTED]
     assert sdn[0].uncertain and "Not checked live" in sdn[0].effect
 
 
-def test_use_condition_is_stated(assessor: Assessor, make_ident) -> None:
+def test_use_condition_is_stated(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     result = assessor.assess(make_ident("Dahua"), Audience.US_FEDERAL_AGENCY)
     part_a = result.by_instrument()["us-ndaa-889-a"][0]
     assert part_a.status is CSU and "public safety" in part_a.effect
@@ -311,7 +329,9 @@ def test_use_condition_is_stated(assessor: Assessor, make_ident) -> None:
     assert huawei.by_instrument()["us-ndaa-889-a"][0].status is S.COVERED
 
 
-def test_lorex_dated_ownership(assessor: Assessor, make_ident) -> None:
+def test_lorex_dated_ownership(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     lorex = make_ident("Lorex", "Lorex")
     during = assessor.assess(lorex, Audience.US_FEDERAL_CONTRACTOR, on=date(2021, 6, 1))
     part_b = [e for e in during.by_instrument()["us-ndaa-889-b"] if e.status is CTO]
@@ -326,7 +346,9 @@ def test_lorex_dated_ownership(assessor: Assessor, make_ident) -> None:
     assert part_b.status is CSU and part_b.uncertain and "Brand Lorex" in part_b.effect
 
 
-def test_instrument_not_yet_in_force_is_info(assessor: Assessor, make_ident) -> None:
+def test_instrument_not_yet_in_force_is_info(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     # Section 805 binds DoD contracting from 2026-06-30.
     early = assessor.assess(make_ident("Dahua"), Audience.US_DOD_CONTRACTOR, on=date(2026, 1, 1))
     assert early.by_instrument()["us-ndaa-fy24-805"][0].severity is INFO
@@ -342,14 +364,18 @@ def test_maker_spellings_resolve_to_the_family(assessor: Assessor) -> None:
     assert assessor.data.entity_for("Hikvisionary") is None
 
 
-def test_unknown_maker_with_a_known_brand_gets_a_hint(assessor: Assessor, make_ident) -> None:
+def test_unknown_maker_with_a_known_brand_gets_a_hint(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     result = assessor.assess(make_ident(None, brand="LTS"), Audience.GENERIC)
     (unknown,) = [e for e in result.exposures if e.status is S.UNKNOWN]
     assert "Hikvision" in unknown.effect and "blackboxusa" in unknown.effect
     assert result.remediation.action is R.REVIEW
 
 
-def test_xiongmai_with_hisilicon_soc(assessor: Assessor, make_ident) -> None:
+def test_xiongmai_with_hisilicon_soc(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     device = make_ident(
         "Xiongmai", device_type=DeviceType.DVR, components=(("soc", "HiSilicon", None),)
     )

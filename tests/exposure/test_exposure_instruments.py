@@ -6,6 +6,7 @@ Dates are pinned (conftest.TODAY, or explicit days), never the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +15,8 @@ import pytest
 
 from auditor.errors import DataFileError
 from auditor.exposure import Assessor
-from auditor.exposure.data import INSTRUMENT_KINDS, load_regulatory_data
+from auditor.exposure.data import load_regulatory_data
+from auditor.exposure.regulatory import INSTRUMENT_KINDS
 from auditor.exposure.remediation import recommend
 from auditor.models import (
     Audience,
@@ -64,7 +66,11 @@ def _host_is_primary(url: str) -> bool:
     ],
 )
 def test_texas_lists_every_hikvision_and_dahua_device(
-    assessor: Assessor, make_ident, maker: str, brand: str, device_type: DeviceType
+    assessor: Assessor,
+    make_ident: Callable[..., Identification],
+    maker: str,
+    brand: str,
+    device_type: DeviceType,
 ) -> None:
     device = make_ident(maker, brand, device_type, oem_relabel=brand != maker)
     result = assessor.assess(device, Audience.US_STATE_TEXAS)
@@ -146,7 +152,7 @@ def test_affiliates_rule_is_suspended_for_its_year_only() -> None:
 
 
 def test_canada_separates_the_investment_order_from_the_procurement_bar(
-    assessor: Assessor, make_ident
+    assessor: Assessor, make_ident: Callable[..., Identification]
 ) -> None:
     result = assessor.assess(make_ident("Hikvision"), Audience.CA_GOVERNMENT)
     by = result.by_instrument()
@@ -161,7 +167,9 @@ def test_canada_separates_the_investment_order_from_the_procurement_bar(
 # --- remediation by kind ------------------------------------------------------------------------
 
 
-def test_entity_list_only_maker_is_not_told_to_replace(assessor: Assessor, make_ident) -> None:
+def test_entity_list_only_maker_is_not_told_to_replace(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     """Tiandy is on the Entity List only: watch it; Hikvision is named in section 889."""
     for audience in (Audience.GENERIC, Audience.US_FEDERAL_CONTRACTOR, Audience.US_FEDERAL_AGENCY):
         tiandy = assessor.assess(make_ident("Tiandy"), audience)
@@ -175,7 +183,7 @@ def test_entity_list_only_maker_is_not_told_to_replace(assessor: Assessor, make_
 
 
 def test_contractor_use_ban_gives_inquiry_representation_and_one_day_report(
-    assessor: Assessor, make_ident
+    assessor: Assessor, make_ident: Callable[..., Identification]
 ) -> None:
     result = assessor.assess(make_ident("Dahua"), Audience.US_FEDERAL_CONTRACTOR)
     why = result.remediation.why
@@ -185,7 +193,9 @@ def test_contractor_use_ban_gives_inquiry_representation_and_one_day_report(
     assert "within one business day (FAR 52.204-25(d)(2)(i))" in why
 
 
-def test_fcc_rules_never_ask_to_remove_a_camera(assessor: Assessor, make_ident) -> None:
+def test_fcc_rules_never_ask_to_remove_a_camera(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     """Huawei is covered outright by the FCC list; for a user the FCC rules are import rules."""
     for audience in Audience:
         result = assessor.assess(make_ident("Huawei"), audience)
@@ -200,14 +210,18 @@ def test_fcc_rules_never_ask_to_remove_a_camera(assessor: Assessor, make_ident) 
     assert "the installed unit may stay in service" in texas.remediation.why
 
 
-def test_certification_rule_asks_for_the_certificate(assessor: Assessor, make_ident) -> None:
+def test_certification_rule_asks_for_the_certificate(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     result = assessor.assess(make_ident("Axis"), Audience.IN_GOVERNMENT)
     assert result.remediation.action is R.REVIEW
     assert "certification" in result.remediation.why
     assert "Isolate" not in result.remediation.why
 
 
-def test_section_889_states_its_four_purposes(assessor: Assessor, make_ident) -> None:
+def test_section_889_states_its_four_purposes(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
     label = S.COVERED_IF_SECURITY_USE.label
     for purpose in (
         "public safety",
@@ -223,7 +237,7 @@ def test_section_889_states_its_four_purposes(assessor: Assessor, make_ident) ->
 
 
 def test_actions_of_every_kind_are_merged_without_repeating_reasons(
-    assessor: Assessor, make_ident
+    assessor: Assessor, make_ident: Callable[..., Identification]
 ) -> None:
     from auditor.exposure.remediation import PLANS
 
@@ -243,7 +257,7 @@ def test_actions_of_every_kind_are_merged_without_repeating_reasons(
 # --- things that are not cameras ----------------------------------------------------------------
 
 
-def _not_cameras(make_ident) -> dict[str, Identification]:
+def _not_cameras(make_ident: Callable[..., Identification]) -> dict[str, Identification]:
     return {
         "hp printer": make_ident("HP", "HP", DeviceType.PRINTER),
         "silent address": Identification.unknown(),
@@ -255,7 +269,7 @@ def _not_cameras(make_ident) -> dict[str, Identification]:
 
 @pytest.mark.parametrize("audience", list(Audience))
 def test_non_camera_devices_get_no_cctv_instrument_or_unknown_maker(
-    assessor: Assessor, make_ident, audience: Audience
+    assessor: Assessor, make_ident: Callable[..., Identification], audience: Audience
 ) -> None:
     cctv = {
         i.id
@@ -278,7 +292,9 @@ def test_non_camera_devices_get_no_cctv_instrument_or_unknown_maker(
 
 
 @pytest.mark.parametrize("audience", list(Audience))
-def test_not_listed_never_drives_an_action(assessor: Assessor, make_ident, audience) -> None:
+def test_not_listed_never_drives_an_action(
+    assessor: Assessor, make_ident: Callable[..., Identification], audience
+) -> None:
     devices = [
         make_ident(m, device_type=t)
         for m in ("Hikvision", "Dahua", "Xiongmai", "Axis", "Lorex", "TP-Link", "HP", "Uniview")
@@ -296,7 +312,9 @@ def test_not_listed_never_drives_an_action(assessor: Assessor, make_ident, audie
         assert "(not listed)" not in result.remediation.why
 
 
-def test_unverified_listing_is_context_not_an_action(tmp_path: Path, make_ident) -> None:
+def test_unverified_listing_is_context_not_an_action(
+    tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     """Were Hikvision's Texas listing unconfirmed, Texas would show it and not act on it."""
     folder = tmp_path / "regulatory"
     folder.mkdir()
@@ -358,7 +376,7 @@ def test_instrument_fields_are_validated(
 
 
 def test_an_unconfirmed_fcc_notice_is_shown_as_such_with_what_is_known(
-    assessor: Assessor, make_ident
+    assessor: Assessor, make_ident: Callable[..., Identification]
 ) -> None:
     result = assessor.assess(make_ident("Hikvision"), Audience.US_FEDERAL_AGENCY)
     (notice,) = result.by_instrument()["us-fcc-2026-06-26-notice"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from auditor.cli.app import main
 from auditor.exposure import Assessor
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import import_list
-from auditor.models import Audience, ExposureStatus
+from auditor.models import Audience, ExposureStatus, Identification
 
 # --- Consolidated Screening List: the Military End-User and Unverified lists ------------------
 
@@ -28,7 +29,7 @@ def test_csl_military_end_user_and_unverified_rows_get_their_own_instruments(
 
 
 def test_a_maker_on_the_meu_list_is_reported_under_that_list(
-    assets: Path, tmp_path: Path, make_ident
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
 ) -> None:
     db = tmp_path / "audit.db"
     import_list(db, assets / "csl" / "meu_uvl.csv", "csl-csv")

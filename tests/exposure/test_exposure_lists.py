@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.lists.csl import split_affiliated
 from auditor.exposure.liststore import current_imports, import_list, load_names
 from auditor.exposure.normalise import loose_form, normal_form
-from auditor.models import Audience, DeviceType, ExposureStatus, RemediationAction, Severity
+from auditor.models import (
+    Audience,
+    DeviceType,
+    ExposureStatus,
+    Identification,
+    RemediationAction,
+    Severity,
+)
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -225,7 +233,9 @@ def test_normal_forms() -> None:
     assert loose_form("Zhejiang Dahua Technology Co., Ltd.") == "zhejiang dahua"
 
 
-def test_new_sdn_listing_changes_the_assessment(assets: Path, tmp_path: Path, make_ident) -> None:
+def test_new_sdn_listing_changes_the_assessment(
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     db = tmp_path / "audit.db"
     camera = make_ident("Hikvision", device_type=DeviceType.NVR)
     import_list(db, assets / "ofac" / "SDN.CSV", "ofac-sdn")
@@ -245,7 +255,9 @@ def test_new_sdn_listing_changes_the_assessment(assets: Path, tmp_path: Path, ma
     assert after.remediation.priority == 3  # high, and a recorder
 
 
-def test_fuzzy_match_is_only_possible(assets: Path, tmp_path: Path, make_ident) -> None:
+def test_fuzzy_match_is_only_possible(
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     folder = _copy(assets / "ofac_new", tmp_path / "fuzzy")
     for name in ("SDN.CSV", "ALT.CSV"):
         path = folder / name
@@ -261,7 +273,9 @@ def test_fuzzy_match_is_only_possible(assets: Path, tmp_path: Path, make_ident) 
     assert "not a listing" in sdn[0].effect
 
 
-def test_list_row_enriches_reviewed_listing(assets: Path, tmp_path: Path, make_ident) -> None:
+def test_list_row_enriches_reviewed_listing(
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     db = tmp_path / "audit.db"
     import_list(db, assets / "opensanctions" / "entities.ftm.json", "ftm-json")
     import_list(db, assets / "csl" / "consolidated.json", "csl-json")
@@ -277,7 +291,9 @@ def test_list_row_enriches_reviewed_listing(assets: Path, tmp_path: Path, make_i
     assert versions == {"regulatory data", "list ftm-json", "list csl-json"}
 
 
-def test_exact_beats_fuzzy(assets: Path, tmp_path: Path, make_ident) -> None:
+def test_exact_beats_fuzzy(
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     folder = _copy(assets / "ofac_new", tmp_path / "both")
     sdn = folder / "SDN.CSV"
     rows = sdn.read_bytes().decode().rstrip("\x1a").rstrip("\r\n").split("\r\n")
@@ -290,14 +306,18 @@ def test_exact_beats_fuzzy(assets: Path, tmp_path: Path, make_ident) -> None:
     assert statuses == [ExposureStatus.LISTED]
 
 
-def test_chinese_name_matches(tmp_path: Path, assets: Path, make_ident) -> None:
+def test_chinese_name_matches(
+    tmp_path: Path, assets: Path, make_ident: Callable[..., Identification]
+) -> None:
     db = tmp_path / "audit.db"
     import_list(db, assets / "opensanctions" / "targets.simple.csv", "opensanctions-csv")
     matches = Assessor.load(db).matcher.match(["海康威视"])
     assert [(m.exact, m.entry.key) for m in matches] == [(True, "synthetic-os-0001")]
 
 
-def test_listed_parent_reaches_the_maker(assets: Path, tmp_path: Path, make_ident) -> None:
+def test_listed_parent_reaches_the_maker(
+    assets: Path, tmp_path: Path, make_ident: Callable[..., Identification]
+) -> None:
     folder = _copy(assets / "ofac", tmp_path / "parent")
     sdn = folder / "SDN.CSV"
     rows = sdn.read_bytes().decode().rstrip("\x1a").rstrip("\r\n").split("\r\n")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from auditor.errors import DataFileError
-from auditor.exposure import Assessor, reassess, summarise
+from auditor.exposure import Assessor, reassess
 from auditor.exposure.data import load_regulatory_data
 from auditor.models import (
     Audience,
@@ -18,12 +19,13 @@ from auditor.models import (
     DeviceResult,
     DeviceType,
     Host,
+    Identification,
     RemediationAction,
 )
 from auditor.resources import fingerprints_dir
 
 
-def _report(make_ident) -> AuditReport:
+def _report(make_ident: Callable[..., Identification]) -> AuditReport:
     devices = (
         DeviceResult(
             Host("127.0.0.10"),
@@ -38,7 +40,7 @@ def _report(make_ident) -> AuditReport:
     return AuditReport(info, devices, notes=("kept note from the engine",))
 
 
-def test_reassess_for_another_audience(make_ident) -> None:
+def test_reassess_for_another_audience(make_ident: Callable[..., Identification]) -> None:
     # A year after the data's as-of date, so that the stale note is there to be replaced.
     assessor = Assessor.load(None, today=date(2027, 12, 4))
     report = reassess(_report(make_ident), Audience.GENERIC, assessor)
@@ -57,20 +59,23 @@ def test_reassess_for_another_audience(make_ident) -> None:
     assert [v.name for v in federal.audit.data_versions] == ["data bundle", "regulatory data"]
 
 
-def test_summarise(assessor: Assessor, make_ident) -> None:
-    totals = summarise(reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor))
-    assert totals["devices"] == 3
-    assert totals["by_manufacturer"] == {"Hikvision": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_brand"] == {"LTS": 1, "Axis": 1, "unknown": 1}
-    assert totals["by_severity"] == {"critical": 1, "info": 1, "high": 1}
-    assert totals["by_instrument"]["us-ndaa-889-b"] == {
-        "covered_if_security_use": 1,
-        "not_listed": 1,
-    }
-    assert totals["by_action"] == {"replace": 1, "none": 1, "review": 1}
+def test_reassessment_sets_each_devices_severity_action_and_889_status(
+    assessor: Assessor, make_ident: Callable[..., Identification]
+) -> None:
+    report = reassess(_report(make_ident), Audience.US_FEDERAL_CONTRACTOR, assessor)
+    worst = [
+        (d.max_severity.label, d.remediation and d.remediation.action.value) for d in report.devices
+    ]
+    # The LTS recorder (a Hikvision relabel), the Axis camera and the unidentified device.
+    assert worst == [("critical", "replace"), ("info", "none"), ("high", "review")]
+    part_b = [
+        [e.status.value for e in d.exposures if e.instrument == "us-ndaa-889-b"]
+        for d in report.devices
+    ]
+    assert part_b == [["covered_if_security_use"], ["not_listed"], []]
 
 
-def test_staleness_follows_the_date(make_ident) -> None:
+def test_staleness_follows_the_date(make_ident: Callable[..., Identification]) -> None:
     as_of = load_regulatory_data().as_of
     fresh = Assessor.load(None, today=as_of + timedelta(days=10))
     assert not fresh.data_versions()[0].stale

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -240,27 +239,6 @@ def test_any_input_gives_a_value_or_typed_error(kind: ObservationKind, value: st
     with contextlib.suppress(ExtractError):
         extract(kind, value)
     IDENT.identify([obs(kind.value, value)])
-
-
-def test_throughput() -> None:
-    sample = [
-        obs("http.server", "DNVRS-Webs"),
-        obs("http.title", "AXIS P1357 Network Camera"),
-        obs("rtsp.server", "Dahua Rtsp Server"),
-        obs("mac", "44:19:b6:01:02:03"),
-        obs("onvif.device_information", ONVIF_LTS),
-        obs("sadp.probe_match", SADP),
-        obs("http.server", "nginx"),
-        obs("ftp.banner", "220 AXIS M3007 Network Camera 5.40.13.1 (2012) ready."),
-    ]
-    n = 0
-    start = time.perf_counter()
-    while time.perf_counter() - start < 0.5:
-        for o in sample:
-            IDENT.identify([o])
-        n += len(sample)
-    rate = n / (time.perf_counter() - start)
-    assert rate > 2000, rate  # the brief's target is 5,000/s on a quiet core; CI cores are shared
 
 
 def test_the_same_fact_reported_twice_counts_once() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import socket
 import struct
 import uuid
@@ -102,3 +103,34 @@ def tcp_exchange(address: str, port: int, payload: bytes = b"", timeout: float =
         except TimeoutError:
             pass
     return data
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    """Read exactly ``size`` bytes (the socket's own timeout bounds each read)."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AssertionError(f"peer closed after {len(data)} of {size} bytes: {data!r}")
+        data += chunk
+    return data
+
+
+def recv_rtsp_reply(sock: socket.socket) -> bytes:
+    """One whole RTSP reply: the head up to the blank line, then Content-Length bytes of body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError(f"peer closed mid-head: {data!r}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    need = int(length.group(1)) if length else 0
+    return head + b"\r\n\r\n" + body + recv_exactly(sock, max(0, need - len(body)))
+
+
+def recv_dvrip_reply(sock: socket.socket) -> bytes:
+    """One whole DVRIP message: the 20-byte header, then the body length it gives."""
+    head = recv_exactly(sock, 20)
+    return head + recv_exactly(sock, struct.unpack_from("<I", head, 16)[0])

@@ -190,8 +190,8 @@ def test_a_full_slash_24_of_250_devices(record_property):
     assert nsutil.list_namespaces(site.prefix) == []
 
 
-def test_lab_cli_up_status_down(tmp_path: Path):
-    if nsutil.list_namespaces("ca-lab-"):
+def test_lab_cli_up_status_down(tmp_path: Path) -> None:
+    if nsutil.lab_namespaces("ca-lab-"):
         pytest.skip("a `camaudit lab` site is already up on this machine")
     cli = [sys.executable, "-m", "auditor.cli.app", "lab"]
     up = subprocess.run(

@@ -81,7 +81,7 @@ def test_relabels_are_flagged():
         ("id: [unclosed\n", "cannot read profile"),
     ],
 )
-def test_malformed_profiles_name_the_file(tmp_path: Path, text, message):
+def test_malformed_profiles_name_the_file(tmp_path: Path, text, message) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
     with pytest.raises(DataFileError, match=message) as info:
@@ -89,7 +89,7 @@ def test_malformed_profiles_name_the_file(tmp_path: Path, text, message):
     assert str(path) in str(info.value)
 
 
-def test_a_profile_may_keep_its_own_credentials(tmp_path: Path):
+def test_a_profile_may_keep_its_own_credentials(tmp_path: Path) -> None:
     from auditor.lab.device import Device
 
     source = PROFILES["linux-nginx"].path.read_text()

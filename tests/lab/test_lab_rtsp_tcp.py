@@ -13,7 +13,7 @@ import time
 import pytest
 
 from auditor.lab import LoopbackSite
-from tests.lab.lab_client import tcp_exchange
+from tests.lab.lab_client import recv_dvrip_reply, recv_rtsp_reply, tcp_exchange
 
 
 def rtsp(site, profile: str, request: bytes) -> str:
@@ -42,7 +42,7 @@ def test_describe_with_a_hand_computed_digest_returns_sdp(all_site):
     uri = f"rtsp://{device.address}:{device.port(554)}/"
     with socket.create_connection((device.address, device.port(554)), 3) as sock:
         sock.sendall(f"DESCRIBE {uri} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
-        challenge = sock.recv(4096).decode()
+        challenge = recv_rtsp_reply(sock).decode()
         assert "Server: Dahua Rtsp Server" in challenge
         realm = re.search(r'realm="([^"]+)"', challenge).group(1)  # type: ignore[union-attr]
         nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)  # type: ignore[union-attr]
@@ -57,8 +57,7 @@ def test_describe_with_a_hand_computed_digest_returns_sdp(all_site):
         sock.sendall(
             f"DESCRIBE {uri} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: {auth}\r\n\r\n".encode()
         )
-        time.sleep(0.2)
-        answer = sock.recv(4096).decode()
+        answer = recv_rtsp_reply(sock).decode()
     assert answer.startswith("RTSP/1.0 200 OK\r\nCSeq: 2\r\n")
     assert "application/sdp" in answer and "v=0" in answer
 
@@ -138,12 +137,10 @@ def test_dvrip_login_and_system_info(all_site):
     }
     with socket.create_connection((device.address, 34567), timeout=3) as sock:
         sock.sendall(dvrip(1000, req))
-        time.sleep(0.2)
-        ((msg, session, reply),) = dvrip_replies(sock.recv(65536))
+        ((msg, session, reply),) = dvrip_replies(recv_dvrip_reply(sock))
         assert msg == 1001 and reply["SessionID"] == f"0x{session:08X}"
         sock.sendall(dvrip(1020, {"Name": "SystemInfo", "SessionID": reply["SessionID"]}, session))
-        time.sleep(0.2)
-        ((msg, _, info),) = dvrip_replies(sock.recv(65536))
+        ((msg, _, info),) = dvrip_replies(recv_dvrip_reply(sock))
     assert msg == 1021 and info["Ret"] == 100
     assert info["SystemInfo"]["SerialNo"] == device.serial
     assert info["SystemInfo"]["HardWare"] == "XM530_50X50-WG_8M"

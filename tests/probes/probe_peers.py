@@ -8,23 +8,25 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from ipaddress import ip_address
 from types import MappingProxyType
 
 from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
-from auditor.models import Host, Observation, Service
+from auditor.models import Host, Observation, ObservationKind, ProbeAttempt, Service
 from auditor.ports import PortPlan, Role
 from auditor.scope import Scope
 
 TIMEOUT = 0.5
 
+#: What a peer does with each connection it accepts.
+Handler = Callable[[socket.socket], None]
+
 
 class Peer:
     """A threaded TCP listener on a loopback address; ``handler(conn)`` serves each connection."""
 
-    def __init__(
-        self, handler: Callable[[socket.socket], None], address: str = "127.0.0.1"
-    ) -> None:
+    def __init__(self, handler: Handler, address: str = "127.0.0.1") -> None:
         self.handler = handler
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -59,6 +61,11 @@ class Peer:
         self._stop.set()
         self._accept.join(timeout=1)
         self.sock.close()
+
+
+def values(result: ProbeAttempt, kind: ObservationKind) -> list[str]:
+    """The values a probe observed of one kind, in the order it observed them."""
+    return [o.value for o in result.observations if o.kind is kind]
 
 
 def read_request(conn: socket.socket, limit: int = 65536) -> bytes:
@@ -142,7 +149,7 @@ def make_host(
     mac_vendor: str | None = None,
 ) -> Host:
     return Host(
-        address,
+        ip_address(address),
         mac=mac,
         mac_vendor=mac_vendor,
         services=tuple(Service(p) for p in ports),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import socket
+from collections.abc import Callable
 from dataclasses import replace
 
 from auditor import redact
@@ -18,16 +20,18 @@ from auditor.ports import Role
 from auditor.probes import PROBES, attempt
 from auditor.probes.common import observation
 from auditor.probes.vendor import IsapiProbe
-from tests.probes.probe_peers import http_response, make_ctx, make_host, read_request
+from tests.probes.probe_peers import Peer, http_response, make_ctx, make_host, read_request
 
 USER, PASSWORD = "admin", "S3cr&t<pw>"
 CHALLENGE = (("WWW-Authenticate", 'Digest realm="cam", nonce="abc123", qop="auth"'),)
 
 
-def test_a_wrong_password_reaches_a_two_port_device_once_across_all_probes(peer) -> None:
+def test_a_wrong_password_reaches_a_two_port_device_once_across_all_probes(
+    peer: Callable[..., Peer],
+) -> None:
     log: list[bytes] = []
 
-    def refuse_everything(conn) -> None:
+    def refuse_everything(conn: socket.socket) -> None:
         request = read_request(conn)
         log.append(request)
         # A Hikvision-like web server (App-webs/) that wants Digest for every path.
@@ -51,10 +55,10 @@ def test_a_wrong_password_reaches_a_two_port_device_once_across_all_probes(peer)
     assert "wrong-password" not in repr(attempts)
 
 
-def test_an_echoed_digest_ha1_and_escaped_password_are_redacted(peer) -> None:
+def test_an_echoed_digest_ha1_and_escaped_password_are_redacted(peer: Callable[..., Peer]) -> None:
     ha1 = hashlib.md5(f"{USER}:cam:{PASSWORD}".encode()).hexdigest()
 
-    def echo(conn) -> None:
+    def echo(conn: socket.socket) -> None:
         request = read_request(conn)
         if b"Authorization: Digest" not in request:
             conn.sendall(http_response(401, b"", CHALLENGE))
@@ -81,10 +85,12 @@ def test_an_echoed_digest_ha1_and_escaped_password_are_redacted(peer) -> None:
     assert value.count("[credential redacted]") == 2
 
 
-def test_vendor_apis_and_dvrip_send_nothing_without_evidence_for_their_platform(peer) -> None:
+def test_vendor_apis_and_dvrip_send_nothing_without_evidence_for_their_platform(
+    peer: Callable[..., Peer],
+) -> None:
     log: list[bytes] = []
 
-    def printer(conn) -> None:
+    def printer(conn: socket.socket) -> None:
         log.append(read_request(conn))
         conn.sendall(http_response(401, b"", (("WWW-Authenticate", 'Basic realm="printer"'),)))
 

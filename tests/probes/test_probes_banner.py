@@ -5,14 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.models import Outcome, Reason
+from auditor.models import Outcome, ProbeAttempt, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.banner import BannerProbe, strip_telnet
 from tests.probes.probe_peers import closed_port, make_ctx, make_host, silent
 
 
-def run(port, role):
+def run(port: int, role: Role) -> ProbeAttempt:
     return attempt(BannerProbe(), make_host((port,)), make_ctx({port: role}))
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
+from auditor.models import Observation, Outcome, ProbeAttempt, Reason
 from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.dvrip import DvripProbe, sofia_hash
@@ -29,12 +31,12 @@ from tests.probes.probe_peers import (
 CRED = ("admin", "lab-secret")
 
 
-def everyone(_observations) -> frozenset[str]:
+def everyone(_observations: Iterable[Observation]) -> frozenset[str]:
     """Vendor evidence for every platform: these tests are about the transport, not the gate."""
     return frozenset({"hikvision", "dahua", "axis", "xiongmai"})
 
 
-def onvif_run(port, **kw):
+def onvif_run(port: int, **kw: Any) -> ProbeAttempt:
     ctx = make_ctx({port: Role.ONVIF}, **kw)
     return attempt(OnvifProbe(), make_host((port,)), ctx)
 
@@ -130,7 +132,11 @@ def dvrip_device(conn):
         request = json.loads(body.rstrip(b"\x00").strip())
         if msg == 1000:
             ok = request["PassWord"] == sofia_hash(CRED[1]) and request["UserName"] == CRED[0]
-            reply = {"Ret": 100 if ok else 203, "SessionID": "0x0000000B", "DeviceType ": "DVR"}
+            reply: dict[str, object] = {
+                "Ret": 100 if ok else 203,
+                "SessionID": "0x0000000B",
+                "DeviceType ": "DVR",
+            }
             session = 0x0B
         elif msg == 1020 and session == 0x0B:
             reply = {
@@ -145,7 +151,7 @@ def dvrip_device(conn):
         conn.sendall(HEADER.pack(0xFF, 1, session, seq, 0, 0, msg + 1, len(data)) + data)
 
 
-def dvrip_run(port, credential):
+def dvrip_run(port: int, credential: tuple[str, str]) -> ProbeAttempt:
     ctx = make_ctx({port: Role.DVRIP}, credential=credential)
     return attempt(DvripProbe(everyone), make_host((port,)), ctx)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from auditor.lab import LoopbackSite
-from auditor.models import ObservationKind, Outcome, Reason
+from auditor.models import ObservationKind, Outcome, ProbeAttempt, Reason
 from auditor.ports import PortPlan, Role
 from auditor.probes import attempt
 from auditor.probes.banner import BannerProbe
 from tests.probes.probe_peers import make_ctx, make_host
 
 
-def run(port: int, address: str = "127.0.0.1"):
+def run(port: int, address: str = "127.0.0.1") -> ProbeAttempt:
     ctx = make_ctx({port: Role.FTP}, targets=(address,))
     return attempt(BannerProbe(), make_host((port,), address=address), ctx)
 

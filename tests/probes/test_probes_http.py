@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 
+from auditor.context import NetContext
 from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
+from auditor.models import Outcome, ProbeAttempt, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.http import HttpProbe
@@ -20,6 +22,7 @@ from tests.probes.probe_peers import (
     router,
     silent,
     slowloris,
+    values,
 )
 
 PAGE = (
@@ -28,13 +31,9 @@ PAGE = (
 )
 
 
-def run_http(port: int, **kw):
+def run_http(port: int, **kw: Any) -> tuple[ProbeAttempt, NetContext]:
     ctx = make_ctx({port: Role.HTTP}, **kw)
     return attempt(HttpProbe(), make_host((port,)), ctx), ctx
-
-
-def values(result, kind):
-    return [o.value for o in result.observations if o.kind is kind]
 
 
 def test_completed_records_server_headers_title_body_favicon_and_clues(peer):

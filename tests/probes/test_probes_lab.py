@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from ipaddress import ip_address
+from typing import Any
+
 import pytest
 
 from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.lab import LoopbackSite
-from auditor.models import Host, Observation, Outcome, Reason, Service
+from auditor.models import Host, Observation, Outcome, ProbeAttempt, Reason, Service
 from auditor.models import ObservationKind as K
 from auditor.probes import PROBES, attempt
 from auditor.probes.common import observation
 from auditor.scope import Scope
-from tests.probes.probe_peers import http_response, router
+from tests.probes.probe_peers import http_response, router, values
 
 DEVICES = (
     "hikvision-ipc",
@@ -26,12 +30,14 @@ DEVICES = (
 
 
 @pytest.fixture(scope="module")
-def site():
+def site() -> Iterator[LoopbackSite]:
     with LoopbackSite(DEVICES) as s:
         yield s
 
 
-def lab_ctx(site, *, creds=True, password=None, timeout=0.5) -> NetContext:
+def lab_ctx(
+    site: LoopbackSite, *, creds: bool = True, password: str | None = None, timeout: float = 0.5
+) -> NetContext:
     user, pw = site.credentials
     store = (
         CredentialStore(default=Credential(user, Secret(password or pw)))
@@ -46,13 +52,13 @@ def lab_ctx(site, *, creds=True, password=None, timeout=0.5) -> NetContext:
     )
 
 
-def lab_host(site, profile: str, observations: tuple[Observation, ...] = ()) -> Host:
+def lab_host(site: LoopbackSite, profile: str, observations: tuple[Observation, ...] = ()) -> Host:
     d = site.device(profile)
     plan = site.port_plan.roles
     ports = sorted({p for p in d.ports.values() if p in plan})
     truth = next(t for t in site.truth if t.address == d.address)
     return Host(
-        d.address,
+        ip_address(d.address),
         mac=truth.mac,
         services=tuple(Service(p) for p in ports),
         observations=observations,
@@ -64,7 +70,7 @@ CREDENTIALED = ("onvif", "dvrip", "isapi", "dahua", "axis")
 ANONYMOUS = ("mac", "http", "tls", "rtsp", "banner")
 
 
-def run(site, probe: str, profile: str, **kw):
+def run(site: LoopbackSite, probe: str, profile: str, **kw: Any) -> tuple[ProbeAttempt, NetContext]:
     host_obs = kw.pop("observations", ())
     prior = kw.pop("prior", probe in CREDENTIALED)
     ctx = lab_ctx(site, **kw)
@@ -74,10 +80,6 @@ def run(site, probe: str, profile: str, **kw):
         found = [o for name in ANONYMOUS for o in attempt(PROBES[name](), host, ctx).observations]
         host = lab_host(site, profile, (*host_obs, *found))
     return attempt(PROBES[probe](), host, ctx), ctx
-
-
-def values(result, kind):
-    return [o.value for o in result.observations if o.kind is kind]
 
 
 def test_http_against_hikvision_follows_the_meta_refresh_and_asks_clue_paths(site):

@@ -8,6 +8,7 @@ in the SSDP description fetch it ended the whole channel.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import pytest
 
@@ -23,7 +24,7 @@ from auditor.probes import attempt
 from auditor.probes.http import HttpProbe
 from auditor.probes.rtsp import RtspProbe
 from auditor.scope import Scope
-from tests.probes.probe_peers import make_ctx, make_host, read_request
+from tests.probes.probe_peers import Handler, Peer, make_ctx, make_host, read_request
 
 BAD = ("length_superscript", "length_5000_digits", "chunk_size_line")
 GOOD_PAGE = (
@@ -32,7 +33,7 @@ GOOD_PAGE = (
 )
 
 
-def _serve(payload: bytes):
+def _serve(payload: bytes) -> Handler:
     def handle(conn: socket.socket) -> None:
         request = read_request(conn)
         if request:
@@ -56,7 +57,9 @@ def test_only_short_ascii_digits_are_a_length(value: str) -> None:
 
 
 @pytest.mark.parametrize("name", BAD)
-def test_a_bad_length_on_one_port_keeps_the_other_ports_results(peer, name: str) -> None:
+def test_a_bad_length_on_one_port_keeps_the_other_ports_results(
+    peer: Callable[..., Peer], name: str
+) -> None:
     bad = peer(_serve(render_payload(name, None, b"")))
     good = peer(_serve(GOOD_PAGE))
     ctx = make_ctx({bad.port: Role.HTTP, good.port: Role.HTTP})
@@ -66,7 +69,7 @@ def test_a_bad_length_on_one_port_keeps_the_other_ports_results(peer, name: str)
     assert any(o.value == "good port" for o in result.observations)
 
 
-def test_rtsp_superscript_length_is_a_malformed_reply(peer) -> None:
+def test_rtsp_superscript_length_is_a_malformed_reply(peer: Callable[..., Peer]) -> None:
     rtsp = peer(_serve(render_payload("rtsp_length_superscript", None, b"")))
     ctx = make_ctx({rtsp.port: Role.RTSP})
     result = attempt(RtspProbe(), make_host((rtsp.port,)), ctx)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import pytest
 from hypothesis import given
@@ -25,7 +27,11 @@ TYPED = (Reason.MALFORMED, Reason.TOO_LARGE)
 CRED = Credential("admin", Secret("pa ss:wörd"))
 
 
-def typed_or_value(fn, *args, **kw):
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def typed_or_value(fn: Callable[P, T], *args: P.args, **kw: P.kwargs) -> T | None:
     try:
         return fn(*args, **kw)
     except ProbeError as exc:
@@ -100,7 +106,7 @@ def test_digest_answer_is_rfc7616_and_never_contains_the_password():
     )
     cnonce, nc = fields["cnonce"].strip('"'), fields["nc"]
 
-    def h(s):
+    def h(s: str) -> str:
         return hashlib.md5(s.encode()).hexdigest()
 
     ha1 = h("admin:cam:pa ss:wörd")

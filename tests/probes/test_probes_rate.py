@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_address
 
@@ -11,14 +13,14 @@ from auditor.context import RateLimiter
 from auditor.errors import ProbeError
 from auditor.net.exchange import Endpoint, http_exchange, probe_deadline
 from auditor.ports import Role
-from tests.probes.probe_peers import http_response, make_ctx, read_request
+from tests.probes.probe_peers import Peer, http_response, make_ctx, read_request
 
 RATE = 8.0
 CLIENTS = 16
 
 
-def test_healthy_exchanges_under_a_rate_limit_do_not_time_out(peer) -> None:
-    def handle(conn) -> None:
+def test_healthy_exchanges_under_a_rate_limit_do_not_time_out(peer: Callable[..., Peer]) -> None:
+    def handle(conn: socket.socket) -> None:
         if read_request(conn):
             conn.sendall(http_response(200, b"<html><title>ok</title></html>"))
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.errors import ProbeError
 from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
+from auditor.models import Outcome, ProbeAttempt, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.rtsp import RtspProbe, parse_rtsp_response, sdp_markers
 from tests.probes.probe_peers import (
+    Handler,
     closed_port,
     garbage,
     http_response,
@@ -20,6 +23,7 @@ from tests.probes.probe_peers import (
     make_host,
     read_request,
     silent,
+    values,
 )
 
 SDP = (
@@ -29,8 +33,11 @@ SDP = (
 )
 
 
-def rtsp_responder(replies: dict[str, tuple[int, tuple[tuple[str, str], ...], bytes]], log=None):
-    def handle(conn):
+def rtsp_responder(
+    replies: dict[str, tuple[int, tuple[tuple[str, str], ...], bytes]],
+    log: list[bytes] | None = None,
+) -> Handler:
+    def handle(conn: socket.socket) -> None:
         request = read_request(conn)
         if log is not None:
             log.append(request)
@@ -50,12 +57,8 @@ def rtsp_responder(replies: dict[str, tuple[int, tuple[tuple[str, str], ...], by
     return handle
 
 
-def run_rtsp(port):
+def run_rtsp(port: int) -> ProbeAttempt:
     return attempt(RtspProbe(), make_host((port,)), make_ctx({port: Role.RTSP}))
-
-
-def values(result, kind):
-    return [o.value for o in result.observations if o.kind is kind]
 
 
 def test_server_realm_and_unauthenticated_sdp(peer):
@@ -135,7 +138,8 @@ def test_describe_failure_keeps_what_options_said(peer):
 
 def test_sdp_markers_needs_a_version_line():
     assert sdp_markers(b"<html>") is None
-    assert sdp_markers(SDP).startswith("v=0\no=")
+    markers = sdp_markers(SDP)
+    assert markers is not None and markers.startswith("v=0\no=")
 
 
 @given(st.binary(max_size=600))

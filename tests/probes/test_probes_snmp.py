@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor.context import NetContext
 from auditor.credentials import CredentialStore, Secret
 from auditor.errors import ConfigError
 from auditor.lab import LoopbackSite
@@ -30,7 +31,9 @@ NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"
 """NET-SNMP-TC::linux, the sysObjectID net-snmp reports on Linux."""
 
 
-def ctx_with(community: str | None, port: int, targets: tuple[str, ...], timeout: float = 1.0):
+def ctx_with(
+    community: str | None, port: int, targets: tuple[str, ...], timeout: float = 1.0
+) -> NetContext:
     ctx = make_ctx({}, targets=targets, timeout=timeout)
     store = CredentialStore(snmp_default=Secret(community)) if community else ctx.credentials
     return dataclasses.replace(ctx, credentials=store, snmp_port=port, redactor=None)
@@ -157,7 +160,7 @@ def test_lab_agent_gives_the_captured_sysobjectid():
     }
 
 
-def test_credentials_file_and_environment_carry_communities(tmp_path: Path):
+def test_credentials_file_and_environment_carry_communities(tmp_path: Path) -> None:
     path = tmp_path / "creds.yaml"
     path.write_text(
         'snmp:\n  community: "site-ro"\n  hosts:\n    - {target: 192.0.2.0/28, community: "cams"}\n'

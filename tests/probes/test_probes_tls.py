@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import warnings
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -16,15 +18,26 @@ from cryptography.x509.oid import NameOID
 
 from auditor.errors import ProbeError
 from auditor.models import ObservationKind as K
-from auditor.models import Outcome, Reason
+from auditor.models import Outcome, ProbeAttempt, Reason
 from auditor.ports import Role
 from auditor.probes import attempt
 from auditor.probes.tls import TlsProbe, certificate_facts
-from tests.probes.probe_peers import closed_port, http_response, make_ctx, make_host, silent
+from tests.probes.probe_peers import (
+    Handler,
+    closed_port,
+    http_response,
+    make_ctx,
+    make_host,
+    silent,
+    values,
+)
+
+#: The PEM certificate and key files, and the certificate they hold.
+CertFiles = tuple[Path, Path, x509.Certificate]
 
 
 @pytest.fixture(scope="module")
-def cert_files(tmp_path_factory):
+def cert_files(tmp_path_factory: pytest.TempPathFactory) -> CertFiles:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -62,7 +75,7 @@ def cert_files(tmp_path_factory):
     return d / "cert.pem", d / "key.pem", cert
 
 
-def tls_server(cert_files, legacy: bool = False):
+def tls_server(cert_files: CertFiles, legacy: bool = False) -> Handler:
     cert, key, _ = cert_files
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
@@ -73,7 +86,7 @@ def tls_server(cert_files, legacy: bool = False):
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1
 
-    def handle(conn):
+    def handle(conn: socket.socket) -> None:
         conn.settimeout(2)
         with contextlib.suppress(OSError), ctx.wrap_socket(conn, server_side=True) as tls:
             tls.recv(1)
@@ -81,13 +94,9 @@ def tls_server(cert_files, legacy: bool = False):
     return handle
 
 
-def run_tls(port):
+def run_tls(port: int) -> ProbeAttempt:
     ctx = make_ctx({port: Role.HTTPS})
     return attempt(TlsProbe(), make_host((port,)), ctx)
-
-
-def values(result, kind):
-    return [o.value for o in result.observations if o.kind is kind]
 
 
 def test_self_signed_certificate_is_recorded(peer, cert_files):

@@ -13,9 +13,9 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
+from auditor.history.combine import combine
 from auditor.models import AuditReport
 from auditor.render import FormatName, renderer
-from auditor.store.combine import combine
 from tests.render.camaudit_sample_audit import sample_report
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cyclonedx.md"

@@ -18,11 +18,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from auditor.history.combine import combine
 from auditor.models import AuditReport
 from auditor.render import FORMATS, FormatName, ReportFormat, renderer
 from auditor.render.json_format import SCHEMA_FILE, SCHEMA_VERSION
 from auditor.resources import reports_dir
-from auditor.store.combine import combine
 from tests.render.camaudit_sample_audit import (
     HOSTILE_MODEL,
     audit_info,

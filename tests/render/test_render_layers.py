@@ -12,7 +12,8 @@ import pytest
 
 from auditor.models import AuditReport, DeviceResult, EvidenceLink, RemediationAction
 from auditor.render import Detail, FormatName, RenderOptions, renderer
-from auditor.render.view import evidence, summarise
+from auditor.render.evidence import evidence
+from auditor.render.view import summarise
 from tests.render.camaudit_sample_audit import sample_report
 
 

@@ -12,7 +12,7 @@ from auditor.models import (
     InstrumentId,
     Severity,
 )
-from auditor.render.view import is_clean, needs_review, not_listed, reaching
+from auditor.render.verdicts import is_clean, needs_review, not_listed, reaching
 
 
 def _exposure(uncertain: bool, severity: Severity) -> Exposure:

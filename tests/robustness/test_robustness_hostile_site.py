@@ -231,9 +231,14 @@ def test_no_attempt_is_a_crash(hostile: HostileRun) -> None:
 
 
 def test_every_failure_says_why(hostile: HostileRun) -> None:
-    for device in hostile.report.incomplete:
-        failed = [a for a in device.attempts if a.outcome is Outcome.FAILED]
-        assert failed and all(a.reason is not None and a.detail for a in failed)
+    # (The model itself refuses a failed attempt without a reason.) Each also says what happened.
+    silent = [
+        (p, a.probe)
+        for p, d in hostile.by_profile.items()
+        for a in d.attempts
+        if a.outcome is Outcome.FAILED and not a.detail.strip()
+    ]
+    assert not silent, silent
 
 
 def test_hostile_strings_reach_the_identification_as_given(hostile: HostileRun) -> None:

@@ -150,7 +150,7 @@ def test_diff_shows_new_gone_moved_and_changed(
 
 
 def test_diff_logic_matches_by_mac_then_address() -> None:
-    from auditor.store.compare import diff
+    from auditor.history.compare import diff
 
     old = sample_report()
     new = _later(old)

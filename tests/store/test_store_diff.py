@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from auditor.cli.app import main
+from auditor.history.compare import MatchBasis, diff
 from auditor.models import AuditId, AuditReport, DeviceResult
 from auditor.resources import reports_dir
 from auditor.store import Store
-from auditor.store.compare import MatchBasis, diff
 from tests.render.camaudit_sample_audit import sample_report
 
 FIRST, SECOND = "20261121T090000Z-hq", "20261221T090000Z-hq"
@@ -201,7 +201,7 @@ def test_report_of_two_audits_of_one_site_counts_each_device_once(
 def test_all_sites_leaves_the_demo_site_out(
     escalated_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from auditor.store.combine import DEMO_SITE
+    from auditor.history.combine import DEMO_SITE
 
     demo = sample_report()
     demo = dataclasses.replace(
@@ -219,7 +219,7 @@ def test_all_sites_leaves_the_demo_site_out(
 
 
 def test_three_audits_of_one_site_keep_each_device_once_from_its_latest_sighting() -> None:
-    from auditor.store.combine import combine
+    from auditor.history.combine import combine
 
     first, second = _escalated()
     third = dataclasses.replace(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from auditor.history.compare import diff
 from auditor.models import AuditReport, Severity, VulnFinding, VulnStatus
-from auditor.store.compare import diff
 from tests.render.camaudit_sample_audit import sample_report
 
 FINDING = VulnFinding(

@@ -18,7 +18,7 @@ from auditor.cli.app import main
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
 from auditor.exitcodes import ExitCode, exit_code_for
-from auditor.lab import LoopbackSite
+from auditor.lab import DeviceProfile, LoopbackSite
 from auditor.lab.profiles import load_profiles
 from auditor.models import AuditReport, DeviceResult, Severity, VulnStatus
 from auditor.render import renderer
@@ -35,15 +35,25 @@ HX3_MODEL = "IPC-HFW3441E-AS"
 FIXED_FW = "2.800.0000000.30.R"
 
 
+@dataclasses.dataclass(frozen=True)
+class LabAudit:
+    report: AuditReport
+    addresses: dict[str, str]
+    """Each lab profile's address."""
+    db: Path
+    root: Path
+    """The data folder the audit used."""
+
+
 @pytest.fixture(scope="module")
-def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditReport, dict]]:
+def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabAudit]:
     root = tmp_path_factory.mktemp("kev") / "data"
     import_kev(root, ASSETS / "kev-excerpt.json")
     import_cve(root, [*NVD, *CVE5])
     resources.use_data_root(root)
     profiles = load_profiles()
     dahua = profiles["dahua-ipc"]
-    devices = [
+    devices: list[str | DeviceProfile] = [
         dataclasses.replace(dahua, id="dahua-hx3-old", model=HX3_MODEL),
         dataclasses.replace(dahua, id="dahua-hx3-fixed", model=HX3_MODEL, firmware=FIXED_FW),
         "dahua-ipc",
@@ -65,18 +75,17 @@ def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuditR
             )
             report = Auditor(config).run()
             by_profile = {t.profile: t.address for t in site.truth}
-        yield report, {**by_profile, "_db": config.db_path, "_root": root}
+        yield LabAudit(report, by_profile, config.db_path, root)
     finally:
         resources.use_data_root(None)
 
 
-def _device(lab: tuple[AuditReport, dict], profile: str) -> DeviceResult:
-    report, where = lab
-    (device,) = [d for d in report.devices if str(d.host.address) == where[profile]]
+def _device(lab: LabAudit, profile: str) -> DeviceResult:
+    (device,) = [d for d in lab.report.devices if str(d.host.address) == lab.addresses[profile]]
     return device
 
 
-def test_lab_dahua_at_its_firmware_is_affected_and_not_once_fixed(lab_audit) -> None:
+def test_lab_dahua_at_its_firmware_is_affected_and_not_once_fixed(lab_audit: LabAudit) -> None:
     old = _device(lab_audit, "dahua-hx3-old")
     assert old.identification.firmware == "2.800.0000000.16.R"  # read from the device
     assert {v.cve: v.status for v in old.vulnerabilities} == {
@@ -91,7 +100,7 @@ def test_lab_dahua_at_its_firmware_is_affected_and_not_once_fixed(lab_audit) -> 
     assert _device(lab_audit, "dahua-ipc").vulnerabilities == ()
 
 
-def test_lab_relabels_are_matched_through_their_true_maker(lab_audit) -> None:
+def test_lab_relabels_are_matched_through_their_true_maker(lab_audit: LabAudit) -> None:
     for profile in ("annke-ipc", "lts-ipc"):
         device = _device(lab_audit, profile)
         assert device.identification.oem_relabel
@@ -101,7 +110,7 @@ def test_lab_relabels_are_matched_through_their_true_maker(lab_audit) -> None:
         assert "matched through true maker Hikvision" in finding.evidence[0]
 
 
-def test_a_device_without_firmware_is_never_affected(lab_audit) -> None:
+def test_a_device_without_firmware_is_never_affected(lab_audit: LabAudit) -> None:
     lorex = _device(lab_audit, "lorex-nvr")
     assert lorex.identification.firmware is None
     assert lorex.vulnerabilities
@@ -113,8 +122,8 @@ def render(report: AuditReport, fmt: FormatName) -> bytes:
     return renderer(fmt).render(report)
 
 
-def test_fail_on_counts_a_known_exploited_flaw(lab_audit) -> None:
-    report, _ = lab_audit
+def test_fail_on_counts_a_known_exploited_flaw(lab_audit: LabAudit) -> None:
+    report = lab_audit.report
     # The sanctions side left out: the known-exploited flaw alone decides the exit code.
     old = dataclasses.replace(_device(lab_audit, "dahua-hx3-old"), exposures=())
     only_vulns = dataclasses.replace(report, devices=(old,))
@@ -124,8 +133,8 @@ def test_fail_on_counts_a_known_exploited_flaw(lab_audit) -> None:
     assert exit_code_for(clean, Severity.LOW) is ExitCode.CLEAN
 
 
-def test_every_format_shows_each_match_with_its_source_and_date(lab_audit) -> None:
-    report, _ = lab_audit
+def test_every_format_shows_each_match_with_its_source_and_date(lab_audit: LabAudit) -> None:
+    report = lab_audit.report
     doc = json.loads(render(report, FormatName.JSON))
     schema = json.loads(
         (resources.reports_dir() / "schema" / "camaudit-report-1.schema.json").read_text()
@@ -168,10 +177,9 @@ def test_every_format_shows_each_match_with_its_source_and_date(lab_audit) -> No
 
 
 def test_findings_are_saved_with_the_audit_and_re_rendered_with_todays_data(
-    lab_audit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    lab_audit: LabAudit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report, where = lab_audit
-    db = where["_db"]
+    report, db = lab_audit.report, lab_audit.db
     with Store(db, read_only=True) as store:
         stored = store.load_report(report.audit.id)
     assert [d.vulnerabilities for d in stored.devices] == [
@@ -183,7 +191,7 @@ def test_findings_are_saved_with_the_audit_and_re_rendered_with_todays_data(
     recorded = json.loads(capsys.readouterr().out)
     assert recorded["summary"]["known_exploited_devices"] == 1
     # A newer catalogue imported after the audit: --as-recorded says it is not applied.
-    root = where["_root"]
+    root = lab_audit.root
     import_kev(root, ASSETS / "kev-excerpt.csv")
     args = ["report", "--db", str(db), "--as-recorded", "-f", "markdown", "-o", "-"]
     assert main(["--data-dir", str(root), *args]) == 0

@@ -112,7 +112,7 @@ def test_an_unknown_maker_is_never_matched(data_root: Path) -> None:
 def test_old_vulnerability_data_is_flagged_stale_with_the_command_that_updates_it(
     data_root: Path,
 ) -> None:
-    from auditor.render.view import notices
+    from auditor.render.notices import notices
     from auditor.vulns import VulnAssessor
     from tests.render.camaudit_sample_audit import sample_report
 

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from auditor.errors import UsageError
+from auditor.history.compare import match_devices
 from auditor.models import Audience, AuditId, AuditInfo, AuditReport, DeviceResult
-from auditor.store.compare import match_devices
 
 ORGANISATION = "Organisation"
 #: The site name `camaudit demo` audits under: it marks the emulated site in the store, and
