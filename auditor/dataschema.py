@@ -146,7 +146,15 @@ def check_folder(root: Traversable | Path) -> list[SchemaViolation]:
     """Every violation in every data file with a schema under ``root``."""
     out: list[SchemaViolation] = []
     for rel, node in data_files(root):
-        out.extend(check_text(node.read_text(encoding="utf-8"), rel))
+        try:
+            text = node.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            out.append(SchemaViolation(rel, "file", f"not UTF-8 text (byte {exc.start})"))
+            continue
+        except OSError as exc:
+            out.append(SchemaViolation(rel, "file", f"cannot read: {exc.strerror or exc}"))
+            continue
+        out.extend(check_text(text, rel))
     return out
 
 

@@ -380,8 +380,10 @@ def test_check_folder_reports_every_file(tmp_path: Path) -> None:
     (tmp_path / "identifiers" / "aliases.yaml").write_text("vendors: [{vendor: X}]\n")
     (tmp_path / "rtsp_server.yaml").write_text("matches: rtsp.server\n")
     (tmp_path / "notes.txt").write_text("no schema, not checked\n")
+    (tmp_path / "brands.yaml").write_bytes(b"brands:\n- brand: \xff\n")
     found = check_folder(tmp_path)
     assert [(v.file, v.message) for v in found] == [
+        ("brands.yaml", "not UTF-8 text (byte 17)"),
         ("identifiers/aliases.yaml", "'source' is a required property"),
         ("rtsp_server.yaml", "'fingerprints' is a required property"),
         ("rtsp_server.yaml", "'preference' is a required property"),
