@@ -27,7 +27,8 @@ from auditor.resources import shipped_fingerprints_dir
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: (data file, schema) pairs, paths relative to the data folder; "*.yaml" is every file at the
-#: top (one per observation kind) that no other row names. First match wins.
+#: top (one per observation kind) that no other row names. First match wins. The HTTP clue
+#: paths (``auditor/probes/clue_paths.yaml``, code's data) use ``CLUE_PATHS_SCHEMA``.
 SCHEMAS: tuple[tuple[str, str], ...] = (
     ("brands.yaml", "brands.schema.json"),
     ("identifiers/aliases.yaml", "aliases.schema.json"),
@@ -38,6 +39,8 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("regulatory/audiences.yaml", "regulatory-audiences.schema.json"),
     ("*.yaml", "fingerprint-file.schema.json"),
 )
+
+CLUE_PATHS_SCHEMA = "clue-paths.schema.json"
 
 _MESSAGE_LIMIT = 200
 
@@ -92,9 +95,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def check_document(doc: Any, relpath: str, text: str = "") -> list[SchemaViolation]:
-    """Every violation of ``doc`` (parsed YAML) against the schema of ``relpath``."""
-    name = schema_for(relpath)
+def check_document(
+    doc: Any, relpath: str, text: str = "", schema: str | None = None
+) -> list[SchemaViolation]:
+    """Every violation of ``doc`` (parsed YAML) against ``schema`` (default: ``relpath``'s)."""
+    name = schema or schema_for(relpath)
     if name is None:
         return []
     import jsonschema  # imported on use: only the verifier and the tests check schemas
@@ -244,13 +249,17 @@ def enforce(doc: Any, relpath: str, shown: str | None = None) -> None:
     ``shown``: the file's name in the error, when the caller names it otherwise.
     """
     name = schema_for(relpath)
-    if name is None:
-        return
+    if name is not None:
+        enforce_schema(doc, name, shown or relpath)
+
+
+def enforce_schema(doc: Any, name: str, shown: str) -> None:
+    """Raise DataFileError at the first place ``doc`` breaks the schema file ``name``."""
     root = load_schema(name)
     problem = _first_problem(doc, root, root, [])
     if problem is not None:
         path, message = problem
-        raise DataFileError(shown or relpath, f"{_describe(doc, path)}: {message}")
+        raise DataFileError(shown, f"{_describe(doc, path)}: {message}")
 
 
 def _resolve(spec: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,17 @@ import pytest
 import yaml
 
 from auditor.dataschema import (
+    CLUE_PATHS_SCHEMA,
     SCHEMAS,
     check_document,
     check_folder,
     check_text,
     data_files,
     enforce,
+    enforce_schema,
     load_schema,
     schema_dir,
+    schema_for,
 )
 from auditor.errors import DataFileError
 from auditor.exposure.data import load_regulatory_data
@@ -35,6 +39,7 @@ from auditor.identify.db import _FLAGS, KNOWN_ATTRS, parse_file
 from auditor.identify.reference import CONFIDENCES, parse_brands
 from auditor.identify.vendors import MacRole, parse_aliases
 from auditor.models import DEVICE_TYPE_ALIASES, DeviceType, ObservationKind
+from auditor.probes.http import parse_clue_paths
 from auditor.resources import shipped_fingerprints_dir
 
 ROOT = Path(str(shipped_fingerprints_dir()))
@@ -118,7 +123,21 @@ def _shipped(rel: str) -> dict[str, Any]:
     return loaded
 
 
+CLUE_PATHS: dict[str, Any] = {
+    "as_of": "2026-11-21",
+    "paths": [
+        {
+            "path": "/ISAPI/Security/userCheck",
+            "platform": "Hikvision",
+            "markers": ["<userCheck"],
+            "source": "https://example.invalid/issue",
+        }
+    ],
+}
+CLUE_FILE = str(Path(str(resources.files("auditor.probes"))) / "clue_paths.yaml")
+
 BASES: dict[str, tuple[str, dict[str, Any], Callable[[str, str], object]]] = {
+    "clue paths": ("clue_paths.yaml", CLUE_PATHS, parse_clue_paths),
     "fingerprint": ("rtsp_server.yaml", FINGERPRINT_FILE, parse_file),
     "brands": ("brands.yaml", BRANDS_FILE, parse_brands),
     "aliases": ("identifiers/aliases.yaml", ALIASES_FILE, parse_aliases),
@@ -231,11 +250,23 @@ BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
     ("audiences", "an audience left out", _drop(["audiences", "generic"])),
     ("audiences", "severity unknown", _set(["audiences", "generic", "default"], "urgent")),
     ("audiences", "unknown key", _set(["audiences", "generic", "instrument"], {})),
+    # the HTTP clue paths (auditor/probes/clue_paths.yaml)
+    ("clue paths", "no source", _drop(["paths", 0, "source"])),
+    ("clue paths", "unknown key", _set(["paths", 0, "method"], "POST")),
+    ("clue paths", "a relative path", _set(["paths", 0, "path"], "ISAPI/Security/userCheck")),
+    ("clue paths", "markers as text", _set(["paths", 0, "markers"], "<userCheck")),
+    ("clue paths", "as_of not a date", _set(["as_of"], "recently")),
     # bad regular expressions
     ("fingerprint", "bad pattern", _set([*FP, "pattern"], r"^Example (\d+$")),
     ("brands", "bad model pattern", _set([*BR, "lines", 0, "model_pattern"], "[LTN")),
     ("aliases", "bad placeholder", _set(["placeholders"], ["IPCAM(", "x"])),
 ]
+
+
+def _schema_of(base: str) -> str:
+    name = CLUE_PATHS_SCHEMA if base == "clue paths" else schema_for(BASES[base][0])
+    assert name is not None
+    return name
 
 
 def _loader_refuses(base: str, doc: dict[str, Any]) -> str | None:
@@ -250,7 +281,7 @@ def _loader_refuses(base: str, doc: dict[str, Any]) -> str | None:
 @pytest.mark.parametrize("base", sorted(BASES))
 def test_the_unbroken_documents_pass_both(base: str) -> None:
     path, doc, _ = BASES[base]
-    assert check_document(doc, path) == []
+    assert check_document(doc, path, schema=_schema_of(base)) == []
     assert _loader_refuses(base, doc) is None
 
 
@@ -261,18 +292,25 @@ def test_schema_and_loader_both_refuse(
     path, original, _ = BASES[base]
     doc = copy.deepcopy(original)
     edit(doc)
-    violations = check_document(doc, path)
+    violations = check_document(doc, path, schema=_schema_of(base))
     assert violations, f"the schema accepts a document with {what}"
     assert all(v.file == path and v.message for v in violations)
     assert _loader_refuses(base, doc) is not None, f"the loader accepts a document with {what}"
     # The loaders' own reading of the schema (no jsonschema at run time) refuses it too.
     with pytest.raises(DataFileError):
-        enforce(yaml.safe_load(yaml.safe_dump(doc)), path)
+        enforce_schema(yaml.safe_load(yaml.safe_dump(doc)), _schema_of(base), path)
 
 
 @pytest.mark.parametrize("rel", SHIPPED)
 def test_the_loaders_reading_of_the_schema_accepts_every_shipped_file(rel: str) -> None:
     enforce(yaml.safe_load((ROOT / rel).read_text(encoding="utf-8")), rel)
+
+
+def test_the_shipped_clue_paths_obey_their_schema() -> None:
+    text = Path(CLUE_FILE).read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    assert check_document(doc, "clue_paths.yaml", text, schema=CLUE_PATHS_SCHEMA) == []
+    assert len(parse_clue_paths(text, CLUE_FILE)) == len(doc["paths"]) >= 3
 
 
 #: The keywords enforce() implements, and those that only annotate.
@@ -300,7 +338,7 @@ def _walk(node: object, under_names: bool = False) -> list[tuple[str, object]]:
 
 def test_the_schemas_use_only_keywords_the_loaders_enforce() -> None:
     # A keyword enforce() does not know would be ignored by the product and applied by editors.
-    for _, name in SCHEMAS:
+    for name in {schema for _, schema in SCHEMAS} | {CLUE_PATHS_SCHEMA}:
         keywords = _walk(load_schema(name))
         assert {k for k, _ in keywords} <= ENFORCED | ANNOTATIONS, name
         assert {v for k, v in keywords if k == "format"} <= {"date", "regex"}, name
@@ -317,7 +355,7 @@ def test_every_data_file_the_loaders_read_has_a_schema() -> None:
     regulatory = {f"regulatory/{p.name}" for p in (ROOT / "regulatory").glob("*.yaml")}
     assert regulatory == {f"regulatory/{name}.yaml" for name in REGULATORY}
     assert set(SHIPPED) == {"brands.yaml", "identifiers/aliases.yaml", *kinds, *regulatory}
-    used = {schema for _, schema in SCHEMAS}
+    used = {schema for _, schema in SCHEMAS} | {CLUE_PATHS_SCHEMA}
     assert used == {p.name for p in Path(str(schema_dir())).glob("*.schema.json")}
 
 
