@@ -183,7 +183,8 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     pattern = _str(raw.get("pattern"), path, where, "pattern")
     flags = 0
     for flag in _optional(raw, "flags", list, path, where, "a list"):
-        _require(flag in _FLAGS, path, where, f"unknown flag {flag!r} (use {sorted(_FLAGS)})")
+        known = isinstance(flag, str) and flag in _FLAGS
+        _require(known, path, where, f"unknown flag {flag!r} (use {sorted(_FLAGS)})")
         flags |= _FLAGS[flag]
     try:
         regex = re.compile(pattern, flags)

@@ -175,9 +175,10 @@ def parse_aliases(text: str, path: str = "identifiers/aliases.yaml") -> AliasDat
             isinstance(a, str) for a in aliases
         ):
             raise DataFileError(path, f"{where}: 'aliases' must be a list of text")
-        if raw.get("mac", MacRole.GENERAL.value) not in _DECLARED_ROLES:
+        role_text = raw.get("mac", MacRole.GENERAL.value)
+        if not isinstance(role_text, str) or role_text not in _DECLARED_ROLES:
             raise DataFileError(path, f"{where}: 'mac' must be maker, general or odm")
-        role = MacRole(raw.get("mac", MacRole.GENERAL.value))
+        role = MacRole(role_text)
         if not _is_text(raw.get("source")):
             raise DataFileError(path, f"{where}: 'source' must be text")
         entries.append(AliasEntry(raw["vendor"], tuple(aliases), role, raw["source"]))

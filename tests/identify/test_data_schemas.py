@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.dataschema import (
     CLUE_PATHS_SCHEMA,
@@ -212,6 +214,7 @@ BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
     ("fingerprint", "device type not a device type", _set([*FP, "assert", "hw.device"], "cam")),
     ("fingerprint", "flags as text", _set([*FP, "flags"], "ignorecase")),
     ("fingerprint", "unknown flag", _set([*FP, "flags"], ["verbose"])),
+    ("fingerprint", "a flag that is a mapping", _set([*FP, "flags"], [{"ignorecase": True}])),
     ("fingerprint", "shared as text", _set([*FP, "shared"], "yes")),
     ("fingerprint", "examples as a mapping", _set([*FP, "examples"], {"text": "x"})),
     ("fingerprint", "example text a number", _set([*FP, "examples", 0, "text"], 5)),
@@ -225,6 +228,7 @@ BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
     ("brands", "uncertain as text", _set([*BR, "uncertain"], "no")),
     ("brands", "version as text", _set(["version"], "one")),
     ("aliases", "mac role unknown", _set([*VE, "mac"], "camera")),
+    ("aliases", "mac role a list", _set([*VE, "mac"], ["maker"])),
     ("aliases", "mac role the registry's own", _set([*VE, "mac"], "unreviewed")),
     ("aliases", "aliases as text", _set([*VE, "aliases"], "Hik Vision")),
     ("aliases", "placeholders as text", _set(["placeholders"], "IPCAM")),
@@ -461,3 +465,71 @@ def test_fingerprints_verify_lists_every_schema_violation(tmp_path: Path) -> Non
     assert f"fingerprints[1] (id {second['id']!r}): Additional properties are not allowed" in out
     assert "brands.yaml:" in out and "'sure' is not one of ['high', 'medium', 'low']" in out
     assert "3 schema violation(s)" in out
+
+
+# --- Random breaks: whatever the schema refuses, the loader refuses ----------------------------
+
+VALUES: list[object] = [
+    None, True, 0, 1.5, -1, "", " ", "x", "(", "2024-01-01", "maker", "high", "listed",
+    [], ["x"], [1], {}, {"a": "b"}, {"hw.vendor": "Axis"},
+]  # fmt: skip
+
+
+def _nodes(doc: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every mapping and list in a document."""
+    out: list[tuple[str | int, ...]] = []
+    if isinstance(doc, dict):
+        out.append(path)
+        for key, value in doc.items():
+            out.extend(_nodes(value, (*path, key)))
+    elif isinstance(doc, list):
+        out.append(path)
+        for i, value in enumerate(doc[:3]):
+            out.extend(_nodes(value, (*path, i)))
+    return out
+
+
+@st.composite
+def _broken(draw: st.DrawFn, base: str) -> dict[str, Any]:
+    doc = copy.deepcopy(BASES[base][1])
+    node: Any = doc
+    for step in draw(st.sampled_from(_nodes(doc))):
+        node = node[step]
+    keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+    action = draw(st.sampled_from(["drop", "set", "add"] if keys else ["add"]))
+    if action == "drop":
+        del node[draw(st.sampled_from(keys))]
+    elif action == "set":
+        node[draw(st.sampled_from(keys))] = copy.deepcopy(draw(st.sampled_from(VALUES)))
+    elif isinstance(node, dict):
+        node[draw(st.sampled_from(["extra", "sorce", "note", "id"]))] = "x"
+    else:
+        node.append(copy.deepcopy(draw(st.sampled_from(VALUES))))
+    return doc
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_random_breaks_the_schema_refuses_the_loaders_refuse(base: str) -> None:
+    path = BASES[base][0]
+
+    # The regulatory loader reads five files per example: fewer examples there.
+    examples = 25 if base in REGULATORY else 100
+
+    @settings(max_examples=examples, deadline=None, derandomize=True)
+    @given(doc=_broken(base))
+    def check(doc: dict[str, Any]) -> None:
+        # Given a document as a YAML file would give it
+        doc = yaml.safe_load(yaml.safe_dump(doc))
+        refused_by_schema = bool(check_document(doc, path, schema=_schema_of(base)))
+        # Then the loaders' reading of the schema says the same as jsonschema
+        try:
+            enforce_schema(doc, _schema_of(base), path)
+            enforced = False
+        except DataFileError:
+            enforced = True
+        assert enforced == refused_by_schema, doc
+        # And what the schema refuses, the loader refuses (it may refuse more: captures, names)
+        if refused_by_schema:
+            assert _loader_refuses(base, doc) is not None, doc
+
+    check()
