@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
 
         spec = SITES[name]
         runs = args.runs or (1 if name == "site16" else 3)
-        result = run_site(
+        site_result = run_site(
             spec,
             runs,
             args.nmap_timeout,
@@ -268,17 +268,17 @@ def main(argv: list[str] | None = None) -> int:
             stages=args.stages,
             progress=say,
         )
-        outputs.append(site_table(result))
+        outputs.append(site_table(site_result))
         raw[name] = {
-            "camaudit": [asdict(r.measurement) for r in result.camaudit],
-            "nmap": [asdict(r.measurement) for r in result.nmap],
-            "camaudit_cameras": [str(r.cameras) for r in result.camaudit],
-            "nmap_cameras": [str(r.cameras) for r in result.nmap],
-            "stages": result.stages,
-            "timeline": [r.timeline for r in result.camaudit],
-            "probe_seconds": [r.probe_seconds for r in result.camaudit],
-            "camaudit_argv": result.camaudit_argv,
-            "nmap_argv": result.nmap_argv,
+            "camaudit": [asdict(r.measurement) for r in site_result.camaudit],
+            "nmap": [asdict(r.measurement) for r in site_result.nmap],
+            "camaudit_cameras": [str(r.cameras) for r in site_result.camaudit],
+            "nmap_cameras": [str(r.cameras) for r in site_result.nmap],
+            "stages": site_result.stages,
+            "timeline": [r.timeline for r in site_result.camaudit],
+            "probe_seconds": [r.probe_seconds for r in site_result.camaudit],
+            "camaudit_argv": site_result.camaudit_argv,
+            "nmap_argv": site_result.nmap_argv,
         }
     print("\n\n".join(outputs))
     if args.json:

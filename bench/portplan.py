@@ -22,7 +22,7 @@ from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
 from auditor.lab import LoopbackSite, load_profiles
 from auditor.lab.netns import NamespaceSite
-from auditor.lab.site import LOOPBACK_SHIFT, PRIVILEGED, RunningSite
+from auditor.lab.site import LOOPBACK_SHIFT, PRIVILEGED
 from auditor.ports import PortPlan
 
 #: The plan before issue 12 (kept here to measure against; the product uses PortPlan.default()).
@@ -49,7 +49,9 @@ def on_loopback(plan: PortPlan) -> PortPlan:
     return PortPlan.parse(spec)
 
 
-def audit(site: RunningSite, plan: PortPlan, work: Path, netns: bool = False) -> PlanRun:
+def audit(
+    site: LoopbackSite | NamespaceSite, plan: PortPlan, work: Path, netns: bool = False
+) -> PlanRun:
     user, password = site.credentials
     db = work / f"plan-{time.monotonic_ns()}.db"
     config = AuditConfig(
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     profiles = sorted(p for p in load_profiles() if p != "silent-host")
     plans = {"before": BEFORE, "after": PortPlan.default()}
     results: dict[str, list[PlanRun]] = {name: [] for name in plans}
-    site: RunningSite = (
+    site: LoopbackSite | NamespaceSite = (
         NamespaceSite(profiles + ["silent-host"] * 10, subnet="10.209.0.0/24")
         if args.netns
         else LoopbackSite(profiles)

@@ -51,7 +51,7 @@ def test_an_unexpected_exception_is_an_internal_error_not_a_usage_error(
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr("auditor.cli.history.run_audits", broken)
-    assert app.main(["audits"]) == ExitCode.INTERNAL_ERROR == 70
+    assert app.main(["audits"]) == ExitCode.INTERNAL_ERROR and ExitCode.INTERNAL_ERROR.value == 70
     assert "internal error" in capsys.readouterr().err
 
 

@@ -21,7 +21,7 @@ from auditor.exposure import Assessor
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.identify.coverage import CHANNEL_EMITS, PROBE_EMITS
 from auditor.models import UDP_DISCOVERY_CHANNELS, Channel
-from auditor.probes import PROBES, Probe, ProbeName
+from auditor.probes import PROBES, ProbeName
 from auditor.render import FORMATS, FormatName
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -38,17 +38,15 @@ def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_every_probe_name_has_exactly_one_registered_probe() -> None:
+    # PROBES is keyed by each class's own name: two classes with one name leave a name
+    # without a class, which this catches too.
     assert set(PROBES) == set(ProbeName), "register the probe in auditor/probes/__init__.py"
-    for name, cls in PROBES.items():
-        assert issubclass(cls, Probe) and cls.name is name, (name, cls)
     assert set(PROBE_EMITS) == set(ProbeName), "declare it in auditor/identify/coverage.py"
 
 
 def test_every_channel_value_is_a_registered_channel_or_another_source() -> None:
     assert not set(CHANNELS) & OTHER_SOURCES
     assert set(CHANNELS) | OTHER_SOURCES == set(Channel), "register it in auditor/discovery"
-    for name, cls in CHANNELS.items():
-        assert cls.channel is name, (name, cls)
     assert set(CHANNELS) <= set(CHANNEL_EMITS), "declare it in auditor/identify/coverage.py"
     # A host heard only in UDP replies may be a forged source address: the model must know
     # every channel that hears nothing else (issue 13), or a forged camera counts as confirmed.

@@ -84,14 +84,17 @@ def add_gate_options(p: argparse.ArgumentParser) -> None:
         choices=[s.label for s in Severity if s > Severity.NONE],
         default="high",
         metavar="LEVEL",
-        help="exit 1 when an exposure or a known-vulnerability finding (diff: a new or worsened "
-        "exposure) reaches this severity: info, low, medium, high, critical (default: high; a "
-        "known-exploited flaw on an affected firmware is high, critical for us-federal-agency)",
+        help=f"exit {int(ExitCode.EXPOSURE_FOUND)} when an exposure or a known-vulnerability "
+        "finding (diff: a new or worsened exposure) reaches this severity: "
+        + ", ".join(s.label for s in Severity if s > Severity.NONE)
+        + " (default: high; a known-exploited flaw on an affected firmware is high, critical "
+        "for us-federal-agency)",
     )
     p.add_argument(
         "--exit-zero",
         action="store_true",
-        help=f"exit 0 whatever was found (errors still exit {int(ExitCode.USAGE_ERROR)}, "
+        help=f"exit {int(ExitCode.CLEAN)} whatever was found (errors still exit "
+        f"{int(ExitCode.USAGE_ERROR)}, "
         f"internal errors {int(ExitCode.INTERNAL_ERROR)})",
     )
 

@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
         description='Read JSON Lines on stdin: one observation {"kind": K, "value": S} or a '
         'record {"observations": [...]} per line; write one identification per line to stdout. '
         "A line that cannot be read gets an error record in its place; the rest go on, and "
-        "the exit code is then 3.",
+        f"the exit code is then {int(ExitCode.INCOMPLETE)}.",
     )
     p.set_defaults(func=run)
 

@@ -95,6 +95,7 @@ def _versions(tmp_path: Path) -> list[dict[str, str]]:
     report = sample_report()
     with Store(db) as store:
         store.begin_audit(report.audit)
+        assert report.audit.finished is not None
         store.finish_audit(report.audit.id, report.audit.finished, report.notes)
     out = tmp_path / "r.json"
     assert main(["report", "--db", str(db), "-f", "json", "-o", str(out)]) == 0

@@ -39,7 +39,7 @@ def main() -> None:
         for key, _ in sel.select():
             ready = key.fileobj
             assert isinstance(ready, socket.socket)  # only sockets were registered
-            data, peer = sock.recvfrom(65535)
+            data, peer = ready.recvfrom(65535)
             sys.stderr.write(f"{ready.getsockname()[1]} from {peer[0]}\n")
             ready.sendto(key.data, peer)
 

@@ -23,6 +23,7 @@ from auditor.lab import load_profiles
 from auditor.lab.netns import NamespaceSite
 from auditor.lab.profiles import DeviceProfile
 from auditor.scope import Scope
+from tests.capture import Capture
 
 pytestmark = [pytest.mark.netns, pytest.mark.nmap]
 
@@ -61,56 +62,32 @@ def _scan(site: NamespaceSite, targets: list[str], timeout: float) -> tuple[Any,
 
 
 @pytest.fixture(scope="module")
-def mixed() -> Iterator[dict[str, Any]]:
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with NamespaceSite(sorted(load_profiles()), routed_devices=ROUTED) as site:
         outside = site.devices[0].outside_address
         # A route to the outside address: had discovery tried to reach it, the packet (or the
         # ARP request for it) would cross the auditor's interface and land in the capture.
         site.run_in_auditor(["ip", "route", "add", f"{outside}/32", "dev", site.auditor_interface])
-        dump = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                site.auditor_netns,
-                "tcpdump",
-                "-i",
-                site.auditor_interface,
-                "-n",
-                "--immediate-mode",
-                "-l",
-                "dst",
-                "host",
-                outside,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert dump.stderr is not None
-        dump.stderr.readline()  # "listening on ..."
-        try:
+        # The capture proves it ran: its marker, sent to a device on the auditor's segment (one
+        # that answers ARP; a lab without routed devices has no router), must be in it.
+        with Capture(
+            tmp_path_factory.mktemp("capture") / "outside.pcap",
+            site.auditor_interface,
+            f"dst host {outside}",
+            marker_to=next(d.address for d in site.devices if not d.extra.get("routed")),
+            netns=site.auditor_netns,
+        ) as capture:
             targets = [str(site.subnet), str(site.routed_subnet)]
             result, ctx, wall = site.call_in_auditor(_scan, site, targets, 1.5)
-            time.sleep(0.5)
-            during = _stop(dump)
-            yield {
-                "site": site,
-                "result": result,
-                "ctx": ctx,
-                "wall": wall,
-                "captured": during,
-                "outside": outside,
-            }
-        finally:
-            if dump.poll() is None:
-                _stop(dump)
-
-
-def _stop(dump: subprocess.Popen[str]) -> str:
-    dump.terminate()
-    out, _ = dump.communicate(timeout=10)
-    return out
+            during = capture.stop()
+        yield {
+            "site": site,
+            "result": result,
+            "ctx": ctx,
+            "wall": wall,
+            "captured": during,
+            "outside": outside,
+        }
 
 
 def test_every_device_found_by_its_channels(mixed: dict[str, Any]) -> None:
@@ -163,7 +140,7 @@ def test_nothing_sent_outside_scope(mixed: dict[str, Any]) -> None:
     site, ctx, outside = mixed["site"], mixed["ctx"], mixed["outside"]
     refs = {(r.address, r.via) for r in ctx.out_of_scope}
     assert {(outside, "onvif.xaddrs"), (outside, "ssdp.location")} <= refs
-    assert mixed["captured"].strip() == ""
+    assert mixed["captured"] == []
     # Positive control: the capture does see traffic to that address when there is some.
     dump = subprocess.Popen(
         [

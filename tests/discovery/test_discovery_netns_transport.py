@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from auditor.discovery import ssdp, wsd, xmeye
+from tests.capture import Capture
 
 pytestmark = pytest.mark.netns
 
@@ -66,10 +67,11 @@ def _wait_link_local(ns: str, link: str) -> None:
 
 
 @pytest.fixture
-def segment(tmp_path: Path) -> Iterator[dict[str, str]]:
+def segment(tmp_path: Path) -> Iterator[dict[str, Any]]:
     tag = f"{os.getpid() % 100000}"
     scan, dev = f"cad-s-{tag}", f"cad-d-{tag}"
     procs: list[subprocess.Popen[str]] = []
+    capture: Capture | None = None
     ip("netns", "add", scan)
     ip("netns", "add", dev)
     try:
@@ -111,30 +113,15 @@ def segment(tmp_path: Path) -> Iterator[dict[str, str]]:
             ip("-n", ns, "link", "set", link, "up")
         _wait_link_local(scan, "vs")
         _wait_link_local(dev, "vd")
-        pcap = tmp_path / "outside.pcap"
-        dump = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                dev,
-                "tcpdump",
-                "-i",
-                "vd",
-                "-n",
-                "--immediate-mode",
-                "-U",
-                "-w",
-                str(pcap),
-                f"(ip and dst host {OUTSIDE}) or (tcp and port 8080)",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        procs.append(dump)
-        assert dump.stderr is not None
-        dump.stderr.readline()  # "listening on vd ..."
+        # The capture proves it ran: its marker, sent from the device to the scanner's
+        # address across the segment, must be in it (tests/capture.py).
+        capture = Capture(
+            tmp_path / "outside.pcap",
+            "vd",
+            f"(ip and dst host {OUTSIDE}) or (tcp and port 8080)",
+            marker_to="10.99.0.1",
+            netns=dev,
+        ).start()
         sockets = [
             {
                 "port": wsd.PORT,
@@ -186,8 +173,10 @@ def segment(tmp_path: Path) -> Iterator[dict[str, str]]:
         )
         procs.append(responder)
         assert responder.stdout is not None and responder.stdout.readline().strip() == "ready"
-        yield {"scan": scan, "dev": dev, "pcap": str(pcap)}
+        yield {"scan": scan, "dev": dev, "capture": capture}
     finally:
+        if capture is not None:
+            capture.close()
         for p in procs:
             p.terminate()
             p.wait(5)
@@ -208,7 +197,7 @@ def scan_in(ns: str, **opts: object) -> dict[str, Any]:
     return result
 
 
-def test_multicast_and_broadcast_per_interface(segment: dict[str, str]) -> None:
+def test_multicast_and_broadcast_per_interface(segment: dict[str, Any]) -> None:
     result = scan_in(
         segment["scan"],
         targets=["10.99.0.0/16", "fe80::%vs/64"],
@@ -234,13 +223,11 @@ def test_multicast_and_broadcast_per_interface(segment: dict[str, str]) -> None:
     subprocess.run(
         ["ip", "netns", "exec", segment["scan"], sys.executable, "-c", probe % OUTSIDE], check=True
     )
-    time.sleep(0.5)
-    seen = subprocess.run(["tcpdump", "-r", segment["pcap"], "-n"], capture_output=True, text=True)
-    lines = seen.stdout.strip().splitlines()
-    assert len(lines) == 1 and f"{OUTSIDE}.9: UDP" in lines[0], seen.stdout
+    lines = segment["capture"].stop()
+    assert len(lines) == 1 and f"{OUTSIDE}.9: UDP" in lines[0], lines
 
 
-def test_named_interface_only(segment: dict[str, str]) -> None:
+def test_named_interface_only(segment: dict[str, Any]) -> None:
     # Multicast only on "lo" (given explicitly): the device on "vs" must not hear it.
     result = scan_in(
         segment["scan"],
@@ -253,7 +240,7 @@ def test_named_interface_only(segment: dict[str, str]) -> None:
     assert result["hosts"] == []
 
 
-def test_multicast_only_where_scope_is_attached(segment: dict[str, str]) -> None:
+def test_multicast_only_where_scope_is_attached(segment: dict[str, Any]) -> None:
     code = (
         "from auditor.discovery.netif import scoped_interfaces as s; "
         "from auditor.scope import Scope as S; "

@@ -18,6 +18,7 @@ import pytest
 
 from auditor.credentials import CredentialStore, Secret
 from auditor.engine import AuditConfig, Auditor
+from auditor.lab import DeviceProfile
 from auditor.lab.netns import NamespaceSite
 from auditor.models import AuditReport, DeviceResult
 
@@ -94,7 +95,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Devi
         yield {d.profile.id: by_address.get(d.address) for d in site.devices}  # type: ignore[misc]
 
 
-def _profile(pid: str):
+def _profile(pid: str) -> DeviceProfile:
     from auditor.lab import load_profiles
 
     return load_profiles()[pid]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,8 @@ NONE, INFO, LOW, MED, HIGH, CRIT = (
 )
 R = RemediationAction
 
-DEVICES = {
+#: The identification of each device, as keyword arguments of make_ident.
+DEVICES: dict[str, dict[str, Any]] = {
     "hikvision-nvr": {
         "manufacturer": "Hikvision",
         "brand": "Hikvision",
@@ -62,7 +64,8 @@ DEVICES = {
 }
 
 # (device, audience): ({instrument: (status, severity, entity)}, worst severity, action, priority)
-GOLDEN = {
+Expected = dict[str, tuple[ExposureStatus, Severity, str | None] | None]
+GOLDEN: dict[tuple[str, Audience], tuple[Expected, Severity, RemediationAction, int]] = {
     ("hikvision-nvr", A.GENERIC): (
         {
             "us-bis-entity-list": (L, MED, "Hikvision"),
@@ -342,8 +345,8 @@ def test_lorex_dated_ownership(
     # A Dahua-made unit sold as Lorex: Dahua's own listings, with the brand history stated.
     relabel = make_ident("Dahua", "Lorex", oem_relabel=True, confidence=0.5)
     result = assessor.assess(relabel, Audience.US_FEDERAL_CONTRACTOR)
-    part_b = result.by_instrument()["us-ndaa-889-b"][0]
-    assert part_b.status is CSU and part_b.uncertain and "Brand Lorex" in part_b.effect
+    first = result.by_instrument()["us-ndaa-889-b"][0]
+    assert first.status is CSU and first.uncertain and "Brand Lorex" in first.effect
 
 
 def test_instrument_not_yet_in_force_is_info(
@@ -359,8 +362,10 @@ def test_instrument_not_yet_in_force_is_info(
 
 def test_maker_spellings_resolve_to_the_family(assessor: Assessor) -> None:
     for spelling in ("HIKVISION", "Hangzhou Hikvision Digital Technology Co., Ltd", "海康威视"):
-        assert assessor.data.entity_for(spelling).id == "Hikvision", spelling
-    assert assessor.data.entity_for("Dahua Technology Company").id == "Dahua"
+        entity = assessor.data.entity_for(spelling)
+        assert entity is not None and entity.id == "Hikvision", spelling
+    dahua = assessor.data.entity_for("Dahua Technology Company")
+    assert dahua is not None and dahua.id == "Dahua"
     assert assessor.data.entity_for("Hikvisionary") is None
 
 

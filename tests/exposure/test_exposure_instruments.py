@@ -108,7 +108,7 @@ def test_every_instrument_has_a_kind_a_status_and_dates() -> None:
         assert inst.verified is not None and inst.as_of <= inst.verified
         if inst.source_kind == "secondary" or inst.status == "unverified":
             assert inst.note, f"{inst.id}: a weak or unconfirmed fact must say what is known"
-    kinds = {i.id: i.kind for i in data.instruments.values()}
+    kinds: dict[str, str] = {i.id: i.kind for i in data.instruments.values()}
     assert kinds["us-bis-entity-list"] == "export_control"
     assert kinds["us-ndaa-889-b"] == "contractor_use_ban"
     assert kinds["us-fcc-covered-list"] == "authorisation_ban"
@@ -293,7 +293,7 @@ def test_non_camera_devices_get_no_cctv_instrument_or_unknown_maker(
 
 @pytest.mark.parametrize("audience", list(Audience))
 def test_not_listed_never_drives_an_action(
-    assessor: Assessor, make_ident: Callable[..., Identification], audience
+    assessor: Assessor, make_ident: Callable[..., Identification], audience: Audience
 ) -> None:
     devices = [
         make_ident(m, device_type=t)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from auditor.errors import DataFileError
 from auditor.exposure import Assessor, reassess
 from auditor.exposure.data import load_regulatory_data
+from auditor.exposure.regulatory import Entity, Instrument, Listing
 from auditor.models import (
     Audience,
     AuditId,
@@ -28,11 +30,11 @@ from auditor.resources import fingerprints_dir
 def _report(make_ident: Callable[..., Identification]) -> AuditReport:
     devices = (
         DeviceResult(
-            Host("127.0.0.10"),
+            Host(ip_address("127.0.0.10")),
             identification=make_ident("Hikvision", "LTS", DeviceType.NVR, oem_relabel=True),
         ),
-        DeviceResult(Host("127.0.0.11"), identification=make_ident("Axis")),
-        DeviceResult(Host("127.0.0.12"), identification=make_ident(None)),
+        DeviceResult(Host(ip_address("127.0.0.11")), identification=make_ident("Axis")),
+        DeviceResult(Host(ip_address("127.0.0.12")), identification=make_ident(None)),
     )
     info = AuditInfo(
         AuditId("a1"), "lab", datetime(2026, 11, 20, tzinfo=UTC), "0.1", ("127.0.0.0/24",)
@@ -47,10 +49,15 @@ def test_reassess_for_another_audience(make_ident: Callable[..., Identification]
     federal = reassess(report, Audience.US_FEDERAL_CONTRACTOR, assessor)
     assert federal.audit.profile is Audience.US_FEDERAL_CONTRACTOR
     assert [d.host for d in federal.devices] == [d.host for d in report.devices]
-    assert report.devices[0].remediation.action is RemediationAction.ISOLATE
-    assert federal.devices[0].remediation.action is RemediationAction.REPLACE
-    assert federal.devices[0].remediation.priority == 1  # critical, and a recorder
-    assert federal.devices[2].remediation.action is RemediationAction.REVIEW
+    before, after, unknown = (
+        report.devices[0].remediation,
+        federal.devices[0].remediation,
+        federal.devices[2].remediation,
+    )
+    assert before is not None and before.action is RemediationAction.ISOLATE
+    assert after is not None and after.action is RemediationAction.REPLACE
+    assert after.priority == 1  # critical, and a recorder
+    assert unknown is not None and unknown.action is RemediationAction.REVIEW
     # Notes are replaced, not stacked, and the engine's own note is kept.
     assert federal.notes.count("kept note from the engine") == 1
     assert sum(n.startswith("Stale data:") for n in federal.notes) == 1
@@ -103,7 +110,12 @@ def test_reviewed_data_is_sourced_and_consistent() -> None:
     import yaml
 
     data = load_regulatory_data()
-    for item in (*data.instruments.values(), *data.entities.values(), *data.listings):
+    items: list[Instrument | Entity | Listing] = [
+        *data.instruments.values(),
+        *data.entities.values(),
+        *data.listings,
+    ]
+    for item in items:
         assert item.source.strip() and item.as_of <= date(2026, 12, 4)
     vendors = set((fingerprints_dir() / "identifiers" / "vendors.txt").read_text().split("\n"))
     for name in (

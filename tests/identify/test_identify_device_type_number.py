@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from auditor.identify import Identifier
-from auditor.models import Observation, ObservationKind
+from auditor.models import Identification, Observation, ObservationKind
 
 
-def _identify(value: str):
+def _identify(value: str) -> Identification:
     obs = Observation(ObservationKind.DAHUA_SYSTEM_INFO, value, "dahua:80", datetime.now(UTC))
     return Identifier.default().identify([obs])
 

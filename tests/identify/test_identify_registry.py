@@ -650,8 +650,8 @@ def test_every_probe_and_channel_declares_what_it_emits() -> None:
     for name, cls in PROBES.items():
         assert _kinds_in_source(cls) <= PROBE_EMITS[name], name
     assert set(CHANNELS) <= set(CHANNEL_EMITS)
-    for name, ch in CHANNELS.items():
-        assert _kinds_in_source(ch) <= CHANNEL_EMITS[name], name
+    for channel, ch in CHANNELS.items():
+        assert _kinds_in_source(ch) <= CHANNEL_EMITS[channel], channel
     # nmap's channel parses with nmap_xml; the imports share it.
     from auditor.discovery import nmap_xml
 

@@ -91,15 +91,17 @@ def udp_ask(address: str, port: int, payload: bytes, timeout: float = 2.0) -> by
 
 
 def tcp_exchange(address: str, port: int, payload: bytes = b"", timeout: float = 3.0) -> bytes:
-    """Connect, send ``payload``, read until the peer closes or goes quiet."""
+    """Connect, send ``payload``, read until the peer closes or goes quiet after answering."""
     data = b""
     with socket.create_connection((address, port), timeout=timeout) as sock:
         if payload:
             sock.sendall(payload)
-        sock.settimeout(0.5)
         try:
             while chunk := sock.recv(65536):
                 data += chunk
+                # The first bytes may be slow on a loaded machine (they get the whole timeout);
+                # after them, half a second of quiet ends a reply that has no length of its own.
+                sock.settimeout(0.5)
         except TimeoutError:
             pass
     return data

@@ -11,14 +11,14 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from requests.auth import HTTPDigestAuth
 
-from auditor.lab import load_profiles
+from auditor.lab import LoopbackSite, load_profiles
 from tests.lab.lab_client import tcp_exchange
 
 PROFILES = load_profiles()
 WEB = sorted(p for p, prof in PROFILES.items() if "http" in prof.services)
 
 
-def base(site, profile: str) -> str:
+def base(site: LoopbackSite, profile: str) -> str:
     device = site.device(profile)
     # Not always 80: Foscam serves its web UI on 88, UniFi Video on 7080.
     port = int(device.profile.services.get("http", {}).get("port", 80))

@@ -24,9 +24,9 @@ def onvif_url(site: LoopbackSite, profile: str) -> str:
     return f"http://{device.address}:{port}/onvif/device_service"
 
 
-def post(url: str, body: bytes, **kw: object) -> requests.Response:
+def post(url: str, body: bytes, auth: requests.auth.AuthBase | None = None) -> requests.Response:
     return requests.post(
-        url, data=body, timeout=3, headers={"Content-Type": "application/soap+xml"}, **kw
+        url, data=body, timeout=3, headers={"Content-Type": "application/soap+xml"}, auth=auth
     )
 
 

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from zeep.proxy import ServiceProxy
 
 onvif = pytest.importorskip("onvif")
 zeep = pytest.importorskip("zeep")
@@ -31,14 +32,15 @@ ONVIF_PROFILES = sorted(
 )
 
 
-def strict_client(wsdl: str, binding: str, xaddr: str, site: LoopbackSite) -> object:
+def strict_client(wsdl: str, binding: str, xaddr: str, site: LoopbackSite) -> ServiceProxy:
     user, password = site.credentials
     client = zeep.Client(
         os.path.join(WSDL_DIR, wsdl),
         wsse=UsernameToken(user, password, use_digest=True),
         settings=zeep.Settings(strict=True),
     )
-    return client.create_service(binding, xaddr)
+    service: ServiceProxy = client.create_service(binding, xaddr)
+    return service
 
 
 def device_xaddr(site: LoopbackSite, pid: str) -> str:

@@ -81,7 +81,7 @@ def test_relabels_are_flagged():
         ("id: [unclosed\n", "cannot read profile"),
     ],
 )
-def test_malformed_profiles_name_the_file(tmp_path: Path, text, message) -> None:
+def test_malformed_profiles_name_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
     with pytest.raises(DataFileError, match=message) as info:

@@ -9,6 +9,7 @@ import socket
 import string
 import struct
 import time
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from auditor.lab import LoopbackSite
 from tests.lab.lab_client import recv_dvrip_reply, recv_rtsp_reply, tcp_exchange
 
 
-def rtsp(site, profile: str, request: bytes) -> str:
+def rtsp(site: LoopbackSite, profile: str, request: bytes) -> str:
     device = site.device(profile)
     return tcp_exchange(device.address, device.port(554), request).decode("latin-1")
 
@@ -90,13 +91,13 @@ def test_banners(all_site, profile, port, expected):
     assert tcp_exchange(device.address, device.port(port)).startswith(expected)
 
 
-def dvrip(msg: int, payload: dict, session: int = 0) -> bytes:
+def dvrip(msg: int, payload: dict[str, Any], session: int = 0) -> bytes:
     body = json.dumps(payload).encode() + b"\n"
     return struct.pack("<BBHIIHHI", 0xFF, 0, 0, session, 0, 0, msg, len(body)) + body
 
 
-def dvrip_replies(raw: bytes) -> list[tuple[int, int, dict]]:
-    out = []
+def dvrip_replies(raw: bytes) -> list[tuple[int, int, dict[str, Any]]]:
+    out: list[tuple[int, int, dict[str, Any]]] = []
     while len(raw) >= 20:
         head = struct.unpack_from("<BBHIIHHI", raw)
         out.append((head[6], head[3], json.loads(raw[20 : 20 + head[7]].rstrip(b"\x00\n"))))
@@ -114,7 +115,7 @@ def test_dvrip_login_and_system_info(all_site):
     device = all_site.device("xiongmai-ipc")
     user, password = all_site.credentials
 
-    def login(name: str, secret: str) -> dict:
+    def login(name: str, secret: str) -> dict[str, Any]:
         req = {
             "EncryptType": "MD5",
             "LoginType": "DVRIP-Web",

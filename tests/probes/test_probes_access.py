@@ -17,7 +17,7 @@ from auditor import redact
 from auditor.models import DeviceResult, Outcome, Reason
 from auditor.models import ObservationKind as K
 from auditor.ports import Role
-from auditor.probes import PROBES, attempt
+from auditor.probes import PROBES, ProbeName, attempt
 from auditor.probes.common import observation
 from auditor.probes.vendor import IsapiProbe
 from tests.probes.probe_peers import Peer, http_response, make_ctx, make_host, read_request
@@ -98,6 +98,6 @@ def test_vendor_apis_and_dvrip_send_nothing_without_evidence_for_their_platform(
     ctx = make_ctx({port: Role.HTTP, 34567: Role.DVRIP}, credential=(USER, PASSWORD))
     host = make_host((port, 34567))
     for name in ("isapi", "dahua", "axis", "dvrip"):
-        result = attempt(PROBES[name](), host, ctx)
+        result = attempt(PROBES[ProbeName(name)](), host, ctx)
         assert (result.outcome, result.reason) == (Outcome.NOT_RUN, Reason.NOT_APPLICABLE), name
     assert log == []

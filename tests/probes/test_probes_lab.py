@@ -13,7 +13,7 @@ from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.lab import LoopbackSite
 from auditor.models import Host, Observation, Outcome, ProbeAttempt, Reason, Service
 from auditor.models import ObservationKind as K
-from auditor.probes import PROBES, attempt
+from auditor.probes import PROBES, ProbeName, attempt
 from auditor.probes.common import observation
 from auditor.scope import Scope
 from tests.probes.probe_peers import http_response, router, values
@@ -77,9 +77,13 @@ def run(site: LoopbackSite, probe: str, profile: str, **kw: Any) -> tuple[ProbeA
     host = lab_host(site, profile, host_obs)
     if prior:
         # What the engine gives a credentialed probe: the evidence of the anonymous ones.
-        found = [o for name in ANONYMOUS for o in attempt(PROBES[name](), host, ctx).observations]
+        found = [
+            o
+            for name in ANONYMOUS
+            for o in attempt(PROBES[ProbeName(name)](), host, ctx).observations
+        ]
         host = lab_host(site, profile, (*host_obs, *found))
-    return attempt(PROBES[probe](), host, ctx), ctx
+    return attempt(PROBES[ProbeName(probe)](), host, ctx), ctx
 
 
 def test_http_against_hikvision_follows_the_meta_refresh_and_asks_clue_paths(site):

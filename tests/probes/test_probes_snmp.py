@@ -23,7 +23,7 @@ from auditor.errors import ConfigError
 from auditor.lab import LoopbackSite
 from auditor.models import ObservationKind, Outcome, Reason
 from auditor.net import ber
-from auditor.probes import PROBES, attempt
+from auditor.probes import PROBES, ProbeName, attempt
 from auditor.probes.snmp import SYS_DESCR, SYS_OBJECT_ID, SnmpProbe
 from tests.probes.probe_peers import make_ctx, make_host
 
@@ -96,7 +96,7 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, 
 
 
 def test_the_probe_is_registered():
-    assert PROBES["snmp"] is SnmpProbe
+    assert PROBES[ProbeName.SNMP] is SnmpProbe
 
 
 def test_without_a_community_nothing_is_sent(snmpd):

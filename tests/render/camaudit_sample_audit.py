@@ -56,7 +56,9 @@ def _at(seconds: float) -> datetime:
     return T0.replace(second=int(seconds) % 60, minute=int(seconds) // 60, microsecond=123456)
 
 
-def _obs(kind: ObservationKind, value: str, source: str, s: float, port: int | None = None):
+def _obs(
+    kind: ObservationKind, value: str, source: str, s: float, port: int | None = None
+) -> Observation:
     return Observation(kind=kind, value=value, source=source, observed_at=_at(s), port=port)
 
 

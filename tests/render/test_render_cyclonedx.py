@@ -8,27 +8,29 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from auditor.history.combine import combine
-from auditor.models import AuditReport
+from auditor.models import AuditId, AuditReport
 from auditor.render import FormatName, renderer
 from tests.render.camaudit_sample_audit import sample_report
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cyclonedx.md"
 
 
-def render(report: AuditReport) -> dict:
+def render(report: AuditReport) -> dict[str, Any]:
     out = renderer(FormatName.CYCLONEDX).render(report)
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.decode("utf-8"))
     assert error is None, error
-    return json.loads(out)
+    bom: dict[str, Any] = json.loads(out)
+    return bom
 
 
-def props(component: dict) -> dict[str, list[str]]:
+def props(component: dict[str, Any]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for p in component.get("properties", []):
         found[p["name"]].append(p["value"])
@@ -86,7 +88,7 @@ def test_a_combined_report_keeps_equal_addresses_apart() -> None:
     other = sample_report()
     branch = dataclasses.replace(other, audit=dataclasses.replace(other.audit, site="Branch"))
     branch = dataclasses.replace(
-        branch, audit=dataclasses.replace(branch.audit, id="20261122T090000Z-br")
+        branch, audit=dataclasses.replace(branch.audit, id=AuditId("20261122T090000Z-br"))
     )
     bom = render(combine([sample_report(), branch]))
     refs = [c["bom-ref"] for c in bom["components"]]

@@ -10,7 +10,13 @@ import re
 
 import pytest
 
-from auditor.models import AuditReport, DeviceResult, EvidenceLink, RemediationAction
+from auditor.models import (
+    AuditReport,
+    DeviceResult,
+    EvidenceLink,
+    FingerprintId,
+    RemediationAction,
+)
 from auditor.render import Detail, FormatName, RenderOptions, renderer
 from auditor.render.evidence import evidence
 from auditor.render.view import summarise
@@ -27,8 +33,8 @@ def _twice_matched() -> tuple[AuditReport, DeviceResult, EvidenceLink]:
     device = report.devices[0]
     link = device.identification.evidence[1]
     extra = (
-        dataclasses.replace(link, fingerprint_id="isapi.second-pattern"),
-        dataclasses.replace(link, fingerprint_id="isapi.third-pattern"),
+        dataclasses.replace(link, fingerprint_id=FingerprintId("isapi.second-pattern")),
+        dataclasses.replace(link, fingerprint_id=FingerprintId("isapi.third-pattern")),
     )
     ident = dataclasses.replace(
         device.identification, evidence=(*device.identification.evidence, *extra)

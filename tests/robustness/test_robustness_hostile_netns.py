@@ -8,7 +8,6 @@ route to the out-of-scope address in place, proves nothing was sent there.
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from auditor.lab import load_profiles
 from auditor.lab.hostile import hostile_profiles
 from auditor.lab.netns import NamespaceSite
 from auditor.models import AuditReport, Channel, Reason
+from tests.capture import Capture
 
 pytestmark = [pytest.mark.netns, pytest.mark.nmap]
 
@@ -61,20 +61,18 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with NamespaceSite(DEVICES, profiles=known, subnet="192.0.2.0/24") as site:
         outside = site.devices[0].outside_address
         site.run_in_auditor(["ip", "route", "add", f"{outside}/32", "dev", site.auditor_interface])
-        dump = subprocess.Popen(
-            ["ip", "netns", "exec", site.auditor_netns, "tcpdump", "-i", site.auditor_interface,
-             "-n", "--immediate-mode", "-l", "dst", "host", outside],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert dump.stderr is not None
-        dump.stderr.readline()  # "listening on ..."
-        try:
+        # The capture proves it ran: its marker, sent to a device on the auditor's segment (one
+        # that answers ARP; a lab without routed devices has no router), must be in it.
+        with Capture(
+            tmp_path_factory.mktemp("capture") / "outside.pcap",
+            site.auditor_interface,
+            f"dst host {outside}",
+            marker_to=next(d.address for d in site.devices if not d.extra.get("routed")),
+            netns=site.auditor_netns,
+        ) as capture:
             db = tmp_path_factory.mktemp("netns") / "a.db"
             report, wall = site.call_in_auditor(_audit, site, db)
-            time.sleep(0.5)
-        finally:
-            dump.terminate()
-            captured, _ = dump.communicate(timeout=10)
+            captured = capture.stop()
         yield {"site": site, "report": report, "wall": wall, "captured": captured, "out": outside}
 
 
@@ -106,4 +104,4 @@ def test_multicast_xml_bombs_do_not_expand(run: dict[str, Any]) -> None:
 def test_nothing_reaches_the_outside_address(run: dict[str, Any]) -> None:
     refs = {(r.address, r.via) for r in run["report"].out_of_scope}
     assert {(run["out"], "onvif.xaddrs"), (run["out"], "ssdp.location")} <= refs
-    assert run["captured"].strip() == ""
+    assert run["captured"] == []

@@ -15,11 +15,9 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from auditor.lab.hostile.payloads import XXE_TARGET
 from auditor.models import AuditReport, DeviceResult, Outcome, Reason
 from auditor.net.exchange import PROBE_FACTOR
 from auditor.render import FormatName, renderer
+from tests.capture import LOOPBACK_MARKER, Capture
 
 pytestmark = pytest.mark.nmap
 
@@ -83,30 +82,6 @@ class HostileRun:
     dns_lines: list[str] | None
     artefacts: dict[FormatName, bytes]
     password: str
-
-
-@contextlib.contextmanager
-def _capture(args: list[str], out: Path) -> Iterator[Path]:
-    """tcpdump into ``out`` for the duration (root only); yields the capture file."""
-    proc = subprocess.Popen(
-        ["tcpdump", "-n", "-U", "-w", str(out), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    time.sleep(0.5)  # tcpdump needs a moment to attach
-    try:
-        yield out
-    finally:
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
-
-
-def _read_capture(path: Path) -> list[str]:
-    done = subprocess.run(
-        ["tcpdump", "-n", "-r", str(path)], capture_output=True, text=True, timeout=30
-    )
-    return [line for line in done.stdout.splitlines() if line.strip()]
 
 
 class _Listeners:
@@ -161,8 +136,14 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
         with contextlib.ExitStack() as stack:
             lo = dns = None
             if can_capture:
-                lo = stack.enter_context(_capture(["-i", "lo", "host", outside], tmp / "lo.pcap"))
-                dns = stack.enter_context(_capture(["-i", "any", "port", "53"], tmp / "dns.pcap"))
+                # Each capture proves it ran: its marker datagram, to a loopback address of
+                # its own, must be in it (tests/capture.py).
+                lo = stack.enter_context(
+                    Capture(tmp / "lo.pcap", "lo", f"host {outside}", marker_to=LOOPBACK_MARKER)
+                )
+                dns = stack.enter_context(
+                    Capture(tmp / "dns.pcap", "any", "port 53", marker_to=LOOPBACK_MARKER)
+                )
             start = time.monotonic()
             report = Auditor(config).run()
             elapsed = time.monotonic() - start
@@ -181,8 +162,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
         elapsed=elapsed,
         outside=outside,
         outside_accepts=accepts,
-        outside_packets=len(_read_capture(lo)) if lo else None,
-        dns_lines=_read_capture(dns) if dns else None,
+        outside_packets=len(lo.packets or ()) if lo else None,
+        dns_lines=dns.packets if dns else None,
         artefacts=artefacts,
         password=password,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,9 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.capture import Capture
+
 pytestmark = pytest.mark.netns
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The only nameserver of the auditor's resolv.conf, in the unreachable network.
+RESOLVER = "10.99.0.53"
 
 
 def ip(*args: str, check: bool = True) -> None:
@@ -70,7 +73,7 @@ def net() -> Iterator[Net]:
         for setting in ("net.ipv4.ip_forward=1", "net.ipv4.icmp_ratelimit=0"):
             subprocess.run(["ip", "netns", "exec", rtr, "sysctl", "-qw", setting], check=True)
         resolv.parent.mkdir(parents=True, exist_ok=True)
-        resolv.write_text("nameserver 10.99.0.53\noptions timeout:5 attempts:2\n")
+        resolv.write_text(f"nameserver {RESOLVER}\noptions timeout:5 attempts:2\n")
         yield Net(aud, rtr)
     finally:
         ip("netns", "del", aud, check=False)
@@ -124,49 +127,23 @@ def test_icmp_unreachable_fails_fast_with_its_reason(net: Net, address: str, kin
         assert seconds < 2.9, (name, seconds)
 
 
-def _watch_dns(ns: str, out: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            "tcpdump",
-            "-n",
-            "-U",
-            "-i",
-            "any",
-            "-w",
-            str(out),
-            "port",
-            "53",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
-    return proc
-
-
-def _packets(proc: subprocess.Popen[bytes], out: Path) -> list[str]:
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(10)
-    done = subprocess.run(["tcpdump", "-n", "-r", str(out)], capture_output=True, text=True)
-    return [line for line in done.stdout.splitlines() if line.strip()]
+def _watch_dns(ns: str, out: Path) -> Capture:
+    # The capture's marker goes to the resolver, the way a DNS query would: it proves the
+    # capture sees that path (tests/capture.py).
+    return Capture(out, "any", "port 53", marker_to=RESOLVER, netns=ns)
 
 
 def test_scan_of_an_unreachable_network_completes_without_dns(net: Net, tmp_path: Path) -> None:
     if shutil.which("tcpdump") is None:
         pytest.skip("needs tcpdump")
-    dns = _watch_dns(net.auditor, tmp_path / "dns.pcap")
-    start = time.monotonic()
-    done = in_ns(
-        net.auditor, sys.executable, "-m", "auditor", "scan", "10.99.0.5", "10.98.0.5",
-        "--timeout", "1", "--db", str(tmp_path / "a.db"), "-f", "json", "-o", "-",
-    )  # fmt: skip
-    elapsed = time.monotonic() - start
-    packets = _packets(dns, tmp_path / "dns.pcap")
+    with _watch_dns(net.auditor, tmp_path / "dns.pcap") as dns:
+        start = time.monotonic()
+        done = in_ns(
+            net.auditor, sys.executable, "-m", "auditor", "scan", "10.99.0.5", "10.98.0.5",
+            "--timeout", "1", "--db", str(tmp_path / "a.db"), "-f", "json", "-o", "-",
+        )  # fmt: skip
+        elapsed = time.monotonic() - start
+        packets = dns.stop()
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads(done.stdout)["devices"] == []
@@ -177,14 +154,14 @@ def test_scan_of_an_unreachable_network_completes_without_dns(net: Net, tmp_path
 def test_a_host_name_target_is_refused_not_resolved(net: Net, tmp_path: Path) -> None:
     if shutil.which("tcpdump") is None:
         pytest.skip("needs tcpdump")
-    dns = _watch_dns(net.auditor, tmp_path / "dns.pcap")
-    start = time.monotonic()
-    done = in_ns(
-        net.auditor, sys.executable, "-m", "auditor", "scan", "camera.example.invalid",
-        "--db", str(tmp_path / "a.db"),
-    )  # fmt: skip
-    elapsed = time.monotonic() - start
-    packets = _packets(dns, tmp_path / "dns.pcap")
+    with _watch_dns(net.auditor, tmp_path / "dns.pcap") as dns:
+        start = time.monotonic()
+        done = in_ns(
+            net.auditor, sys.executable, "-m", "auditor", "scan", "camera.example.invalid",
+            "--db", str(tmp_path / "a.db"),
+        )  # fmt: skip
+        elapsed = time.monotonic() - start
+        packets = dns.stop()
     assert done.returncode == 2, done.stderr
     assert "not resolved" in done.stderr
     assert "Traceback" not in done.stderr

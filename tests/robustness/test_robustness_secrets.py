@@ -12,6 +12,7 @@ import base64
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def _grep_all(out: Path, texts: list[str], secrets: list[bytes]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site() -> LoopbackSite:
+def site() -> Iterator[LoopbackSite]:
     with LoopbackSite(DEVICES) as running:
         yield running
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ STAGE_LINE = {
 
 
 @pytest.fixture(scope="module")
-def site() -> LoopbackSite:
+def site() -> Iterator[LoopbackSite]:
     with hostile_site(DEVICES) as running:
         yield running
 

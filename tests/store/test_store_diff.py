@@ -8,6 +8,7 @@ import ipaddress
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -60,9 +61,12 @@ def escalated_db(tmp_path: Path) -> Path:
     return path
 
 
-def _diff_json(db: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
+def _diff_json(
+    db: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any]]:
     code = main(["diff", FIRST, SECOND, "--db", str(db), "-f", "json", *extra])
-    return code, json.loads(capsys.readouterr().out)
+    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return code, doc
 
 
 def test_diff_json_fails_on_a_new_high_exposure(

@@ -11,13 +11,13 @@ import pytest
 
 from auditor.credentials import Secret
 from auditor.errors import StoreError
-from auditor.models import AuditId, Outcome, ProbeAttempt
+from auditor.models import AuditId, AuditReport, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
 from tests.render.camaudit_sample_audit import audit_info, hostile_device, sample_report
 
 
-def _save(store: Store, report=None):
+def _save(store: Store, report: AuditReport | None = None) -> AuditReport:
     report = report or sample_report()
     store.begin_audit(report.audit)
     for device in report.devices:
