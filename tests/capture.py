@@ -3,8 +3,9 @@
 An empty capture proves nothing if tcpdump was not yet listening, listened on the wrong
 interface or had died: so ``Capture`` waits for tcpdump's own "listening on" line before the test
 goes on, and on ``stop()`` sends one marker datagram that must cross the captured interface and
-match the filter. It waits (bounded) until the marker is in the file, then stops tcpdump; a
-capture that never shows its marker fails the test. ``packets`` are the other lines.
+match the filter. It waits (bounded) until its marker (known by its source port) is in the
+file, then stops tcpdump; a capture that never shows it fails the test. ``packets`` are the
+other lines.
 
 Root only (tcpdump, ``ip netns exec``). The marker goes only where the test says: a loopback
 address or an address inside a namespace the test made (UDP port 9, discard).
@@ -20,8 +21,8 @@ from types import TracebackType
 
 MARKER_PORT = 9
 MARKER = b"camaudit capture marker"
-#: How long tcpdump may take to start, and the marker to appear in the file (a failure bound,
-#: never a wait on success).
+#: How long the marker may take to appear in the file (a bound on failure, never a wait on
+#: success).
 WAIT_S = 20.0
 #: A loopback address nothing else in the test suite uses: the marker's destination when the
 #: captured interface is the host's loopback.
@@ -83,22 +84,31 @@ class Capture:
     def stop(self) -> list[str]:
         """Send the marker, wait until the capture holds it, stop; return the other packets."""
         assert self._proc is not None, "start() the capture first"
+        # From a source port of its own, so that only this capture's marker counts as proof
+        # (another test run's marker to the same address is filtered out, never taken for ours).
         send = (
-            "import socket; "
-            "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
-            f".sendto({MARKER!r}, ({self.marker_to!r}, {MARKER_PORT}))"
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            f"s.sendto({MARKER!r}, ({self.marker_to!r}, {MARKER_PORT})); "
+            "print(s.getsockname()[1])"
         )
-        subprocess.run(self._in_ns([sys.executable, "-c", send]), check=True, timeout=30)
+        sent = subprocess.run(
+            self._in_ns([sys.executable, "-c", send]),
+            check=True,
+            timeout=30,
+            capture_output=True,
+            text=True,
+        )
+        ours = f".{int(sent.stdout)} > {self.marker_to}.{MARKER_PORT}: UDP"
         deadline = time.monotonic() + WAIT_S
         lines = self._read()
-        while not any(self._is_marker(line) for line in lines) and time.monotonic() < deadline:
+        while not any(ours in line for line in lines) and time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 break  # tcpdump died: the read below is all there will be
             time.sleep(0.05)
             lines = self._read()
         self.close()
         lines = self._read()  # everything flushed before tcpdump exited
-        if not any(self._is_marker(line) for line in lines):
+        if not any(ours in line for line in lines):
             raise AssertionError(
                 f"the capture on {self.interface} never saw its own marker packet to "
                 f"{self.marker_to}: it was not capturing, so its silence proves nothing"

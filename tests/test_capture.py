@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.capture import LOOPBACK_MARKER, Capture
+from tests.capture import LOOPBACK_MARKER, MARKER_PORT, Capture
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("tcpdump") is None, reason="needs root and tcpdump"
@@ -45,3 +46,18 @@ def test_a_capture_that_died_is_not_taken_for_silence(tmp_path: Path) -> None:
 def test_a_capture_that_cannot_start_says_so(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="tcpdump did not start"):
         _capture(tmp_path, interface="camaudit-none0").start()
+
+
+def test_another_captures_marker_is_no_proof(tmp_path: Path) -> None:
+    capture = _capture(tmp_path).start()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(b"someone else's marker", (LOOPBACK_MARKER, MARKER_PORT))
+    deadline = time.monotonic() + 20
+    while not any(capture._is_marker(line) for line in capture._read()):
+        assert time.monotonic() < deadline, "the foreign marker never reached the capture"
+        time.sleep(0.05)
+    assert capture._proc is not None
+    capture._proc.kill()  # dead before our own marker is sent
+    capture._proc.wait(10)
+    with pytest.raises(AssertionError, match="never saw its own marker packet"):
+        capture.stop()
