@@ -66,7 +66,7 @@ class AuditConfig:
     """Everything one audit needs; built by the CLI (or a library user) and never changed."""
 
     targets: tuple[str, ...]
-    db_path: Path
+    db_path: Path | str  # an SQLite file or a postgresql:// URL (see auditor.store)
     excludes: tuple[str, ...] = ()
     site: str = "default"
     profile: Audience = Audience.GENERIC

@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|all] [--runs N]``: the benchmark, tabled."""
+"""``bench/run [site24|site16|identify|render|vulns|store|all] [--runs N]``: the benchmark."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["site24", "site16", "identify", "render", "vulns", "micro", "recog",
-                            "all"])  # fmt: skip
+                            "store", "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
@@ -232,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             outputs.append(recog.report(result, verbose=args.misses))
             raw["recog"] = recog.summary(result)
+    if what in ("store", "all"):
+        from bench.store import bench_store, store_table
+
+        say("store benchmark: 2,000 devices on SQLite and PostgreSQL ...")
+        store_results = bench_store()
+        outputs.append(store_table(store_results))
+        raw["store"] = [asdict(r) for r in store_results]
     if micro:
         from bench.micro import bench_identify, bench_render, capture_report
 

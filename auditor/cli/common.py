@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from auditor.errors import StoreError
 from auditor.exitcodes import ExitCode
 from auditor.models import Audience, Severity
 from auditor.ports import PortPlan
 from auditor.render.interface import Detail, FormatName
+from auditor.store import location as store_location
 
 
 def positive_float(text: str) -> float:
@@ -99,11 +101,21 @@ def add_gate_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def db_location(text: str) -> Path | str:
+    """A --db value: a path (SQLite) or a postgresql:// URL without a password."""
+    try:
+        return store_location.parse(text)
+    except StoreError as exc:
+        # ArgumentTypeError: argparse prints our message, never the raw value (a password).
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
-        type=Path,
-        metavar="PATH",
-        help="the audit store (SQLite); default: camaudit.db in the user's data folder, "
-        "or $CAMAUDIT_DB",
+        type=db_location,
+        metavar="PATH|URL",
+        help="the audit store: an SQLite file, or a PostgreSQL database as "
+        "postgresql://USER@HOST/DB (the password from PGPASSWORD, ~/.pgpass or a service file, "
+        "never in the URL); default: camaudit.db in the user's data folder, or $CAMAUDIT_DB",
     )

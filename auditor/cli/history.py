@@ -31,7 +31,8 @@ from auditor.models import Audience, AuditReport, Severity
 from auditor.render.interface import FormatName
 from auditor.render.output import _write_atomically as write_file
 from auditor.render.output import write_reports
-from auditor.store import Store, default_db_path
+from auditor.store import Store
+from auditor.store.paths import default_db
 from auditor.vulns import VulnAssessor
 from auditor.vulns.assess import DATA_NAME as VULN_DATA
 
@@ -109,14 +110,14 @@ def _stdout() -> Console:
     return out
 
 
-def _open_store(args: argparse.Namespace) -> tuple[Store, Path]:
-    path: Path = args.db or default_db_path()
-    if not path.exists():
+def _open_store(args: argparse.Namespace) -> tuple[Store, Path | str]:
+    where: Path | str = args.db or default_db()
+    if isinstance(where, Path) and not where.exists():
         raise ConfigError(
-            f"no audit store at {path}; run `camaudit scan` or `camaudit demo` first, "
+            f"no audit store at {where}; run `camaudit scan` or `camaudit demo` first, "
             "or point --db at one"
         )
-    return Store(path, read_only=True), path
+    return Store(where, read_only=True), where
 
 
 def run_audits(args: argparse.Namespace) -> ExitCode:
@@ -125,9 +126,9 @@ def run_audits(args: argparse.Namespace) -> ExitCode:
         audits = store.list_audits()
     out = _stdout()
     if not audits:
-        out.print(f"No audits in {path} yet.")
+        out.print(f"No audits in {store.location} yet.")
         return ExitCode.CLEAN
-    table = Table(title=f"Audits in {path}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=f"Audits in {store.location}", title_justify="left", box=box.SIMPLE_HEAD)
     for col in (
         "audit",
         "site",
@@ -153,7 +154,7 @@ def run_audits(args: argparse.Namespace) -> ExitCode:
 
 
 def _reassess_all(
-    reports: list[AuditReport], profile: Audience | None, db_path: Path
+    reports: list[AuditReport], profile: Audience | None, db_path: Path | str
 ) -> list[AuditReport]:
     """Each audit assessed again, for ``profile`` or its own audience, with today's data."""
     try:
@@ -164,7 +165,7 @@ def _reassess_all(
     return [reassess(r, profile or r.audit.profile, assessor) for r in reports]
 
 
-def _not_applied(report: AuditReport, db_path: Path) -> AuditReport:
+def _not_applied(report: AuditReport, db_path: Path | str) -> AuditReport:
     """The stored assessment, saying plainly which newer lists and data it does not reflect."""
     from auditor.exposure.liststore import current_imports
     from auditor.resources import BUNDLE_DATA, data_in_use
@@ -219,7 +220,7 @@ def run_report(args: argparse.Namespace) -> ExitCode:
             latest = store.latest_audit()
             ids = [latest] if latest is not None else []
         if not ids:
-            raise ConfigError(f"no audits in {path} yet; run `camaudit scan` first")
+            raise ConfigError(f"no audits in {store.location} yet; run `camaudit scan` first")
         reports = [store.load_report(i) for i in ids]
     profile = Audience(args.profile) if args.profile else None
     if args.as_recorded:

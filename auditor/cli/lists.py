@@ -16,7 +16,7 @@ from auditor.exitcodes import ExitCode
 from auditor.exposure import Assessor
 from auditor.exposure.lists import LIST_FORMATS
 from auditor.exposure.liststore import current_imports, import_list
-from auditor.store.paths import default_db_path
+from auditor.store.paths import default_db
 
 #: The --kind choices: the importer registry's, in its order (a new importer is one entry there).
 LIST_KINDS = tuple(LIST_FORMATS)
@@ -43,8 +43,9 @@ def register(sub: Any) -> None:
     st.set_defaults(func=run_status)
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db is not None else default_db_path()
+def _db(args: argparse.Namespace) -> Path | str:
+    where: Path | str = args.db if args.db is not None else default_db()
+    return where
 
 
 def run_import(args: argparse.Namespace) -> ExitCode:

@@ -33,7 +33,8 @@ from auditor.redact import Redactor, redact_logs
 from auditor.render.interface import FormatName
 from auditor.render.output import write_reports
 from auditor.store import Store
-from auditor.store.paths import ENV_DB, default_db_path
+from auditor.store.location import describe
+from auditor.store.paths import ENV_DB, default_db
 
 
 def register(sub: Any) -> None:
@@ -215,7 +216,7 @@ DEFAULT_TIMEOUT = 3.0
 def run_scan(args: argparse.Namespace) -> ExitCode:
     if not args.targets and args.from_nmap is None and args.from_csv is None and not args.resume:
         raise UsageError("give at least one TARGET (or --from-nmap/--from-csv, or --resume)")
-    db_path = args.db or default_db_path()
+    db_path: Path | str = args.db or default_db()
     resume = AuditId(args.resume) if args.resume else None
     targets, excludes, profile = tuple(args.targets), tuple(args.exclude), Audience(args.profile)
     ports = args.ports or PortPlan.default()
@@ -263,10 +264,10 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
 def run_demo(args: argparse.Namespace) -> ExitCode:
     # The demo lands in the same store as a real scan (--db, $CAMAUDIT_DB or the data folder),
     # under its own site name, so `camaudit audits`, `report` and `diff` work on it next.
-    db_path = args.db or default_db_path()
+    db_path: Path | str = args.db or default_db()
     kept = True
     with contextlib.ExitStack() as stack:
-        if args.db is None and not os.environ.get(ENV_DB):
+        if args.db is None and not os.environ.get(ENV_DB) and isinstance(db_path, Path):
             problem = _unwritable(db_path)
             if problem:
                 # A demo must run anywhere (a read-only home, a container): it still runs, in a
@@ -281,7 +282,7 @@ def run_demo(args: argparse.Namespace) -> ExitCode:
         report = _run_demo(args, db_path)
     if args.quiet == 0 and kept:
         make_console().print(
-            f"camaudit: demo audit {report.audit.id} is in the store {db_path}. Next: "
+            f"camaudit: demo audit {report.audit.id} is in the store {describe(db_path)}. Next: "
             "`camaudit audits`, `camaudit report -f json -o -`; after another demo, "
             f"`camaudit diff {report.audit.id} <the new audit>`.",
             soft_wrap=True,
@@ -301,7 +302,7 @@ def _unwritable(db_path: Path) -> str | None:
     return None
 
 
-def _run_demo(args: argparse.Namespace, db_path: Path) -> AuditReport:
+def _run_demo(args: argparse.Namespace, db_path: Path | str) -> AuditReport:
     from auditor.lab import DEMO_DEVICES, LoopbackSite
 
     with LoopbackSite(DEMO_DEVICES) as site:

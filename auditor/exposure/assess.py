@@ -73,8 +73,9 @@ class Assessor:
         data: RegulatoryData | None = None,
         brands: BrandTable | None = None,
     ) -> Assessor:
-        """Reviewed data plus the lists imported into ``db_path`` (None or missing: no lists)."""
-        path = Path(db_path) if db_path is not None else None
+        """Reviewed data plus the lists imported into ``db_path`` (None or missing: no lists);
+        a path or a ``postgresql://`` URL, as the store takes."""
+        path = db_path
         return cls(
             data=data or load_regulatory_data(),
             imports=current_imports(path),

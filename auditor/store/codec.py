@@ -1,4 +1,5 @@
-"""Model values to SQLite column values and back, field by field.
+"""Model values to column values and back, field by field: the primitives and JSON values that
+every table's codec uses (``codec_audit`` and ``codec_device`` build whole rows from them).
 
 Only the typed fields of the domain model are written, each checked for its type, so an object
 that does not belong in the store (a credentials ``Secret`` slipped into a detail string, say)
@@ -12,12 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from auditor.models import (
-    Audience,
-    AuditId,
-    AuditInfo,
     Channel,
-    ChannelFailure,
-    DataVersion,
     Remediation,
     RemediationAction,
     Service,
@@ -35,24 +31,6 @@ def text(value: object) -> str:
 
 def opt_text(value: object) -> str | None:
     return None if value is None else text(value)
-
-
-def bindable(value: object) -> object:
-    """A lone surrogate (from lenient decoding) cannot be stored as SQLite TEXT; keep it exactly
-    as a BLOB of its surrogatepass encoding, which the store's row factory turns back into text."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogatepass")
-    return value
-
-
-def unbind(value: object) -> object:
-    # The schema has no binary columns: any BLOB is text that bindable() had to escape.
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogatepass")
-    return value
 
 
 def dump(value: Any) -> str:
@@ -197,83 +175,3 @@ def finding_from_json(raw: str) -> VulnFinding:
         fixed_version=d["fixed_version"],
         matched_through=d["matched_through"],
     )
-
-
-def audit_row(info: AuditInfo) -> dict[str, Any]:
-    return {
-        "id": text(info.id),
-        "site": text(info.site),
-        "started": moment(info.started),
-        "finished": opt_moment(info.finished),
-        "tool_version": text(info.tool_version),
-        "targets": dump([text(t) for t in info.targets]),
-        "excludes": dump([text(t) for t in info.excludes]),
-        "profile": Audience(info.profile).value,
-        "data_versions": dump(
-            [
-                {
-                    "name": text(v.name),
-                    "version": text(v.version),
-                    "as_of": opt_day(v.as_of),
-                    "source": text(v.source),
-                    "stale": bool(v.stale),
-                }
-                for v in info.data_versions
-            ]
-        ),
-        "ports": dump([int(p) for p in info.ports]),
-        "probes": dump([text(p) for p in info.probes]),
-        "port_spec": text(info.port_spec),
-        "options": dump(
-            {
-                "rate": info.rate,
-                "timeout": info.timeout,
-                "allow_large": info.allow_large,
-                "allow_public": info.allow_public,
-            }
-        ),
-        "channel_failures": failures(info.channel_failures),
-    }
-
-
-def failures(items: tuple[ChannelFailure, ...]) -> str:
-    return dump([{"channel": text(f.channel), "message": text(f.message)} for f in items])
-
-
-def audit_from_row(row: Any) -> AuditInfo:
-    options = load(row["options"])
-    return AuditInfo(
-        id=AuditId(row["id"]),
-        site=row["site"],
-        started=parse_moment(row["started"]),
-        finished=opt_parse_moment(row["finished"]),
-        tool_version=row["tool_version"],
-        targets=tuple(load(row["targets"])),
-        excludes=tuple(load(row["excludes"])),
-        profile=Audience(row["profile"]),
-        data_versions=tuple(
-            DataVersion(
-                name=d["name"],
-                version=d["version"],
-                as_of=opt_parse_day(d["as_of"]),
-                source=d["source"],
-                stale=bool(d.get("stale", False)),
-            )
-            for d in load(row["data_versions"])
-        ),
-        ports=tuple(load(row["ports"])),
-        probes=tuple(load(row["probes"])),
-        port_spec=row["port_spec"],
-        rate=_opt_float(options.get("rate")),
-        timeout=_opt_float(options.get("timeout")),
-        allow_large=bool(options.get("allow_large", False)),
-        allow_public=bool(options.get("allow_public", False)),
-        channel_failures=tuple(
-            ChannelFailure(str(f["channel"]), str(f["message"]))
-            for f in load(row["channel_failures"])
-        ),
-    )
-
-
-def _opt_float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

@@ -1,13 +1,18 @@
-"""The store's SQLite schema and its migrations, applied in order at open.
+"""The store's schema and its migrations, applied in order at open, on either engine.
 
-Each migration is one script; `schema_version` records the highest applied. A new version appends a
-script, never edits a shipped one, so any older file upgrades in place. Tables named ``list_*``
-belong to the exposure module (official list imports) and are never touched here.
+Each migration is one script, written with SQLite's types (the dialect translates them for
+PostgreSQL); `schema_version` records the highest applied. A new version appends a script, never
+edits a shipped one, so any older store upgrades in place. The official-list tables (``list_*``)
+have their own track and version table (`list_schema_version`): `lists import` may have made them
+in a file before any scan, and they upgrade independently of the audit tables.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+
+from auditor.store.connection import Connection
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
@@ -165,10 +170,75 @@ MIGRATIONS: tuple[str, ...] = (
 
 CURRENT_VERSION = len(MIGRATIONS)
 
+#: The official-list tables (imports of the FCC Covered List, OFAC SDN, OpenSanctions...).
+LIST_MIGRATIONS: tuple[str, ...] = (
+    # 1: imports, their entries and every name of every entry (the matcher's index).
+    """
+    CREATE TABLE IF NOT EXISTS list_imports (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        files TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        published TEXT,
+        imported_at TEXT NOT NULL,
+        rows_read INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        current INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE IF NOT EXISTS list_entries (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES list_imports(id),
+        entry_key TEXT NOT NULL,
+        instrument TEXT NOT NULL,
+        name TEXT NOT NULL,
+        program TEXT NOT NULL,
+        since TEXT,
+        source_url TEXT NOT NULL,
+        row_text TEXT NOT NULL,
+        line INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS list_names (
+        entry_id INTEGER NOT NULL REFERENCES list_entries(id),
+        name TEXT NOT NULL,
+        norm TEXT NOT NULL,
+        loose TEXT NOT NULL,
+        primary_name INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS list_names_norm ON list_names(norm);
+    CREATE INDEX IF NOT EXISTS list_entries_import ON list_entries(import_id);
+    """,
+)
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+LIST_VERSION = len(LIST_MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One sequence of migrations and the table that records how far it has been applied."""
+
+    table: str
+    migrations: tuple[str, ...]
+    what: str
+
+    @property
+    def current(self) -> int:
+        return len(self.migrations)
+
+
+AUDITS = Track("schema_version", MIGRATIONS, "the store")
+LISTS = Track("list_schema_version", LIST_MIGRATIONS, "the list tables")
+
+
+def _exists(conn: Connection, table: str) -> bool:
+    return bool(conn.execute(conn.dialect.table_exists_sql(), (table,)).fetchone()[0])
+
+
+def applied_version(conn: Connection, track: Track = AUDITS) -> int:
+    """How far ``track`` has been applied (0: not at all); creates nothing."""
+    if not _exists(conn, track.table):
+        return 0
+    row = conn.execute(f"SELECT MAX(version) FROM {track.table}").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -186,30 +256,42 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file to CURRENT_VERSION, one migration per transaction; return the version.
+def _lock_for_migration(conn: Connection) -> None:
+    conn.begin_write()
+    if conn.dialect.migration_lock is not None:
+        conn.execute(conn.dialect.migration_lock)
+
+
+def migrate_track(conn: Connection, track: Track) -> int:
+    """Bring ``track`` to its current version, one migration per transaction.
 
     Each step takes the write lock first and reads the version again under it: two camaudit
     processes opening a new store at once (a scan starting while `audits` runs) must not both
     apply migration 1.
     """
-    version = schema_version(conn)
-    if version > CURRENT_VERSION:
-        # A newer camaudit wrote this file; writing to it with an older schema could corrupt it.
+    version = applied_version(conn, track)
+    if version > track.current:
+        # A newer camaudit wrote this store; writing to it with an older schema could corrupt it.
         raise RuntimeError(
-            f"the store has schema version {version}, newer than this camaudit supports "
-            f"({CURRENT_VERSION}); upgrade camaudit"
+            f"{track.what} has schema version {version}, newer than this camaudit supports "
+            f"({track.current}); upgrade camaudit"
         )
-    for number in range(version + 1, CURRENT_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
+    for number in range(version + 1, track.current + 1):
+        _lock_for_migration(conn)
         try:
-            if schema_version(conn) < number:
-                for statement in _statements(MIGRATIONS[number - 1]):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-            conn.execute("COMMIT")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {track.table} (version INTEGER NOT NULL)")
+            if applied_version(conn, track) < number:
+                for statement in _statements(track.migrations[number - 1]):
+                    conn.execute(conn.dialect.schema(statement))
+                conn.execute(f"INSERT INTO {track.table} (version) VALUES (?)", (number,))
+            conn.commit()
         except BaseException:
-            if conn.in_transaction:
-                conn.rollback()
+            conn.rollback()
             raise
-    return CURRENT_VERSION
+    return track.current
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the store (audit and list tables) to the current versions; the audit version."""
+    migrate_track(conn, LISTS)
+    return migrate_track(conn, AUDITS)

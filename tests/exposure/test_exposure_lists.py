@@ -184,10 +184,16 @@ def test_ftm_json_bad_line(assets: Path, tmp_path: Path) -> None:
 
 def test_import_is_stored_and_replaced(assets: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.db"
-    # Another owner's table in the same file must survive untouched.
+    # The audits already in the store must survive an import untouched.
+    from auditor.store import Store
+
+    Store(db).close()
     with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE audits (id TEXT)")
-        conn.execute("INSERT INTO audits VALUES ('keep-me')")
+        conn.execute(
+            "INSERT INTO audits (id, site, started, tool_version, targets, excludes, profile, "
+            "data_versions, ports, probes) VALUES ('keep-me', 'HQ', '2026-11-02T09:00:00+00:00', "
+            "'1', '[]', '[]', 'generic', '[]', '[]', '[]')"
+        )
     first = import_list(db, assets / "ofac" / "SDN.CSV", "ofac-sdn")
     assert (first.rows_read, first.entries, len(first.sha256)) == (3, 2, 64)
     second = import_list(db, assets / "ofac_new" / "SDN.CSV", "ofac-sdn")

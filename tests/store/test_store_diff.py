@@ -53,8 +53,9 @@ def _escalated() -> tuple[AuditReport, AuditReport]:
 
 
 @pytest.fixture
-def escalated_db(tmp_path: Path) -> Path:
-    path = tmp_path / "camaudit.db"
+def escalated_db(store_location: Path | str) -> Path | str:
+    """The two audits in a store, on each engine (`diff` and `report` take either)."""
+    path = store_location
     with Store(path) as store:
         for report in _escalated():
             _save(store, report)
@@ -62,7 +63,7 @@ def escalated_db(tmp_path: Path) -> Path:
 
 
 def _diff_json(
-    db: Path, capsys: pytest.CaptureFixture[str], *extra: str
+    db: Path | str, capsys: pytest.CaptureFixture[str], *extra: str
 ) -> tuple[int, dict[str, Any]]:
     code = main(["diff", FIRST, SECOND, "--db", str(db), "-f", "json", *extra])
     doc: dict[str, Any] = json.loads(capsys.readouterr().out)
@@ -70,7 +71,7 @@ def _diff_json(
 
 
 def test_diff_json_fails_on_a_new_high_exposure(
-    escalated_db: Path, capsys: pytest.CaptureFixture[str]
+    escalated_db: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, doc = _diff_json(escalated_db, capsys, "--fail-on", "high")
     assert code == 1
@@ -96,7 +97,7 @@ def test_diff_json_fails_on_a_new_high_exposure(
 
 
 def test_diff_gate_follows_fail_on_and_exit_zero(
-    escalated_db: Path, capsys: pytest.CaptureFixture[str]
+    escalated_db: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # High is below critical: nothing new reaches it, and the later audit is complete.
     code, doc = _diff_json(escalated_db, capsys, "--fail-on", "critical")
@@ -112,7 +113,7 @@ def test_diff_gate_follows_fail_on_and_exit_zero(
 
 
 def test_diff_markdown_to_a_file_neutralises_device_strings(
-    escalated_db: Path, tmp_path: Path
+    escalated_db: Path | str, tmp_path: Path
 ) -> None:
     target = tmp_path / "changes.md"
     args = ["diff", FIRST, SECOND, "--db", str(escalated_db), "-f", "markdown", "-o", str(target)]
@@ -180,7 +181,7 @@ def test_two_cameras_claiming_one_serial_match_by_something_else() -> None:
 
 
 def test_report_of_two_audits_of_one_site_counts_each_device_once(
-    escalated_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    escalated_db: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "both.json"
     # --as-recorded: the stored assessments (report re-assesses by default, which would replace
@@ -203,7 +204,7 @@ def test_report_of_two_audits_of_one_site_counts_each_device_once(
 
 
 def test_all_sites_leaves_the_demo_site_out(
-    escalated_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    escalated_db: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from auditor.history.combine import DEMO_SITE
 

@@ -15,6 +15,7 @@ from auditor.models import AuditId, AuditReport, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
 from tests.render.camaudit_sample_audit import audit_info, hostile_device, sample_report
+from tests.store.store_engines import run_sql
 
 
 def _save(store: Store, report: AuditReport | None = None) -> AuditReport:
@@ -28,8 +29,8 @@ def _save(store: Store, report: AuditReport | None = None) -> AuditReport:
     return report
 
 
-def test_round_trip_is_exact(tmp_path: Path) -> None:
-    with Store(tmp_path / "a" / "b" / "camaudit.db") as store:
+def test_round_trip_is_exact(store_location: Path | str) -> None:
+    with Store(store_location) as store:
         report = _save(store)
         loaded = store.load_report(report.audit.id)
     assert loaded == report
@@ -43,8 +44,14 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     )
 
 
-def test_reopen_reads_the_same(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
+def test_a_new_file_is_made_in_new_folders(tmp_path: Path) -> None:
+    with Store(tmp_path / "a" / "b" / "camaudit.db") as store:
+        report = _save(store)
+        assert store.load_report(report.audit.id) == report
+
+
+def test_reopen_reads_the_same(store_location: Path | str) -> None:
+    db = store_location
     with Store(db) as store:
         report = _save(store)
     with Store(db) as store:
@@ -52,8 +59,8 @@ def test_reopen_reads_the_same(tmp_path: Path) -> None:
         assert store.load_audit_info(report.audit.id) == report.audit
 
 
-def test_saving_a_host_again_replaces_it(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.db") as store:
+def test_saving_a_host_again_replaces_it(store_location: Path | str) -> None:
+    with Store(store_location) as store:
         report = _save(store)
         changed = dataclasses.replace(report.devices[0], exposures=())
         store.save_device(report.audit.id, changed)
@@ -69,8 +76,8 @@ def test_saving_a_host_again_replaces_it(tmp_path: Path) -> None:
     assert obs_count == expected_obs
 
 
-def test_completed_addresses_and_listing(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.db") as store:
+def test_completed_addresses_and_listing(store_location: Path | str) -> None:
+    with Store(store_location) as store:
         info = audit_info()
         store.begin_audit(dataclasses.replace(info, finished=None))
         store.save_device(info.id, hostile_device())
@@ -102,10 +109,10 @@ def test_completed_addresses_and_listing(tmp_path: Path) -> None:
         assert store.completed_addresses(info.id) == {"10.20.0.66"}
 
 
-def test_unknown_audit_is_a_clear_error(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.db") as store, pytest.raises(StoreError, match="no audit 'nope'"):
+def test_unknown_audit_is_a_clear_error(store_location: Path | str) -> None:
+    with Store(store_location) as store, pytest.raises(StoreError, match="no audit 'nope'"):
         store.load_report("nope")
-    with Store(tmp_path / "c.db") as store, pytest.raises(StoreError, match="no audit"):
+    with Store(store_location) as store, pytest.raises(StoreError, match="no audit"):
         store.save_device("nope", hostile_device())
 
 
@@ -142,15 +149,12 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     assert db.read_text().startswith("these are my notes")
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    db = tmp_path / "new.db"
-    Store(db).close()
-    conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO schema_version VALUES (?)", (CURRENT_VERSION + 1,))
-    conn.commit()
-    conn.close()
-    with pytest.raises(StoreError, match="newer than this camaudit"):
-        Store(db)
+def test_newer_schema_is_refused(store_location: Path | str) -> None:
+    Store(store_location).close()
+    run_sql(store_location, "INSERT INTO schema_version VALUES (?)", (CURRENT_VERSION + 1,))
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="newer than this camaudit"):
+            Store(store_location, read_only=read_only)
 
 
 def test_unwritable_path_is_a_clear_error(tmp_path: Path) -> None:
@@ -182,8 +186,8 @@ def test_full_disk_rolls_back_the_host(tmp_path: Path) -> None:
         assert len(store.load_report(report.audit.id).devices) == 2
 
 
-def test_a_secret_is_never_stringified_into_the_store(tmp_path: Path) -> None:
-    with Store(tmp_path / "c.db") as store:
+def test_a_secret_is_never_stringified_into_the_store(store_location: Path | str) -> None:
+    with Store(store_location) as store:
         report = sample_report()
         store.begin_audit(report.audit)
         leaky = dataclasses.replace(
@@ -194,16 +198,18 @@ def test_a_secret_is_never_stringified_into_the_store(tmp_path: Path) -> None:
         with pytest.raises(TypeError, match="Secret"):
             store.save_device(report.audit.id, leaky)
         assert store.completed_addresses(report.audit.id) == set()
-    assert b"hunter2" not in (tmp_path / "c.db").read_bytes()
+    assert run_sql(store_location, "SELECT COUNT(*) FROM hosts") == [(0,)]
+    if isinstance(store_location, Path):
+        assert b"hunter2" not in store_location.read_bytes()
 
 
-def test_concurrent_saves_from_threads(tmp_path: Path) -> None:
+def test_concurrent_saves_from_threads(store_location: Path | str) -> None:
     import ipaddress
     from concurrent.futures import ThreadPoolExecutor
 
     report = sample_report()
     template = report.devices[1]
-    with Store(tmp_path / "c.db") as store:
+    with Store(store_location) as store:
         store.begin_audit(report.audit)
 
         def save(i: int) -> None:
@@ -219,7 +225,7 @@ def test_concurrent_saves_from_threads(tmp_path: Path) -> None:
         assert all(d.identification == template.identification for d in loaded.devices)
 
 
-def test_odd_text_round_trips_exactly(tmp_path: Path) -> None:
+def test_odd_text_round_trips_exactly(store_location: Path | str) -> None:
     """Lone surrogates (lenient decoding), NULs and bidi controls are kept byte for byte."""
     from datetime import UTC, datetime
 
@@ -232,7 +238,7 @@ def test_odd_text_round_trips_exactly(tmp_path: Path) -> None:
         report.devices[2],
         attempts=(ProbeAttempt("http", Outcome.COMPLETED, (obs,), detail="d\udc80"),),
     )
-    with Store(tmp_path / "c.db") as store:
+    with Store(store_location) as store:
         store.begin_audit(dataclasses.replace(report.audit, site="Sit\udcffe"))
         store.save_device(report.audit.id, device)
         loaded = store.load_report(report.audit.id)
@@ -274,7 +280,23 @@ def test_a_newer_schema_is_refused_before_anything_is_written(tmp_path: Path) ->
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
-def test_read_only_opening_changes_nothing_and_reads_everything(tmp_path: Path) -> None:
+def test_read_only_opening_changes_nothing_and_reads_everything(
+    store_location: Path | str,
+) -> None:
+    with Store(store_location) as store:
+        report = _save(store)
+    with Store(store_location, read_only=True) as store:
+        assert store.load_report(report.audit.id) == report
+        assert [s.id for s in store.list_audits()] == [report.audit.id]
+        with pytest.raises(StoreError):
+            store.begin_audit(dataclasses.replace(report.audit, site="Elsewhere"))
+        with pytest.raises(StoreError):
+            store.save_device(report.audit.id, report.devices[0])
+    with Store(store_location, read_only=True) as store:
+        assert store.load_report(report.audit.id) == report
+
+
+def test_read_only_opening_of_a_file_changes_no_byte(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     with Store(db) as store:
         report = _save(store)
@@ -317,3 +339,27 @@ def test_many_processes_opening_a_new_store_at_once_migrate_it_once(tmp_path: Pa
         assert all(p.returncode == 0 for p in procs), errors
         versions = sqlite3.connect(db).execute("SELECT version FROM schema_version").fetchall()
         assert sorted(v for (v,) in versions) == list(range(1, CURRENT_VERSION + 1))
+
+
+def test_a_second_connection_shares_the_store_and_its_text_rules(
+    store_location: Path | str,
+) -> None:
+    """connect(): a writer with its own transactions beside the store's, on either engine."""
+    from auditor.store.db import connect
+
+    report = sample_report()
+    odd = "Sit\udcffe \x00 \u202e"  # a lone surrogate, a NUL, a bidi control
+    with Store(store_location) as store:
+        store.begin_audit(report.audit)
+        other = connect(store_location, durable=False)
+        try:
+            other.begin_write()
+            other.execute("UPDATE audits SET site = ? WHERE id = ?", (odd, report.audit.id))
+            other.commit()
+            row = other.execute("SELECT site FROM audits WHERE id = ?", (report.audit.id,))
+            assert row.fetchone()["site"] == odd
+            with pytest.raises(other.driver_errors):  # the driver's own errors, to wrap
+                other.execute("SELECT no_such_column FROM audits")
+        finally:
+            other.close()
+        assert store.load_audit_info(report.audit.id).site == odd

@@ -75,7 +75,7 @@ def lab_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabAudit]:
             )
             report = Auditor(config).run()
             by_profile = {t.profile: t.address for t in site.truth}
-        yield LabAudit(report, by_profile, config.db_path, root)
+        yield LabAudit(report, by_profile, root / "audit.db", root)
     finally:
         resources.use_data_root(None)
 
