@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|store|all] [--runs N]``: the benchmark."""
+"""``bench/run [site24|site16|identify|render|vulns|store|central|all]``: the benchmark."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["site24", "site16", "identify", "render", "vulns", "micro", "recog",
-                            "store", "all"])  # fmt: skip
+                            "store", "central", "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
@@ -262,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
             vres = bench_vulns(report, 2000, args.kev)
             outputs.append(vulns_table(vres))
             raw["vulns"] = asdict(vres)
+    if what in ("central", "all"):
+        from bench import central
+
+        say("central store: 20 collectors pushing at once, then the organisation view ...")
+        cres = central.run(say)
+        outputs.append(central.render(cres))
+        raw["central"] = asdict(cres)
     for name in sites:
         from bench.sitebench import run_site
 

@@ -11,14 +11,14 @@ from pathlib import Path
 from rich.logging import RichHandler
 
 from auditor import __version__, resources
-from auditor.cli import data, fingerprints, history, identify, lab, lists, scan
+from auditor.cli import data, fingerprints, history, identify, lab, lists, push, scan
 from auditor.cli.console import clean, make_console
 from auditor.cli.logtext import SanitiseDeviceText
 from auditor.errors import CamauditError
 from auditor.exitcodes import ExitCode, help_text
 
 #: The one place a command group is registered.
-COMMAND_MODULES = (scan, identify, history, lists, data, fingerprints, lab)
+COMMAND_MODULES = (scan, identify, history, push, lists, data, fingerprints, lab)
 
 EPILOG = (
     help_text()

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor import clock, resources
-from auditor.cli import diff_output
+from auditor.cli import diff_output, orgreport
 from auditor.cli.common import (
     add_db_option,
     add_gate_options,
@@ -60,7 +60,14 @@ def register(sub: Any) -> None:
     r.add_argument(
         "--all-sites",
         action="store_true",
-        help="combine the latest audit of every site into one organisation-wide report",
+        help="combine the latest audit of every site into one organisation-wide report; on a "
+        "central (postgresql://) store: the organisation view, counted in the database",
+    )
+    r.add_argument(
+        "--site",
+        metavar="NAME",
+        help="the organisation view of one site: its latest audit's counts, its makers and its "
+        "trend over every audit (console, json, markdown or html)",
     )
     add_output_options(r, default_format="console")
     add_profile_option(r)
@@ -203,6 +210,8 @@ def _not_applied(report: AuditReport, db_path: Path | str) -> AuditReport:
 
 
 def run_report(args: argparse.Namespace) -> ExitCode:
+    if orgreport.wants_org_view(args):
+        return orgreport.run(args)
     if args.all_sites and args.audits:
         raise UsageError("give audit ids or --all-sites, not both")
     store, path = _open_store(args)
