@@ -1,6 +1,7 @@
-"""The JSON report and diff schemas are closed: every field camaudit writes is declared, and a
-field they do not declare is refused at every level. Real reports (the demo, a lab audit, offline
-imports, a report rendered again from the store) validate, and so do their CycloneDX BOMs."""
+"""The JSON report, diff and organisation-view schemas are closed: every field camaudit writes is
+declared, and a field they do not declare is refused at every level. Real reports (the demo, a lab
+audit, offline imports, a report rendered again from the store, a site's organisation view)
+validate, and so do their CycloneDX BOMs."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ from tests.render.camaudit_sample_audit import sample_report
 ASSETS = Path(__file__).resolve().parent.parent / "discovery" / "assets"
 #: Objects whose keys are data (makers, instruments, attribute names), not field names.
 MAPS = frozenset({"by_manufacturer", "by_instrument", "by_severity", "makers", "asserts"})
+ORG_SCHEMA_FILE = "camaudit-organisation-1.schema.json"
+#: The organisation view's maps: severity -> count.
+ORG_MAPS = frozenset({"exposures"})
 UNKNOWN = "field_nobody_declared"
 
 
@@ -42,14 +46,19 @@ def _schema(name: str) -> dict[str, Any]:
     return loaded
 
 
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        _schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
 REPORT_SCHEMA = _schema(SCHEMA_FILE)
-VALIDATOR = jsonschema.Draft202012Validator(
-    REPORT_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-)
+VALIDATOR = _validator(SCHEMA_FILE)
+ORG_VALIDATOR = _validator(ORG_SCHEMA_FILE)
 
 
-def _problems(doc: object) -> list[str]:
-    return [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(doc)]
+def _problems(doc: object, validator: jsonschema.Draft202012Validator = VALIDATOR) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
 
 
 def _object_schemas(node: object) -> Iterator[dict[str, Any]]:
@@ -72,16 +81,51 @@ def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.Validation
         yield error
 
 
-def _objects(doc: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+def _objects(
+    doc: object, maps: frozenset[str] = MAPS, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
     """The path of every object in a report, map objects left out."""
     if isinstance(doc, dict):
-        if not (path and path[-1] in MAPS):
+        if not (path and path[-1] in maps):
             yield path
         for key, value in doc.items():
-            yield from _objects(value, (*path, key))
+            yield from _objects(value, maps, (*path, key))
     elif isinstance(doc, list):
         for i, value in enumerate(doc):
-            yield from _objects(value, (*path, i))
+            yield from _objects(value, maps, (*path, i))
+
+
+def _refused_everywhere(
+    doc: dict[str, Any], validator: jsonschema.Draft202012Validator, maps: frozenset[str]
+) -> set[str]:
+    """Add an undeclared field to one object of each kind in turn; each must be refused there.
+
+    Returns the closed schema objects that refused one (to compare with the schema's own)."""
+    refused_by: set[str] = set()
+    shapes: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
+    for path in _objects(doc, maps):
+        shapes.setdefault(tuple("#" if isinstance(p, int) else p for p in path), path)
+    for shape, path in shapes.items():
+        broken = copy.deepcopy(doc)
+        node: Any = broken
+        for step in path:
+            node = node[step]
+        node[UNKNOWN] = "x"
+        errors = list(validator.iter_errors(broken))
+        assert errors, f"an unknown field at {shape} is accepted"
+        closing = [leaf for e in errors for leaf in _leaves(e)]
+        closing = [leaf for leaf in closing if leaf.validator == "additionalProperties"]
+        assert closing and all(UNKNOWN in leaf.message for leaf in closing), shape
+        refused_by.update(json.dumps(leaf.schema, sort_keys=True) for leaf in closing)
+    return refused_by
+
+
+def _closed(schema: dict[str, Any]) -> set[str]:
+    return {
+        json.dumps(o, sort_keys=True)
+        for o in _object_schemas(schema)
+        if o.get("additionalProperties") is False
+    }
 
 
 def _rich_report() -> AuditReport:
@@ -112,11 +156,11 @@ def _rich_report() -> AuditReport:
     return dataclasses.replace(report, audit=audit, devices=(first, *report.devices[1:]))
 
 
-def test_every_object_of_both_schemas_is_closed() -> None:
-    for name in (SCHEMA_FILE, "camaudit-diff-1.schema.json"):
+def test_every_object_of_every_report_schema_is_closed() -> None:
+    for name in (SCHEMA_FILE, "camaudit-diff-1.schema.json", ORG_SCHEMA_FILE):
         schema = _schema(name)
         objects = list(_object_schemas(schema))
-        assert len(objects) >= 12
+        assert len(objects) >= 6
         for obj in objects:
             closed = obj.get("additionalProperties")
             # Closed, or a map whose values have a schema (counts, asserts).
@@ -129,31 +173,9 @@ def test_an_unknown_field_is_refused_at_every_level() -> None:
     # Given a report in which every kind of object occurs
     doc = json.loads(renderer(FormatName.JSON).render(_rich_report()))
     assert _problems(doc) == []
-    closed = {
-        json.dumps(o, sort_keys=True)
-        for o in _object_schemas(REPORT_SCHEMA)
-        if o.get("additionalProperties") is False
-    }
-    refused_by: set[str] = set()
-    shapes: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}
-    for path in _objects(doc):
-        shapes.setdefault(tuple("#" if isinstance(p, int) else p for p in path), path)
-    for shape, path in shapes.items():
-        # When a field nobody declared is added to one object of that kind
-        broken = copy.deepcopy(doc)
-        node: Any = broken
-        for step in path:
-            node = node[step]
-        node[UNKNOWN] = "x"
-        errors = list(VALIDATOR.iter_errors(broken))
-        # Then the schema refuses it, there and for that reason
-        assert errors, f"an unknown field at {shape} is accepted"
-        closing = [leaf for e in errors for leaf in _leaves(e)]
-        closing = [leaf for leaf in closing if leaf.validator == "additionalProperties"]
-        assert closing and all(UNKNOWN in leaf.message for leaf in closing), shape
-        refused_by.update(json.dumps(leaf.schema, sort_keys=True) for leaf in closing)
-    # And every closed object of the schema was among those tried
-    assert refused_by == closed
+    # When a field nobody declared is added to each kind of object, then it is refused there,
+    # and every closed object of the schema was among those tried
+    assert _refused_everywhere(doc, VALIDATOR, MAPS) == _closed(REPORT_SCHEMA)
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -186,6 +208,15 @@ def test_the_demo_report_and_its_rerender_validate(tmp_path: Path) -> None:
     again = _run("report", "--db", db, "-f", "json", "-o", "again.json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert _problems(json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))) == []
+    # And the site's organisation view, which refuses an undeclared field in each of its objects
+    site = demo["audit"]["site"]
+    view = _run("report", "--db", db, "--site", site, "-f", "json", "-o", "org.json", cwd=tmp_path)
+    assert view.returncode == 0, view.stderr
+    org = json.loads((tmp_path / "org.json").read_text(encoding="utf-8"))
+    assert org["sites"][0]["site"] == site and org["makers"]
+    assert _problems(org, ORG_VALIDATOR) == []
+    closed = _refused_everywhere(org, ORG_VALIDATOR, ORG_MAPS)
+    assert closed == _closed(_schema(ORG_SCHEMA_FILE))
 
 
 @pytest.mark.nmap
