@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor import __version__, clock, redact, resources
+from auditor import __version__, clock, offline, redact, resources
 from auditor.context import NetContext, RateLimiter
 from auditor.credentials import CredentialStore
 from auditor.discovery import discover_all
@@ -83,9 +83,10 @@ class AuditConfig:
     """UDP port of the SNMP agents (161; the unprivileged loopback lab serves it elsewhere)."""
     channels: tuple[str, ...] | None = None
     """Discovery channels to run (None: all registered)."""
-    imported: tuple[Host, ...] = ()
+    imported: Iterable[Host] = ()
     """Hosts from --from-nmap / --from-csv: probed when in the targets, else identified offline
-    (all of them when there are no targets: an import alone never sends anything)."""
+    (all of them when there are no targets: an import alone never sends anything). May be
+    lazy (``ImportedHosts``): it is iterated once."""
     resume: AuditId | None = None
 
 
@@ -154,14 +155,34 @@ class Auditor:
         with Store(cfg.db_path) as store:
             info, done = self._begin(store, assessor, probes)
             self.observer.on_stage("discovery")
-            hosts, failures = self._discover(ctx)
-            # What discovery was told about addresses outside the scope is kept now, not at the
-            # end: a killed audit must not lose it (probes' references go with their host).
-            store.save_out_of_scope(info.id, _references(ctx))
-            todo = [h for h in hosts if str(h.address) not in done]
-            self.observer.on_stage("probing", len(todo))
-            self._probe_all(todo, ctx, probes, identifier, assessor, store, info)
-            store.save_out_of_scope(info.id, _references(ctx))
+            failures: tuple[ChannelFailure, ...] = ()
+            if not cfg.targets:
+                # An import without targets: no discovery, no probe; each host is identified
+                # and saved as the file is read (auditor.offline).
+                self.observer.on_stage("probing", offline.count(cfg.imported, done))
+                offline.identify_offline(
+                    cfg.imported,
+                    offline.OfflineImport(
+                        probes=tuple(p.name for p in probes),
+                        finish=lambda d: self._finish(d, identifier, assessor, info.profile),
+                        secrets=ctx.secrets,
+                    ),
+                    store,
+                    info.id,
+                    done=done,
+                    stop=self._stop,
+                    on_done=self.observer.on_host_done,
+                )
+            else:
+                hosts, failures = self._discover(ctx)
+                # What discovery was told about addresses outside the scope is kept now, not at
+                # the end: a killed audit must not lose it (probes' references go with their
+                # host).
+                store.save_out_of_scope(info.id, _references(ctx))
+                todo = [h for h in hosts if str(h.address) not in done]
+                self.observer.on_stage("probing", len(todo))
+                self._probe_all(todo, ctx, probes, identifier, assessor, store, info)
+                store.save_out_of_scope(info.id, _references(ctx))
             if self._stop.is_set():
                 raise KeyboardInterrupt
             # The disclaimer and stale-data warnings travel with the audit into every report,
@@ -211,7 +232,7 @@ class Auditor:
 
     def _scope(self) -> Scope:
         cfg = self.config
-        if not cfg.targets and cfg.imported:
+        if not cfg.targets:
             # An import without targets is identified offline: the scope is empty, so nothing
             # is contacted. Taking the file's addresses as the scope probed whatever network
             # the laptop auditing a client's file was on (issue 13).
@@ -400,6 +421,12 @@ class Auditor:
             device = redact.device(ctx.secrets, DeviceResult(host=host, attempts=tuple(attempts)))
             if device.unconfirmed and reachable and budget.remaining() > 0:
                 device = self._check_unicast(device, ctx)
+        return self._finish(device, identifier, assessor, audience)
+
+    def _finish(
+        self, device: DeviceResult, identifier: Identifier, assessor: Assessor, audience: Audience
+    ) -> DeviceResult:
+        """Identify and assess a probed (or offline) host, or say why it is not believed."""
         if device.unconfirmed:
             # A discovery reply alone names no maker: its source may be forged, and a forged
             # flood of "Hikvision" ProbeMatches must not become critical findings (issue 13).

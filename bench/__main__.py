@@ -1,4 +1,4 @@
-"""``bench/run [site24|site16|identify|render|vulns|store|central|all]``: the benchmark."""
+"""``bench/run [site24|site16|identify|render|vulns|store|central|import|all]``: benchmarks."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["site24", "site16", "identify", "render", "vulns", "micro", "recog",
-                            "store", "central", "all"])  # fmt: skip
+                            "store", "central", "import", "all"])  # fmt: skip
     p.add_argument("--recog-dir", type=Path, default=None, metavar="DIR",
                    help="Recog's xml/ folder (default: $CAMAUDIT_RECOG_XML or "
                    "/work/shared/peers/recog/xml)")  # fmt: skip
@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also time the stages in-process (always on for site16)")  # fmt: skip
     p.add_argument("--nmap-timeout", type=float, default=3600.0, metavar="S",
                    help="stop the nmap baseline after S seconds (a lower bound)")  # fmt: skip
+    p.add_argument("--import-hosts", type=int, default=50_000, metavar="N",
+                   help="import: hosts in the generated nmap XML (default 50,000)")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the raw results")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -239,6 +241,20 @@ def main(argv: list[str] | None = None) -> int:
         store_results = bench_store()
         outputs.append(store_table(store_results))
         raw["store"] = [asdict(r) for r in store_results]
+    if what in ("import", "all"):
+        from bench import imports
+
+        imp = imports.run(args.import_hosts, args.runs or 1, progress=say)
+        outputs.append(imports.table_text(imp))
+        raw["import"] = {
+            "hosts": imp.hosts,
+            "runs": [asdict(m) for m in imp.runs],
+            "hosts_per_s": imp.hosts_per_s,
+            "devices": imp.devices,
+            "makers_named": imp.makers_named,
+            "cameras": imp.cameras,
+            "import_s": imp.import_s,
+        }
     if micro:
         from bench.micro import bench_identify, bench_render, capture_report
 

@@ -57,9 +57,11 @@ def estimate_discovery_s(config: AuditConfig) -> float | None:
     from auditor.discovery.replies import UdpChannel
     from auditor.scope import Scope
 
+    if not config.targets:
+        return None  # an import without targets: identified offline, nothing is discovered
     try:
         scope = Scope.parse(
-            config.targets or tuple(str(h.address) for h in config.imported),
+            config.targets,
             config.excludes,
             allow_large=config.allow_large,
             allow_public=config.allow_public,

@@ -8,6 +8,7 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -144,15 +145,14 @@ def _credentials(args: argparse.Namespace) -> CredentialStore:
         scrub_environment()
 
 
-def _imported(args: argparse.Namespace) -> tuple[Host, ...]:
-    from auditor.discovery import import_csv_inventory, import_nmap_xml
+def _imported(args: argparse.Namespace) -> Iterable[Host]:
+    """The import files' hosts, streamed into the audit; a bad file fails here, before the audit
+    begins (each file is read through once when opened)."""
+    from auditor.discovery import ImportedHosts
 
-    hosts: list[Host] = []
-    if args.from_nmap is not None:
-        hosts.extend(import_nmap_xml(args.from_nmap))
-    if args.from_csv is not None:
-        hosts.extend(import_csv_inventory(args.from_csv))
-    return tuple(hosts)
+    if args.from_nmap is None and args.from_csv is None:
+        return ()
+    return ImportedHosts(args.from_nmap, args.from_csv)
 
 
 def _run(config: AuditConfig, args: argparse.Namespace, default_output: str | None) -> AuditReport:
@@ -231,6 +231,13 @@ def run_scan(args: argparse.Namespace) -> ExitCode:
             info = store.load_audit_info(resume)
         if info.finished is not None and not info.channel_failures:
             raise UsageError(f"audit {resume} is already finished; nothing to resume")
+        if not info.targets and args.from_nmap is None and args.from_csv is None:
+            # An audit without targets was an offline import: its hosts are only in the file.
+            # Resumed without it, the audit would be finished with what was saved.
+            raise UsageError(
+                f"audit {resume} imported a file without targets; give the same --from-nmap / "
+                "--from-csv file again to finish it (hosts already saved are passed over)"
+            )
         targets, excludes, profile, site = info.targets, info.excludes, info.profile, info.site
         # As gentle as the original run on a fragile network, unless told otherwise now.
         rate = rate if rate is not None else info.rate

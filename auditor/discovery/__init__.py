@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.discovery.dhip import DhipChannel
 from auditor.discovery.engine import DiscoveryResult, discover_all, merge_hosts
-from auditor.discovery.imports import import_csv_inventory, import_nmap_xml
+from auditor.discovery.imports import ImportedHosts, import_csv_inventory, import_nmap_xml
 from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
 from auditor.discovery.mdns import MdnsChannel
 from auditor.discovery.nmap import NmapChannel
@@ -41,6 +41,7 @@ __all__ = [
     "DiscoveryChannel",
     "DiscoveryError",
     "DiscoveryResult",
+    "ImportedHosts",
     "discover_all",
     "import_csv_inventory",
     "import_nmap_xml",

@@ -1,15 +1,19 @@
 """Parse nmap's XML output (``-oX``) into Hosts, keeping what python-nmap drops.
 
 Kept per open port: service name, product, version, extrainfo, devicetype, tunnel and every
-CPE (research/library-trial.md: python-nmap loses devicetype, method and all but one CPE).
+CPE (research/library-trial.md: python-nmap loses devicetype, method and all but one CPE), and
+the HTTP Server header and page title that nmap's default scripts (-sC) report.
 Kept per host: the MAC and nmap's OUI vendor name when nmap saw the host on the same segment.
 """
 
 from __future__ import annotations
 
+import io
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from auditor.models import Channel, Host, Observation, ObservationKind, Service, normalise_mac
 from auditor.net import safexml
@@ -88,6 +92,35 @@ def _service(port: safexml.Element) -> Service | None:
         raise NmapXmlError(f"bad port entry: {exc}") from None
 
 
+#: nmap -sC scripts whose output is what a probe of ours would observe itself, and the
+#: ``<elem>`` key that holds the value (nmap 7.93 scripts/http-server-header.nse: one unkeyed
+#: elem per Server header seen, given when -sV named no product or another one;
+#: scripts/http-title.nse: ``<elem key="title">``, absent when the page has none).
+_SCRIPTS: dict[str, tuple[ObservationKind, str | None]] = {
+    "http-server-header": (ObservationKind.HTTP_SERVER, None),
+    "http-title": (ObservationKind.HTTP_TITLE, "title"),
+}
+
+#: A header or title longer than this is cut (they are matched from the start).
+MAX_SCRIPT_VALUE = 1024
+
+
+def _script_observations(
+    port: safexml.Element, number: int, source: str, seen: datetime
+) -> list[Observation]:
+    out = []
+    for script in port.iterfind("script"):
+        wanted = _SCRIPTS.get(script.get("id", ""))
+        if wanted is None:
+            continue
+        kind, key = wanted
+        for elem in script.iter("elem"):
+            value = (elem.text or "").strip()[:MAX_SCRIPT_VALUE]
+            if elem.get("key") == key and value:
+                out.append(Observation(kind, value, source, seen, number))
+    return out
+
+
 def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | None:
     status = element.find("status")
     if status is not None and status.get("state") != "up":
@@ -116,6 +149,7 @@ def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | 
                     ObservationKind.NMAP_SERVICE, service_text(service), source, seen, service.port
                 )
             )
+        obs.extend(_script_observations(port, service.port, source, seen))
     try:
         mac = normalise_mac(mac) if mac else None
     except ValueError:
@@ -140,39 +174,64 @@ def _host(element: safexml.Element, channel: Channel, when: datetime) -> Host | 
         raise NmapXmlError(f"bad host entry: {exc}") from None
 
 
-def _line_of(data: bytes, host: safexml.Element) -> int | None:
-    """The line of a host's first address in the file: ElementTree keeps no positions."""
-    addr = host.find("address")
-    if addr is None:
-        return None
-    needle = f'addr="{addr.get("addr", "")}"'.encode()
-    at = data.find(needle)
-    return data.count(b"\n", 0, at) + 1 if at >= 0 else None
+class NmapStream:
+    """The hosts of an nmap XML document, each as soon as it is parsed (memory: one host).
+
+    Iterating yields ``(host, all_closed)`` for every host nmap reported up; ``all_closed``:
+    every scanned port answered "closed". NmapXmlError (with the line) where the input goes
+    wrong, after the hosts before that point were handed out.
+    """
+
+    def __init__(
+        self, source: BinaryIO, channel: Channel = Channel.NMAP, limit: int = MAX_XML_BYTES
+    ) -> None:
+        # nmap writes a bare <!DOCTYPE nmaprun> into every file; any other DTD is refused.
+        self._children = safexml.iterchildren(
+            source, limit=limit, doctype="nmaprun", mark="address"
+        )
+        self._channel = channel
+        self.args = ""
+        self.version = ""
+
+    def _check_root(self) -> datetime:
+        root = self._children.root
+        if root is None or root.tag != "nmaprun":
+            tag = "nothing" if root is None else f"<{root.tag[:40]}>"
+            raise NmapXmlError(f"not nmap XML: the root element is {tag}, not <nmaprun>", 1)
+        self.args, self.version = root.get("args", ""), root.get("version", "")
+        return _when(root, datetime.now(UTC))
+
+    def __iter__(self) -> Iterator[tuple[Host, bool]]:
+        when: datetime | None = None
+        try:
+            for element, line in self._children:
+                if when is None:
+                    when = self._check_root()
+                if element.tag != "host":
+                    continue
+                try:
+                    host = _host(element, self._channel, when)
+                except NmapXmlError as exc:
+                    raise NmapXmlError(str(exc), line) from None
+                if host is not None:
+                    yield host, _all_closed(element)
+        except safexml.UnsafeXml as exc:
+            raise NmapXmlError(f"refused unsafe XML: {exc}") from None
+        except safexml.XmlError as exc:
+            raise NmapXmlError(str(exc), exc.line) from None
+        if when is None:
+            self._check_root()
 
 
 def parse_nmap_xml(data: bytes, channel: Channel = Channel.NMAP) -> NmapRun:
     """Every host that nmap reported up, with its open ports; NmapXmlError for bad input."""
     if len(data) > MAX_XML_BYTES:
         raise NmapXmlError(f"{len(data)} bytes is more than nmap XML for any supported scope")
-    try:
-        # nmap writes a bare <!DOCTYPE nmaprun> into every file; any other DTD is refused.
-        root = safexml.parse(data, limit=MAX_XML_BYTES, doctype="nmaprun")
-    except safexml.UnsafeXml as exc:
-        raise NmapXmlError(f"refused unsafe XML: {exc}") from None
-    except safexml.XmlError as exc:
-        raise NmapXmlError(str(exc), exc.line) from None
-    if root.tag != "nmaprun":
-        raise NmapXmlError(f"not nmap XML: the root element is <{root.tag[:40]}>, not <nmaprun>", 1)
-    when = _when(root, datetime.now(UTC))
+    stream = NmapStream(io.BytesIO(data), channel)
     hosts = []
     closed = set()
-    for element in root.iterfind("host"):
-        try:
-            host = _host(element, channel, when)
-        except NmapXmlError as exc:
-            raise NmapXmlError(str(exc), _line_of(data, element)) from None
-        if host is not None:
-            hosts.append(host)
-            if _all_closed(element):
-                closed.add(str(host.address))
-    return NmapRun(tuple(hosts), root.get("args", ""), root.get("version", ""), frozenset(closed))
+    for host, all_closed in stream:
+        hosts.append(host)
+        if all_closed:
+            closed.add(str(host.address))
+    return NmapRun(tuple(hosts), stream.args, stream.version, frozenset(closed))

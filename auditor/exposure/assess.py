@@ -63,6 +63,9 @@ class Assessor:
     brands: BrandTable | None = None
     """brands.yaml (brand -> true maker), to explain an unidentified device; None: no hints."""
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    _entities: dict[str, Entity | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def load(
@@ -133,6 +136,15 @@ class Assessor:
         return tuple(notes)
 
     # --- assessment ----------------------------------------------------------------------
+    def _entity_for(self, name: str) -> Entity | None:
+        """``data.entity_for``, remembered per name: it compares normal forms of every listed
+        spelling, and a 50,000-host import asks for the same few makers over and over."""
+        try:
+            return self._entities[name]
+        except KeyError:
+            found = self._entities[name] = self.data.entity_for(name)
+            return found
+
     def assess(
         self, identification: Identification, audience: Audience, *, on: date | None = None
     ) -> DeviceAssessment:
@@ -148,7 +160,7 @@ class Assessor:
             if video:
                 self._unknown(out, identification)
         else:
-            entity = self.data.entity_for(maker)
+            entity = self._entity_for(maker)
             if entity is not None:
                 rules.add_direct(out, entity)
                 self._ownership(out, entity, maker)
@@ -232,7 +244,7 @@ class Assessor:
 
     def _brand_history(self, out: rules.ExposureSet, entity: Entity, ident: Identification) -> None:
         """A relabel under a brand whose ownership by this maker has ended (Lorex after 2022)."""
-        brand = self.data.entity_for(ident.brand) if ident.brand else None
+        brand = self._entity_for(ident.brand) if ident.brand else None
         if brand is None or brand.id == entity.id:
             return
         for edge in brand.ownership:
@@ -253,7 +265,7 @@ class Assessor:
 
     def _components(self, out: rules.ExposureSet, ident: Identification) -> None:
         for component in ident.components:
-            part = self.data.entity_for(component.vendor)
+            part = self._entity_for(component.vendor)
             if part is None:
                 continue
             label = f"{component.vendor} {component.kind}" + (

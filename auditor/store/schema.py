@@ -166,6 +166,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX vulnerabilities_host ON vulnerabilities (host_id);
     """,
+    # 5: each saved host asks for the audit's highest save sequence; without an index that read
+    # every host row of the audit per save (17 ms a host at 45,000 hosts: quadratic, issue 16).
+    """
+    CREATE INDEX hosts_audit_seq ON hosts (audit_id, saved_at_seq);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)
