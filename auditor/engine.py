@@ -113,7 +113,9 @@ def new_audit_id(now: datetime) -> AuditId:
 
 
 class Auditor:
-    """Runs one audit. Use ``run()``; it returns the report as loaded back from the store."""
+    """Runs one audit. ``run()`` returns the report as loaded back from the store; ``execute()``
+    returns only the audit's id, for callers that read the store in bounded queries (a 50,000-
+    device report loaded whole takes hundreds of MB)."""
 
     def __init__(self, config: AuditConfig, observer: AuditObserver | None = None) -> None:
         self.config = config
@@ -130,6 +132,12 @@ class Auditor:
         self._stop.set()
 
     def run(self) -> AuditReport:
+        audit_id = self.execute()
+        with Store(self.config.db_path) as store:
+            return store.load_report(audit_id)
+
+    def execute(self) -> AuditId:
+        """Run the audit into the store and return its id, without loading the report."""
         cfg = self.config
         scope = self._scope()
         ctx = NetContext(
@@ -203,7 +211,7 @@ class Auditor:
             )
             store.finish_audit(info.id, datetime.now(UTC), notes=notes, channel_failures=failures)
             self.observer.on_stage("report")
-            return store.load_report(info.id)
+            return info.id
 
     def _check_unicast(self, device: DeviceResult, ctx: NetContext) -> DeviceResult:
         """Give a host that only discovery replies named one unicast check of its own."""

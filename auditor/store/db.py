@@ -140,11 +140,8 @@ class Store:
         and survives a killed process, but a power cut (a server crash) may undo the last ones.
         Only for work redone from its input: an offline import (``scan --resume`` reads the file
         again), where one flush per host was half the time (issue 16)."""
-        relax, restore = (
-            ("SET synchronous_commit = off", "SET synchronous_commit = on")
-            if self._conn.dialect.is_postgres
-            else ("PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL")
-        )
+        dialect = self._conn.dialect
+        relax, restore = dialect.durability(flushed=False), dialect.durability(flushed=True)
         with self._lock, self._errors("relax durability"):
             self._conn.execute(relax)
         try:

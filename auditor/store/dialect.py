@@ -145,6 +145,13 @@ class Dialect:
         """Hold ``table`` against other writers until the transaction ends (ids given by MAX+1)."""
         return f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE" if self.is_postgres else None
 
+    def durability(self, *, flushed: bool) -> str:
+        """Whether each commit waits for the disk: SQLite's synchronous=FULL or NORMAL (WAL),
+        PostgreSQL's synchronous_commit on or off (a session setting any role may change)."""
+        if self.is_postgres:
+            return f"SET synchronous_commit = {'on' if flushed else 'off'}"
+        return f"PRAGMA synchronous={'FULL' if flushed else 'NORMAL'}"
+
     def binary(self, column: str) -> str:
         """``column`` compared byte by byte, as SQLite compares text: a PostgreSQL database
         sorts by the collation it was created with (ICU's en-US puts 'a' before 'A')."""

@@ -99,7 +99,7 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
             else:
                 # As SQLite's synchronous=FULL: a host is saved when its commit returns, even if
                 # the server's default (a DBA's tuning) lets commits return before the WAL write.
-                conn.execute("SET synchronous_commit = on")
+                conn.execute(POSTGRES.durability(flushed=True))
                 migrate(conn)
     except BaseException:
         conn.close()

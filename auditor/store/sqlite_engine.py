@@ -82,7 +82,7 @@ def _open(path: Path, read_only: bool, lists_only: bool) -> Connection:
             if str(mode).lower() != "wal":
                 logger.warning("%s: SQLite refused WAL mode (%s)", path, mode)
             # FULL: a committed host survives a power cut, not only a killed process.
-            raw.execute("PRAGMA synchronous=FULL")
+            raw.execute(SQLITE.durability(flushed=True))
             raw.execute("PRAGMA foreign_keys=ON")
             conn = Connection(raw, SQLITE)
             migrate(conn)
@@ -99,7 +99,7 @@ def connect_plain(path: Path, *, durable: bool) -> Connection:
     with errors(str(path), "open"):
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         raw.row_factory = _row_factory
-        raw.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        raw.execute(SQLITE.durability(flushed=durable))
         raw.execute("PRAGMA foreign_keys=ON")
     return Connection(raw, SQLITE)
 
