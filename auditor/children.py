@@ -14,7 +14,8 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
 
 from auditor.credentials import ENV_PASSWORD, ENV_USER
 
@@ -61,6 +62,31 @@ def run(
         with _lock:
             _live.discard(proc)
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+
+
+@contextlib.contextmanager
+def started(
+    argv: Sequence[str], *, stderr: IO[bytes], env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` in its own session (stdout discarded, stderr to the file ``stderr``) for
+    a caller that watches it run (nmap's XML, read as it is written); however the block ends,
+    the process group is ended and unregistered."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=child_env(env),
+        start_new_session=True,
+    )
+    with _lock:
+        _live.add(proc)
+    try:
+        yield proc
+    finally:
+        _end(proc)
+        with _lock:
+            _live.discard(proc)
 
 
 def terminate_all() -> None:

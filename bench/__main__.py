@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import table
+from bench import table, timeline
 from bench.measure import median
 from bench.sites import SITES
 
@@ -60,6 +60,17 @@ def site_table(result: Any) -> str:
         + (f", >= {spec.speedup_target:.0f}x" if spec.speedup_target else ""),
         table.verdict(wall_c < spec.wall_target_s and speed_ok is not False),
     ])  # fmt: skip
+    for label, key, target in (
+        ("total / discovery window (median)", timeline.WINDOW, spec.window_ratio_target),
+        ("total / own nmap sweep (median)", timeline.SWEEP, spec.sweep_ratio_target),
+    ):
+        ratios = [r for r in (timeline.ratio(run.timeline, key) for run in ca) if r is not None]
+        if ratios:
+            mid = median(ratios)
+            rows.append([
+                label, f"{mid:.2f}", "", "", f"<= {target:g}" if target else "",
+                table.verdict(mid <= target) if target else "",
+            ])  # fmt: skip
     rows.append([
         "CPU user+sys (median)", _fmt_s(cpu_c), more + _fmt_s(cpu_n) if nm else "-",
         f"{more}{cpu_ratio:.1f}x" if nm else "-", "", "",

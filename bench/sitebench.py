@@ -113,7 +113,7 @@ def run_camaudit(site: NamespaceSite, spec: SiteSpec, work: Path, timeout: float
         named: dict[str, str | None] = {}
     else:
         named = parse_camaudit(work / "camaudit.json")
-        stages, probe_s = timeline(work / "camaudit.json", started, ended)
+        stages, probe_s = timeline(work / "camaudit.json", started, ended, work / "bench.db")
     truth = site.truth
     return ToolRun(
         m,

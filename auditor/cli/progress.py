@@ -140,6 +140,7 @@ class ProgressObserver(AuditObserver):
         self._seen: set[str] = set()
         self._total: int | None = None
         self._done = 0
+        self._done_at_stage = 0
         self._last_log = clock()
         self._lock = threading.Lock()
 
@@ -173,10 +174,17 @@ class ProgressObserver(AuditObserver):
                 stage, stage.capitalize()
             )
             estimate = self._estimate if stage == "discovery" else None
-            self._total, self._done, self._last_log = total, 0, self._clock()
+            # Hosts are probed while discovery still runs (issue 16): the probing total counts
+            # them, and the count goes on from there rather than starting again at 0.
+            if stage == "discovery":
+                self._done = 0
+            self._total, self._last_log = total, self._clock()
+            self._done_at_stage = self._done
             self._stage = (stage, self._clock()) if stage != "report" else None
             if self._live:
-                self._task = self._progress.add_task(label, total=total, estimate=estimate)
+                self._task = self._progress.add_task(
+                    label, total=total, completed=self._done, estimate=estimate
+                )
             elif not self._quiet:
                 count = f" ({total} hosts)" if total is not None else ""
                 about = f", about {clock_text(estimate)}" if estimate is not None else ""
@@ -198,13 +206,20 @@ class ProgressObserver(AuditObserver):
             self._done += 1
             if self._live and self._task is not None:
                 self._progress.advance(self._task)
+                if self._stage is not None and self._stage[0] == "discovery":
+                    self._progress.update(
+                        self._task,
+                        description=f"Discovering hosts: {len(self._seen)} found, "
+                        f"{self._done} probed",
+                    )
             elif not self._quiet and self._stage is not None and self._total:
                 # Without a terminal (CI, a log file): a line every LOG_EVERY_S, with the pace.
                 now = self._clock()
                 if now - self._last_log >= LOG_EVERY_S and self._done < self._total:
                     self._last_log = now
                     elapsed = now - self._stage[1]
-                    left = elapsed / self._done * (self._total - self._done)
+                    pace = max(1, self._done - self._done_at_stage) / max(elapsed, 1e-3)
+                    left = (self._total - self._done) / pace
                     self._console.print(
                         f"camaudit: probed {self._done}/{self._total} hosts, "
                         f"{clock_text(elapsed)} elapsed, ~{clock_text(left)} left"

@@ -39,8 +39,20 @@ def merge_hosts(hosts: Iterable[Host]) -> tuple[Host, ...]:
 
 
 def _unseen(hosts: Iterable[Host], channel: DiscoveryChannel) -> list[IPAddress]:
-    out = [h.address for h in sorted(hosts, key=_order) if channel.channel not in h.seen_by]
-    return out[:DIRECTED_LIMIT]
+    """The first DIRECTED_LIMIT addresses (in address order) that ``channel`` has not seen;
+    kept to that many as they stream by, never the whole site."""
+    out: list[IPAddress] = []
+    for h in hosts:
+        if channel.channel in h.seen_by:
+            continue
+        out.append(h.address)
+        if len(out) > 2 * DIRECTED_LIMIT:
+            out = sorted(out, key=_addr_order)[:DIRECTED_LIMIT]
+    return sorted(out, key=_addr_order)[:DIRECTED_LIMIT]
+
+
+def _addr_order(address: IPAddress) -> tuple[int, int]:
+    return address.version, int(address)
 
 
 def _run_all(sink: _Sink, channels: Sequence[tuple[str, DiscoveryChannel]]) -> None:
@@ -54,21 +66,40 @@ def _run_all(sink: _Sink, channels: Sequence[tuple[str, DiscoveryChannel]]) -> N
 class _Sink:
     """Collects sightings from all channel threads and reports each one as it arrives."""
 
-    def __init__(self, ctx: NetContext, on_host: Callable[[Host], None] | None) -> None:
+    def __init__(
+        self,
+        ctx: NetContext,
+        on_host: Callable[[Host], None] | None,
+        keep: bool = True,
+        on_done: Callable[[str], None] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.on_host = on_host
+        self.keep = keep
+        """Merge the hosts here (for the result); off when the caller keeps them itself."""
+        self.on_done = on_done
+        self.deferred: set[str] = set()
+        """Channels that report again in a follow-up round: done only after it."""
         self.lock = threading.Lock()
         self.hosts: dict[object, Host] = {}
         self.errors: list[tuple[str, str]] = []
+
+    def done(self, name: str) -> None:
+        if self.on_done is not None:
+            try:
+                self.on_done(name)
+            except Exception:  # a caller's bookkeeping must never stop discovery
+                logger.exception("on_channel_done callback failed")
 
     def add(self, host: Host) -> None:
         if not self.ctx.allows(host.address):
             # A channel bug must not widen the audit: the host is dropped, loudly.
             logger.warning("discovery dropped out-of-scope host %s", host.address)
             return
-        with self.lock:
-            known = self.hosts.get(host.address)
-            self.hosts[host.address] = host if known is None else known.merge(host)
+        if self.keep:
+            with self.lock:
+                known = self.hosts.get(host.address)
+                self.hosts[host.address] = host if known is None else known.merge(host)
         if self.on_host is not None:
             try:
                 self.on_host(host)
@@ -89,16 +120,26 @@ class _Sink:
             logger.exception("discovery channel %s crashed", name)
             with self.lock:
                 self.errors.append((name, f"internal error: {type(exc).__name__}: {exc}"))
+        finally:
+            if name not in self.deferred:
+                self.done(name)
 
 
 def discover_all(
     ctx: NetContext,
     channels: Iterable[str | DiscoveryChannel] | None = None,
     on_host: Callable[[Host], None] | None = None,
+    *,
+    on_channel_done: Callable[[str], None] | None = None,
+    found: Callable[[], Iterable[Host]] | None = None,
 ) -> DiscoveryResult:
     """Run the channels (default: every registered one) at the same time; merge their hosts.
 
     A channel that cannot run (nmap missing) is reported in ``errors``; the others go on.
+    ``on_host`` gets each sighting as it arrives, ``on_channel_done`` each channel's name once
+    it will report nothing more. With ``found`` (the hosts the caller has merged so far, e.g.
+    from the store) nothing is merged here, so memory does not grow with the site, and the
+    result's ``hosts`` is empty.
     """
     from auditor.discovery import CHANNELS
 
@@ -110,20 +151,33 @@ def discover_all(
             picked.append((item, CHANNELS[Channel(item)]()))
         else:
             raise ValueError(f"unknown discovery channel {item!r}; known: {', '.join(CHANNELS)}")
-    sink = _Sink(ctx, on_host)
+    sink = _Sink(ctx, on_host, keep=found is None, on_done=on_channel_done)
+    large = ctx.scope.size > DIRECTED_LIMIT
+    if large:
+        sink.deferred = {name for name, ch in picked if isinstance(ch, UdpChannel)}
     _run_all(sink, picked)
-    if ctx.scope.size > DIRECTED_LIMIT:
+    if large:
         # Too large to probe every address directly, so the UDP channels only multicast on the
         # attached segment. Hosts that other channels found elsewhere (nmap on a routed subnet)
         # get a directed follow-up probe: one more window, not one per host.
-        with sink.lock:
-            found = sink.hosts.values()
-            follow = [
-                (name, type(ch)(targets=_unseen(found, ch)))
-                for name, ch in picked
-                if isinstance(ch, UdpChannel) and _unseen(found, ch)
-            ]
+        follow: list[tuple[str, DiscoveryChannel]] = []
+        for name, ch in picked:
+            if not isinstance(ch, UdpChannel):
+                continue
+            if found is None:
+                with sink.lock:
+                    known: Iterable[Host] = list(sink.hosts.values())
+            else:
+                known = found()
+            unseen = _unseen(known, ch)
+            if unseen:
+                follow.append((name, type(ch)(targets=unseen)))
+        sink.deferred = set()
         _run_all(sink, follow)
+        for name in {name for name, ch in picked if isinstance(ch, UdpChannel)} - {
+            n for n, _ in follow
+        }:
+            sink.done(name)
     return DiscoveryResult(
         hosts=tuple(sorted(sink.hosts.values(), key=_order)),
         errors=tuple(sorted(sink.errors)),

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from auditor import children
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel, DiscoveryError
-from auditor.discovery.nmap_xml import NmapXmlError, parse_nmap_xml
+from auditor.discovery.nmap_xml import MAX_XML_BYTES, NmapRun, NmapXmlError, parse_nmap_xml
 from auditor.models import Channel, Host
 from auditor.scope import Network
 
@@ -120,35 +120,29 @@ class NmapChannel(DiscoveryChannel):
         self, nmap: str, ctx: NetContext, networks: list[Network], excludes: list[Network]
     ) -> Iterator[Host]:
         privileged = is_root()
+        yielded: set[str] = set()
         with tempfile.TemporaryDirectory(prefix="camaudit-nmap-") as tmp:
             out = Path(tmp) / "scan.xml"
-            result = self._run(nmap, ctx, networks, excludes, out, privileged)
-            if privileged and result.returncode != 0 and _needs_privilege(result.stderr):
+            args = (nmap, ctx, networks, excludes, out)
+            returncode, stderr = yield from self._run(*args, privileged, yielded)
+            if privileged and returncode != 0 and _needs_privilege(stderr) and not yielded:
                 # Root without CAP_NET_RAW (some containers): a connect scan still works.
                 logger.warning("nmap SYN scan not permitted here; using a connect scan")
-                result = self._run(nmap, ctx, networks, excludes, out, privileged=False)
-            if result.returncode != 0:
-                if _needs_privilege(result.stderr):
+                returncode, stderr = yield from self._run(*args, False, yielded)
+            if returncode != 0:
+                if _needs_privilege(stderr):
                     raise DiscoveryError(
                         "nmap needs raw-socket privileges for this scan type: run camaudit as "
                         "root (sudo) or grant nmap CAP_NET_RAW"
                     )
-                raise DiscoveryError(
-                    f"nmap failed (exit {result.returncode}): {_last_line(result.stderr)}"
-                )
+                raise DiscoveryError(f"nmap failed (exit {returncode}): {_last_line(stderr)}")
             try:
                 run = parse_nmap_xml(out.read_bytes())
             except (OSError, NmapXmlError) as exc:
                 raise DiscoveryError(f"nmap output could not be read: {exc}") from None
-        for host in run.hosts:
-            # nmap was given only the scope; this is the belt to those braces.
-            if not ctx.allows(host.address):
-                continue
-            # "Up" alone is weak: on loopback every address answers every port with RST. An
-            # open port, a filtered one (something there drops probes) or an ARP-verified MAC
-            # (a real device on this segment) makes a host worth auditing.
-            if host.services or host.mac or str(host.address) not in run.all_closed:
-                yield replace(host, address=ctx.scope.with_zone(host.address))
+        # The whole file, read once nmap is done, is the record: any host the reads while it
+        # ran did not give (an element cut at a read's end) is reported now.
+        yield from _worth_auditing(ctx, run, yielded)
 
     def _run(
         self,
@@ -158,7 +152,14 @@ class NmapChannel(DiscoveryChannel):
         excludes: list[Network],
         out: Path,
         privileged: bool,
-    ) -> subprocess.CompletedProcess[str]:
+        yielded: set[str],
+    ) -> Generator[Host, None, tuple[int, str]]:
+        """Run nmap, yielding each host as nmap writes it; return (exit code, stderr).
+
+        nmap writes a host group's results as soon as the group is done, small groups first
+        (bench/run site24: 73 of 250 hosts at 0.9 s, all at 2.3 s), so the engine probes the
+        first hosts while nmap still scans the rest (issue 16).
+        """
         argv = build_argv(
             nmap,
             ctx,
@@ -170,20 +171,78 @@ class NmapChannel(DiscoveryChannel):
         )
         limit = run_timeout(ctx, networks)
         logger.info("running %s", " ".join(argv))
+        errors = out.with_suffix(".stderr")
+        tail = _XmlTail(out)
+        with errors.open("w+b") as err:
+            try:
+                with children.started(argv, stderr=err) as proc:
+                    end = time.monotonic() + limit
+                    while proc.poll() is None:
+                        if ctx.stopping.is_set():
+                            # Leaving the block ends nmap; a stop is not a channel failure.
+                            raise DiscoveryError("nmap was stopped with the audit")
+                        if time.monotonic() > end:
+                            raise DiscoveryError(
+                                f"nmap did not finish within {limit:.0f} s; narrow the scope"
+                            )
+                        yield from _worth_auditing(ctx, tail.read(), yielded)
+                        time.sleep(TAIL_POLL_S)
+                    returncode = proc.wait()
+            except OSError as exc:
+                raise DiscoveryError(f"nmap could not be started: {exc}") from None
+            err.seek(0)
+            stderr = err.read(1 << 20).decode("utf-8", "replace")
+        return returncode, stderr
+
+
+#: How often the XML of a running nmap is read for new hosts.
+TAIL_POLL_S = 0.1
+
+
+class _XmlTail:
+    """The <host> elements nmap has finished writing to its XML file since the last read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def read(self) -> NmapRun | None:
         try:
-            done = children.run(argv, timeout=limit)
-        except subprocess.TimeoutExpired:
-            raise DiscoveryError(
-                f"nmap did not finish within {limit:.0f} s; narrow the scope"
-            ) from None
-        except OSError as exc:
-            raise DiscoveryError(f"nmap could not be started: {exc}") from None
-        return subprocess.CompletedProcess(
-            done.args,
-            done.returncode,
-            done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"),
-        )
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                data = f.read(MAX_XML_BYTES)
+        except OSError:
+            return None  # not written yet
+        start = data.find(b"<host ")
+        end = data.rfind(b"</host>")
+        if start < 0 or end < start:
+            return None
+        end += len(b"</host>")
+        self.offset += end
+        try:
+            # The host elements alone, under a root of their own: no times of the run (the
+            # observation is timed now), the same parser and limits as the whole file.
+            return parse_nmap_xml(b"<nmaprun>" + data[start:end] + b"</nmaprun>")
+        except NmapXmlError as exc:
+            # Read again whole at the end, where an error is the channel's.
+            logger.debug("nmap XML read mid-run: %s", exc)
+            return None
+
+
+def _worth_auditing(ctx: NetContext, run: NmapRun | None, yielded: set[str]) -> Iterator[Host]:
+    if run is None:
+        return
+    for host in run.hosts:
+        key = str(host.address)
+        # nmap was given only the scope; this is the belt to those braces.
+        if key in yielded or not ctx.allows(host.address):
+            continue
+        # "Up" alone is weak: on loopback every address answers every port with RST. An
+        # open port, a filtered one (something there drops probes) or an ARP-verified MAC
+        # (a real device on this segment) makes a host worth auditing.
+        if host.services or host.mac or key not in run.all_closed:
+            yielded.add(key)
+            yield replace(host, address=ctx.scope.with_zone(host.address))
 
 
 def _needs_privilege(stderr: str) -> bool:

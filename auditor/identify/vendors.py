@@ -19,6 +19,7 @@ declared: the registry never drops a name, it only says whether it knows it.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -237,6 +238,8 @@ class VendorRegistry:
         self._reviewed: dict[str, VendorHit] = {}
         self._by_first_word: dict[str, VendorHit] = {}
         self._pending: Iterator[str] | None = iter(registrants)
+        # Probe workers identify hosts at once: one of them reads the registrants, whole.
+        self._pending_lock = threading.Lock()
         self._names: list[str] = []
         self._lower: list[str] = []
         self.aliases = aliases
@@ -261,10 +264,13 @@ class VendorRegistry:
 
     def _load_registrants(self) -> None:
         # Read on first use: a short CLI run that never meets an unknown maker skips the work.
-        if self._pending is not None:
-            self._names = list(dict.fromkeys(self._pending))
-            self._lower = [n.lower() for n in self._names]
-            self._pending = None
+        if self._pending is None:
+            return
+        with self._pending_lock:
+            if self._pending is not None:
+                names = list(dict.fromkeys(self._pending))
+                self._names, self._lower = names, [n.lower() for n in names]
+                self._pending = None
 
     def _registrant(self, name: str, key: str) -> str | None:
         """The IEEE registrant whose key is ``key``; only names sharing a word are keyed."""

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from auditor.store.connection import Connection
+from auditor.store.sightings import MIGRATION as SIGHTINGS_MIGRATION
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
@@ -171,6 +172,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX hosts_audit_seq ON hosts (audit_id, saved_at_seq);
     """,
+    # 6: what discovery has seen of an audit so far (streaming; auditor/store/sightings.py).
+    SIGHTINGS_MIGRATION,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

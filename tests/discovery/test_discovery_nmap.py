@@ -113,3 +113,22 @@ def test_ipv6_scope_runs_nmap_with_dash_6() -> None:
     finally:
         s.close()
     assert [(str(h.address), h.open_tcp_ports) for h in hosts] == [("::1", frozenset({18080}))]
+
+
+def test_hosts_are_read_as_nmap_writes_them(tmp_path: Path) -> None:
+    # Issue 16: a running nmap's XML is read for the host elements it has finished; one cut
+    # at the read's end waits for the next read. A real nmap file, written in two pieces.
+    from auditor.discovery.nmap import _XmlTail
+
+    whole = (Path(__file__).parent / "assets" / "lab-loopback-sV.xml").read_bytes()
+    cut = whole.index(b"<host ", whole.index(b"</host>")) + 40  # inside the second host
+    out = tmp_path / "scan.xml"
+    out.write_bytes(whole[:cut])
+    tail = _XmlTail(out)
+    first = tail.read()
+    assert first is not None and [str(h.address) for h in first.hosts] == ["127.88.1.10"]
+    assert tail.read() is None  # nothing new finished
+    out.write_bytes(whole)
+    rest = tail.read()
+    assert rest is not None
+    assert [str(h.address) for h in rest.hosts] == [f"127.88.1.{i}" for i in range(11, 16)]

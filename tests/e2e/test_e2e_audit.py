@@ -182,9 +182,9 @@ def test_loopback_scope_never_multicasts(tmp_path: Path, monkeypatch: pytest.Mon
     # Given a loopback-only scope with multicast left on by the caller
     seen: list[bool] = []
 
-    import auditor.engine as engine
+    import auditor.engine.feed as engine
 
-    def spy(ctx, channels=None, on_host=None):  # the engine's only way into discovery
+    def spy(ctx, channels=None, on_host=None, **_):  # the engine's only way into discovery
         seen.append(ctx.multicast)
         raise KeyboardInterrupt
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -207,3 +208,66 @@ def test_a_dead_nmap_is_recorded_and_resume_runs_it_again(tmp_path: Path) -> Non
     assert second["audit"]["id"] == audit_id
     assert second["audit"]["channel_failures"] == []
     assert second["audit"]["options"] == {"rate": 2000, "timeout_s": 0.5}
+
+
+def _sighted(db: Path) -> set[str]:
+    """The addresses the running scan's discovery has recorded (read-only, never writing)."""
+    import sqlite3
+
+    if not db.exists():
+        return set()
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return {r[0] for r in conn.execute("SELECT address FROM sightings")}
+        finally:
+            conn.close()
+    except sqlite3.Error:  # the scan is still creating the file
+        return set()
+
+
+def test_sigkill_during_discovery_then_resume_keeps_what_discovery_found(tmp_path: Path) -> None:
+    # Issue 16: discovery's sightings are kept in the store as they arrive. Killed while nmap
+    # is still sweeping (the UDP channels have answered), the audit has saved no host yet; the
+    # devices then go away, and `--resume` still audits every host the first discovery found.
+    import os
+    import signal
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    db = tmp_path / "audit.db"
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    base = [sys.executable, "-m", "auditor", "-q", "scan"]
+    with LoopbackSite(DEMO_DEVICES) as site:
+        # A slow pace keeps nmap sweeping for seconds after the UDP replies came in.
+        scan = [*base, *site.targets, "--ports", site.port_plan.spec(), "--db", str(db)]
+        scan += ["--rate", "8", "--timeout", "1", "-f", "json", "-o", str(tmp_path / "a.json")]
+        proc = subprocess.Popen(scan, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while not _sighted(db) and time.monotonic() < deadline:
+                assert proc.poll() is None, "the scan ended before discovery was interrupted"
+                time.sleep(0.05)
+        finally:
+            proc.kill()
+            proc.wait()
+            # nmap runs in its own process group: end the sweep the killed scan left behind.
+            ps = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True)
+            for line in ps.stdout.splitlines():
+                if str(tmp) in line and "nmap" in line:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(line.split()[0]), signal.SIGKILL)
+        found = _sighted(db)
+        assert found, "nothing was sighted within 60 s"
+        audit_id, saved = _saved(db) or ("", set())
+        assert saved == set(), "killed too late: hosts were already saved"
+    # The devices are gone: the resumed discovery finds nothing, yet nothing found is lost.
+    resume = [*base, "--resume", audit_id, "--db", str(db), "--timeout", "0.5"]
+    resume += ["-f", "json", "-o", str(tmp_path / "b.json")]
+    done = subprocess.run(resume, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode in (0, 1, 3), done.stderr
+    with Store(db) as store:
+        report = store.load_report(audit_id)
+    addresses = {str(d.host.address) for d in report.devices}
+    assert found <= addresses, f"lost after the kill: {sorted(found - addresses)}"
+    assert report.audit.finished is not None

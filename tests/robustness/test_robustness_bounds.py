@@ -17,7 +17,6 @@ from types import MappingProxyType
 
 import pytest
 
-from auditor import engine
 from auditor.context import MAX_READ_BYTES, NetContext
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import ProbeError
@@ -49,11 +48,8 @@ def test_memory_of_one_exchange_is_bounded_by_the_read_cap(profile: str) -> None
     assert peak < 3 * MAX_READ_BYTES, f"peak {peak / 1e6:.1f} MB for one exchange"
 
 
-def test_a_host_that_wastes_every_probe_is_cut_off_by_its_budget(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_host_that_wastes_every_probe_is_cut_off_by_its_budget(tmp_path: Path) -> None:
     timeout = 0.5
-    monkeypatch.setattr(engine, "HOST_FACTOR", 3.0)  # a 1.5 s budget instead of 20 s
     with hostile_site(["hostile-vanish"]) as site:
         config = AuditConfig(
             targets=site.targets,
@@ -61,6 +57,7 @@ def test_a_host_that_wastes_every_probe_is_cut_off_by_its_budget(
             ports=site.port_plan,
             timeout=timeout,
             multicast=False,
+            host_budget_s=timeout * 3.0,  # 1.5 s instead of 20 s
         )
         start = time.monotonic()
         report = Auditor(config).run()
@@ -76,13 +73,12 @@ def test_a_host_that_wastes_every_probe_is_cut_off_by_its_budget(
 
 
 def test_the_host_budget_also_cuts_off_the_probe_running_when_it_is_spent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """Eight HTTP ports that accept and never answer: the HTTP probe alone would run its own
     PROBE_FACTOR budget (5 s here), far past the host's 1.5 s; issue 13 measured 43 s against
     40 s, worst case 50 x timeout."""
     timeout = 0.5
-    monkeypatch.setattr(engine, "HOST_FACTOR", 3.0)
     with contextlib.ExitStack() as stack:
         ports = []
         for _ in range(8):
@@ -102,6 +98,7 @@ def test_the_host_budget_also_cuts_off_the_probe_running_when_it_is_spent(
             timeout=timeout,
             channels=(),
             imported=(host,),
+            host_budget_s=timeout * 3.0,
         )
         start = time.monotonic()
         report = Auditor(config).run()
