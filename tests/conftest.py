@@ -23,7 +23,12 @@ from auditor.probes import Probe
 from auditor.probes.interface import ProbeName
 
 # The PostgreSQL fixtures are shared by every folder that needs a real server.
-from tests.pgcluster import pg_cluster, pg_database, skip_postgres_items  # noqa: F401
+from tests.pgcluster import (  # noqa: F401
+    pg_cluster,
+    pg_database,
+    skip_postgres_items,
+    store_location,
+)
 
 
 def _netns_available() -> str | None:

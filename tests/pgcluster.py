@@ -291,6 +291,16 @@ def pg_database(pg_cluster: PgCluster) -> Iterator[str]:
         pg_cluster.drop_database(name)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's store is, once per engine: an SQLite file for the ``sqlite`` run, a fresh
+    PostgreSQL database (its ``postgresql://`` URL) for the ``postgres`` run."""
+    if request.param == "sqlite":
+        return tmp_path / "c.db"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
 def skip_postgres_items(items: list[pytest.Item]) -> None:
     """Collection hook helper: skip ``postgres``-marked tests, with why, where PG is missing."""
     marked = [item for item in items if "postgres" in item.keywords]

@@ -27,6 +27,7 @@ from typing import Any
 from auditor.errors import StoreError
 from auditor.models import Channel, Host, Observation, Service
 from auditor.store.connection import Connection
+from auditor.store.location import describe
 
 #: Schema migration 6 (auditor.store.schema appends it).
 MIGRATION = """
@@ -143,7 +144,7 @@ class Sightings:
         from auditor.store.db import connect  # the store imports this module for its schema
 
         self._conn = connect(path, durable=False)
-        self._where = str(path)
+        self._where = describe(path)  # a URL as it may be shown
         with self._errors("open the sightings"):
             row = self._conn.execute(
                 "SELECT MAX(ready_seq), MAX(updated_seq) FROM sightings WHERE audit_id = ?",

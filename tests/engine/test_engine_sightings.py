@@ -12,8 +12,7 @@ from auditor.store import Store
 from auditor.store.sightings import Sightings, host_from_json, host_to_json
 
 
-def _store(tmp_path: Path) -> Path:
-    db = tmp_path / "a.db"
+def _store(db: Path | str) -> Path | str:
     with Store(db) as store:
         store.begin_audit(
             AuditInfo(AuditId("a1"), "site", datetime.now(UTC), "0", ("10.0.0.0/24",))
@@ -52,8 +51,8 @@ def test_a_host_survives_the_store_whole() -> None:
     assert [o.sha256 for o in back.observations] == [o.sha256 for o in host.observations]
 
 
-def test_hosts_wait_for_the_port_scan_then_come_in_order(tmp_path: Path) -> None:
-    db = _store(tmp_path)
+def test_hosts_wait_for_the_port_scan_then_come_in_order(store_location: Path | str) -> None:
+    db = _store(store_location)
     book = Sightings(db, "a1", ports_pending=True)
     udp_only = Host(ipaddress.ip_address("10.0.0.9"), seen_by=frozenset({Channel.SADP}))
     scanned = Host(
