@@ -1,4 +1,8 @@
-"""`camaudit fingerprints verify`: check the fingerprint database the way the test suite does."""
+"""`camaudit fingerprints verify`: check the fingerprint database the way the test suite does.
+
+First every data file against its JSON Schema (``fingerprints/schema/``), all violations at once
+with file, line and path; then the loaders and the verifier (examples, captures, vendors).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,20 @@ from typing import Any
 from rich.table import Table
 
 from auditor.cli.console import clean, make_console
+from auditor.dataschema import check_folder
 from auditor.errors import DataFileError
 from auditor.exitcodes import ExitCode
 from auditor.identify import load_data
 from auditor.identify.verify import verify
+from auditor.resources import fingerprints_dir
 
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("fingerprints", help="work with fingerprint data")
     fsub = p.add_subparsers(dest="fingerprints_command", metavar="COMMAND", required=True)
     v: argparse.ArgumentParser = fsub.add_parser(
-        "verify", help="check every fingerprint file: examples, captures, vendors, sources"
+        "verify",
+        help="check every fingerprint file: schema, examples, captures, vendors, sources",
     )
     v.add_argument(
         "--dir",
@@ -32,6 +39,19 @@ def register(sub: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> ExitCode:
     console = make_console(stderr=False)
+    root = args.dir if args.dir is not None else fingerprints_dir()
+    if args.dir is not None and not args.dir.is_dir():
+        console.print(f"[bold red]fingerprints:[/] {clean(str(args.dir))} is not a folder")
+        return ExitCode.USAGE_ERROR
+    violations = check_folder(root)
+    for violation in violations:
+        console.print(f"[red]schema:[/] {clean(str(violation))}", soft_wrap=True)
+    if violations:
+        console.print(
+            f"[bold red]{len(violations)} schema violation(s)[/] "
+            "(the schemas are in fingerprints/schema/)"
+        )
+        return ExitCode.USAGE_ERROR
     try:
         data = load_data(args.dir)
     except (DataFileError, FileNotFoundError) as exc:

@@ -8,6 +8,7 @@ report can never cite a fact without its source.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from auditor.dataschema import enforce
 from auditor.errors import DataFileError
 from auditor.exposure.regulatory import (
     AFFILIATE_REACH,
@@ -50,12 +52,18 @@ def _read(folder: Traversable, name: str) -> dict[str, Any]:
         raise DataFileError(name, f"not valid YAML: {exc}", line) from None
     if not isinstance(loaded, dict):
         raise DataFileError(name, "expected a mapping at the top level")
+    # Fields, types and vocabularies as fingerprints/schema/regulatory-*.schema.json declare them;
+    # the code below checks what a schema cannot say (references between the files).
+    enforce(loaded, f"regulatory/{name}", name)
     return loaded
 
 
 def _date(value: object, where: str, name: str) -> date:
     if isinstance(value, date):
         return value
+    if isinstance(value, str):  # quoted: a YAML 1.2 reader (an editor's) sees every date so
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value)
     raise DataFileError(name, f"{where}: expected a date (YYYY-MM-DD), got {value!r}")
 
 

@@ -122,6 +122,22 @@ def _str(v: Any, path: str, where: str, name: str, *, optional: bool = False) ->
     return str(v)
 
 
+def _number(v: Any) -> bool:
+    # YAML's true/false are ints to Python; a weight of "true" is a typo, not 1.0.
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _optional(
+    raw: Mapping[str, Any], key: str, kind: type, path: str, where: str, what: str
+) -> Any:
+    """``raw[key]``, absent or null as an empty ``kind``; any other type is refused."""
+    value = raw.get(key)
+    if value is None:
+        return kind()
+    _require(isinstance(value, kind), path, where, f"'{key}' must be {what}")
+    return value
+
+
 def _capture_refs(asserts: Mapping[str, str]) -> set[str]:
     return {r for v in asserts.values() for r in _REF.findall(v)}
 
@@ -133,14 +149,18 @@ def _parse_example(raw: Any, path: str, where: str, default_source: str) -> Exam
     text = raw.get("text")
     value = raw.get("value")
     _require(
-        isinstance(text, str) or isinstance(value, str),
+        text is not None or value is not None,
         path,
         where,
         "an example needs 'text' (the raw observation) or 'value' (a field value)",
     )
-    expect = raw.get("expect") or {}
-    _require(isinstance(expect, dict), path, where, "'expect' must be a mapping")
-    source = raw.get("source") or default_source
+    for key, given in (("text", text), ("value", value)):
+        _require(given is None or isinstance(given, str), path, where, f"'{key}' must be text")
+    expect = _optional(raw, "expect", dict, path, where, "a mapping")
+    for name, wanted in expect.items():
+        _require(isinstance(wanted, str), path, where, f"expected {name!r} must be text")
+    source = raw.get("source")
+    source = default_source if source is None else source
     return Example(
         text=str(text) if text is not None else "",
         expect={str(k): str(v) for k, v in expect.items()},
@@ -162,19 +182,20 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     description = _str(raw.get("description"), path, where, "description")
     pattern = _str(raw.get("pattern"), path, where, "pattern")
     flags = 0
-    for flag in raw.get("flags") or []:
-        _require(flag in _FLAGS, path, where, f"unknown flag {flag!r} (use {sorted(_FLAGS)})")
+    for flag in _optional(raw, "flags", list, path, where, "a list"):
+        known = isinstance(flag, str) and flag in _FLAGS
+        _require(known, path, where, f"unknown flag {flag!r} (use {sorted(_FLAGS)})")
         flags |= _FLAGS[flag]
     try:
         regex = re.compile(pattern, flags)
     except re.error as exc:
         raise DataFileError(path, f"{where}: bad pattern: {exc}") from None
-    asserts_raw = raw.get("assert") or {}
-    _require(isinstance(asserts_raw, dict), path, where, "'assert' must be a mapping")
-    asserts = {str(k): str(v) for k, v in asserts_raw.items()}
-    for name, value in asserts.items():
+    asserts_raw = _optional(raw, "assert", dict, path, where, "a mapping")
+    for name, value in asserts_raw.items():
         _require(name in KNOWN_ATTRS, path, where, f"unknown attribute {name!r}")
+        _require(isinstance(value, str), path, where, f"attribute {name!r} must be text")
         _require(bool(value.strip()), path, where, f"attribute {name!r} is empty")
+    asserts = {str(k): str(v) for k, v in asserts_raw.items()}
     device = asserts.get("hw.device")
     if device is not None:
         valid = {d.value for d in DeviceType} - {DeviceType.UNKNOWN.value}
@@ -203,7 +224,7 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     _require(not unused, path, where, f"capture group(s) {unused} not used by any attribute")
     weight = raw.get("weight", preference)
     _require(
-        isinstance(weight, (int, float)) and 0.0 < float(weight) <= 1.0,
+        _number(weight) and 0.0 < float(weight) <= 1.0,
         path,
         where,
         "weight must be a number in (0, 1]",
@@ -213,8 +234,7 @@ def _parse_fingerprint(raw: Any, path: str, index: int, preference: float) -> Fi
     _require(isinstance(shared, bool), path, where, "'shared' must be true or false")
     field_name = raw.get("field")
     _require(field_name is None or isinstance(field_name, str), path, where, "'field' must be text")
-    examples_raw = raw.get("examples") or []
-    _require(isinstance(examples_raw, list), path, where, "'examples' must be a list")
+    examples_raw = _optional(raw, "examples", list, path, where, "a list")
     examples = tuple(
         _parse_example(e, path, f"{where} example #{n + 1}", source)
         for n, e in enumerate(examples_raw)
@@ -250,7 +270,7 @@ def parse_file(text: str, path: str) -> FingerprintFile:
         ) from None
     preference = doc.get("preference")
     _require(
-        isinstance(preference, (int, float)) and 0.1 <= float(preference) <= 0.9,
+        _number(preference) and 0.1 <= float(preference) <= 0.9,
         path,
         "file",
         "'preference' must be a number within 0.1..0.9",
@@ -262,13 +282,20 @@ def parse_file(text: str, path: str) -> FingerprintFile:
         "file",
         "'fingerprints' must be a non-empty list",
     )
+    description = doc.get("description")
+    _require(
+        description is None or isinstance(description, str),
+        path,
+        "file",
+        "'description' must be text",
+    )
     fps = tuple(_parse_fingerprint(e, path, i, float(preference)) for i, e in enumerate(entries))
     return FingerprintFile(
         path=path,
         kind=kind,
         preference=float(preference),
         fingerprints=fps,
-        description=str(doc.get("description") or ""),
+        description=description or "",
     )
 
 

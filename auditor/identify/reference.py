@@ -94,6 +94,44 @@ def _req(cond: bool, path: str, where: str, msg: str) -> None:
         raise DataFileError(path, f"{where}: {msg}")
 
 
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip())
+
+
+def _date(v: Any) -> date | None:
+    """A YAML date, or the same date quoted (a YAML 1.2 reader, like an editor's, sees a string)."""
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _list(raw: Mapping[str, Any], key: str, path: str, where: str) -> list[Any]:
+    value = raw.get(key)
+    _req(value is None or isinstance(value, list), path, where, f"'{key}' must be a list")
+    return value or []
+
+
+_FILE_KEYS = frozenset({"version", "as_of", "brands"})
+_BRAND_KEYS = frozenset(
+    {
+        "brand", "aliases", "manufacturer", "relationship", "confidence", "source", "as_of",
+        "uncertain", "note", "own_brand", "video_only", "lines", "ownership",
+    }
+)  # fmt: skip
+_LINE_KEYS = frozenset({"model_pattern", "manufacturer", "confidence", "source"})
+_OWNERSHIP_KEYS = frozenset({"owner", "from", "until", "source"})
+
+
+def _known_keys(raw: Mapping[str, Any], allowed: frozenset[str], path: str, where: str) -> None:
+    unknown = sorted(str(k) for k in set(raw) - allowed)
+    _req(not unknown, path, where, f"unknown keys {unknown}")
+
+
 def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
     try:
         doc = yaml.load(text, Loader=_Loader)
@@ -105,44 +143,64 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
         "file",
         "needs a 'brands' list",
     )
+    _known_keys(doc, _FILE_KEYS, path, "file")
+    version = doc.get("version", 1)
+    _req(
+        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+        path,
+        "file",
+        "'version' must be a whole number from 1",
+    )
+    _req(
+        "as_of" not in doc or _date(doc["as_of"]) is not None,
+        path,
+        "file",
+        "'as_of' must be a date (YYYY-MM-DD)",
+    )
     brands: list[Brand] = []
     by_name: dict[str, Brand] = {}
     for i, raw in enumerate(doc["brands"]):
         where = f"brand #{i + 1}"
         _req(isinstance(raw, dict), path, where, "must be a mapping")
         name = raw.get("brand")
-        _req(isinstance(name, str) and bool(name), path, where, "'brand' must be text")
+        _req(_text(name), path, where, "'brand' must be text")
         where = f"brand {name!r}"
+        _known_keys(raw, _BRAND_KEYS, path, where)
         for key in ("manufacturer", "relationship", "confidence", "source"):
-            _req(
-                isinstance(raw.get(key), str) and bool(raw[key]),
-                path,
-                where,
-                f"'{key}' must be text",
-            )
+            _req(_text(raw.get(key)), path, where, f"'{key}' must be text")
         _req(
             raw["confidence"] in CONFIDENCES,
             path,
             where,
             f"confidence must be one of {sorted(CONFIDENCES)}",
         )
-        as_of = raw.get("as_of")
-        _req(isinstance(as_of, date), path, where, "'as_of' must be a date (YYYY-MM-DD)")
-        lines = tuple(_parse_line(line, path, where) for line in raw.get("lines") or [])
+        as_of = _date(raw.get("as_of"))
+        _req(as_of is not None, path, where, "'as_of' must be a date (YYYY-MM-DD)")
+        aliases = _list(raw, "aliases", path, where)
+        _req(all(_text(a) for a in aliases), path, where, "'aliases' must be a list of text")
+        for key in ("uncertain", "own_brand", "video_only"):
+            _req(
+                isinstance(raw.get(key, False), bool), path, where, f"'{key}' must be true or false"
+            )
+        note = raw.get("note")
+        _req(note is None or isinstance(note, str), path, where, "'note' must be text")
+        lines = tuple(_parse_line(line, path, where) for line in _list(raw, "lines", path, where))
         brand = Brand(
             name=str(name),
-            aliases=tuple(str(a) for a in raw.get("aliases") or []),
+            aliases=tuple(str(a) for a in aliases),
             manufacturer=str(raw["manufacturer"]),
             relationship=str(raw["relationship"]),
             confidence=str(raw["confidence"]),
             source=str(raw["source"]),
             as_of=as_of,
-            uncertain=bool(raw.get("uncertain", False)),
-            note=str(raw.get("note") or ""),
+            uncertain=raw.get("uncertain", False),
+            note=note or "",
             lines=lines,
-            own_brand=bool(raw.get("own_brand", False)),
-            ownership=tuple(_parse_ownership(o, path, where) for o in raw.get("ownership") or []),
-            video_only=bool(raw.get("video_only", False)),
+            own_brand=raw.get("own_brand", False),
+            ownership=tuple(
+                _parse_ownership(o, path, where) for o in _list(raw, "ownership", path, where)
+            ),
+            video_only=raw.get("video_only", False),
         )
         brands.append(brand)
         for key in (brand.name, *brand.aliases):
@@ -160,18 +218,36 @@ def parse_brands(text: str, path: str = "brands.yaml") -> BrandTable:
 
 def _parse_ownership(raw: Any, path: str, where: str) -> Ownership:
     _req(isinstance(raw, dict), path, where, "an ownership period must be a mapping")
-    _req(isinstance(raw.get("owner"), str), path, where, "ownership 'owner' must be text")
-    _req(isinstance(raw.get("from"), date), path, where, "ownership 'from' must be a date")
-    until = raw.get("until")
-    _req(until is None or isinstance(until, date), path, where, "ownership 'until' must be a date")
-    _req(isinstance(raw.get("source"), str), path, where, "ownership 'source' must be text")
-    return Ownership(raw["owner"], raw["from"], until, raw["source"])
+    _known_keys(raw, _OWNERSHIP_KEYS, path, f"{where} ownership")
+    _req(_text(raw.get("owner")), path, where, "ownership 'owner' must be text")
+    start = _date(raw.get("from"))
+    _req(start is not None, path, where, "ownership 'from' must be a date")
+    until = _date(raw.get("until"))
+    _req(
+        raw.get("until") is None or until is not None,
+        path,
+        where,
+        "ownership 'until' must be a date",
+    )
+    _req(_text(raw.get("source")), path, where, "ownership 'source' must be text")
+    assert start is not None  # for mypy: _req raised otherwise
+    return Ownership(raw["owner"], start, until, raw["source"])
 
 
 def _parse_line(raw: Any, path: str, where: str) -> BrandLine:
     _req(isinstance(raw, dict), path, where, "a line must be a mapping")
-    for key in ("model_pattern", "manufacturer", "confidence", "source"):
-        _req(isinstance(raw.get(key), str), path, where, f"line '{key}' must be text")
+    _known_keys(raw, _LINE_KEYS, path, f"{where} line")
+    _req(
+        isinstance(raw.get("model_pattern"), str), path, where, "line 'model_pattern' must be text"
+    )
+    for key in ("manufacturer", "confidence", "source"):
+        _req(_text(raw.get(key)), path, where, f"line '{key}' must be text")
+    _req(
+        raw["confidence"] in CONFIDENCES,
+        path,
+        where,
+        f"line confidence must be one of {sorted(CONFIDENCES)}",
+    )
     try:
         rx = re.compile(raw["model_pattern"], re.IGNORECASE)
     except re.error as exc:

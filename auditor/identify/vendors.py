@@ -153,20 +153,34 @@ def parse_aliases(text: str, path: str = "identifiers/aliases.yaml") -> AliasDat
         raise DataFileError(path, f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("vendors"), list):
         raise DataFileError(path, "file: needs a 'vendors' list")
+    unknown = sorted(str(k) for k in set(doc) - _FILE_KEYS)
+    if unknown:
+        raise DataFileError(path, f"file: unknown keys {unknown}")
+    version = doc.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DataFileError(path, "file: 'version' must be a whole number from 1")
+    for key in ("placeholder_source", "firmware_source"):
+        if not isinstance(doc.get(key, ""), str):
+            raise DataFileError(path, f"file: '{key}' must be text")
     entries: list[AliasEntry] = []
     for i, raw in enumerate(doc["vendors"]):
         where = f"vendor #{i + 1}"
-        if not isinstance(raw, dict) or not isinstance(raw.get("vendor"), str):
+        if not isinstance(raw, dict) or not _is_text(raw.get("vendor")):
             raise DataFileError(path, f"{where}: needs 'vendor' (text)")
         where = f"vendor {raw['vendor']!r}"
+        unknown = sorted(str(k) for k in set(raw) - _VENDOR_KEYS)
+        if unknown:
+            raise DataFileError(path, f"{where}: unknown keys {unknown}")
         aliases = raw.get("aliases") or []
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        if not isinstance(raw.get("aliases", []), list | None) or not all(
+            isinstance(a, str) for a in aliases
+        ):
             raise DataFileError(path, f"{where}: 'aliases' must be a list of text")
-        try:
-            role = MacRole(raw.get("mac", MacRole.GENERAL.value))
-        except ValueError:
-            raise DataFileError(path, f"{where}: 'mac' must be maker, general or odm") from None
-        if not isinstance(raw.get("source"), str) or not raw["source"].strip():
+        role_text = raw.get("mac", MacRole.GENERAL.value)
+        if not isinstance(role_text, str) or role_text not in _DECLARED_ROLES:
+            raise DataFileError(path, f"{where}: 'mac' must be maker, general or odm")
+        role = MacRole(role_text)
+        if not _is_text(raw.get("source")):
             raise DataFileError(path, f"{where}: 'source' must be text")
         entries.append(AliasEntry(raw["vendor"], tuple(aliases), role, raw["source"]))
     return AliasData(
@@ -177,11 +191,27 @@ def parse_aliases(text: str, path: str = "identifiers/aliases.yaml") -> AliasDat
     )
 
 
+_FILE_KEYS = frozenset(
+    {"version", "vendors", "placeholder_source", "placeholders", "firmware_source", "firmware"}
+)
+_VENDOR_KEYS = frozenset({"vendor", "aliases", "mac", "source"})
+#: The roles a reviewer declares; "unreviewed" is what the registry says of a registrant.
+_DECLARED_ROLES = frozenset({MacRole.MAKER.value, MacRole.GENERAL.value, MacRole.ODM.value})
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _patterns(raw: object, path: str, what: str) -> tuple[re.Pattern[str], ...]:
+    if raw is not None and not isinstance(raw, list):
+        raise DataFileError(path, f"file: the {what} patterns must be a list")
     out: list[re.Pattern[str]] = []
-    for pat in raw if isinstance(raw, list) else []:
+    for pat in raw or []:
+        if not isinstance(pat, str):
+            raise DataFileError(path, f"{what} {pat!r}: a pattern must be text")
         try:
-            out.append(re.compile(str(pat), re.IGNORECASE))
+            out.append(re.compile(pat, re.IGNORECASE))
         except re.error as exc:
             raise DataFileError(path, f"{what} {pat!r}: bad pattern: {exc}") from None
     return tuple(out)

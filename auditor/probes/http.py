@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from auditor.context import NetContext
+from auditor.dataschema import CLUE_PATHS_SCHEMA, enforce_schema
 from auditor.errors import DataFileError, ProbeError
 from auditor.models import Host, IPAddress, Observation, ObservationKind
 from auditor.net.auth import challenges_of
@@ -75,7 +76,17 @@ def clue_paths() -> tuple[CluePath, ...]:
     """The reviewed clue paths shipped next to this module; a broken file is a DataFileError."""
     ref = resources.files("auditor.probes").joinpath("clue_paths.yaml")
     try:
-        data = yaml.safe_load(ref.read_text(encoding="utf-8"))
+        text = ref.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(str(ref), f"bad clue path data: {exc}") from None
+    return parse_clue_paths(text, str(ref))
+
+
+def parse_clue_paths(text: str, name: str) -> tuple[CluePath, ...]:
+    """The clue paths in ``text``, checked against fingerprints/schema/clue-paths.schema.json."""
+    try:
+        data = yaml.safe_load(text)
+        enforce_schema(data, CLUE_PATHS_SCHEMA, name)
         out = []
         for i, item in enumerate(data["paths"]):
             path = str(item["path"])
@@ -84,8 +95,8 @@ def clue_paths() -> tuple[CluePath, ...]:
             markers = tuple(str(m) for m in item.get("markers") or ())
             out.append(CluePath(path, str(item["platform"]), markers, str(item["source"])))
         return tuple(out)
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-        raise DataFileError(str(ref), f"bad clue path data: {exc}") from None
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise DataFileError(name, f"bad clue path data: {exc}") from None
 
 
 def response_observations(resp: Response, endpoint: Endpoint) -> list[Observation]:

@@ -348,10 +348,10 @@ def test_unverified_listing_is_context_not_an_action(
 @pytest.mark.parametrize(
     ("field", "bad", "message"),
     [
-        ("kind: export_control\n", "kind: embargo\n", "kind 'embargo' is not one of"),
-        ("status: in_force\n", "status: maybe\n", "status 'maybe' is not one of"),
-        ("source_kind: primary\n", "source_kind: blog\n", "source_kind 'blog'"),
-        ("    verified: 2026-12-04\n", "", "verified: expected a date"),
+        ("kind: export_control\n", "kind: embargo\n", "kind: 'embargo' is not one of"),
+        ("status: in_force\n", "status: maybe\n", "status: 'maybe' is not one of"),
+        ("source_kind: primary\n", "source_kind: blog\n", "source_kind: 'blog' is not one of"),
+        ("    verified: 2026-12-04\n", "", "'verified' is a required property"),
     ],
 )
 def test_instrument_fields_are_validated(

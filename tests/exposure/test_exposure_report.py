@@ -166,5 +166,7 @@ def test_unsourced_entry_is_refused(tmp_path: Path) -> None:
     (folder / "listings.yaml").write_text(
         text.replace("source: *qc2023, source_kind: secondary, ", "", 1)
     )
-    with pytest.raises(DataFileError, match="needs a source"):
+    with pytest.raises(
+        DataFileError, match=r"listings\[\d+\] \(entity '\w+'\): 'source' is a required"
+    ):
         load_regulatory_data(folder)
