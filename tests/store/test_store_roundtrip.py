@@ -363,3 +363,25 @@ def test_a_second_connection_shares_the_store_and_its_text_rules(
         finally:
             other.close()
         assert store.load_audit_info(report.audit.id).site == odd
+
+
+def test_every_cascading_foreign_key_is_indexed(tmp_path: Path) -> None:
+    """Deleting a host (a re-saved or re-probed one) cascades through every foreign key; one
+    without an index makes each cascade scan its whole table, so saves slow as the store grows."""
+    db = tmp_path / "a.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        unindexed = []
+        for table in tables:
+            leading = {
+                conn.execute(f"PRAGMA index_info('{index[1]}')").fetchone()[2]
+                for index in conn.execute(f"PRAGMA index_list('{table}')")
+            } | {c[1] for c in conn.execute(f"PRAGMA table_info('{table}')") if c[5] == 1}
+            for fk in conn.execute(f"PRAGMA foreign_key_list('{table}')"):
+                if fk[6] == "CASCADE" and fk[3] not in leading:
+                    unindexed.append(f"{table}.{fk[3]}")
+    finally:
+        conn.close()
+    assert tables and not unindexed, unindexed
