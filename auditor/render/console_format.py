@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from auditor.models import AuditReport, DeviceResult, RemediationAction, Severity
+from auditor.models import AuditInfo, AuditReport, DeviceResult, RemediationAction, Severity
 from auditor.render.actions import devices_by_action
 from auditor.render.evidence import evidence
 from auditor.render.findings import cvss_text, kev_text, vulnerability_rows
@@ -43,6 +43,32 @@ NOTICE_STYLE = {
 
 def _t(value: object, style: str = "") -> Text:
     return Text("" if value is None else one_line(value), style=style)
+
+
+def discovery_incomplete(info: AuditInfo) -> list[Text]:
+    """One line per discovery channel that failed, with the command that runs it again."""
+    return [
+        Text.assemble(
+            ("discovery incomplete: ", "bold yellow"),
+            _t(f"{failure.channel} failed ({failure.message}); "),
+            _t(f"camaudit scan --resume {info.id} runs it again"),
+        )
+        for failure in info.channel_failures
+    ]
+
+
+def actions_table() -> Table:
+    """The empty "Top actions" table: a rank column, then the action's line."""
+    actions = Table(
+        title=Text("Top actions", style="bold"),
+        title_justify="left",
+        box=None,
+        show_header=False,
+        pad_edge=False,
+    )
+    actions.add_column("rank", justify="right", no_wrap=True)
+    actions.add_column("what")
+    return actions
 
 
 def _exposure_cell(d: DeviceResult) -> str:
@@ -105,26 +131,11 @@ class ConsoleFormat(ReportFormat):
             if n:
                 summary.add_row(Text(f"  {sev.label}", style=SEVERITY_STYLE[sev]), str(n))
         parts.append(summary)
-        parts.extend(
-            Text.assemble(
-                ("discovery incomplete: ", "bold yellow"),
-                _t(f"{failure.channel} failed ({failure.message}); "),
-                _t(f"camaudit scan --resume {info.id} runs it again"),
-            )
-            for failure in info.channel_failures
-        )
+        parts.extend(discovery_incomplete(info))
         if s.actions:
             # The rank, not the remediation priority, numbers the list: 1, 2, 3... and a long
             # line wraps under its text, not under its number.
-            actions = Table(
-                title=Text("Top actions", style="bold"),
-                title_justify="left",
-                box=None,
-                show_header=False,
-                pad_edge=False,
-            )
-            actions.add_column("rank", justify="right", no_wrap=True)
-            actions.add_column("what")
+            actions = actions_table()
             for action in s.actions:
                 line = Text(action.headline, style="bold")
                 line.append(f" ({one_line(action.makers_text)})")

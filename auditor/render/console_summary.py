@@ -19,7 +19,12 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.models import AuditReport
-from auditor.render.console_format import NOTICE_STYLE, SEVERITY_STYLE
+from auditor.render.console_format import (
+    NOTICE_STYLE,
+    SEVERITY_STYLE,
+    actions_table,
+    discovery_incomplete,
+)
 from auditor.render.interface import RenderOptions
 from auditor.render.notices import notices
 from auditor.render.safe import one_line
@@ -94,24 +99,9 @@ def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
     # The full console counts unconfirmed hosts device by device; here the audit's own note
     # says how many there were (the engine writes it when the audit finishes).
     parts.extend(Text(one_line(n), style="yellow") for n in c.notes if n.startswith("Unconfirmed:"))
-    parts.extend(
-        Text.assemble(
-            ("discovery incomplete: ", "bold yellow"),
-            _t(f"{failure.channel} failed ({failure.message}); "),
-            _t(f"camaudit scan --resume {info.id} runs it again"),
-        )
-        for failure in info.channel_failures
-    )
+    parts.extend(discovery_incomplete(info))
     if c.actions:
-        actions = Table(
-            title=Text("Top actions", style="bold"),
-            title_justify="left",
-            box=None,
-            show_header=False,
-            pad_edge=False,
-        )
-        actions.add_column("rank", justify="right", no_wrap=True)
-        actions.add_column("what")
+        actions = actions_table()
         for a in c.actions:
             noun = "device" if a.devices == 1 else "devices"
             # The verbs of auditor.render.actions: the action's own name, capitalised.
