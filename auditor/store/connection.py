@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from auditor.store.dialect import Dialect
@@ -113,6 +113,17 @@ class Connection:
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """One write transaction: all of it is committed, or none of it."""
+        self.begin_write()
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
     def rollback(self) -> None:
         if self.in_transaction:

@@ -123,15 +123,8 @@ class Store:
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
         """One transaction: all of it is committed, or none of it (the store stays consistent)."""
-        with self._lock, self._errors(action):
-            conn = self._conn
-            conn.begin_write()
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        with self._lock, self._errors(action), self._conn.write_transaction() as conn:
+            yield conn
 
     @contextmanager
     def relaxed_durability(self) -> Iterator[None]:

@@ -173,15 +173,8 @@ class Sightings:
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Connection]:
-        with self._lock, self._errors(action):
-            conn = self._conn
-            conn.begin_write()
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        with self._lock, self._errors(action), self._conn.write_transaction() as conn:
+            yield conn
 
     # -- writes ----------------------------------------------------------------------------
 
