@@ -36,6 +36,7 @@ import psycopg
 from auditor.models import AuditId, AuditReport
 from auditor.store import Store
 from auditor.store.central import install
+from auditor.store.push import HOST_TABLES
 from bench import table
 from bench.measure import Measurement, run_measured
 from bench.sitebench import camaudit_command
@@ -44,16 +45,7 @@ COLLECTORS = 20
 ROUNDS = 5
 DEVICES = 2000
 #: Per audit: rows that must arrive once each.
-_COUNTED = (
-    "hosts",
-    "probe_attempts",
-    "observations",
-    "components",
-    "evidence_links",
-    "identifications",
-    "exposures",
-    "vulnerabilities",
-)
+_COUNTED = ("hosts", *HOST_TABLES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from auditor.store.central import host_document
 from auditor.store.dialect import POSTGRES, SQLITE
 
 #: Tables of a host's rows, in the order the push function inserts them.
-_HOST_TABLES = (
+HOST_TABLES = (
     "probe_attempts",
     "observations",
     "components",
@@ -117,7 +117,7 @@ class LocalAudits:
                     f"SELECT * FROM {t} WHERE host_id = ? ORDER BY rowid", (host_id,)
                 )
             )
-            for t in _HOST_TABLES
+            for t in HOST_TABLES
         }
         doc = host_document(tables)
         host.pop("id")
