@@ -45,6 +45,25 @@ def _t(value: object, style: str = "") -> Text:
     return Text("" if value is None else one_line(value), style=style)
 
 
+def heading(report: AuditReport) -> list[RenderableType]:
+    """The title, the audit's line, then its notices. First thing under the title: the default
+    output must carry the same warnings as every other format (not legal advice, the data's
+    date, stale data and what to run). The notices read only the audit's record and notes."""
+    info = report.audit
+    state = f"finished {info.finished:%Y-%m-%d %H:%M} UTC" if info.finished else "INTERRUPTED"
+    block = Text()
+    for notice in notices(report):
+        block.append(one_line(notice.text) + "\n", style=NOTICE_STYLE.get(notice.kind, ""))
+    return [
+        Text.assemble(("Camera audit ", "bold"), _t(info.site, "bold")),
+        Text(
+            f"{info.id}, started {info.started:%Y-%m-%d %H:%M} UTC, {state}, "
+            f"profile {info.profile.value}"
+        ),
+        block,
+    ]
+
+
 def discovery_incomplete(info: AuditInfo) -> list[Text]:
     """One line per discovery channel that failed, with the command that runs it again."""
     return [
@@ -102,20 +121,7 @@ class ConsoleFormat(ReportFormat):
     def _parts(self, report: AuditReport) -> list[RenderableType]:
         info = report.audit
         s = summarise(report)
-        state = f"finished {info.finished:%Y-%m-%d %H:%M} UTC" if info.finished else "INTERRUPTED"
-        parts: list[RenderableType] = [
-            Text.assemble(("Camera audit ", "bold"), _t(info.site, "bold")),
-            Text(
-                f"{info.id}, started {info.started:%Y-%m-%d %H:%M} UTC, {state}, "
-                f"profile {info.profile.value}"
-            ),
-        ]
-        # First thing under the title: the default output must carry the same warnings as
-        # every other format (not legal advice, the data's date, stale data and what to run).
-        block = Text()
-        for notice in notices(report):
-            block.append(one_line(notice.text) + "\n", style=NOTICE_STYLE.get(notice.kind, ""))
-        parts.append(block)
+        parts: list[RenderableType] = heading(report)
         summary = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
         summary.add_column("what")
         summary.add_column("n", justify="right")

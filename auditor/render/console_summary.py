@@ -20,13 +20,12 @@ from rich.text import Text
 
 from auditor.models import AuditReport
 from auditor.render.console_format import (
-    NOTICE_STYLE,
     SEVERITY_STYLE,
     actions_table,
     discovery_incomplete,
+    heading,
 )
 from auditor.render.interface import RenderOptions
-from auditor.render.notices import notices
 from auditor.render.safe import one_line
 from auditor.store.summary import CutSummary, DeviceLine
 
@@ -70,19 +69,8 @@ def render_cut_summary(
 def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
     c = summary.counts
     info = c.audit
-    state = f"finished {info.finished:%Y-%m-%d %H:%M} UTC" if info.finished else "INTERRUPTED"
-    parts: list[RenderableType] = [
-        Text.assemble(("Camera audit ", "bold"), _t(info.site, "bold")),
-        Text(
-            f"{info.id}, started {info.started:%Y-%m-%d %H:%M} UTC, {state}, "
-            f"profile {info.profile.value}"
-        ),
-    ]
-    # The notices read only the audit's record and notes: a report without devices gives them.
-    block = Text()
-    for notice in notices(AuditReport(audit=info, notes=c.notes)):
-        block.append(one_line(notice.text) + "\n", style=NOTICE_STYLE.get(notice.kind, ""))
-    parts.append(block)
+    # The heading reads only the audit's record and notes: a report without devices gives it.
+    parts: list[RenderableType] = heading(AuditReport(audit=info, notes=c.notes))
     table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
     table.add_column("what")
     table.add_column("n", justify="right")
