@@ -4,6 +4,11 @@ Every response is built from the profile: status line version, header order and 
 matches depend on both), Server header, realm, body. A page with ``auth`` is a vendor API
 (ISAPI deviceInfo, Dahua magicBox, ...): it answers 401 with the profile's challenge until the
 client authenticates with the lab credentials.
+
+Connections persist like an embedded HTTP/1.1 server's (RFC 9112 section 9.3): after a reply to
+an HTTP/1.1 request that did not say ``close`` the server waits up to ``keep_alive_timeout`` (5 s)
+for the next request, unless the profile answers HTTP/1.0, has no length to announce (``bare``),
+or sets ``keep_alive: false`` (a server that always closes).
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ logger = logging.getLogger(__name__)
 MAX_HEAD = 32 * 1024
 MAX_BODY = 256 * 1024
 READ_TIMEOUT = 10.0
+#: Seconds a kept connection may sit idle before the server closes it: Apache httpd's
+#: KeepAliveTimeout default (https://httpd.apache.org/docs/2.4/mod/core.html#keepalivetimeout);
+#: a profile may set its own ``keep_alive_timeout``.
+KEEP_ALIVE_TIMEOUT = 5.0
+#: Requests served on one connection before the server closes it (Apache's MaxKeepAliveRequests).
+MAX_KEEP_ALIVE_REQUESTS = 100
 
 _REASONS = {
     200: "OK",
@@ -88,9 +99,11 @@ def parse_head(head: bytes) -> Request:
     return Request(parts[0].upper(), parts[1], parts[2], headers)
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
+async def read_request(
+    reader: asyncio.StreamReader, timeout: float = READ_TIMEOUT
+) -> Request | None:
     try:
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
         return None
     req = parse_head(head[:-4])
@@ -127,27 +140,53 @@ class WebServer:
     # --- HTTP framing -------------------------------------------------------------------
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            try:
-                req = await read_request(reader)
-            except (ValueError, asyncio.IncompleteReadError, TimeoutError):
-                writer.write(self.serialize(Response(400, b"", None)))
-                return
-            if req is None:
-                return
-            if not req.version.startswith("HTTP/"):
-                writer.write(self.serialize(Response(400, b"", None)))
-                return
-            resp = self.respond(req)
-            self._record(req, writer)
-            data = self.serialize(resp)
-            if req.method == "HEAD":
-                data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-            writer.write(data)
-            await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+            wait = READ_TIMEOUT
+            for _ in range(MAX_KEEP_ALIVE_REQUESTS):
+                if not await self._serve_one(reader, writer, wait):
+                    return
+                wait = float(self.cfg.get("keep_alive_timeout", KEEP_ALIVE_TIMEOUT))
         except (OSError, TimeoutError):
             pass
         finally:
             writer.close()
+
+    async def _serve_one(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait: float
+    ) -> bool:
+        """Answer one request; True when the connection stays open for another."""
+        try:
+            req = await read_request(reader, wait)
+        except (ValueError, asyncio.IncompleteReadError, TimeoutError):
+            writer.write(self.serialize(Response(400, b"", None)))
+            return False
+        if req is None:
+            return False
+        if not req.version.startswith("HTTP/"):
+            writer.write(self.serialize(Response(400, b"", None)))
+            return False
+        resp = self.respond(req)
+        self._record(req, writer)
+        keep = self.persistent(req, resp)
+        data = self.serialize(resp, keep=keep)
+        if req.method == "HEAD":
+            data = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+        writer.write(data)
+        await asyncio.wait_for(writer.drain(), READ_TIMEOUT)
+        return keep
+
+    def persistent(self, req: Request, resp: Response) -> bool:
+        """Whether this reply leaves the connection open (RFC 9112 9.3)."""
+        asked = {t.strip().lower() for t in req.headers.get("connection", "").split(",")}
+        version = str(self.cfg.get("version", "HTTP/1.1"))
+        # A bare reply without a body carries no Content-Length: its end is the close.
+        delimited = bool(resp.body) or not self.cfg.get("bare", False)
+        return (
+            bool(self.cfg.get("keep_alive", True))
+            and version == "HTTP/1.1"
+            and req.version == "HTTP/1.1"
+            and "close" not in asked
+            and delimited
+        )
 
     def _record(self, req: Request, writer: asyncio.StreamWriter) -> None:
         sockname = writer.get_extra_info("sockname")
@@ -163,12 +202,13 @@ class WebServer:
             )
         )
 
-    def serialize(self, resp: Response) -> bytes:
+    def serialize(self, resp: Response, *, keep: bool = False) -> bytes:
         """Status line and headers in the vendor's order and case (nmap's matches need both).
 
         ``header_order`` names headers to put first, in that order (Server, Date, the page's
         own headers, Content-Type, Content-Length, Connection); the rest follow. Dahua's httpd
-        (``upper_headers``) writes CONNECTION/CONTENT-LENGTH/CONTENT-TYPE in capitals.
+        (``upper_headers``) writes CONNECTION/CONTENT-LENGTH/CONTENT-TYPE in capitals. ``keep``:
+        the connection stays open, so no ``Connection: close`` (persistence is HTTP/1.1's default).
         """
         version = str(self.cfg.get("version", "HTTP/1.1"))
         reason = resp.reason or _REASONS.get(resp.status, "OK")
@@ -182,13 +222,13 @@ class WebServer:
             named.append(("Date", formatdate(usegmt=True)))
         named.extend(resp.headers)
         framing: list[tuple[str, str]] = []
-        if upper:
+        if upper and not keep:
             framing.append(("CONNECTION", "close"))
         if resp.content_type:
             framing.append(("CONTENT-TYPE" if upper else "Content-Type", resp.content_type))
         if resp.body or not bare:
             framing.append(("CONTENT-LENGTH" if upper else "Content-Length", str(len(resp.body))))
-        if not bare and not upper:
+        if not bare and not upper and not keep:
             framing.append(("Connection", "close"))
         default = (
             ("CONNECTION", "Date", "Last-Modified", "Etag", "CONTENT-LENGTH")

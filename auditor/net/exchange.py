@@ -1,8 +1,14 @@
-"""One bounded HTTP request/response over a fresh connection, with an optional auth retry."""
+"""One bounded HTTP request/response, with an optional auth retry.
+
+Inside ``host_budget`` (a host's probes on this thread) a connection the device keeps open is
+used again for the next request to the same endpoint (auditor/net/keepalive.py); elsewhere each
+exchange has its own connection and says ``Connection: close``.
+"""
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +20,8 @@ from auditor.credentials import Credential
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
 from auditor.net.auth import CredentialsWithheld, answer, challenges_of
-from auditor.net.wire import Deadline, Reader, Response, connect, read_response
+from auditor.net.keepalive import ConnectionCache, reusable
+from auditor.net.wire import Deadline, Reader, Response, connect, read_framed
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +44,29 @@ def host_budget(seconds: float) -> Iterator[Deadline]:
     Every probe's deadline is cut to what is left of it, so the probe running when the budget
     is spent stops there instead of running its own PROBE_FACTOR budget on top (issue 13: 43 s
     against a 40 s budget, worst case 50 x timeout).
+
+    Connections the host's devices keep open are reused within it (one cache per host, closed
+    when the host is done; a nested budget shares the outer one's).
     """
     deadline = Deadline(seconds)
     previous = getattr(_host, "deadline", None)
+    outer: ConnectionCache | None = getattr(_host, "connections", None)
+    connections = outer if outer is not None else ConnectionCache()
     _host.deadline = deadline
+    _host.connections = connections
     try:
         yield deadline
     finally:
         _host.deadline = previous
+        _host.connections = outer
+        if outer is None:
+            connections.close()
+
+
+def host_connections() -> ConnectionCache | None:
+    """This thread's host connection cache (None outside ``host_budget``)."""
+    cache: ConnectionCache | None = getattr(_host, "connections", None)
+    return cache
 
 
 def probe_deadline(ctx: NetContext) -> Deadline:
@@ -87,6 +109,10 @@ class Endpoint:
         return f"{self.scheme}:{self.port}"
 
 
+class _Stale(Exception):
+    """A kept connection failed before any byte of the reply: the server closed it first."""
+
+
 def http_exchange(
     ctx: NetContext,
     endpoint: Endpoint,
@@ -98,6 +124,7 @@ def http_exchange(
     body: bytes = b"",
 ) -> Response:
     deadline = exchange_deadline(ctx, overall)
+    cache = host_connections()
     # A path can come from a device (a redirect): percent-encode anything that could break or
     # extend the request line (spaces, non-ASCII); urlsplit already dropped CR/LF/TAB.
     path = quote(path, safe=_PATH_SAFE)
@@ -106,24 +133,73 @@ def http_exchange(
         f"Host: {endpoint.authority}",
         f"User-Agent: {USER_AGENT}",
         "Accept: */*",
-        "Connection: close",
+        # keep-alive is HTTP/1.1's default; said aloud for servers that treat 1.1 like 1.0.
+        "Connection: keep-alive" if cache is not None else "Connection: close",
     ]
     lines += [f"{k}: {v}" for k, v in headers]
     if body or method == "POST":
         lines.append(f"Content-Length: {len(body)}")
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-    what = f"{endpoint.address}:{endpoint.port}/tcp"
+    if cache is not None:
+        kept = cache.take(endpoint)
+        if kept is not None:
+            try:
+                return _send(ctx, endpoint, deadline, kept, request, method, cache, reused=True)
+            except _Stale:
+                # The server's keep-alive timeout raced us. Our requests are GETs and POSTs of
+                # read-only SOAP queries, idempotent in effect, so sending one again on a new
+                # connection is safe (RFC 9112 9.3.1; RFC 9110 9.2.2).
+                logger.debug(
+                    "%s:%s: kept connection closed by the peer, reconnecting",
+                    endpoint.address,
+                    endpoint.port,
+                )
     sock = connect(ctx, endpoint.address, endpoint.port, deadline, tls=endpoint.tls)
+    return _send(ctx, endpoint, deadline, sock, request, method, cache, reused=False)
+
+
+def _send(
+    ctx: NetContext,
+    endpoint: Endpoint,
+    deadline: Deadline,
+    sock: socket.socket,
+    request: bytes,
+    method: str,
+    cache: ConnectionCache | None,
+    *,
+    reused: bool,
+) -> Response:
+    """One request and its whole reply on ``sock``; the socket is kept in ``cache`` or closed."""
+    what = f"{endpoint.address}:{endpoint.port}/tcp"
+    keep = False
     try:
         sock.settimeout(deadline.op_timeout(ctx.timeout))
         try:
             sock.sendall(request)
         except OSError as exc:
+            if reused:
+                raise _Stale from None
             raise ProbeError(Reason.RESET, f"{what}: send failed ({type(exc).__name__})") from None
         reader = Reader.from_socket(sock, deadline, ctx.timeout, ctx.max_read_bytes, what)
-        return read_response(reader, method=method)
+        try:
+            resp, framing = read_framed(reader, method=method)
+        except ProbeError as exc:
+            # Only a close or reset before the first byte is the keep-alive race; a timeout
+            # or a partial reply is the device's answer, as on a fresh connection.
+            if reused and reader.received == 0 and exc.reason in _STALE_REASONS:
+                raise _Stale from None
+            raise
+        keep = cache is not None and reusable(resp, framing, reader)
+        return resp
     finally:
-        sock.close()
+        if keep and cache is not None:
+            cache.put(endpoint, sock)
+        else:
+            sock.close()
+
+
+#: How a kept connection the server already closed fails: EOF (no status line), RST, TLS EOF.
+_STALE_REASONS = frozenset({Reason.MALFORMED, Reason.RESET, Reason.TLS_ERROR})
 
 
 def http_with_auth(

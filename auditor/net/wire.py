@@ -165,6 +165,16 @@ class Reader:
         self._buf += data
         return True
 
+    @property
+    def received(self) -> int:
+        """Bytes received so far (0: the peer sent nothing, not even part of a status line)."""
+        return self._total
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not consumed: past the end of what was read."""
+        return len(self._buf)
+
     def readline(self, limit: int = MAX_LINE) -> bytes:
         """One line including its newline; at end of stream whatever is left (maybe b"")."""
         while True:
@@ -222,13 +232,31 @@ class Response:
         return [v for k, v in self.headers if k.lower() == key]
 
 
-def parse_status_line(line: bytes) -> tuple[str, int, str]:
-    """``HTTP/1.1 200 OK`` -> ("HTTP", 200, "OK"); anything else raises MALFORMED."""
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How a reply was delimited: what deciding whether its connection may carry another
+    exchange needs (RFC 9112 sections 6.3 and 9.3), kept out of the Response (the evidence)."""
+
+    version: tuple[int, int]
+    delimited: bool
+    """The reply's end was announced (one Content-Length, chunked, or a reply without a body),
+    not marked by the peer closing."""
+
+
+def _status(line: bytes) -> tuple[str, tuple[int, int], int, str]:
     m = _STATUS_RE.match(line)
     if not m:
         shown = line[:40].decode("latin-1").encode("unicode_escape").decode("ascii")
         raise ProbeError(Reason.MALFORMED, f"not an HTTP/RTSP status line: {shown!r}")
-    return m.group(1).decode(), int(m.group(4)), (m.group(5) or b"").decode("latin-1").strip()
+    version = (int(m.group(2)), int(m.group(3)))
+    reason = (m.group(5) or b"").decode("latin-1").strip()
+    return m.group(1).decode(), version, int(m.group(4)), reason
+
+
+def parse_status_line(line: bytes) -> tuple[str, int, str]:
+    """``HTTP/1.1 200 OK`` -> ("HTTP", 200, "OK"); anything else raises MALFORMED."""
+    protocol, _, status, reason = _status(line)
+    return protocol, status, reason
 
 
 def read_headers(reader: Reader) -> tuple[tuple[str, str], ...]:
@@ -275,25 +303,41 @@ def _read_chunked(reader: Reader) -> bytes:
 def read_response(reader: Reader, *, method: str = "GET", until_eof: bool = True) -> Response:
     """Read one response. ``until_eof``: a body without length runs to the end (HTTP with
     ``Connection: close``); RTSP passes False because its bodies always carry Content-Length."""
+    return read_framed(reader, method=method, until_eof=until_eof)[0]
+
+
+def read_framed(
+    reader: Reader, *, method: str = "GET", until_eof: bool = True
+) -> tuple[Response, Framing]:
+    """``read_response`` and how the reply was delimited (for connection reuse)."""
     while True:
-        protocol, status, reason = parse_status_line(reader.readline())
+        protocol, version, status, reason = _status(reader.readline())
         headers = read_headers(reader)
         if not 100 <= status < 200 or status == 101:
             break  # skip 100 Continue and other interim replies
     resp = Response(protocol, status, reason, headers)
     if method == "HEAD" or status in (204, 304) or status < 200:
-        return resp
+        return resp, Framing(version, delimited=True)
     encoding = (resp.header("Transfer-Encoding") or "").lower()
-    length = resp.header("Content-Length")
+    lengths = resp.header_all("Content-Length")
+    length = lengths[0] if lengths else None
+    # Two framings, or two lengths that differ, are how one reply hides another (RFC 9112
+    # 6.3): the reply is read as before, but its connection is never used again.
+    ambiguous = len({v.strip() for v in lengths}) > 1 or (bool(encoding) and length is not None)
     if "chunked" in encoding:
         body = _read_chunked(reader)
+        delimited = encoding.strip() == "chunked"
     elif length is not None:
         body = reader.read(parse_length(length))
+        delimited = not encoding
     elif until_eof:
         body = reader.read_to_eof()
+        delimited = False
     else:
         body = b""
-    return Response(protocol, status, reason, headers, body)
+        delimited = False
+    framing = Framing(version, delimited=delimited and not ambiguous)
+    return Response(protocol, status, reason, headers, body), framing
 
 
 def parse_length(value: str) -> int:

@@ -1,0 +1,192 @@
+"""Keep-alive in the lab's web servers (auditor/lab/httpd.py) and camaudit's probes reusing the
+lab devices' connections: same evidence, fewer connections."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from ipaddress import ip_address
+from types import MappingProxyType
+
+import pytest
+
+from auditor.context import NetContext
+from auditor.credentials import Credential, CredentialStore, Secret
+from auditor.lab import LoopbackSite, load_profiles
+from auditor.models import Host, Observation, Outcome, Service
+from auditor.models import ObservationKind as K
+from auditor.net.exchange import host_budget
+from auditor.probes import PROBES, ProbeName, attempt
+from auditor.scope import Scope
+from tests.net.test_keepalive import Counting
+
+PROFILES = load_profiles()
+#: A lab camera whose server lets an idle kept connection go after 0.3 s.
+SHORT = replace(
+    PROFILES["uniview-ipc"],
+    id="uniview-short-keepalive",
+    services=MappingProxyType(
+        {
+            **PROFILES["uniview-ipc"].services,
+            "http": {**PROFILES["uniview-ipc"].services["http"], "keep_alive_timeout": 0.3},
+        }
+    ),
+)
+DEVICES = ("axis-p1375", "dahua-ipc", "hikvision-ipc", "uniview-ipc", "hanwha-xno", "avigilon-h3")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[LoopbackSite]:
+    with LoopbackSite([*DEVICES, SHORT]) as s:
+        yield s
+
+
+def web(site: LoopbackSite, profile: str) -> tuple[str, int]:
+    device = site.device(profile)
+    return device.address, device.port(int(device.profile.services["http"].get("port", 80)))
+
+
+def request(sock: socket.socket, path: str = "/", connection: str = "keep-alive") -> bytes:
+    """One GET and its whole reply (the lab's replies carry a Content-Length)."""
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: lab\r\nConnection: {connection}\r\n\r\n".encode("latin-1")
+    )
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+def closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Seconds until the server closed the connection, None if it was still open."""
+    start = time.monotonic()
+    sock.settimeout(seconds)
+    try:
+        data = sock.recv(1)
+    except TimeoutError:
+        return None
+    assert data == b"", "unsolicited bytes"
+    return time.monotonic() - start
+
+
+def test_an_http11_lab_server_keeps_the_connection_for_the_next_request(site):
+    # The standard library's client, told never to reconnect: both requests share one socket.
+    address, port = web(site, "axis-p1375")
+    conn = http.client.HTTPConnection(address, port, timeout=3)
+    conn.connect()
+    conn.auto_open = 0
+    try:
+        for path in ("/", "/favicon.ico", "/axis-cgi/prod_brand_info/getbrand.cgi"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.getheader("Connection") is None
+            assert not resp.will_close
+    finally:
+        conn.close()
+
+
+def test_the_lab_closes_an_idle_kept_connection_after_its_timeout(site):
+    with socket.create_connection(web(site, SHORT.id), 3) as sock:
+        request(sock)
+        after = closed_within(sock, 3)
+    assert after is not None and 0.2 < after < 1.5
+
+
+def test_a_request_saying_close_is_answered_and_closed(site):
+    with socket.create_connection(web(site, "axis-p1375"), 3) as sock:
+        head = request(sock, connection="close")
+        assert b"\r\nConnection: close" in head
+        assert closed_within(sock, 2) is not None
+
+
+@pytest.mark.parametrize(
+    ("profile", "shape"),
+    [
+        # keep_alive: false (Dahua's httpd announces CONNECTION: close, casing kept).
+        ("dahua-ipc", b"HTTP/1.1 200 OK\r\nCONNECTION: close\r\nCONTENT-LENGTH: "),
+        # An HTTP/1.0 server that does not offer keep-alive closes after each reply.
+        ("hikvision-ipc", b"HTTP/1.0 "),
+    ],
+)
+def test_servers_that_always_close_still_do(site, profile, shape):
+    with socket.create_connection(web(site, profile), 3) as sock:
+        head = request(sock)
+        assert head.startswith(shape)
+        assert closed_within(sock, 2) is not None
+
+
+# --- camaudit's probes on the lab -------------------------------------------------------------
+
+ANONYMOUS = ("http", "tls", "rtsp", "banner")
+CREDENTIALED = ("onvif", "isapi", "dahua", "axis")
+
+
+def lab_ctx(site: LoopbackSite) -> tuple[NetContext, Counting]:
+    user, password = site.credentials
+    ctx = NetContext(
+        scope=Scope.parse(list(site.targets)),
+        timeout=1.0,
+        ports=site.port_plan,
+        credentials=CredentialStore(default=Credential(user, Secret(password))),
+    )
+    rate = Counting()
+    ctx.rate = rate
+    return ctx, rate
+
+
+def audit(site: LoopbackSite, profile: str, keep: bool) -> tuple[list[Observation], int]:
+    """The host's probes as the engine runs them, with or without a host budget."""
+    ctx, rate = lab_ctx(site)
+    device = site.device(profile)
+    ports = sorted({p for p in device.ports.values() if p in site.port_plan.roles})
+    host = Host(ip_address(device.address), services=tuple(Service(p) for p in ports))
+    found: list[Observation] = []
+
+    def run() -> None:
+        nonlocal host
+        for names in (ANONYMOUS, CREDENTIALED):
+            for name in names:
+                result = attempt(PROBES[ProbeName(name)](), host, ctx)
+                assert result.outcome is not Outcome.FAILED or name != "http", result.detail
+                found.extend(result.observations)
+            host = replace(host, observations=tuple(found))
+
+    if keep:
+        with host_budget(60):
+            run()
+    else:
+        run()
+    return found, rate.count
+
+
+def evidence(observations: list[Observation]) -> list[tuple[str, str, str]]:
+    # The device's own Connection header answers ours (close asked, close said); what it says
+    # with keep-alive is its answer to a different request, not a change in camaudit's reading.
+    return sorted(
+        (o.kind.value, o.source, o.value)
+        for o in observations
+        if not (o.kind is K.HTTP_HEADER and o.value.lower().startswith("connection:"))
+    )
+
+
+@pytest.mark.parametrize("profile", DEVICES)
+def test_probes_see_the_same_evidence_over_fewer_connections(site, profile):
+    before, fresh = audit(site, profile, keep=False)
+    after, kept = audit(site, profile, keep=True)
+    assert evidence(after) == evidence(before)
+    if profile in ("dahua-ipc", "hikvision-ipc"):
+        assert kept == fresh  # servers that close: nothing to reuse
+    else:
+        assert kept < fresh / 2, (kept, fresh)
