@@ -7,8 +7,8 @@ client authenticates with the lab credentials.
 
 Connections persist like an embedded HTTP/1.1 server's (RFC 9112 section 9.3): after a reply to
 an HTTP/1.1 request that did not say ``close`` the server waits up to ``keep_alive_timeout`` (5 s)
-for the next request, unless the profile answers HTTP/1.0, has no length to announce (``bare``),
-or sets ``keep_alive: false`` (a server that always closes).
+for the next request, unless the profile answers HTTP/1.0 (and has no ``persistent_reply``), has
+no length to announce (``bare``), or sets ``keep_alive: false`` (a server that always closes).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ class WebServer:
     def persistent(self, req: Request, resp: Response) -> bool:
         """Whether this reply leaves the connection open (RFC 9112 9.3)."""
         asked = {t.strip().lower() for t in req.headers.get("connection", "").split(",")}
-        version = str(self.cfg.get("version", "HTTP/1.1"))
+        version = str(self._persistent_reply.get("version", self.cfg.get("version", "HTTP/1.1")))
         # A bare reply without a body carries no Content-Length: its end is the close.
         delimited = bool(resp.body) or not self.cfg.get("bare", False)
         return (
@@ -202,6 +202,13 @@ class WebServer:
             )
         )
 
+    @property
+    def _persistent_reply(self) -> Mapping[str, Any]:
+        """``persistent_reply: {version, headers}``: how a server whose captures (made with
+        nmap's HTTP/1.0 probe) show HTTP/1.0 answers an HTTP/1.1 keep-alive request."""
+        extra: Mapping[str, Any] = self.cfg.get("persistent_reply", {})
+        return extra
+
     def serialize(self, resp: Response, *, keep: bool = False) -> bytes:
         """Status line and headers in the vendor's order and case (nmap's matches need both).
 
@@ -210,7 +217,8 @@ class WebServer:
         (``upper_headers``) writes CONNECTION/CONTENT-LENGTH/CONTENT-TYPE in capitals. ``keep``:
         the connection stays open, so no ``Connection: close`` (persistence is HTTP/1.1's default).
         """
-        version = str(self.cfg.get("version", "HTTP/1.1"))
+        extra = self._persistent_reply if keep else {}
+        version = str(extra.get("version", self.cfg.get("version", "HTTP/1.1")))
         reason = resp.reason or _REASONS.get(resp.status, "OK")
         upper = bool(self.cfg.get("upper_headers", False))
         bare = bool(self.cfg.get("bare", False))  # Bosch's 401 (nmap line 10297): no framing
@@ -230,6 +238,7 @@ class WebServer:
             framing.append(("CONTENT-LENGTH" if upper else "Content-Length", str(len(resp.body))))
         if not bare and not upper and not keep:
             framing.append(("Connection", "close"))
+        framing.extend((str(k), str(v)) for k, v in extra.get("headers", {}).items())
         default = (
             ("CONNECTION", "Date", "Last-Modified", "Etag", "CONTENT-LENGTH")
             if upper

@@ -35,7 +35,15 @@ SHORT = replace(
         }
     ),
 )
-DEVICES = ("axis-p1375", "dahua-ipc", "hikvision-ipc", "uniview-ipc", "hanwha-xno", "avigilon-h3")
+DEVICES = (
+    "axis-p1375",
+    "dahua-ipc",
+    "hikvision-ipc",
+    "hikvision-nvr",
+    "uniview-ipc",
+    "hanwha-xno",
+    "avigilon-h3",
+)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +135,23 @@ def test_servers_that_always_close_still_do(site, profile, shape):
         assert closed_within(sock, 2) is not None
 
 
+def test_a_server_captured_as_http10_answers_a_keep_alive_request_as_captured(site):
+    # DNVRS-Webs: HTTP/1.0 to nmap's HTTP/1.0 probe (nmap's signature), HTTP/1.1 with
+    # Connection: keep-alive to an HTTP/1.1 client (hikvision_next#50).
+    with socket.create_connection(web(site, "hikvision-nvr"), 3) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.0 200 OK\r\nDate: ")
+    assert b"\r\nConnection: close\r\n" in reply
+    with socket.create_connection(web(site, "hikvision-nvr"), 3) as sock:
+        head = request(sock)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\nDate: ")
+        assert b"\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60, max=99" in head
+        assert request(sock, "/doc/page/login.asp").startswith(b"HTTP/1.1 200 OK")
+
+
 # --- camaudit's probes on the lab -------------------------------------------------------------
 
 ANONYMOUS = ("http", "tls", "rtsp", "banner")
@@ -172,12 +197,15 @@ def audit(site: LoopbackSite, profile: str, keep: bool) -> tuple[list[Observatio
 
 
 def evidence(observations: list[Observation]) -> list[tuple[str, str, str]]:
-    # The device's own Connection header answers ours (close asked, close said); what it says
-    # with keep-alive is its answer to a different request, not a change in camaudit's reading.
+    # The device's own Connection (and Keep-Alive) header answers ours (close asked, close
+    # said); what it says to keep-alive is its answer to another request, not a change in how
+    # camaudit reads a reply.
     return sorted(
         (o.kind.value, o.source, o.value)
         for o in observations
-        if not (o.kind is K.HTTP_HEADER and o.value.lower().startswith("connection:"))
+        if not (
+            o.kind is K.HTTP_HEADER and o.value.lower().startswith(("connection:", "keep-alive:"))
+        )
     )
 
 
