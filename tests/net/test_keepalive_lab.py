@@ -18,7 +18,8 @@ from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.lab import LoopbackSite, load_profiles
 from auditor.models import Host, Observation, Outcome, Service
 from auditor.models import ObservationKind as K
-from auditor.net.exchange import host_budget
+from auditor.net.exchange import Endpoint, host_budget, http_exchange
+from auditor.net.wire import Deadline
 from auditor.probes import PROBES, ProbeName, attempt
 from auditor.scope import Scope
 from tests.net.test_keepalive import Counting
@@ -207,6 +208,20 @@ def evidence(observations: list[Observation]) -> list[tuple[str, str, str]]:
             o.kind is K.HTTP_HEADER and o.value.lower().startswith(("connection:", "keep-alive:"))
         )
     )
+
+
+def test_a_tls_session_carries_the_hosts_requests(site):
+    ctx, rate = lab_ctx(site)
+    device = site.device("axis-p1375")
+    endpoint = Endpoint(ip_address(device.address), device.port(443), tls=True)
+    with host_budget(30):
+        replies = [
+            http_exchange(ctx, endpoint, Deadline(5), path=path)
+            for path in ("/", "/favicon.ico", "/camaudit-nonexistent-path", "/")
+        ]
+    assert [r.status for r in replies] == [302, 404, 404, 302]
+    assert replies[0].header("Location") == replies[3].header("Location") is not None
+    assert rate.count == 1  # one handshake, one --rate token
 
 
 @pytest.mark.parametrize("profile", DEVICES)
