@@ -28,7 +28,7 @@ from auditor.models import (
     ProbeAttempt,
     Reason,
 )
-from auditor.net.exchange import host_budget
+from auditor.net.exchange import host_budget, kept_connections
 from auditor.net.wire import Deadline
 from auditor.probes import Probe, attempt
 from auditor.probes.interface import ProbeName
@@ -130,6 +130,11 @@ class HostAuditor:
             return budget.remaining()
 
     def audit(self, host: Host, refresh: Refresh | None = None) -> DeviceResult:
+        # HTTP connections the device keeps open serve all of its probes (auditor/net/keepalive).
+        with kept_connections():
+            return self._audit(host, refresh)
+
+    def _audit(self, host: Host, refresh: Refresh | None) -> DeviceResult:
         tools = self.tools
         reachable = host.address in tools.ctx.scope
         attempts: list[ProbeAttempt] = []

@@ -45,26 +45,38 @@ def host_budget(seconds: float) -> Iterator[Deadline]:
     is spent stops there instead of running its own PROBE_FACTOR budget on top (issue 13: 43 s
     against a 40 s budget, worst case 50 x timeout).
 
-    Connections the host's devices keep open are reused within it (one cache per host, closed
-    when the host is done; a nested budget shares the outer one's).
+    Connections the host's device keeps open are reused within it (``kept_connections``; an
+    enclosing one, such as the whole host's audit, is shared).
     """
     deadline = Deadline(seconds)
     previous = getattr(_host, "deadline", None)
-    outer: ConnectionCache | None = getattr(_host, "connections", None)
-    connections = outer if outer is not None else ConnectionCache()
     _host.deadline = deadline
-    _host.connections = connections
     try:
-        yield deadline
+        with kept_connections():
+            yield deadline
     finally:
         _host.deadline = previous
-        _host.connections = outer
-        if outer is None:
-            connections.close()
+
+
+@contextmanager
+def kept_connections() -> Iterator[ConnectionCache]:
+    """Keep the connections of everything run inside (on this thread) for reuse, and close them
+    at the end: one host's audit, across its ``host_budget`` blocks and the wait between them."""
+    outer: ConnectionCache | None = getattr(_host, "connections", None)
+    if outer is not None:
+        yield outer
+        return
+    connections = ConnectionCache()
+    _host.connections = connections
+    try:
+        yield connections
+    finally:
+        _host.connections = None
+        connections.close()
 
 
 def host_connections() -> ConnectionCache | None:
-    """This thread's host connection cache (None outside ``host_budget``)."""
+    """This thread's host connection cache (None outside ``kept_connections``)."""
     cache: ConnectionCache | None = getattr(_host, "connections", None)
     return cache
 

@@ -23,7 +23,13 @@ import pytest
 from auditor.context import NetContext, RateLimiter
 from auditor.errors import ProbeError
 from auditor.models import Reason
-from auditor.net.exchange import Endpoint, host_budget, host_connections, http_exchange
+from auditor.net.exchange import (
+    Endpoint,
+    host_budget,
+    host_connections,
+    http_exchange,
+    kept_connections,
+)
 from auditor.net.keepalive import ConnectionCache
 from auditor.net.wire import Deadline, Response
 from auditor.ports import Role
@@ -191,6 +197,22 @@ def test_the_cache_is_closed_when_the_host_is_done() -> None:
             assert cache is not None and len(cache) == 1
         assert len(cache) == 0
         assert host_connections() is None
+
+
+def test_a_hosts_audit_keeps_its_connections_across_its_probe_blocks() -> None:
+    # The engine runs a host's anonymous and evidence-gated probes in two budgets, with the
+    # wait for a discovery channel between them; its audit keeps the connections across both.
+    with node_server(5000) as port:
+        ctx, rate = counting_ctx(port)
+        with kept_connections():
+            for path in ("/anonymous", "/gated"):
+                with host_budget(30):
+                    assert get(ctx, port, path).body == f"GET {path} connection 1".encode()
+        assert host_connections() is None
+        for path in ("/a", "/b"):  # two budgets alone: each closes its connections
+            with host_budget(30):
+                get(ctx, port, path)
+    assert rate.count == 3
 
 
 # --- servers that close ------------------------------------------------------------------------
