@@ -13,8 +13,10 @@ from auditor.lab.profiles import (
     load_profiles,
 )
 from auditor.lab.site import DEMO_DEVICES, HOSTILE_DEVICES, GroundTruth, LoopbackSite
+from auditor.lab.snmp import LAB_COMMUNITY
 
 __all__ = [
+    "LAB_COMMUNITY",
     "DEMO_DEVICES",
     "HOSTILE_DEVICES",
     "LAB_PASSWORD",
