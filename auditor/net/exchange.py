@@ -1,8 +1,9 @@
 """One bounded HTTP request/response, with an optional auth retry.
 
-Inside ``host_budget`` (a host's probes on this thread) a connection the device keeps open is
-used again for the next request to the same endpoint (auditor/net/keepalive.py); elsewhere each
-exchange has its own connection and says ``Connection: close``.
+Inside ``kept_connections`` (a host's audit; ``host_budget`` opens one if none is open) a
+connection the device keeps open is used again for the next request to the same endpoint on this
+thread (auditor/net/keepalive.py); elsewhere each exchange has its own connection and says
+``Connection: close``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from auditor.credentials import Credential
 from auditor.errors import ProbeError
 from auditor.models import IPAddress, Reason
 from auditor.net.auth import CredentialsWithheld, answer, challenges_of
-from auditor.net.keepalive import ConnectionCache, reusable
+from auditor.net.keepalive import CREDENTIAL_IDLE_LIMIT, ConnectionCache, reusable
 from auditor.net.wire import Deadline, Reader, Response, connect, read_framed
 
 logger = logging.getLogger(__name__)
@@ -134,9 +135,13 @@ def http_exchange(
     path: str = "/",
     headers: tuple[tuple[str, str], ...] = (),
     body: bytes = b"",
+    credentials: bool = False,
 ) -> Response:
+    """``credentials``: the body carries the user's credentials (a WS-Security token); an
+    Authorization header is seen here. Such a request is never sent twice (see keepalive)."""
     deadline = exchange_deadline(ctx, overall)
     cache = host_connections()
+    credentials = credentials or any(k.lower() == "authorization" for k, _ in headers)
     # A path can come from a device (a redirect): percent-encode anything that could break or
     # extend the request line (spaces, non-ASCII); urlsplit already dropped CR/LF/TAB.
     path = quote(path, safe=_PATH_SAFE)
@@ -153,21 +158,25 @@ def http_exchange(
         lines.append(f"Content-Length: {len(body)}")
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
     if cache is not None:
-        kept = cache.take(endpoint)
+        kept = cache.take(endpoint, CREDENTIAL_IDLE_LIMIT if credentials else None)
         if kept is not None:
             try:
-                return _send(ctx, endpoint, deadline, kept, request, method, cache, reused=True)
+                return _send(
+                    ctx, endpoint, deadline, kept, request, method, cache, retry=not credentials
+                )
             except _Stale:
-                # The server's keep-alive timeout raced us. Our requests are GETs and POSTs of
-                # read-only SOAP queries, idempotent in effect, so sending one again on a new
-                # connection is safe (RFC 9112 9.3.1; RFC 9110 9.2.2).
+                # The server's keep-alive timeout raced us. Sent again once, on a new connection:
+                # our requests are GETs and POSTs of read-only SOAP queries (Get*), whose
+                # semantics are idempotent, which RFC 9112 9.3.1 requires of an automatic retry
+                # (idempotent methods: RFC 9110 9.2.2). A request with credentials never gets
+                # here: it is not sent twice (keepalive.CREDENTIAL_IDLE_LIMIT).
                 logger.debug(
                     "%s:%s: kept connection closed by the peer, reconnecting",
                     endpoint.address,
                     endpoint.port,
                 )
     sock = connect(ctx, endpoint.address, endpoint.port, deadline, tls=endpoint.tls)
-    return _send(ctx, endpoint, deadline, sock, request, method, cache, reused=False)
+    return _send(ctx, endpoint, deadline, sock, request, method, cache, retry=False)
 
 
 def _send(
@@ -179,9 +188,11 @@ def _send(
     method: str,
     cache: ConnectionCache | None,
     *,
-    reused: bool,
+    retry: bool,
 ) -> Response:
-    """One request and its whole reply on ``sock``; the socket is kept in ``cache`` or closed."""
+    """One request and its whole reply on ``sock``; the socket is kept in ``cache`` or closed.
+    ``retry``: ``sock`` is a kept connection and the request may go again if the server closed
+    it first (raises _Stale); otherwise every failure is reported as on a new connection."""
     what = f"{endpoint.address}:{endpoint.port}/tcp"
     keep = False
     try:
@@ -189,7 +200,7 @@ def _send(
         try:
             sock.sendall(request)
         except OSError as exc:
-            if reused:
+            if retry:
                 raise _Stale from None
             raise ProbeError(Reason.RESET, f"{what}: send failed ({type(exc).__name__})") from None
         reader = Reader.from_socket(sock, deadline, ctx.timeout, ctx.max_read_bytes, what)
@@ -198,7 +209,7 @@ def _send(
         except ProbeError as exc:
             # Only a close or reset before the first byte is the keep-alive race; a timeout
             # or a partial reply is the device's answer, as on a fresh connection.
-            if reused and reader.received == 0 and exc.reason in _STALE_REASONS:
+            if retry and reader.received == 0 and exc.reason in _STALE_REASONS:
                 raise _Stale from None
             raise
         keep = cache is not None and reusable(resp, framing, reader)

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 #: ones sometimes sooner: staying well under that makes the race with the server's own close
 #: rare (the one retry covers it), and a host's probes follow one another within milliseconds.
 IDLE_LIMIT = 2.0
+#: A request carrying credentials is never sent twice (the device may have counted the first as
+#: a login attempt before closing), so it takes a kept connection only this soon after its last
+#: reply (the 401 that asked for the credentials, milliseconds before), when no server's idle
+#: timeout can race it; otherwise a new connection.
+CREDENTIAL_IDLE_LIMIT = 0.5
 
 
 def _connection_tokens(resp: Response) -> set[str]:
@@ -89,12 +94,14 @@ class ConnectionCache:
         self.reused = 0
         """Requests sent on a kept connection (the connections --rate did not have to pay for)."""
 
-    def take(self, endpoint: Endpoint) -> socket.socket | None:
-        """The endpoint's idle connection if it is fresh and quiet; anything else is closed."""
+    def take(self, endpoint: Endpoint, max_idle: float | None = None) -> socket.socket | None:
+        """The endpoint's idle connection if it is fresh (idle at most ``max_idle``, default the
+        cache's limit) and quiet; anything else is closed."""
         item = self._idle.pop(endpoint, None)
         if item is None:
             return None
-        if self._clock() - item.since > self.idle_limit or not _quiet(item.sock):
+        limit = self.idle_limit if max_idle is None else min(max_idle, self.idle_limit)
+        if self._clock() - item.since > limit or not _quiet(item.sock):
             _close(item.sock)
             return None
         self.reused += 1

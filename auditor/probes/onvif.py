@@ -194,6 +194,7 @@ class _Session:
             path=self.path,
             headers=self._headers(operation),
             body=envelope(body, security),
+            credentials=bool(security),
         )
 
     @staticmethod

@@ -293,6 +293,42 @@ def test_the_retry_is_not_repeated(script):
     assert rate.count == 2
 
 
+AUTH = (("Authorization", 'Digest username="lab"'),)
+
+
+@pytest.mark.parametrize("how", ["header", "token"])
+def test_a_request_with_credentials_is_never_sent_twice(script, how):
+    # The device may have counted the login before it closed: one failed exchange, not two
+    # logins (the ONVIF probe marks a WS-Security token in the body with credentials=True).
+    s = script(lambda n, r: echo(n, r) if path_of(r) == "/first" else None)
+    ctx, rate = counting_ctx(s.port)
+    endpoint = Endpoint(LOCAL, s.port)
+    with host_budget(30):
+        get(ctx, s.port, "/first")
+        with pytest.raises(ProbeError) as err:
+            if how == "header":
+                http_exchange(ctx, endpoint, Deadline(5), path="/second", headers=AUTH)
+            else:
+                http_exchange(ctx, endpoint, Deadline(5), path="/second", credentials=True)
+    assert err.value.reason is Reason.MALFORMED
+    assert s.log == {1: ["/first", "/second"]}
+    assert rate.count == 1
+
+
+def test_credentials_follow_the_401_on_its_connection_but_not_after_a_pause(script):
+    s = script(echo)
+    ctx, rate = counting_ctx(s.port)
+    endpoint = Endpoint(LOCAL, s.port)
+    with host_budget(30):
+        get(ctx, s.port, "/challenge")
+        http_exchange(ctx, endpoint, Deadline(5), path="/answer", headers=AUTH)
+        time.sleep(0.7)  # longer than CREDENTIAL_IDLE_LIMIT: a server's timeout could race
+        http_exchange(ctx, endpoint, Deadline(5), path="/later", headers=AUTH)
+        get(ctx, s.port, "/after")
+    assert s.log == {1: ["/challenge", "/answer"], 2: ["/later", "/after"]}
+    assert rate.count == 2
+
+
 def test_a_kept_connection_that_stays_silent_is_a_timeout_not_a_retry(script):
     def answer(connection: int, request: bytes) -> bytes | None:
         if path_of(request) == "/second":
