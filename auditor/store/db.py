@@ -36,6 +36,7 @@ from auditor.store.reader import AuditSummary
 from auditor.store.schema import LISTS, applied_version
 from auditor.store.sqlite_engine import OPEN_WAIT_S, open_sqlite
 from auditor.store.sqlite_engine import errors as sqlite_errors
+from auditor.store.summary import evidence_sha256
 
 __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
 
@@ -212,9 +213,30 @@ class Store:
         with self._read(f"read audit {audit_id}") as conn:
             return audit_from_row(self._require_audit(conn, audit_id))
 
+    def load_head(self, audit_id: AuditId | str) -> AuditReport:
+        """The audit without its devices (info, out-of-scope references, notes)."""
+        with self._read(f"read audit {audit_id}") as conn:
+            return reader.load_head(conn, self._require_audit(conn, audit_id))
+
     def load_report(self, audit_id: AuditId | str) -> AuditReport:
         with self._read(f"read audit {audit_id}") as conn:
             return reader.load_report(conn, self._require_audit(conn, audit_id))
+
+    @contextmanager
+    def report_stream(
+        self, audit_id: AuditId | str, batch: int = reader.BATCH
+    ) -> Iterator[reader.StoredReport]:
+        """The audit to be written device by device: its head at once, its devices read a batch
+        at a time as they are iterated, all in one snapshot of the store; memory holds one batch
+        whatever the audit's size (issue 16). Iterate the devices inside the block only (it
+        holds the store's connection; other calls on this store wait for its end)."""
+        with self._read(f"read audit {audit_id}") as conn:
+            row = self._require_audit(conn, audit_id)
+            yield reader.StoredReport(
+                head=reader.load_head(conn, row),
+                evidence_sha256=evidence_sha256(conn, row["id"]),
+                devices=reader.iter_devices(conn, row["id"], batch),
+            )
 
     def list_audits(self) -> list[AuditSummary]:
         with self._read("list audits") as conn:
