@@ -67,7 +67,7 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _cannot(path: Path, exc: OSError) -> ConfigError:
+def _cannot(path: Path | str, exc: OSError) -> ConfigError:
     return ConfigError(f"cannot write the report to {path}: {exc.strerror or exc}")
 
 
@@ -214,8 +214,8 @@ def write_stored(
 ) -> list[str]:
     """write_reports for an audit in the store: the STREAMED formats are written device by
     device, each to a temporary file (stdout's too, so that a failure half-way shows nothing);
-    the whole report is loaded only for the other formats. Nothing is put in place until every
-    format is written."""
+    the whole report is loaded only for the other formats. As there, every format is rendered
+    before any is put in place."""
     formats = [FormatName(f) for f in dict.fromkeys(formats)]
     if not formats:
         return []
@@ -236,12 +236,16 @@ def write_stored(
         for fmt, target in zip(formats, targets, strict=True):
             if fmt in loaded:
                 continue
-            where = Path(target) if target not in (None, STDOUT) else Path("<stdout>")
             if target is None or target == STDOUT:
-                fh: BinaryIO = cleanup.enter_context(tempfile.TemporaryFile())
+                where = f"stdout (by way of a temporary file in {tempfile.gettempdir()})"
+                try:
+                    fh: BinaryIO = cleanup.enter_context(tempfile.TemporaryFile())
+                except OSError as exc:
+                    raise _cannot(where, exc) from exc
                 tmp: Path | None = None
             else:
-                fh, tmp = _temporary(where)
+                where = target
+                fh, tmp = _temporary(Path(target))
                 cleanup.enter_context(fh)
                 cleanup.callback(tmp.unlink, missing_ok=True)  # gone once renamed into place
             staged[fmt] = (fh, tmp)
