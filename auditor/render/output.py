@@ -126,6 +126,11 @@ def _refuse_binary_on_terminal(
             raise UsageError(f"{fmt.value} is binary; write it to a file with -o PATH")
 
 
+def _close_quietly(fh: BinaryIO) -> None:
+    with contextlib.suppress(OSError):
+        fh.close()
+
+
 def _to_stdout(data: bytes) -> str:
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
@@ -239,15 +244,17 @@ def write_stored(
             if target is None or target == STDOUT:
                 where = f"stdout (by way of a temporary file in {tempfile.gettempdir()})"
                 try:
-                    fh: BinaryIO = cleanup.enter_context(tempfile.TemporaryFile())
+                    fh: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
                 except OSError as exc:
                     raise _cannot(where, exc) from exc
                 tmp: Path | None = None
             else:
                 where = target
                 fh, tmp = _temporary(Path(target))
-                cleanup.enter_context(fh)
                 cleanup.callback(tmp.unlink, missing_ok=True)  # gone once renamed into place
+            # Closed without a word after a failure: the flush of a full disk's last bytes
+            # fails again, and the first error is the one to tell.
+            cleanup.callback(_close_quietly, fh)
             staged[fmt] = (fh, tmp)
             try:
                 with audit.stream() as source:

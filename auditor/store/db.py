@@ -230,13 +230,31 @@ class Store:
         at a time as they are iterated, all in one snapshot of the store; memory holds one batch
         whatever the audit's size (issue 16). Iterate the devices inside the block only (it
         holds the store's connection; other calls on this store wait for its end)."""
-        with self._read(f"read audit {audit_id}") as conn:
-            row = self._require_audit(conn, audit_id)
-            yield reader.StoredReport(
-                head=reader.load_head(conn, row),
-                evidence_sha256=evidence_sha256(conn, row["id"]),
-                devices=reader.iter_devices(conn, row["id"], batch),
-            )
+        action = f"read audit {audit_id}"
+        with self._lock:
+            conn = self._conn
+            with self._errors(action):
+                conn.begin_read()
+            try:
+                with self._errors(action):
+                    row = self._require_audit(conn, audit_id)
+                    head = reader.load_head(conn, row)
+                    digest = evidence_sha256(conn, row["id"])
+                devices = reader.iter_devices(conn, row["id"], batch)
+                # Only the store's own reads are its errors: the caller's (a full disk while it
+                # writes the report) stay the caller's, not "could not read audit".
+                yield reader.StoredReport(head, digest, self._guarded(devices, action))
+            finally:
+                with self._errors(action):
+                    conn.end_read()
+
+    def _guarded(self, devices: Iterator[DeviceResult], action: str) -> Iterator[DeviceResult]:
+        while True:
+            with self._errors(action):
+                device = next(devices, None)
+            if device is None:
+                return
+            yield device
 
     def list_audits(self) -> list[AuditSummary]:
         with self._read("list audits") as conn:

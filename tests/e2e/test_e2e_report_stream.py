@@ -7,6 +7,8 @@ imported), on both store engines, and on an offline import.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from auditor.render.csv_format import CsvFormat
 from auditor.render.interface import RenderOptions
 from auditor.store import Store, reader
 from bench.imports import generate
+from bench.micro import replicate
+from tests.render.camaudit_sample_audit import sample_report
+from tests.robustness.test_robustness_disk_full import camaudit, small_disk
 from tests.store.test_store_report_stream import save, todays_json
 from tests.vulns.conftest import ASSETS, CVE5, NVD
 
@@ -157,3 +162,28 @@ def test_scan_writes_json_from_the_store_without_loading_the_report(
         again = store.load_report(latest)
     assert (tmp_path / "again.json").read_bytes() == todays_json(again)
     assert code == exit_code_for(again, Severity.LOW)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a small tmpfs")
+def test_a_full_disk_half_way_leaves_every_previous_report_and_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "a.db"
+    # About 0.5 MB of CSV, then 1 MB of JSON: the CSV fits on the disk, the JSON does not.
+    audit = replicate(sample_report(), 60)
+    with Store(db) as store:
+        save(store, audit)
+    with small_disk(tmp_path / "disk", size="1m") as disk:
+        before = {name: f"the previous {name}\n".encode() for name in ("r.csv", "r.json")}
+        for name, data in before.items():
+            (disk / name).write_bytes(data)
+        done = camaudit(
+            "report", audit.audit.id, "--db", str(db), "-f", "csv", "-f", "json",
+            "-o", str(disk / "r"),
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        out = disk / "r.json"
+        assert f"cannot write the report to {out}: {os.strerror(errno.ENOSPC)}" in done.stderr
+        # Both reports are the previous ones: never a new CSV beside an old JSON.
+        assert {p.name: p.read_bytes() for p in disk.iterdir()} == before
