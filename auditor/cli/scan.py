@@ -24,7 +24,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import make_console, report_written
 from auditor.cli.progress import ProgressObserver, estimate_discovery_s
-from auditor.cli.stored import stored_audit
+from auditor.cli.stored import write_audit
 from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
@@ -33,13 +33,11 @@ from auditor.history.combine import DEMO_SITE
 from auditor.models import Audience, AuditId, AuditReport, Host, Severity
 from auditor.ports import PortPlan
 from auditor.redact import Redactor, redact_logs
-from auditor.render.console_summary import write_cut_summary
 from auditor.render.interface import FormatName
-from auditor.render.output import write_reports, write_stored
 from auditor.store import Store
 from auditor.store.location import describe
 from auditor.store.paths import ENV_DB, default_db
-from auditor.store.summary import AuditCounts, CutSummary, store_device_count, store_summary
+from auditor.store.summary import AuditCounts
 
 
 def register(sub: Any) -> None:
@@ -209,42 +207,11 @@ def _run(
     formats = [FormatName(f) for f in (args.formats or [])] or [
         FormatName(default_output or "console")
     ]
-    file_formats = [f for f in formats if f is not FormatName.CONSOLE]
     with Store(config.db_path) as store:
-        cut: CutSummary | None = None
-        if store_device_count(store, audit_id) > large_at:
-            # Counted in the database, with a bounded list of the worst devices: the end of a
-            # 50,000-device scan stays flat in memory (issue 16).
-            cut = store_summary(store, audit_id, CUT_LIST)
-        # The whole report only when it is the console summary (a small audit); the files are
-        # written from the store (JSON and CSV device by device, the others from a report
-        # loaded for them alone).
-        report = (
-            store.load_report(audit_id) if cut is None and FormatName.CONSOLE in formats else None
-        )
-        # The console summary always goes to the terminal; -o names where the other formats go.
-        if FormatName.CONSOLE in formats:
-            if cut is not None:
-                db = f" --db {args.db}" if getattr(args, "db", None) else ""
-                write_cut_summary(cut, report_options=db)
-            elif report is not None:
-                write_reports(report, [FormatName.CONSOLE], "-", None, args.detail)
-        written = write_stored(
-            stored_audit(store, audit_id, report),
-            file_formats,
-            args.output,
-            args.template_dir,
-            args.detail,
-        )
-        if cut is None and report is None:
-            # Only files were asked for: the exit code is counted in the store, as for a cut.
-            cut = store_summary(store, audit_id, 0)
+        result, written = write_audit(store, audit_id, formats, args, large_at, CUT_LIST)
     for path in written:
         console.print(report_written(path), soft_wrap=True)
-    if report is not None:
-        return report
-    assert cut is not None  # counted whenever the report was not loaded
-    return cut.counts
+    return result
 
 
 #: Above this many devices, `scan` prints a cut summary counted in the store instead of the whole
