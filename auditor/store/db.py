@@ -233,8 +233,15 @@ class Store:
         action = f"read audit {audit_id}"
         with self._lock:
             conn = self._conn
+            # A read of minutes, beside writers: SQLite too reads one state (a deferred BEGIN
+            # holds its WAL snapshot from the first read), or a host saved again half-way (a
+            # resumed audit replaces it) would be missing or half-read.
+            sqlite_snapshot = not conn.dialect.is_postgres
             with self._errors(action):
-                conn.begin_read()
+                if sqlite_snapshot:
+                    conn.execute("BEGIN")
+                else:
+                    conn.begin_read()
             try:
                 with self._errors(action):
                     row = self._require_audit(conn, audit_id)
@@ -246,7 +253,10 @@ class Store:
                 yield reader.StoredReport(head, digest, self._guarded(devices, action))
             finally:
                 with self._errors(action):
-                    conn.end_read()
+                    if sqlite_snapshot and conn.in_transaction:
+                        conn.commit()
+                    else:
+                        conn.end_read()
 
     def _guarded(self, devices: Iterator[DeviceResult], action: str) -> Iterator[DeviceResult]:
         while True:

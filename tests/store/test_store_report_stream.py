@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from auditor.history.combine import combine
 from auditor.models import AuditId, AuditReport, ChannelFailure, DeviceResult
 from auditor.render.csv_format import CsvFormat, write_csv
 from auditor.render.interface import RenderOptions
-from auditor.render.json_format import report_dict, write_json
+from auditor.render.json_format import JsonFormat, report_dict, write_json
 from auditor.store import Store
 from bench.micro import replicate
 from tests.render.camaudit_sample_audit import audit_info, sample_report
@@ -116,6 +117,9 @@ def test_streamed_reports_are_the_loaded_reports_bytes(
             assert len(doc["devices"]) == doc["summary"]["devices"] == len(report.devices)
             failed = doc["summary"]["discovery_incomplete"]
             assert failed is bool(report.audit.channel_failures), report.audit.id
+        # Several audits combined (`report A B`) are loaded, then written by the same writer.
+        both = combine([store.load_report(r.audit.id) for r in _fixtures()[::4]])
+        assert JsonFormat(RenderOptions()).render(both) == todays_json(both)
     # The mixed audit came back in address order, IPv4 before IPv6, whatever the saving order.
     addresses = [ipaddress.ip_address(d["address"]) for d in doc["devices"]]
     assert addresses == sorted(addresses, key=lambda a: (a.version, int(a)))
@@ -148,3 +152,33 @@ def test_streaming_holds_one_batch_of_devices_at_most(store_location: Path | str
         assert _alive(DeviceResult) >= len(loaded.devices) == 1000
     # At most the batch being written (and the one in hand), whatever the audit's size.
     assert len(seen) == 4 and max(seen) <= 101, seen
+
+
+def test_a_stream_reads_one_state_of_the_store_while_it_is_written(
+    store_location: Path | str,
+) -> None:
+    audit = _with(replicate(sample_report(), 30), "busy")
+    with Store(store_location) as store:
+        save(store, audit)
+    with Store(store_location, read_only=True) as store:
+        expected = todays_json(store.load_report("busy"))
+    js = io.BytesIO()
+    moved = audit.devices[0]
+    added = dataclasses.replace(
+        moved, host=dataclasses.replace(moved.host, address=ipaddress.ip_address("10.200.0.1"))
+    )
+    with (
+        Store(store_location) as writer,
+        Store(store_location, read_only=True) as store,
+        store.report_stream("busy", batch=4) as source,
+    ):
+        devices = iter(source.devices)
+        first = next(devices)
+        # Another process saves every host again (a resumed audit replaces a host it saves
+        # again) and adds one, while the report is half-way.
+        for d in audit.devices:
+            writer.save_device("busy", dataclasses.replace(d, site="moved"))
+        writer.save_device("busy", added)
+        write_json(js, source.head, [first, *devices], source.evidence_sha256)
+    # The report is the audit as it was when the stream opened, whole and consistent.
+    assert js.getvalue() == expected
