@@ -7,7 +7,7 @@ import io
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -37,6 +37,9 @@ from auditor.store.paths import default_db
 from auditor.vulns import VulnAssessor
 from auditor.vulns.assess import DATA_NAME as VULN_DATA
 from auditor.vulns.matching import VulnMatcher
+
+if TYPE_CHECKING:
+    from auditor.exposure import Assessor
 
 DIFF_FORMATS = ("console", "json", "markdown")
 
@@ -162,7 +165,7 @@ def run_audits(args: argparse.Namespace) -> ExitCode:
     return ExitCode.CLEAN
 
 
-def _assessor(db_path: Path | str) -> Any:
+def _assessor(db_path: Path | str) -> Assessor:
     try:
         from auditor.exposure import Assessor
     except ImportError as exc:
