@@ -3,9 +3,9 @@
 
 The JSON and CSV reports are written from the store device by device, so the peak does not grow
 with the audit. Measured on a 2-core machine with GNU time (2026-12-05, these stores), before
-(the whole report loaded, then laid out as one value) and after: JSON 165 -> 73 MB at 2,000
-devices and 1,040 -> 75 MB at 20,000 (331 MB of JSON, byte for byte the same); CSV 178 -> 72 MB
-and 1,175 -> 75 MB. About 70 MB of it is the interpreter with camaudit's code and data loaded.
+(the whole report loaded, then laid out as one value) and after: JSON 165 -> 60 MB at 2,000
+devices and 1,040 -> 62 MB at 20,000 (331 MB of JSON, byte for byte the same); CSV 178 -> 60 MB
+and 1,175 -> 62 MB.
 
 The devices are bench/store.py's: the report tests' sample audit replicated to each size, saved
 one transaction each. `report` re-assesses every device with the data in use (an empty data
