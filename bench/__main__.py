@@ -248,10 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     if what in ("store", "all"):
         from bench.store import bench_store, store_table
 
-        say("store benchmark: 2,000 devices on SQLite and PostgreSQL ...")
+        say(
+            "store benchmark: 2,000 devices on SQLite and PostgreSQL, then the JSON and CSV "
+            "reports' peak RSS at 2,000 and 20,000 devices ..."
+        )
         store_results = bench_store()
         outputs.append(store_table(store_results))
         raw["store"] = [asdict(r) for r in store_results]
+        from bench import report_rss
+
+        rss_results = report_rss.run(progress=say)
+        outputs.append(report_rss.table_text(rss_results))
+        raw["report_rss"] = [asdict(r) for r in rss_results]
     if what in ("import", "all"):
         from bench import imports
 

@@ -7,7 +7,7 @@ import io
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -23,18 +23,23 @@ from auditor.cli.common import (
     add_profile_option,
 )
 from auditor.cli.console import clean, make_console, report_written
+from auditor.cli.stored import rendered_again
 from auditor.errors import ConfigError, NotBuiltError, UsageError
 from auditor.exitcodes import ExitCode, why_incomplete
 from auditor.history.combine import DEMO_SITE, SAME_SITE, combine
 from auditor.history.compare import diff
-from auditor.models import Audience, AuditReport, Severity
+from auditor.models import Audience, AuditId, AuditReport, DeviceResult, Severity
 from auditor.render.interface import FormatName
+from auditor.render.output import STREAMED, StoredAudit, write_reports, write_stored
 from auditor.render.output import _write_atomically as write_file
-from auditor.render.output import write_reports
 from auditor.store import Store
 from auditor.store.paths import default_db
 from auditor.vulns import VulnAssessor
 from auditor.vulns.assess import DATA_NAME as VULN_DATA
+from auditor.vulns.matching import VulnMatcher
+
+if TYPE_CHECKING:
+    from auditor.exposure import Assessor
 
 DIFF_FORMATS = ("console", "json", "markdown")
 
@@ -160,15 +165,21 @@ def run_audits(args: argparse.Namespace) -> ExitCode:
     return ExitCode.CLEAN
 
 
+def _assessor(db_path: Path | str) -> Assessor:
+    try:
+        from auditor.exposure import Assessor
+    except ImportError as exc:
+        raise NotBuiltError(f"re-assessing a stored audit is not available ({exc})") from exc
+    return Assessor.load(db_path, today=clock.today())
+
+
 def _reassess_all(
     reports: list[AuditReport], profile: Audience | None, db_path: Path | str
 ) -> list[AuditReport]:
     """Each audit assessed again, for ``profile`` or its own audience, with today's data."""
-    try:
-        from auditor.exposure import Assessor, reassess
-    except ImportError as exc:
-        raise NotBuiltError(f"re-assessing a stored audit is not available ({exc})") from exc
-    assessor = Assessor.load(db_path, today=clock.today())  # one load for every audit
+    assessor = _assessor(db_path)  # one load for every audit
+    from auditor.exposure import reassess
+
     return [reassess(r, profile or r.audit.profile, assessor) for r in reports]
 
 
@@ -230,11 +241,34 @@ def run_report(args: argparse.Namespace) -> ExitCode:
             ids = [latest] if latest is not None else []
         if not ids:
             raise ConfigError(f"no audits in {store.location} yet; run `camaudit scan` first")
-        reports = [store.load_report(i) for i in ids]
-    profile = Audience(args.profile) if args.profile else None
-    if args.as_recorded:
-        if profile is not None:
+        profile = Audience(args.profile) if args.profile else None
+        if args.as_recorded and profile is not None:
             raise UsageError("--as-recorded keeps the stored assessment; it cannot take --profile")
+        formats = [FormatName(f) for f in (args.formats or [FormatName.CONSOLE.value])]
+        reports: list[AuditReport] = []
+        if len(ids) == 1 and any(f in STREAMED for f in formats):
+            # JSON and CSV are written device by device from the store (issue 16).
+            audit = _rendered_again(store, ids[0], args, path, profile)
+            _say_same_site(audit.head)
+            written = write_stored(audit, formats, args.output, args.template_dir, args.detail)
+        else:
+            reports = [store.load_report(i) for i in ids]
+    if reports:
+        report = _prepared(reports, args, path, profile)
+        _say_same_site(report)
+        written = write_reports(report, formats, args.output, args.template_dir, args.detail)
+    err = make_console()
+    for target in written:
+        if target != "-":
+            err.print(report_written(target), soft_wrap=True)
+    return ExitCode.CLEAN
+
+
+def _prepared(
+    reports: list[AuditReport], args: argparse.Namespace, path: Path | str, profile: Audience | None
+) -> AuditReport:
+    """Stored audits as `report` renders them: assessed again (or as recorded), combined."""
+    if args.as_recorded:
         reports = [_not_applied(r, path) for r in reports]
     else:
         # Lists imported and data installed since the scan take effect on every re-render.
@@ -243,16 +277,47 @@ def run_report(args: argparse.Namespace) -> ExitCode:
     if not args.as_recorded:
         # Known-vulnerability findings again, from the KEV and CVE data imported now.
         report = VulnAssessor.load(resources.data_root(), today=clock.today()).attach(report)
+    return report
+
+
+def _rendered_again(
+    store: Store,
+    audit_id: AuditId,
+    args: argparse.Namespace,
+    path: Path | str,
+    profile: Audience | None,
+) -> StoredAudit:
+    """One stored audit as _prepared renders it, device by device: the head (which alone bears
+    the notes and data versions) through the same steps, each device as it is read."""
+    head = store.load_head(audit_id)
+
+    def load() -> AuditReport:
+        return _prepared([store.load_report(audit_id)], args, path, profile)
+
+    if args.as_recorded:
+        return rendered_again(store, audit_id, _not_applied(head, path), lambda d: d, load)
+    assessor = _assessor(path)
+    from auditor.exposure import reassess
+
+    head = reassess(head, profile or head.audit.profile, assessor)
+    vulns = VulnAssessor.load(resources.data_root(), today=clock.today())
+    head = vulns.attach(head)
+    audience, matcher = head.audit.profile, VulnMatcher(vulns.data)
+
+    def device(d: DeviceResult) -> DeviceResult:
+        # reassess's and attach's steps for one device.
+        assessed = assessor.assess(d.identification, audience)
+        d = replace(d, exposures=assessed.exposures, remediation=assessed.remediation)
+        return vulns.device(d, matcher, audience)
+
+    return rendered_again(store, audit_id, head, device, load)
+
+
+def _say_same_site(report: AuditReport) -> None:
     err = make_console()
     for note in report.notes:
         if note.startswith(SAME_SITE):
             err.print(f"camaudit: {clean(note)}", soft_wrap=True)
-    formats = [FormatName(f) for f in (args.formats or [FormatName.CONSOLE.value])]
-    written = write_reports(report, formats, args.output, args.template_dir, args.detail)
-    for target in written:
-        if target != "-":
-            err.print(report_written(target), soft_wrap=True)
-    return ExitCode.CLEAN
 
 
 def run_diff(args: argparse.Namespace) -> ExitCode:

@@ -24,6 +24,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.console import make_console, report_written
 from auditor.cli.progress import ProgressObserver, estimate_discovery_s
+from auditor.cli.stored import write_audit
 from auditor.credentials import Credential, CredentialStore, Secret, scrub_environment
 from auditor.engine import AuditConfig, Auditor
 from auditor.errors import UsageError
@@ -32,13 +33,11 @@ from auditor.history.combine import DEMO_SITE
 from auditor.models import Audience, AuditId, AuditReport, Host, Severity
 from auditor.ports import PortPlan
 from auditor.redact import Redactor, redact_logs
-from auditor.render.console_summary import write_cut_summary
 from auditor.render.interface import FormatName
-from auditor.render.output import write_reports
 from auditor.store import Store
 from auditor.store.location import describe
 from auditor.store.paths import ENV_DB, default_db
-from auditor.store.summary import AuditCounts, CutSummary, store_device_count, store_summary
+from auditor.store.summary import AuditCounts
 
 
 def register(sub: Any) -> None:
@@ -166,8 +165,9 @@ def _run(
 ) -> AuditReport | AuditCounts:
     """Run an audit with progress on stderr; SIGTERM stops it like Ctrl-C (resumable).
 
-    Returns the report, or for an audit of more than ``large_at`` devices (LARGE_AUDIT) only its
-    counts: the console then shows a cut summary read from the store."""
+    Returns the report, or its counts when the report was not loaded: for an audit of more than
+    ``large_at`` devices (LARGE_AUDIT; the console then shows a cut summary read from the store),
+    or when only JSON or CSV files were asked for (written from the store device by device)."""
     large_at = LARGE_AUDIT if large_at is None else large_at
     console = make_console()
     auditor = Auditor(config, None)
@@ -207,34 +207,11 @@ def _run(
     formats = [FormatName(f) for f in (args.formats or [])] or [
         FormatName(default_output or "console")
     ]
-    file_formats = [f for f in formats if f is not FormatName.CONSOLE]
     with Store(config.db_path) as store:
-        cut: CutSummary | None = None
-        if store_device_count(store, audit_id) > large_at:
-            # Counted in the database, with a bounded list of the worst devices: the end of a
-            # 50,000-device scan stays flat in memory (issue 16).
-            cut = store_summary(store, audit_id, CUT_LIST)
-        # The whole report only when it is the summary (a small audit) or a file was asked for
-        # (the file formats render from a loaded report).
-        report = store.load_report(audit_id) if cut is None or file_formats else None
-    # The console summary always goes to the terminal; -o names where the other formats go.
-    if FormatName.CONSOLE in formats:
-        if cut is not None:
-            db = f" --db {args.db}" if getattr(args, "db", None) else ""
-            write_cut_summary(cut, report_options=db)
-        elif report is not None:
-            write_reports(report, [FormatName.CONSOLE], "-", None, args.detail)
-    written = (
-        write_reports(report, file_formats, args.output, args.template_dir, args.detail)
-        if file_formats and report is not None
-        else []
-    )
+        result, written = write_audit(store, audit_id, formats, args, large_at, CUT_LIST)
     for path in written:
         console.print(report_written(path), soft_wrap=True)
-    if cut is not None:
-        return cut.counts
-    assert report is not None  # loaded whenever there is no cut summary
-    return report
+    return result
 
 
 #: Above this many devices, `scan` prints a cut summary counted in the store instead of the whole
@@ -363,7 +340,7 @@ def _unwritable(db_path: Path) -> str | None:
     return None
 
 
-def _run_demo(args: argparse.Namespace, db_path: Path | str) -> AuditReport:
+def _run_demo(args: argparse.Namespace, db_path: Path | str) -> AuditReport | AuditCounts:
     from auditor.lab import DEMO_DEVICES, LoopbackSite
 
     with LoopbackSite(DEMO_DEVICES) as site:
@@ -384,7 +361,5 @@ def _run_demo(args: argparse.Namespace, db_path: Path | str) -> AuditReport:
             args.output = "camaudit-demo.html"
         if not args.formats:
             args.formats = ["console", "html"] if args.output != "-" else ["html"]
-        # A dozen devices: always the full report (the demo prints its id from it).
-        result = _run(config, args, "html", large_at=sys.maxsize)
-        assert isinstance(result, AuditReport)
-        return result
+        # A dozen devices: always the full console report.
+        return _run(config, args, "html", large_at=sys.maxsize)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from auditor.models import AuditReport, DeviceResult, Exposure, VulnFinding
 from auditor.render.findings import cvss_text
@@ -117,39 +119,56 @@ def _vulnerability(v: VulnFinding) -> dict[str, object]:
     }
 
 
+def write_csv(out: BinaryIO, head: AuditReport, devices: Iterable[DeviceResult]) -> None:
+    """The CSV report of ``head``'s audit and ``devices``, written device by device (issue 16:
+    nothing is kept of a device once its rows are written). ``head.devices`` is not read."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+
+    def flush() -> None:
+        # Encoded piece by piece: "replace" treats each character alone, so the bytes are those
+        # of the whole text encoded at once.
+        out.write(buf.getvalue().encode("utf-8", "replace"))
+        buf.seek(0)
+        buf.truncate()
+
+    def row(values: dict[str, object]) -> None:
+        # one_line: a cell never holds a control character or a line break from a device.
+        writer.writerow(
+            [csv_cell(None if values.get(c) is None else one_line(values[c])) for c in COLUMNS]
+        )
+
+    # A UTF-8 BOM makes Excel read the file as UTF-8 instead of the locale's code page.
+    buf.write("\ufeff")
+    writer.writerow(COLUMNS)
+    # Notices are rows too (record "notice", the kind in status, the text in effect), so the
+    # file stays one rectangular table that every spreadsheet and CSV reader accepts.
+    for notice in notices(head):
+        row(
+            {
+                "record": "notice",
+                "status": notice.kind,
+                "effect": notice.text,
+                "since": notice.as_of.isoformat() if notice.as_of else None,
+                "audit_id": head.audit.id,
+            }
+        )
+    flush()
+    for d in devices:
+        identity = _identity(d, head.audit.id)
+        row({"record": "device", **identity})
+        for e in d.exposures:
+            row({"record": "exposure", **identity, **_exposure(e)})
+        for v in d.vulnerabilities:
+            row({"record": "vulnerability", **identity, **_vulnerability(v)})
+        flush()
+
+
 class CsvFormat(ReportFormat):
     name = FormatName.CSV
     suffix = "csv"
 
     def render(self, report: AuditReport) -> bytes:
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
-
-        def row(values: dict[str, object]) -> None:
-            # one_line: a cell never holds a control character or a line break from a device.
-            writer.writerow(
-                [csv_cell(None if values.get(c) is None else one_line(values[c])) for c in COLUMNS]
-            )
-
-        # Notices are rows too (record "notice", the kind in status, the text in effect), so the
-        # file stays one rectangular table that every spreadsheet and CSV reader accepts.
-        for notice in notices(report):
-            row(
-                {
-                    "record": "notice",
-                    "status": notice.kind,
-                    "effect": notice.text,
-                    "since": notice.as_of.isoformat() if notice.as_of else None,
-                    "audit_id": report.audit.id,
-                }
-            )
-        for d in report.devices:
-            identity = _identity(d, report.audit.id)
-            row({"record": "device", **identity})
-            for e in d.exposures:
-                row({"record": "exposure", **identity, **_exposure(e)})
-            for v in d.vulnerabilities:
-                row({"record": "vulnerability", **identity, **_vulnerability(v)})
-        # A UTF-8 BOM makes Excel read the file as UTF-8 instead of the locale's code page.
-        return ("\ufeff" + buf.getvalue()).encode("utf-8", "replace")
+        out = io.BytesIO()
+        write_csv(out, report, report.devices)
+        return out.getvalue()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, BinaryIO
 
 from auditor.models import (
     AuditReport,
@@ -16,6 +18,7 @@ from auditor.models import (
 )
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.notices import notices
+from auditor.render.tally import SummaryTally
 from auditor.render.view import summarise
 
 #: Bumped on an incompatible change only; new fields are added without a bump.
@@ -160,52 +163,59 @@ def device_dict(d: DeviceResult) -> dict[str, Any]:
     }
 
 
-def report_dict(report: AuditReport) -> dict[str, Any]:
+def audit_dict(report: AuditReport, evidence_sha256: str) -> dict[str, Any]:
+    """The "audit" object: everything but the devices and the summary (``report.devices`` is
+    not read: ``evidence_sha256`` is the whole audit's, counted where the devices are)."""
     info = report.audit
+    return {
+        "id": info.id,
+        "site": info.site,
+        "started": info.started.isoformat(),
+        "finished": info.finished.isoformat() if info.finished else None,
+        "profile": info.profile.value,
+        "tool_version": info.tool_version,
+        "scope": {
+            "targets": list(info.targets),
+            "excludes": list(info.excludes),
+            "ports": list(info.ports),
+        },
+        "probes": list(info.probes),
+        "options": {"rate": info.rate, "timeout_s": info.timeout},
+        "channel_failures": [
+            {"channel": f.channel, "message": f.message} for f in info.channel_failures
+        ],
+        "data_versions": [
+            {
+                "name": v.name,
+                "version": v.version,
+                "as_of": v.as_of.isoformat() if v.as_of else None,
+                "source": v.source,
+            }
+            for v in info.data_versions
+        ],
+        "notes": list(report.notes),
+        "notices": [
+            {
+                "kind": n.kind,
+                "text": n.text,
+                "as_of": n.as_of.isoformat() if n.as_of else None,
+            }
+            for n in notices(report)
+        ],
+        "out_of_scope": [
+            {"address": r.address, "referrer": str(r.referrer), "via": r.via}
+            for r in report.out_of_scope
+        ],
+        "evidence_sha256": evidence_sha256,
+    }
+
+
+def report_dict(report: AuditReport) -> dict[str, Any]:
+    """The whole report as one value (write_json writes the same bytes device by device)."""
     summary = summarise(report)
     return {
         "schema_version": SCHEMA_VERSION,
-        "audit": {
-            "id": info.id,
-            "site": info.site,
-            "started": info.started.isoformat(),
-            "finished": info.finished.isoformat() if info.finished else None,
-            "profile": info.profile.value,
-            "tool_version": info.tool_version,
-            "scope": {
-                "targets": list(info.targets),
-                "excludes": list(info.excludes),
-                "ports": list(info.ports),
-            },
-            "probes": list(info.probes),
-            "options": {"rate": info.rate, "timeout_s": info.timeout},
-            "channel_failures": [
-                {"channel": f.channel, "message": f.message} for f in info.channel_failures
-            ],
-            "data_versions": [
-                {
-                    "name": v.name,
-                    "version": v.version,
-                    "as_of": v.as_of.isoformat() if v.as_of else None,
-                    "source": v.source,
-                }
-                for v in info.data_versions
-            ],
-            "notes": list(report.notes),
-            "notices": [
-                {
-                    "kind": n.kind,
-                    "text": n.text,
-                    "as_of": n.as_of.isoformat() if n.as_of else None,
-                }
-                for n in notices(report)
-            ],
-            "out_of_scope": [
-                {"address": r.address, "referrer": str(r.referrer), "via": r.via}
-                for r in report.out_of_scope
-            ],
-            "evidence_sha256": report.evidence_sha256,
-        },
+        "audit": audit_dict(report, report.evidence_sha256),
         "devices": [device_dict(d) for d in report.devices],
         "summary": {
             "devices": summary.devices,
@@ -240,17 +250,45 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
 _ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
+def _encoded(value: object, level: int) -> bytes:
+    """``value`` as report_dict's encoding writes it ``level`` objects deep. Only the line
+    breaks between items are indented (a string's own line breaks are escaped, \\n), so the
+    value encoded alone, with each break indented further, is the same text. A lone surrogate
+    (a leniently decoded byte) becomes a JSON \\u escape of itself, as it always did."""
+    text = _ENCODER.encode(value)
+    if level:
+        text = text.replace("\n", "\n" + "  " * level)
+    return text.encode("utf-8", "backslashreplace")
+
+
+def write_json(
+    out: BinaryIO, head: AuditReport, devices: Iterable[DeviceResult], evidence_sha256: str
+) -> None:
+    """The JSON report of ``head``'s audit and ``devices``, written device by device: the bytes
+    of report_dict's encoding, with nothing kept of a device once it is written (issue 16: a
+    report of 20,000 devices from the store stays flat in memory). ``head.devices`` is not
+    read; ``evidence_sha256`` is the devices' (AuditReport.evidence_sha256)."""
+    out.write(b'{\n  "schema_version": ' + _encoded(SCHEMA_VERSION, 1))
+    out.write(b',\n  "audit": ' + _encoded(audit_dict(head, evidence_sha256), 1))
+    out.write(b',\n  "devices": ')
+    tally = SummaryTally()
+    separator = b"[\n    "
+    for d in devices:
+        tally.add(d)
+        out.write(separator + _encoded(device_dict(d), 2))
+        separator = b",\n    "
+    out.write(b"[]" if tally.empty else b"\n  ]")
+    summary = tally.summary_dict(head.discovery_incomplete)
+    out.write(b',\n  "summary": ' + _encoded(summary, 1) + b"\n}\n")
+
+
 class JsonFormat(ReportFormat):
     name = FormatName.JSON
     suffix = "json"
 
     def render(self, report: AuditReport) -> bytes:
-        # Encoded chunk by chunk: json.dumps(indent=2) joins millions of small strings at once,
-        # which peaked at 496 MB for a 2,000-device report (84 MB of JSON); this peaks at 320
-        # MB, same bytes. A lone surrogate (a leniently decoded byte) becomes a JSON \u escape
-        # of itself; each chunk holds whole strings, so encoding per chunk changes nothing.
-        out = bytearray()
-        for chunk in _ENCODER.iterencode(report_dict(report)):
-            out += chunk.encode("utf-8", "backslashreplace")
-        out += b"\n"
-        return bytes(out)
+        # Written device by device, as from the store: json.dumps(indent=2) of the whole report
+        # joined millions of small strings at once (496 MB for a 2,000-device report).
+        out = io.BytesIO()
+        write_json(out, report, report.devices, report.evidence_sha256)
+        return out.getvalue()

@@ -36,6 +36,7 @@ from auditor.store.reader import AuditSummary
 from auditor.store.schema import LISTS, applied_version
 from auditor.store.sqlite_engine import OPEN_WAIT_S, open_sqlite
 from auditor.store.sqlite_engine import errors as sqlite_errors
+from auditor.store.summary import evidence_sha256
 
 __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
 
@@ -212,9 +213,58 @@ class Store:
         with self._read(f"read audit {audit_id}") as conn:
             return audit_from_row(self._require_audit(conn, audit_id))
 
+    def load_head(self, audit_id: AuditId | str) -> AuditReport:
+        """The audit without its devices (info, out-of-scope references, notes)."""
+        with self._read(f"read audit {audit_id}") as conn:
+            return reader.load_head(conn, self._require_audit(conn, audit_id))
+
     def load_report(self, audit_id: AuditId | str) -> AuditReport:
         with self._read(f"read audit {audit_id}") as conn:
             return reader.load_report(conn, self._require_audit(conn, audit_id))
+
+    @contextmanager
+    def report_stream(
+        self, audit_id: AuditId | str, batch: int = reader.BATCH
+    ) -> Iterator[reader.StoredReport]:
+        """The audit to be written device by device: its head at once, its devices read a batch
+        at a time as they are iterated, all in one snapshot of the store; memory holds one batch
+        whatever the audit's size (issue 16). Iterate the devices inside the block only (it
+        holds the store's connection; other calls on this store wait for its end)."""
+        action = f"read audit {audit_id}"
+        with self._lock:
+            conn = self._conn
+            # A read of minutes, beside writers: SQLite too reads one state (a deferred BEGIN
+            # holds its WAL snapshot from the first read), or a host saved again half-way (a
+            # resumed audit replaces it) would be missing or half-read.
+            sqlite_snapshot = not conn.dialect.is_postgres
+            with self._errors(action):
+                if sqlite_snapshot:
+                    conn.execute("BEGIN")
+                else:
+                    conn.begin_read()
+            try:
+                with self._errors(action):
+                    row = self._require_audit(conn, audit_id)
+                    head = reader.load_head(conn, row)
+                    digest = evidence_sha256(conn, row["id"])
+                devices = reader.iter_devices(conn, row["id"], batch)
+                # Only the store's own reads are its errors: the caller's (a full disk while it
+                # writes the report) stay the caller's, not "could not read audit".
+                yield reader.StoredReport(head, digest, self._guarded(devices, action))
+            finally:
+                with self._errors(action):
+                    if sqlite_snapshot and conn.in_transaction:
+                        conn.commit()
+                    else:
+                        conn.end_read()
+
+    def _guarded(self, devices: Iterator[DeviceResult], action: str) -> Iterator[DeviceResult]:
+        while True:
+            with self._errors(action):
+                device = next(devices, None)
+            if device is None:
+                return
+            yield device
 
     def list_audits(self) -> list[AuditSummary]:
         with self._read("list audits") as conn:
