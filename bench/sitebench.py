@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.lab import LAB_PASSWORD, LAB_USERNAME, NamespaceSite
+from auditor.lab import LAB_COMMUNITY, LAB_PASSWORD, LAB_USERNAME, NamespaceSite
 from bench.measure import Measurement, run_measured
 from bench.scoring import (
     Coverage,
@@ -102,7 +102,15 @@ def in_netns(site: NamespaceSite, argv: list[str]) -> list[str]:
 def run_camaudit(site: NamespaceSite, spec: SiteSpec, work: Path, timeout: float) -> ToolRun:
     (work / "bench.db").unlink(missing_ok=True)
     (work / "camaudit.json").unlink(missing_ok=True)
-    env = dict(os.environ, CAMAUDIT_USERNAME=LAB_USERNAME, CAMAUDIT_PASSWORD=LAB_PASSWORD)
+    # The site's credentials, given as a consultant would be given them: the web login and the
+    # SNMP read community (the Canon VB-C60 and Panasonic WJ-HD300 profiles name their maker
+    # only in sysDescr, as their public captures do; camaudit never guesses a community).
+    env = dict(
+        os.environ,
+        CAMAUDIT_USERNAME=LAB_USERNAME,
+        CAMAUDIT_PASSWORD=LAB_PASSWORD,
+        CAMAUDIT_SNMP_COMMUNITY=LAB_COMMUNITY,
+    )
     started = datetime.now(UTC)
     m = run_measured(in_netns(site, scan_argv(site, spec, work)), env=env, timeout=timeout)
     ended = datetime.now(UTC)

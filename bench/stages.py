@@ -11,7 +11,7 @@ from auditor.context import NetContext
 from auditor.credentials import Credential, CredentialStore, Secret
 from auditor.discovery import CHANNELS, discover_all
 from auditor.engine import AuditConfig, AuditObserver, Auditor
-from auditor.lab import NamespaceSite
+from auditor.lab import LAB_COMMUNITY, NamespaceSite
 from auditor.models import DeviceResult
 from auditor.scope import Scope
 from bench.sites import SiteSpec
@@ -44,7 +44,9 @@ def time_stages(
         db_path=work / "stages.db",
         site=f"bench {spec.name} (stages)",
         ports=site.port_plan,
-        credentials=CredentialStore(default=Credential(user, Secret(password))),
+        credentials=CredentialStore(
+            default=Credential(user, Secret(password)), snmp_default=Secret(LAB_COMMUNITY)
+        ),
     )
     timer = StageTimer()
 

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from auditor.lab import nsutil
-from auditor.lab.netns import NamespaceSite
-from auditor.lab.site import DEMO_DEVICES
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +88,11 @@ def alive(pid: int) -> bool:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Here, not at the top: `camaudit lab status|down` read the state helpers above and need
+    # none of the site machinery (every camaudit command imports this module's CLI).
+    from auditor.lab.netns import NamespaceSite
+    from auditor.lab.site import DEMO_DEVICES
+
     path = Path(args.state)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

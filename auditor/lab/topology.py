@@ -68,6 +68,14 @@ def build(site: NamespaceSite) -> None:
     }
     for name in names:
         nsutil.sysctl(name, quiet)
+    # Every emulated device shares the site namespace's kernel, so they also share its ICMP
+    # rate limit per destination (icmp_ratelimit: one error per second, with a small burst, to
+    # the auditor's address): a hundred devices without an SNMP agent would answer one port
+    # unreachable a second between them, and the rest look like silent firewalls. A real
+    # device has its own kernel and its own limit: lift the shared one (Linux
+    # Documentation/networking/ip-sysctl.rst, icmp_ratelimit; the host-wide icmp_msgs_per_sec
+    # is left alone).
+    nsutil.sysctl(site.site_netns, {"net.ipv4.icmp_ratelimit": "0"})
     s, a = site.site_netns, site.auditor_netns
     plen = site.subnet.prefixlen
     cmds = [

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from auditor.context import NetContext
 from auditor.errors import ProbeError, ProbeNotRun
-from auditor.models import Host, Observation, ObservationKind, Reason
+from auditor.models import Channel, Host, Observation, ObservationKind, Reason
 from auditor.net import ber
 from auditor.probes.common import observation
 from auditor.probes.interface import Probe, ProbeName
@@ -29,6 +29,15 @@ ATTEMPTS = 2
 MAX_TEXT = 1024
 
 
+def answered_arp_only(host: Host) -> bool:
+    """The port scan saw the address up (an ARP or ping reply) with every scanned port closed or
+    filtered, and no discovery protocol heard from it: a firewalled or idle address. Cameras,
+    recorders and the devices beside them serve something; the community, a password, goes
+    only where something answers (and waiting out two SNMP timeouts on each such address was
+    the tail of a /24 audit with 50 of them)."""
+    return host.seen_by == frozenset({Channel.NMAP}) and not host.services
+
+
 class SnmpProbe(Probe):
     name: ClassVar[ProbeName] = ProbeName.SNMP
 
@@ -36,6 +45,12 @@ class SnmpProbe(Probe):
         community = ctx.credentials.snmp_community(host.address)
         if community is None:
             raise ProbeNotRun(Reason.NO_CREDENTIALS, "no SNMP community given")
+        if answered_arp_only(host):
+            raise ProbeNotRun(
+                Reason.NOT_APPLICABLE,
+                "the port scan found no open port and no discovery protocol answered: nothing "
+                "suggests an SNMP agent, so the community is not sent",
+            )
         port = ctx.snmp_port
         where = f"{host.address}:{port}/udp"
         if not ctx.allows(host.address):
@@ -78,7 +93,12 @@ class SnmpProbe(Probe):
             except TimeoutError:
                 return None
             except ConnectionRefusedError:
-                raise ProbeError(Reason.REFUSED, f"{where}: port unreachable") from None
+                # ICMP port unreachable: nothing listens on the SNMP port. That is a device
+                # without an agent, like a closed TCP port, not a probe that failed (which would
+                # mark every host without SNMP incomplete once a community is given).
+                raise ProbeNotRun(
+                    Reason.NO_SERVICE, f"{where} is closed (ICMP port unreachable): no SNMP agent"
+                ) from None
             except OSError as exc:
                 raise ProbeError(Reason.UNREACHABLE, f"{where}: {exc.strerror}") from None
             if len(raw) > MAX_REPLY:

@@ -140,6 +140,38 @@ def test_silent_host_drops_tcp(ns_site):
     assert ns_site.call_in_auditor(connect) == "timeout"
 
 
+def test_every_device_answers_a_closed_udp_port_at_once(ns_site):
+    """Each real device has its own kernel and its own ICMP rate limit; the lab's devices share
+    the site namespace's. Asked together, each one without an agent on a UDP port says "port
+    unreachable" at once, as real devices do (the shared limit let one through a second, and
+    an SNMP probe with a community waited out its timeouts on the rest)."""
+    answering = [d.address for d in ns_site.devices if d.profile.id != "silent-host"]
+
+    def ask_all() -> list[str]:
+        socks = []
+        for address in answering:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.connect((address, 9))  # discard: no lab device serves it
+            sock.send(b"camaudit")
+            socks.append(sock)
+        out = []
+        for sock in socks:
+            sock.settimeout(1.0)
+            try:
+                sock.recv(64)
+                out.append("data")
+            except ConnectionRefusedError:
+                out.append("refused")
+            except TimeoutError:
+                out.append("timeout")
+            finally:
+                sock.close()
+        return out
+
+    assert len(answering) >= 6
+    assert ns_site.call_in_auditor(ask_all) == ["refused"] * len(answering)
+
+
 def test_teardown_leaves_nothing():
     before = set(threading.enumerate())
     site = NamespaceSite(["hikvision-ipc", "silent-host"], subnet="10.201.0.0/24")

@@ -263,3 +263,35 @@ def test_a_hostile_agent_gets_a_clear_failure(reply, reason):
 def test_a_community_echoed_by_a_device_is_redacted():
     ctx = ctx_with("site-ro-7f3a", 161, ("127.0.0.1",))
     assert ctx.secrets.text("sysContact: site-ro-7f3a") == "sysContact: [credential redacted]"
+
+
+def test_a_closed_snmp_port_is_no_agent_not_a_failure():
+    """Nothing listens on the port: the kernel's ICMP port unreachable says so at once. The host
+    has no SNMP agent; it is not incomplete (a failure would mark every host without SNMP
+    incomplete as soon as a community is given)."""
+    port = free_udp_port()  # bound, then released: nothing listens there now
+    result = attempt(SnmpProbe(), make_host(()), ctx_with("site-ro", port, ("127.0.0.1",)))
+    assert (result.outcome, result.reason) == (Outcome.NOT_RUN, Reason.NO_SERVICE)
+    assert "port unreachable" in result.detail
+
+
+def test_an_address_that_answered_only_arp_is_not_sent_the_community():
+    """nmap saw it up with every scanned port filtered, and no discovery protocol heard it."""
+    from auditor.models import Channel
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as agent:
+        agent.bind(("127.0.0.1", 0))
+        agent.settimeout(0.3)
+        ctx = ctx_with("site-ro", agent.getsockname()[1], ("127.0.0.1",))
+        silent = dataclasses.replace(make_host(()), seen_by=frozenset({Channel.NMAP}))
+        result = attempt(SnmpProbe(), silent, ctx)
+        assert (result.outcome, result.reason) == (Outcome.NOT_RUN, Reason.NOT_APPLICABLE)
+        with pytest.raises(TimeoutError):
+            agent.recvfrom(2048)  # the community never went out
+        # The same address with an open port, or heard by a discovery protocol, is asked.
+        for host in (
+            dataclasses.replace(silent, services=make_host((80,)).services),
+            dataclasses.replace(silent, seen_by=frozenset({Channel.NMAP, Channel.SSDP})),
+        ):
+            assert attempt(SnmpProbe(), host, ctx).reason is Reason.TIMEOUT
+            assert agent.recvfrom(2048)[0]
