@@ -10,8 +10,10 @@ or when the round lost replies, the on-link hosts get the directed probe again.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +25,9 @@ import pytest
 
 from auditor.context import NetContext
 from auditor.discovery import discover_all, udp
-from auditor.discovery.udp import DIRECTED_LIMIT
+from auditor.discovery.udp import DIRECTED_LIMIT, Reach, exchange
+from auditor.discovery.wsd import WsDiscoveryChannel
+from auditor.lab import nsutil
 from auditor.lab.netns import NamespaceSite
 from auditor.models import Host
 from auditor.scope import Scope
@@ -189,3 +193,40 @@ def test_lost_replies_bring_back_the_follow_up(
     assert 3702 in sent[local["router-openwrt"]]
     for profile in ("hikvision-ipc", "dahua-ipc", "xiongmai-ipc", "axis-p1375"):
         assert "ws-discovery" in found[local[profile]], profile
+
+
+def _round_in(ns: str) -> Reach:
+    """One multicast round (WS-Discovery's plan) inside ``ns``, on the interface v0 only."""
+    reach = Reach()
+    with nsutil.entered(ns):
+        names = {n for _, n in socket.if_nameindex()}
+        assert names <= {"lo", "v0", "v1"}, names  # never the host's network
+        ctx = NetContext(scope=Scope.parse(["10.208.0.0/19"]), timeout=0.2, interfaces=("v0",))
+        plan = WsDiscoveryChannel().plan(ctx)
+        list(exchange(ctx, plan, reach=reach))
+    return reach
+
+
+def test_a_segment_the_multicast_could_not_leave_keeps_its_follow_up() -> None:
+    ns = f"cad-r-{os.getpid() % 100000}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
+    try:
+        for cmd in (
+            "link add v0 type veth peer name v1",
+            "addr add 10.208.0.1/24 dev v0",
+            "link set v1 up",
+            "link set v0 up",
+        ):
+            subprocess.run(["ip", "-n", ns, *cmd.split()], check=True, capture_output=True)
+        on_link, routed = ip_address("10.208.0.7"), ip_address("10.208.1.7")
+        up = _round_in(ns)
+        assert [str(s.network) for s in up.segments] == ["10.208.0.0/24"]
+        assert up.covers(on_link) and not up.covers(routed)
+        # A named interface that is down: the kernel refuses the sends (no route), so nothing
+        # was reached and every host, on-link or not, keeps its directed follow-up.
+        subprocess.run(["ip", "-n", ns, "link", "set", "v0", "down"], check=True)
+        down = _round_in(ns)
+        assert down.complete and down.segments == ()
+        assert not down.covers(on_link)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
