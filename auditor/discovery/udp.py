@@ -46,8 +46,10 @@ _RCVBUF = 1 << 22
 #: every device on the segment answer at once; what does not fit while the reader parses is
 #: dropped by the kernel (``Reach`` notices). A reply of 1.2 KB takes 2,304 bytes of buffer, so
 #: net.core.rmem_max's default (208 KiB, doubled by the kernel) holds about 185 replies; this
-#: holds about 7,000, most of a round's cap (MAX_DATAGRAMS), even if the reader stalls. Asked
-#: with SO_RCVBUFFORCE where permitted (root, CAP_NET_ADMIN): SO_RCVBUF stops at rmem_max.
+#: (16 MiB once doubled) about 7,000: every reply of a round at the source cap (1,024 devices
+#: answering WS-Discovery's two probes, each sent twice) even if the reader stalls. Asked with
+#: SO_RCVBUFFORCE where permitted (root, CAP_NET_ADMIN): SO_RCVBUF stops at rmem_max. Memory is
+#: only taken while replies wait to be read.
 _RCVBUF_MULTICAST = 1 << 23
 _RETRY_PAUSE = 0.5
 #: Bytes of directed probes per sending socket (well under the default 208 KiB send buffer).
