@@ -38,12 +38,12 @@ def merge_hosts(hosts: Iterable[Host]) -> tuple[Host, ...]:
     return tuple(sorted(merged.values(), key=_order))
 
 
-def _unseen(hosts: Iterable[Host], channel: DiscoveryChannel) -> list[IPAddress]:
-    """The first DIRECTED_LIMIT addresses (in address order) that ``channel`` has not seen;
-    kept to that many as they stream by, never the whole site."""
+def _unseen(hosts: Iterable[Host], channel: UdpChannel) -> list[IPAddress]:
+    """The first DIRECTED_LIMIT addresses (in address order) that ``channel`` has not seen and
+    its multicast did not reach; kept to that many as they stream by, never the whole site."""
     out: list[IPAddress] = []
     for h in hosts:
-        if channel.channel in h.seen_by:
+        if channel.channel in h.seen_by or channel.reach.covers(h.address):
             continue
         out.append(h.address)
         if len(out) > 2 * DIRECTED_LIMIT:
@@ -158,12 +158,23 @@ def discover_all(
     _run_all(sink, picked)
     if large:
         # Too large to probe every address directly, so the UDP channels only multicast on the
-        # attached segment. Hosts that other channels found elsewhere (nmap on a routed subnet)
-        # get a directed follow-up probe: one more window, not one per host.
+        # attached segment. Hosts that other channels found where that multicast did not go
+        # (nmap on a routed subnet) get a directed follow-up probe: one more window, not one per
+        # host. A host on a segment the multicast went out on got the probe already; if it did
+        # not answer, it does not speak the protocol, and asking again directly cost one --rate
+        # token per host and channel for nothing (issue 16: 6.4 sends per on-link host). Where
+        # the round may have lost replies (kernel drops, a reply cap, no multicast sent at all)
+        # ``reach.covers`` is False and the follow-up goes out as before.
         follow: list[tuple[str, DiscoveryChannel]] = []
         for name, ch in picked:
             if not isinstance(ch, UdpChannel):
                 continue
+            if ch.reach.segments and not ch.reach.complete:
+                logger.info(
+                    "%s: on-link hosts it did not hear get a directed probe too: %s",
+                    name,
+                    ch.reach.lost,
+                )
             if found is None:
                 with sink.lock:
                     known: Iterable[Host] = list(sink.hosts.values())

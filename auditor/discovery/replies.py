@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel
-from auditor.discovery.udp import Datagram, UdpPlan, exchange
+from auditor.discovery.udp import Datagram, Reach, UdpPlan, exchange
 from auditor.models import Host, IPAddress
 from auditor.net import safexml
 from auditor.scope import parse_address
@@ -109,10 +109,19 @@ class UdpChannel(DiscoveryChannel):
     """A channel that is one UDP round: build the plan, parse each reply into hosts.
 
     ``targets`` limits the round to directed probes at those addresses (see ``exchange``).
+    ``reach`` says, after ``discover``, where its multicast went and whether replies were lost.
     """
 
     def __init__(self, targets: Sequence[IPAddress] | None = None) -> None:
         self.targets = tuple(targets) if targets is not None else None
+        self.reach = Reach()
+
+    def round(self, ctx: NetContext) -> Iterator[Datagram]:
+        """This channel's one UDP round (a fresh ``reach`` for it)."""
+        self.reach = Reach()
+        return exchange(
+            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value, reach=self.reach
+        )
 
     def plan(self, ctx: NetContext) -> UdpPlan:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -121,9 +130,7 @@ class UdpChannel(DiscoveryChannel):
         raise NotImplementedError
 
     def discover(self, ctx: NetContext) -> Iterator[Host]:
-        for reply in exchange(
-            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
-        ):
+        for reply in self.round(ctx):
             try:
                 hosts = list(self.parse(reply, ctx))
             except ReplyError as exc:

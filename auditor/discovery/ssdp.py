@@ -22,7 +22,7 @@ from auditor.discovery.replies import (
     check_referenced,
     decode,
 )
-from auditor.discovery.udp import Datagram, UdpPlan, exchange
+from auditor.discovery.udp import Datagram, UdpPlan
 from auditor.errors import ProbeError
 from auditor.models import Channel, Host, IPAddress, Observation, ObservationKind
 from auditor.net.exchange import EXCHANGE_FACTOR, Endpoint, http_exchange
@@ -105,9 +105,7 @@ class SsdpChannel(UdpChannel):
         # Bounded like the round itself: at most one fetch per source, so at most
         # MAX_SOURCES_PER_ROUND (udp.py) per round, however many LOCATIONs a flood names.
         fetched_for: set[IPAddress] = set()
-        for reply in exchange(
-            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
-        ):
+        for reply in self.round(ctx):
             try:
                 headers = parse_response(reply.data)
             except ReplyError as exc:

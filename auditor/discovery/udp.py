@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from auditor.context import NetContext
 from auditor.discovery.netif import Interface, scoped_interfaces
 from auditor.models import IPAddress
-from auditor.scope import normalise_address
+from auditor.scope import Network, normalise_address
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +40,81 @@ MAX_SOURCES_PER_ROUND = 1024
 #: Hard ceiling on everything one channel reads in one round (a few replies per source).
 MAX_DATAGRAMS = 8 * MAX_SOURCES_PER_ROUND
 MAX_DATAGRAM_BYTES = 65_535
+#: Receive buffer of a directed-probe socket (each carries a bounded share of the sends).
 _RCVBUF = 1 << 22
+#: Receive buffer of the sockets a multicast round's replies come to. One multicast probe makes
+#: every device on the segment answer at once; what does not fit while the reader parses is
+#: dropped by the kernel (``Reach`` notices). A reply of 1.2 KB takes 2,304 bytes of buffer, so
+#: net.core.rmem_max's default (208 KiB, doubled by the kernel) holds about 185 replies; this
+#: (16 MiB once doubled) about 7,000: every reply of a round at the source cap (1,024 devices
+#: answering WS-Discovery's two probes, each sent twice) even if the reader stalls. Asked with
+#: SO_RCVBUFFORCE where permitted (root, CAP_NET_ADMIN): SO_RCVBUF stops at rmem_max. Memory is
+#: only taken while replies wait to be read.
+_RCVBUF_MULTICAST = 1 << 23
 _RETRY_PAUSE = 0.5
 #: Bytes of directed probes per sending socket (well under the default 208 KiB send buffer).
 _SOCKET_BUDGET = 64 * 1024
 _BROADCAST = "255.255.255.255"
 #: Linux IP_PKTINFO (typeshed lacks the constant on some platforms).
 _IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
+#: Linux SO_RCVBUFFORCE: a receive buffer above net.core.rmem_max (CAP_NET_ADMIN only).
+_SO_RCVBUFFORCE: int = getattr(socket, "SO_RCVBUFFORCE", 33)
+#: Linux SO_MEMINFO (since 4.12): the socket's memory counters; the ninth is datagrams the
+#: kernel dropped because the receive buffer was full.
+_SO_MEMINFO: int = getattr(socket, "SO_MEMINFO", 55)
+_MEMINFO = struct.Struct("=9I")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """An interface network that a round's multicast or broadcast went out on."""
+
+    interface: str
+    network: Network
+
+    def holds(self, address: IPAddress) -> bool:
+        if address.version != self.network.version or address not in self.network:
+            return False
+        # A link-local address is on this segment only through its own interface (its zone).
+        return not address.is_link_local or address.version == 4 or _zone(address) == self.interface
+
+
+def _zone(address: IPAddress) -> str | None:
+    return address.scope_id if isinstance(address, ipaddress.IPv6Address) else None
+
+
+class Reach:
+    """What one multicast round reached, filled in by ``exchange`` as it runs.
+
+    ``covers(address)`` is True for an address on a segment where the round's multicast or
+    broadcast went out, when every reply that came back was read: the device got the probe, so
+    if it stayed silent, a directed probe would only repeat the question. Anything else (no
+    multicast sent, a failed send, a reply cap reached, the kernel dropping replies, a stopped
+    round) leaves the address uncovered, and the directed follow-up goes to it as before.
+    """
+
+    def __init__(self) -> None:
+        self._segments: dict[Segment, None] = {}
+        self.complete = False
+        """The round ran its whole window and lost no reply that reached this host."""
+        self.lost = "the round did not finish"
+        """Why the round is not complete (for the log), empty when it is."""
+
+    def sent_on(self, iface: Interface, version: int) -> None:
+        for net in iface.networks:
+            if net.version == version:
+                self._segments.setdefault(Segment(iface.name, net), None)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return tuple(self._segments)
+
+    def finish(self, lost: str) -> None:
+        self.lost = lost
+        self.complete = not lost
+
+    def covers(self, address: IPAddress) -> bool:
+        return self.complete and any(s.holds(address) for s in self._segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +150,24 @@ def directed_targets(ctx: NetContext) -> list[IPAddress]:
     return list(ctx.scope.addresses())
 
 
-def _open(family: socket.AddressFamily) -> socket.socket:
+def _set_rcvbuf(sock: socket.socket, size: int, force: bool) -> None:
+    if force:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, size)
+            return
+        except OSError:  # not permitted: as much as net.core.rmem_max allows
+            pass
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+def _open(family: socket.AddressFamily, multicast: bool = False) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setblocking(False)
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+    if multicast:
+        _set_rcvbuf(sock, _RCVBUF_MULTICAST, force=True)
+    else:
+        _set_rcvbuf(sock, _RCVBUF, force=False)
     if family == socket.AF_INET6:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(("::", 0))
@@ -108,6 +189,7 @@ def _group_listener(plan: UdpPlan, ifaces: Sequence[Interface]) -> socket.socket
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setblocking(False)
+        _set_rcvbuf(sock, _RCVBUF_MULTICAST, force=True)
         sock.bind(("", plan.port))
         for iface in ifaces:
             with contextlib.suppress(OSError):
@@ -157,7 +239,8 @@ def _directed_sends(
 
 def _send(
     sock: socket.socket, dest: tuple[object, ...], payload: bytes, iface: Interface | None
-) -> None:
+) -> bool:
+    """Send one datagram; False if the kernel refused it (logged, the round goes on)."""
     try:
         if iface is not None and dest[0] == _BROADCAST:
             # IP_PKTINFO picks the outgoing interface per datagram without root (SO_BINDTODEVICE
@@ -165,7 +248,7 @@ def _send(
             pktinfo = struct.pack("=i4s4s", iface.index, b"\0\0\0\0", b"\0\0\0\0")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             sock.sendmsg([payload], [(socket.IPPROTO_IP, _IP_PKTINFO, pktinfo)], 0, dest)
-            return
+            return True
         if iface is not None and sock.family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, iface.index)
         elif iface is not None:
@@ -175,6 +258,19 @@ def _send(
         # ENETUNREACH, EADDRNOTAVAIL (no IPv6 on the interface), ENOBUFS: one destination
         # failing must not stop the round.
         logger.debug("send to %s failed: %s", dest, exc)
+        return False
+    return True
+
+
+def _dropped(sock: socket.socket) -> int | None:
+    """Datagrams the kernel dropped for ``sock`` (its receive buffer was full); None if unknown."""
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _MEMINFO.size)
+    except OSError:
+        return None
+    if len(raw) < _MEMINFO.size:
+        return None
+    return int(_MEMINFO.unpack(raw)[8])
 
 
 class _Collector:
@@ -183,8 +279,9 @@ class _Collector:
     def __init__(self, ctx: NetContext, socks: Sequence[socket.socket]) -> None:
         self.ctx = ctx
         self.selector = selectors.DefaultSelector()
+        self.socks: list[socket.socket] = []
         for sock in socks:
-            self.selector.register(sock, selectors.EVENT_READ)
+            self.add(sock)
         self.per_source: Counter[IPAddress] = Counter()
         self.total = 0
         self.dropped = 0
@@ -193,6 +290,12 @@ class _Collector:
 
     def add(self, sock: socket.socket) -> None:
         self.selector.register(sock, selectors.EVENT_READ)
+        self.socks.append(sock)
+
+    def kernel_drops(self) -> int | None:
+        """Replies the kernel dropped on this round's sockets so far; None if it cannot tell."""
+        counts = [_dropped(sock) for sock in self.socks]
+        return None if None in counts else sum(c for c in counts if c is not None)
 
     def drain(self, timeout: float) -> Iterator[Datagram]:
         for key, _ in self.selector.select(timeout):
@@ -267,16 +370,33 @@ class _SocketPool:
         return sock
 
 
+def _lost(collector: _Collector, stopped: bool) -> str:
+    """Why some reply of the round may not have been read ("" if every one was)."""
+    if stopped:
+        return "the audit was stopped"
+    if collector.over_source_cap or collector.total >= MAX_DATAGRAMS:
+        return "a reply cap was reached"
+    drops = collector.kernel_drops()
+    if drops is None:
+        return "the kernel does not report dropped replies"
+    if drops:
+        return f"the receive buffer overflowed ({drops:,} replies dropped)"
+    return ""
+
+
 #: How often a collection window looks at the audit's stop request.
 _STOP_POLL_S = 0.25
 
 
-def _send_all(ctx: NetContext, sends: Iterable[_Send], collector: _Collector) -> Iterator[Datagram]:
+def _send_all(
+    ctx: NetContext, sends: Iterable[_Send], collector: _Collector, reach: Reach | None = None
+) -> Iterator[Datagram]:
     for sock, dest, payload, iface in sends:
         ctx.rate.acquire()
         if ctx.stopping.is_set():  # a stopped audit sends nothing more (no 1,000-address tail)
             return
-        _send(sock, dest, payload, iface)
+        if _send(sock, dest, payload, iface) and iface is not None and reach is not None:
+            reach.sent_on(iface, 6 if sock.family == socket.AF_INET6 else 4)
         yield from collector.drain(0)
 
 
@@ -286,11 +406,13 @@ def exchange(
     window: float | None = None,
     targets: Sequence[IPAddress] | None = None,
     channel: str = "",
+    reach: Reach | None = None,
 ) -> Iterator[Datagram]:
     """Send the plan's probes; yield in-scope replies until ``window`` s after the last send.
 
     With ``targets``, only those addresses get directed probes and nothing is multicast (the
     follow-up round for hosts found by other channels in a scope too large to probe whole).
+    ``reach`` is told where the multicast went out and whether any reply was lost.
     """
     wait = ctx.timeout if window is None else window
     # Multicast only where an in-scope network is attached: elsewhere it would reach devices
@@ -298,11 +420,11 @@ def exchange(
     multicast = ctx.multicast and targets is None
     ifaces = scoped_interfaces(ctx.scope, ctx.interfaces) if multicast else {}
     with contextlib.ExitStack() as stack:
-        v4 = stack.enter_context(_open(socket.AF_INET))
+        v4 = stack.enter_context(_open(socket.AF_INET, multicast=bool(ifaces.get(4))))
         socks = [v4]
         v6: socket.socket | None = None
         try:
-            v6 = stack.enter_context(_open(socket.AF_INET6))
+            v6 = stack.enter_context(_open(socket.AF_INET6, multicast=bool(ifaces.get(6))))
             socks.append(v6)
         except OSError as exc:  # IPv6 disabled on this host: IPv4 discovery still runs
             logger.debug("no IPv6 socket: %s", exc)
@@ -317,7 +439,7 @@ def exchange(
         first = itertools.chain(
             _multicast_sends(plan, ifaces, v4, v6), _directed_sends(plan, ctx, targets, pool)
         )
-        yield from _send_all(ctx, first, collector)
+        yield from _send_all(ctx, first, collector, reach)
         if targets and ctx.rate.per_second is None:
             # A second directed pass to the addresses that stayed silent: an unpaced first
             # burst can lose datagrams while the kernel resolves a neighbour (its queue is
@@ -329,10 +451,14 @@ def exchange(
             silent = [a for a in targets if a not in collector.per_source]
             yield from _send_all(ctx, _directed_sends(plan, ctx, silent, pool), collector)
         end = time.monotonic() + wait
+        stopped = False
         while (left := end - time.monotonic()) > 0 and collector.total < MAX_DATAGRAMS:
             if ctx.stopping.is_set():
+                stopped = True
                 break
             yield from collector.drain(min(left, _STOP_POLL_S))
+        if reach is not None:
+            reach.finish(_lost(collector, stopped or ctx.stopping.is_set()))
         if collector.dropped:
             logger.debug(
                 "port %d: dropped %d replies (out of scope or flood)", plan.port, collector.dropped

@@ -28,7 +28,7 @@ from auditor.discovery.replies import (
     refused,
     url_host,
 )
-from auditor.discovery.udp import Datagram, UdpPlan, exchange
+from auditor.discovery.udp import Datagram, UdpPlan
 from auditor.models import Channel, Host, IPAddress, Observation, ObservationKind, normalise_mac
 
 logger = logging.getLogger(__name__)
@@ -165,9 +165,7 @@ class WsDiscoveryChannel(UdpChannel):
         # interface, and multicast and directed probes overlap.
         seen: set[tuple[IPAddress, str]] = set()
         per_source: defaultdict[IPAddress, int] = defaultdict(int)
-        for reply in exchange(
-            ctx, self.plan(ctx), targets=self.targets, channel=self.channel.value
-        ):
+        for reply in self.round(ctx):
             try:
                 parsed = parse_reply(reply.data)
             except ReplyError as exc:
