@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -38,6 +39,12 @@ def test_discovery_estimate_comes_from_its_windows_and_the_rate(tmp_path: Path) 
     # Paced sends grow with the scope: twice the addresses, twice the sending time.
     assert small > 2.0
     assert abs((big - 2.0) - 2 * (small - 2.0)) < 1e-9
+    # A large scope's window is nmap's paced sweep of every address (a sparse /16 at 250/s: at
+    # least 262 s), not the UDP channels' few multicast sends.
+    large = _config("10.0.0.0/16", 250.0, tmp_path)
+    large = dataclasses.replace(large, allow_large=True)
+    wide = estimate_discovery_s(large)
+    assert wide is not None and 65536 / 250.0 <= wide <= 65536 / 250.0 + 2 * 2.0
     # A scope the engine would refuse gives no estimate, and no crash.
     assert estimate_discovery_s(_config("not-an-address", None, tmp_path)) is None
 

@@ -32,7 +32,8 @@ from auditor.models import Channel, DeviceResult, Host
 logger = logging.getLogger(__name__)
 
 #: Scopes above this size are not probed address by address by the UDP channels (multicast
-#: only, then one directed follow-up window): auditor.discovery.udp.DIRECTED_LIMIT.
+#: only; a directed follow-up only for hosts the multicast did not reach):
+#: auditor.discovery.udp.DIRECTED_LIMIT.
 _DIRECTED_LIMIT = 4096
 
 #: Without a terminal, probing logs its progress at most this often.
@@ -50,10 +51,14 @@ def estimate_discovery_s(config: AuditConfig) -> float | None:
     """How long discovery should take, from what is known before it starts.
 
     The UDP channels run at once: each sends one probe per address in scope (paced by the shared
-    --rate) and then listens one timeout; a large scope adds one follow-up window. nmap runs
-    beside them and is usually shorter on a small scope. None when the scope cannot be read.
+    --rate) and then listens one timeout; in a large scope they only multicast. nmap runs beside
+    them and sends at least one probe per address, at --rate (its --max-rate) or, unpaced, no
+    slower than its --min-rate floor: on a large scope its sweep is the window, and a directed
+    follow-up for hosts behind routers may add one more timeout after it. None when the scope
+    cannot be read.
     """
     from auditor.discovery import CHANNELS
+    from auditor.discovery.nmap import MIN_RATE as NMAP_MIN_RATE
     from auditor.discovery.replies import UdpChannel
     from auditor.scope import Scope
 
@@ -73,8 +78,11 @@ def estimate_discovery_s(config: AuditConfig) -> float | None:
     directed = scope.size <= _DIRECTED_LIMIT
     sends = scope.size * udp if directed else udp
     pacing = sends / config.rate if config.rate else 0.0
-    windows = config.timeout * (1 if directed else 2)
-    return pacing + windows
+    udp_s = pacing + config.timeout
+    nmap_s = 0.0
+    if Channel.NMAP.value in names:
+        nmap_s = scope.size / (config.rate or NMAP_MIN_RATE) + (0.0 if directed else config.timeout)
+    return max(udp_s, nmap_s)
 
 
 class _CountColumn(ProgressColumn):
