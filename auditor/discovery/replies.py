@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from auditor.context import NetContext
 from auditor.discovery.interface import DiscoveryChannel
-from auditor.discovery.udp import Datagram, Reach, UdpPlan, exchange
+from auditor.discovery.reach import Reach
+from auditor.discovery.udp import Datagram, UdpPlan, exchange
 from auditor.models import Host, IPAddress
 from auditor.net import safexml
 from auditor.scope import parse_address

@@ -14,7 +14,6 @@ import itertools
 import logging
 import selectors
 import socket
-import struct
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,8 +22,16 @@ from datetime import UTC, datetime
 
 from auditor.context import NetContext
 from auditor.discovery.netif import Interface, scoped_interfaces
+from auditor.discovery.reach import Reach
+from auditor.discovery.udpsock import (
+    BROADCAST,
+    dropped,
+    group_listener,
+    open_socket,
+    send_datagram,
+)
 from auditor.models import IPAddress
-from auditor.scope import Network, normalise_address
+from auditor.scope import normalise_address
 
 logger = logging.getLogger(__name__)
 
@@ -40,81 +47,9 @@ MAX_SOURCES_PER_ROUND = 1024
 #: Hard ceiling on everything one channel reads in one round (a few replies per source).
 MAX_DATAGRAMS = 8 * MAX_SOURCES_PER_ROUND
 MAX_DATAGRAM_BYTES = 65_535
-#: Receive buffer of a directed-probe socket (each carries a bounded share of the sends).
-_RCVBUF = 1 << 22
-#: Receive buffer of the sockets a multicast round's replies come to. One multicast probe makes
-#: every device on the segment answer at once; what does not fit while the reader parses is
-#: dropped by the kernel (``Reach`` notices). A reply of 1.2 KB takes 2,304 bytes of buffer, so
-#: net.core.rmem_max's default (208 KiB, doubled by the kernel) holds about 185 replies; this
-#: (16 MiB once doubled) about 7,000: every reply of a round at the source cap (1,024 devices
-#: answering WS-Discovery's two probes, each sent twice) even if the reader stalls. Asked with
-#: SO_RCVBUFFORCE where permitted (root, CAP_NET_ADMIN): SO_RCVBUF stops at rmem_max. Memory is
-#: only taken while replies wait to be read.
-_RCVBUF_MULTICAST = 1 << 23
 _RETRY_PAUSE = 0.5
 #: Bytes of directed probes per sending socket (well under the default 208 KiB send buffer).
 _SOCKET_BUDGET = 64 * 1024
-_BROADCAST = "255.255.255.255"
-#: Linux IP_PKTINFO (typeshed lacks the constant on some platforms).
-_IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
-#: Linux SO_RCVBUFFORCE: a receive buffer above net.core.rmem_max (CAP_NET_ADMIN only).
-_SO_RCVBUFFORCE: int = getattr(socket, "SO_RCVBUFFORCE", 33)
-#: Linux SO_MEMINFO (since 4.12): the socket's memory counters; the ninth is datagrams the
-#: kernel dropped because the receive buffer was full.
-_SO_MEMINFO: int = getattr(socket, "SO_MEMINFO", 55)
-_MEMINFO = struct.Struct("=9I")
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """An interface network that a round's multicast or broadcast went out on."""
-
-    interface: str
-    network: Network
-
-    def holds(self, address: IPAddress) -> bool:
-        if address.version != self.network.version or address not in self.network:
-            return False
-        # A link-local address is on this segment only through its own interface (its zone).
-        return not address.is_link_local or address.version == 4 or _zone(address) == self.interface
-
-
-def _zone(address: IPAddress) -> str | None:
-    return address.scope_id if isinstance(address, ipaddress.IPv6Address) else None
-
-
-class Reach:
-    """What one multicast round reached, filled in by ``exchange`` as it runs.
-
-    ``covers(address)`` is True for an address on a segment where the round's multicast or
-    broadcast went out, when every reply that came back was read: the device got the probe, so
-    if it stayed silent, a directed probe would only repeat the question. Anything else (no
-    multicast sent, a failed send, a reply cap reached, the kernel dropping replies, a stopped
-    round) leaves the address uncovered, and the directed follow-up goes to it as before.
-    """
-
-    def __init__(self) -> None:
-        self._segments: dict[Segment, None] = {}
-        self.complete = False
-        """The round ran its whole window and lost no reply that reached this host."""
-        self.lost = "the round did not finish"
-        """Why the round is not complete (for the log), empty when it is."""
-
-    def sent_on(self, iface: Interface, version: int) -> None:
-        for net in iface.networks:
-            if net.version == version:
-                self._segments.setdefault(Segment(iface.name, net), None)
-
-    @property
-    def segments(self) -> tuple[Segment, ...]:
-        return tuple(self._segments)
-
-    def finish(self, lost: str) -> None:
-        self.lost = lost
-        self.complete = not lost
-
-    def covers(self, address: IPAddress) -> bool:
-        return self.complete and any(s.holds(address) for s in self._segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,59 +85,6 @@ def directed_targets(ctx: NetContext) -> list[IPAddress]:
     return list(ctx.scope.addresses())
 
 
-def _set_rcvbuf(sock: socket.socket, size: int, force: bool) -> None:
-    if force:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, size)
-            return
-        except OSError:  # not permitted: as much as net.core.rmem_max allows
-            pass
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-
-
-def _open(family: socket.AddressFamily, multicast: bool = False) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setblocking(False)
-    if multicast:
-        _set_rcvbuf(sock, _RCVBUF_MULTICAST, force=True)
-    else:
-        _set_rcvbuf(sock, _RCVBUF, force=False)
-    if family == socket.AF_INET6:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind(("::", 0))
-    else:
-        sock.bind(("0.0.0.0", 0))
-    return sock
-
-
-def _mreqn(group: str, iface: Interface) -> bytes:
-    # Linux accepts struct ip_mreqn (group, local address, ifindex) so no interface address
-    # lookup is needed: the index picks the interface.
-    return struct.pack("=4s4si", socket.inet_aton(group), b"\0\0\0\0", iface.index)
-
-
-def _group_listener(plan: UdpPlan, ifaces: Sequence[Interface]) -> socket.socket | None:
-    if plan.group_v4 is None or not ifaces:
-        return None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setblocking(False)
-        _set_rcvbuf(sock, _RCVBUF_MULTICAST, force=True)
-        sock.bind(("", plan.port))
-        for iface in ifaces:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(
-                    socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, _mreqn(plan.group_v4, iface)
-                )
-    except OSError as exc:
-        logger.debug("cannot listen on group port %d: %s", plan.port, exc)
-        sock.close()
-        return None
-    return sock
-
-
 _Send = tuple[socket.socket, tuple[object, ...], bytes, Interface | None]
 
 
@@ -218,7 +100,7 @@ def _multicast_sends(
                 if plan.group_v4:
                     yield v4, (plan.group_v4, plan.port), payload, iface
                 if plan.broadcast:
-                    yield v4, (_BROADCAST, plan.port), payload, iface
+                    yield v4, (BROADCAST, plan.port), payload, iface
             for iface in ifaces.get(6, ()):
                 if plan.group_v6 and v6 is not None:
                     yield v6, (plan.group_v6, plan.port, 0, iface.index), payload, iface
@@ -235,42 +117,6 @@ def _directed_sends(
             sock = pool.get(socket.AF_INET6 if addr.version == 6 else socket.AF_INET, len(payload))
             if sock is not None:
                 yield sock, (str(addr), plan.port), payload, None
-
-
-def _send(
-    sock: socket.socket, dest: tuple[object, ...], payload: bytes, iface: Interface | None
-) -> bool:
-    """Send one datagram; False if the kernel refused it (logged, the round goes on)."""
-    try:
-        if iface is not None and dest[0] == _BROADCAST:
-            # IP_PKTINFO picks the outgoing interface per datagram without root (SO_BINDTODEVICE
-            # would need CAP_NET_RAW) and without a route to 255.255.255.255.
-            pktinfo = struct.pack("=i4s4s", iface.index, b"\0\0\0\0", b"\0\0\0\0")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            sock.sendmsg([payload], [(socket.IPPROTO_IP, _IP_PKTINFO, pktinfo)], 0, dest)
-            return True
-        if iface is not None and sock.family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, iface.index)
-        elif iface is not None:
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, _mreqn("0.0.0.0", iface))
-        sock.sendto(payload, dest)
-    except OSError as exc:
-        # ENETUNREACH, EADDRNOTAVAIL (no IPv6 on the interface), ENOBUFS: one destination
-        # failing must not stop the round.
-        logger.debug("send to %s failed: %s", dest, exc)
-        return False
-    return True
-
-
-def _dropped(sock: socket.socket) -> int | None:
-    """Datagrams the kernel dropped for ``sock`` (its receive buffer was full); None if unknown."""
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _MEMINFO.size)
-    except OSError:
-        return None
-    if len(raw) < _MEMINFO.size:
-        return None
-    return int(_MEMINFO.unpack(raw)[8])
 
 
 class _Collector:
@@ -294,7 +140,7 @@ class _Collector:
 
     def kernel_drops(self) -> int | None:
         """Replies the kernel dropped on this round's sockets so far; None if it cannot tell."""
-        counts = [_dropped(sock) for sock in self.socks]
+        counts = [dropped(sock) for sock in self.socks]
         return None if None in counts else sum(c for c in counts if c is not None)
 
     def drain(self, timeout: float) -> Iterator[Datagram]:
@@ -360,7 +206,7 @@ class _SocketPool:
         sock, used = self.current.get(family, (None, 0))
         if sock is None or used + nbytes > _SOCKET_BUDGET:
             try:
-                sock = self.stack.enter_context(_open(family))
+                sock = self.stack.enter_context(open_socket(family))
             except OSError as exc:  # no IPv6 here, or out of descriptors
                 logger.debug("no socket for directed probes: %s", exc)
                 return None
@@ -395,7 +241,7 @@ def _send_all(
         ctx.rate.acquire()
         if ctx.stopping.is_set():  # a stopped audit sends nothing more (no 1,000-address tail)
             return
-        if _send(sock, dest, payload, iface) and iface is not None and reach is not None:
+        if send_datagram(sock, dest, payload, iface) and iface is not None and reach is not None:
             reach.sent_on(iface, 6 if sock.family == socket.AF_INET6 else 4)
         yield from collector.drain(0)
 
@@ -420,15 +266,19 @@ def exchange(
     multicast = ctx.multicast and targets is None
     ifaces = scoped_interfaces(ctx.scope, ctx.interfaces) if multicast else {}
     with contextlib.ExitStack() as stack:
-        v4 = stack.enter_context(_open(socket.AF_INET, multicast=bool(ifaces.get(4))))
+        v4 = stack.enter_context(open_socket(socket.AF_INET, multicast=bool(ifaces.get(4))))
         socks = [v4]
         v6: socket.socket | None = None
         try:
-            v6 = stack.enter_context(_open(socket.AF_INET6, multicast=bool(ifaces.get(6))))
+            v6 = stack.enter_context(open_socket(socket.AF_INET6, multicast=bool(ifaces.get(6))))
             socks.append(v6)
         except OSError as exc:  # IPv6 disabled on this host: IPv4 discovery still runs
             logger.debug("no IPv6 socket: %s", exc)
-        listener = _group_listener(plan, ifaces.get(4, ())) if plan.listen_group else None
+        listener = (
+            group_listener(plan.group_v4, plan.port, ifaces.get(4, ()))
+            if plan.listen_group
+            else None
+        )
         if listener is not None:
             stack.enter_context(listener)
             socks.append(listener)

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 
 from auditor.context import NetContext
-from auditor.discovery import discover_all, udp
-from auditor.discovery.udp import DIRECTED_LIMIT, Reach, exchange
+from auditor.discovery import discover_all, udpsock
+from auditor.discovery.reach import Reach
+from auditor.discovery.udp import DIRECTED_LIMIT, exchange
 from auditor.discovery.wsd import WsDiscoveryChannel
 from auditor.lab import nsutil
 from auditor.lab.netns import NamespaceSite
@@ -172,7 +173,7 @@ def test_lost_replies_bring_back_the_follow_up(
 ) -> None:
     # The smallest receive buffer the kernel allows, and a consumer that stalls on its first
     # sighting: the replies that arrive meanwhile overflow the buffer and are dropped.
-    monkeypatch.setattr(udp, "_RCVBUF_MULTICAST", 1)
+    monkeypatch.setattr(udpsock, "_RCVBUF_MULTICAST", 1)
     stalled: set[frozenset[str]] = set()
     lock = threading.Lock()
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 import pytest
 
 from auditor.context import NetContext
-from auditor.discovery import udp
+from auditor.discovery import udp, udpsock
 from auditor.discovery.netif import Interface
-from auditor.discovery.udp import Reach, Segment, UdpPlan, exchange
+from auditor.discovery.reach import Reach, Segment
+from auditor.discovery.udp import UdpPlan, exchange
 from auditor.scope import Scope
 from tests.discovery.conftest import Handler, Responder
 
@@ -86,7 +87,7 @@ def test_replies_the_kernel_dropped_make_the_round_incomplete(
     assert reach.complete and reach.lost == ""
     # ... and with the smallest buffer the kernel allows, a reader that stalls on the first
     # reply loses the burst behind it, and the round says so.
-    monkeypatch.setattr(udp, "_RCVBUF", 1)
+    monkeypatch.setattr(udpsock, "_RCVBUF", 1)
     reach = Reach()
     got = 0
     for _ in exchange(_ctx(), plan, reach=reach):
@@ -104,7 +105,7 @@ def test_replies_the_kernel_dropped_make_the_round_incomplete(
 @pytest.mark.skipif(os.geteuid() != 0, reason="SO_RCVBUFFORCE needs root (CAP_NET_ADMIN)")
 def test_a_multicast_round_buffers_a_burst_of_thousands_of_replies() -> None:
     for family in (socket.AF_INET, socket.AF_INET6):
-        with udp._open(family, multicast=True) as sock:
+        with udpsock.open_socket(family, multicast=True) as sock:
             # The kernel reports twice what was granted: 16 MiB holds about 7,000 replies of
             # 1.2 KB. SO_RCVBUF alone stops at net.core.rmem_max (208 KiB by default).
             assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2 * (1 << 23)
