@@ -23,6 +23,9 @@ from auditor.store.org import EXPOSED_AT, SEVERITIES, AuditPoint, OrgView
 
 #: The formats the organisation view renders to.
 ORG_FORMATS = ("console", "json", "markdown", "html")
+#: The version of reports/schema/camaudit-organisation-1.schema.json this output follows; like the
+#: device report's and the diff's, so a pipeline can check what it reads before it reads it.
+ORG_SCHEMA_VERSION = "1.0"
 
 BASIS = (
     "Counts are of the assessment stored with each audit (as assessed when it ran), computed "
@@ -160,6 +163,7 @@ def _point(p: AuditPoint) -> dict[str, Any]:
 
 def as_dict(view: OrgView) -> dict[str, Any]:
     return {
+        "schema_version": ORG_SCHEMA_VERSION,
         "kind": "camaudit-organisation-view",
         "exposed_at": EXPOSED_AT.label,
         "sites": [

@@ -77,6 +77,8 @@ def test_all_sites_on_the_central_store_counts_what_the_audits_hold(
     local, reports = _audits(tmp_path)
     assert main(["push", "--to", central, "--db", str(local)]) == 0
     view = _view(central, "--all-sites", capsys=capsys)
+    # A pipeline checks what it reads first, as with the device report and the diff.
+    assert (view["schema_version"], view["kind"]) == ("1.0", "camaudit-organisation-view")
     sites = {s["site"]: s for s in view["sites"]}
     assert set(sites) == {"Berlin", "Paris", HOSTILE_SITE}
     for site, data in sites.items():
