@@ -145,8 +145,10 @@ class Store:
                 self._conn.execute(restore)
 
     @contextmanager
-    def _read(self, action: str) -> Iterator[Connection]:
-        """Several queries that must see one state of the store (a snapshot in PostgreSQL)."""
+    def snapshot(self, action: str) -> Iterator[Connection]:
+        """Several queries that must see one state of the store (a snapshot in PostgreSQL): for
+        the modules that query the store's tables themselves (the organisation view, the cut
+        summary), which never write through it. Errors come out as StoreError, saying ``action``."""
         with self._lock, self._errors(action):
             conn = self._conn
             conn.begin_read()
@@ -203,23 +205,23 @@ class Store:
 
     def completed_addresses(self, audit_id: AuditId | str) -> set[str]:
         """The hosts already saved for this audit (`scan --resume` skips them)."""
-        with self._read("read hosts") as conn:
+        with self.snapshot("read hosts") as conn:
             rows = conn.execute(
                 "SELECT address FROM hosts WHERE audit_id = ?", (audit_id,)
             ).fetchall()
         return {r[0] for r in rows}
 
     def load_audit_info(self, audit_id: AuditId | str) -> AuditInfo:
-        with self._read(f"read audit {audit_id}") as conn:
+        with self.snapshot(f"read audit {audit_id}") as conn:
             return audit_from_row(self._require_audit(conn, audit_id))
 
     def load_head(self, audit_id: AuditId | str) -> AuditReport:
         """The audit without its devices (info, out-of-scope references, notes)."""
-        with self._read(f"read audit {audit_id}") as conn:
+        with self.snapshot(f"read audit {audit_id}") as conn:
             return reader.load_head(conn, self._require_audit(conn, audit_id))
 
     def load_report(self, audit_id: AuditId | str) -> AuditReport:
-        with self._read(f"read audit {audit_id}") as conn:
+        with self.snapshot(f"read audit {audit_id}") as conn:
             return reader.load_report(conn, self._require_audit(conn, audit_id))
 
     @contextmanager
@@ -267,7 +269,7 @@ class Store:
             yield device
 
     def list_audits(self) -> list[AuditSummary]:
-        with self._read("list audits") as conn:
+        with self.snapshot("list audits") as conn:
             return reader.list_audits(conn)
 
     def latest_audit(self, site: str | None = None) -> AuditId | None:
@@ -276,7 +278,7 @@ class Store:
         if site is not None:
             query += " WHERE site = ?"
             params = (site,)
-        with self._read("find the latest audit") as conn:
+        with self.snapshot("find the latest audit") as conn:
             order = f"{conn.dialect.binary('started')} DESC, {conn.dialect.binary('id')} DESC"
             found = conn.execute(f"{query} ORDER BY {order} LIMIT 1", params)
             row = found.fetchone()
@@ -284,7 +286,7 @@ class Store:
 
     def resolve_audit(self, text: str) -> AuditId:
         """An audit id from a full id or a unique prefix of one (as typed on the command line)."""
-        with self._read("find the audit") as conn:
+        with self.snapshot("find the audit") as conn:
             rows = conn.execute(
                 "SELECT id FROM audits WHERE id = ? "
                 "OR substr(id, 1, length(CAST(? AS TEXT))) = ? "
@@ -316,15 +318,15 @@ class Store:
         return applied_version(conn, LISTS) > 0
 
     def list_imports(self) -> list[tuple[object, ...]]:
-        with self._read("read the imported lists") as conn:
+        with self.snapshot("read the imported lists") as conn:
             return lists.current_imports(conn) if self._has_lists(conn) else []
 
     def list_names(self) -> list[tuple[int, str, str, str]]:
-        with self._read("read the imported lists") as conn:
+        with self.snapshot("read the imported lists") as conn:
             return lists.names(conn) if self._has_lists(conn) else []
 
     def list_entries(self, ids: Sequence[int]) -> list[tuple[object, ...]]:
-        with self._read("read the imported lists") as conn:
+        with self.snapshot("read the imported lists") as conn:
             return lists.entries(conn, ids) if self._has_lists(conn) else []
 
     def _require_audit(self, conn: Connection, audit_id: str) -> Any:

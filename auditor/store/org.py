@@ -234,7 +234,7 @@ def store_view(store: Store, sites: Sequence[str] | None = None, leave_out: str 
     """The organisation view of an open store, either engine, from one consistent snapshot."""
     # The store's own connection: its dialect translates the placeholders and restores text the
     # engine had to escape. (Store has no public query method; pgstore owns it.)
-    with store._read("build the organisation view") as conn:
+    with store.snapshot("build the organisation view") as conn:
 
         def run(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in conn.execute(sql, params).fetchall()]

@@ -365,7 +365,7 @@ class CutSummary:
 
 
 def store_device_count(store: Store, audit_id: str) -> int:
-    with store._read(f"count the devices of audit {audit_id}") as conn:
+    with store.snapshot(f"count the devices of audit {audit_id}") as conn:
         return device_count(conn, audit_id)
 
 
@@ -373,7 +373,7 @@ def store_summary(store: Store, audit_id: str, limit: int) -> CutSummary:
     """The cut summary of one audit of an open store, either engine."""
     # The store's own connection, as auditor.store.org uses it: its dialect translates the
     # placeholders and restores text the engine had to escape.
-    with store._read(f"summarise audit {audit_id}") as conn:
+    with store.snapshot(f"summarise audit {audit_id}") as conn:
         row = conn.execute("SELECT * FROM audits WHERE id = ?", (audit_id,)).fetchone()
         if row is None:
             raise KeyError(audit_id)

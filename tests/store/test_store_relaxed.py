@@ -14,7 +14,7 @@ from tests.store.store_engines import run_sql
 def _setting(store: Store) -> str:
     # Read on the store's own connection: the setting is per connection.
     query = "SHOW synchronous_commit" if store.engine == "postgresql" else "PRAGMA synchronous"
-    with store._read("read the setting") as conn:
+    with store.snapshot("read the setting") as conn:
         return str(conn.execute(query).fetchone()[0])
 
 
