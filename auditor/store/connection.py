@@ -4,17 +4,28 @@ Queries are written once (``?`` placeholders); the dialect translates them and e
 an engine cannot hold, and every row comes back as a :class:`Row` with that text restored.
 Transactions are explicit: :meth:`Connection.begin_write` takes the engine's write lock (SQLite's
 ``BEGIN IMMEDIATE``; a plain ``BEGIN`` in PostgreSQL, whose rows lock as they are written).
+
+A PostgreSQL connection can be lost under a long audit (a server restart, a failover, a proxy's
+idle timeout, ``pg_terminate_backend``): :meth:`Connection.run` then reconnects once, with the
+same URL and session settings, and runs the work again (see ``run`` for when that is safe).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from auditor.store.dialect import Dialect
+
+T = TypeVar("T")
+
+
+class ConnectionLost(RuntimeError):
+    """The server went away and the one reconnect allowed failed too."""
 
 
 class Row:
@@ -52,10 +63,109 @@ class Cursor(Protocol):
 class Connection:
     """The store's connection: the driver's, its dialect, and the store's conventions."""
 
-    def __init__(self, raw: Any, dialect: Dialect) -> None:
+    def __init__(self, raw: Any, dialect: Dialect, reopen: Callable[[], Any] | None = None) -> None:
         # sqlite3.Connection or psycopg.Connection: psycopg is imported only for a URL.
         self.raw = raw
         self.dialect = dialect
+        # A new raw connection to the same server (PostgreSQL only; None: never reconnect).
+        self._reopen = reopen
+        self._session: dict[str, str] = {}
+
+    def set_session(self, statement: str) -> None:
+        """A session setting (``SET name = value``), made again on a new connection after a
+        reconnect; the last one made of each name wins."""
+        self.raw.execute(statement)
+        self._session[statement.split("=")[0].strip().lower()] = statement
+
+    def lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the server connection is gone (and this one may reconnect)."""
+        if self._reopen is None:
+            return False
+        import psycopg
+
+        if not isinstance(exc, psycopg.OperationalError):
+            return False
+        return bool(
+            self.raw.closed or self.raw.broken or isinstance(exc, psycopg.errors.AdminShutdown)
+        )
+
+    def reconnect(self) -> None:
+        """Replace the lost connection by a new one with the same settings: one attempt, whose
+        wait ``reopen`` bounds; when it fails, ConnectionLost (the old one stays, broken, and the
+        next operation tries once more: the server may be back by then)."""
+        assert self._reopen is not None
+        with contextlib.suppress(Exception):
+            self.raw.close()
+        try:
+            raw = self._reopen()
+            try:
+                for statement in self._session.values():
+                    raw.execute(statement)
+            except BaseException:
+                raw.close()
+                raise
+        except self.driver_errors as exc:
+            raise ConnectionLost(
+                f"the connection to the database server was lost and reconnecting failed: {exc}"
+            ) from exc
+        self.raw = raw
+
+    def run(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        write: bool,
+        snapshot: bool = True,
+        commit_idempotent: bool = True,
+    ) -> T:
+        """``work`` in one write transaction (``write``), one read snapshot (``snapshot``) or
+        as is; run once more on a new connection when the connection is found lost.
+
+        Work that failed before COMMIT was rolled back with the lost session, so running it
+        again is always safe. A failure during COMMIT leaves its outcome unknown (the server
+        may have committed before the connection dropped): the work runs again only when
+        ``commit_idempotent`` says a second run on top of a committed first one leaves the same
+        rows (a host's save deletes the host, then inserts it); otherwise the error stands."""
+        for last in (False, True):
+            committing = False
+            try:
+                self._begin(write, snapshot)
+                try:
+                    result = work(self)
+                except BaseException:
+                    self.rollback()
+                    raise
+                committing = True
+                self._end(write, snapshot)
+                return result
+            except Exception as exc:
+                if last or not self.lost(exc) or (committing and write and not commit_idempotent):
+                    raise
+                self.reconnect()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def start(self, *, write: bool) -> None:
+        """Begin a transaction or a read snapshot left open for the caller (which ends it);
+        a connection found lost by the BEGIN (it failed while idle) is replaced once."""
+        try:
+            self._begin(write, True)
+        except Exception as exc:
+            if not self.lost(exc):
+                raise
+            self.reconnect()
+            self._begin(write, True)
+
+    def _begin(self, write: bool, snapshot: bool) -> None:
+        if write:
+            self.begin_write()
+        elif snapshot:
+            self.begin_read()
+
+    def _end(self, write: bool, snapshot: bool) -> None:
+        if write:
+            self.commit()
+        elif snapshot:
+            self.end_read()
 
     def _params(self, params: Sequence[object]) -> tuple[object, ...]:
         bind = self.dialect.bind
@@ -135,7 +245,7 @@ class Connection:
         if self.dialect.is_postgres:
             import psycopg
 
-            return (psycopg.Error,)
+            return (psycopg.Error, ConnectionLost)
         return (sqlite3.Error,)
 
     @property
@@ -143,7 +253,9 @@ class Connection:
         if self.dialect.is_postgres:
             import psycopg
 
-            return bool(self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+            # UNKNOWN: a lost connection, where nothing can be rolled back or committed.
+            status = psycopg.pq.TransactionStatus
+            return self.raw.info.transaction_status not in (status.IDLE, status.UNKNOWN)
         return bool(self.raw.in_transaction)
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.errors import StoreError
 from auditor.models import (
@@ -39,6 +39,8 @@ from auditor.store.sqlite_engine import errors as sqlite_errors
 from auditor.store.summary import evidence_sha256
 
 __all__ = ["OPEN_WAIT_S", "AuditSummary", "Store"]
+
+T = TypeVar("T")
 
 
 def connect(where: Path | str, *, durable: bool = True) -> Connection:
@@ -121,11 +123,23 @@ class Store:
         with self._engine_errors(action):
             yield
 
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        """One transaction: all of it is committed, or none of it (the store stays consistent)."""
-        with self._lock, self._errors(action), self._conn.write_transaction() as conn:
-            yield conn
+    def _write(
+        self, action: str, work: Callable[[Connection], T], *, commit_idempotent: bool = True
+    ) -> T:
+        """One transaction: all of it is committed, or none of it (the store stays consistent).
+        A PostgreSQL connection found lost is replaced once and ``work`` runs again
+        (``Connection.run``); ``commit_idempotent``: running it twice leaves what once does."""
+        with self._lock, self._errors(action):
+            return self._conn.run(work, write=True, commit_idempotent=commit_idempotent)
+
+    def _read(self, action: str, work: Callable[[Connection], T]) -> T:
+        """Queries in one snapshot, run again on a new connection if the server's was lost."""
+        with self._lock, self._errors(action):
+            return self._conn.run(work, write=False)
+
+    def _setting(self, action: str, statement: str) -> None:
+        with self._lock, self._errors(action):
+            self._conn.run(lambda c: c.set_session(statement), write=False, snapshot=False)
 
     @contextmanager
     def relaxed_durability(self) -> Iterator[None]:
@@ -136,22 +150,21 @@ class Store:
         again), where one flush per host was half the time (issue 16)."""
         dialect = self._conn.dialect
         relax, restore = dialect.durability(flushed=False), dialect.durability(flushed=True)
-        with self._lock, self._errors("relax durability"):
-            self._conn.execute(relax)
+        self._setting("relax durability", relax)
         try:
             yield
         finally:
-            with self._lock, self._errors("restore durability"):
-                self._conn.execute(restore)
+            self._setting("restore durability", restore)
 
     @contextmanager
     def snapshot(self, action: str) -> Iterator[Connection]:
         """Several queries that must see one state of the store (a snapshot in PostgreSQL): for
         the modules that query the store's tables themselves (the organisation view, the cut
-        summary), which never write through it. Errors come out as StoreError, saying ``action``."""
+        summary), which never write through it. Errors come out as StoreError, saying ``action``.
+        A connection the BEGIN finds lost is replaced once; one lost in the block is an error."""
         with self._lock, self._errors(action):
             conn = self._conn
-            conn.begin_read()
+            conn.start(write=False)
             try:
                 yield conn
             finally:
@@ -161,8 +174,8 @@ class Store:
 
     def begin_audit(self, info: AuditInfo) -> None:
         """Record a new audit; for an existing id (a resume) update its info and keep its hosts."""
-        with self._write(f"record audit {info.id}") as conn:
-            writer.upsert_audit(conn, info)
+        # An upsert: run again after a COMMIT whose outcome is unknown, the same row.
+        self._write(f"record audit {info.id}", lambda conn: writer.upsert_audit(conn, info))
 
     def save_device(
         self,
@@ -175,19 +188,30 @@ class Store:
         ``out_of_scope`` (the references this host made) goes in the same transaction, so a
         killed audit keeps them with the hosts it kept.
         """
-        with self._write(f"save host {device.host.address}") as conn:
+        refs = tuple(out_of_scope)  # iterated again if the save runs again
+
+        # Idempotent, so a save whose COMMIT outcome is unknown runs again too: replace_device
+        # deletes any save of this host in this audit (its rows cascade) before inserting it,
+        # and insert_refs keeps a reference already recorded once (ON CONFLICT DO NOTHING).
+        def save(conn: Connection) -> None:
             self._require_audit(conn, audit_id)
             with conn.batch():
                 writer.replace_device(conn, audit_id, device)
-                writer.insert_refs(conn, audit_id, out_of_scope)
+                writer.insert_refs(conn, audit_id, refs)
+
+        self._write(f"save host {device.host.address}", save)
 
     def save_out_of_scope(
         self, audit_id: AuditId | str, refs: Iterable[OutOfScopeReference]
     ) -> None:
         """Record references (a reference already recorded is kept once)."""
-        with self._write("record out-of-scope references") as conn:
+        kept = tuple(refs)
+
+        def record(conn: Connection) -> None:
             self._require_audit(conn, audit_id)
-            writer.insert_refs(conn, audit_id, refs)
+            writer.insert_refs(conn, audit_id, kept)
+
+        self._write("record out-of-scope references", record)
 
     def finish_audit(
         self,
@@ -197,32 +221,42 @@ class Store:
         channel_failures: tuple[ChannelFailure, ...] = (),
     ) -> None:
         """Mark the audit finished; ``channel_failures`` replaces those of an earlier run."""
-        with self._write(f"finish audit {audit_id}") as conn:
+
+        def finish(conn: Connection) -> None:  # sets the same columns again: idempotent
             self._require_audit(conn, audit_id)
             writer.finish_audit(conn, audit_id, finished, notes, channel_failures)
+
+        self._write(f"finish audit {audit_id}", finish)
 
     # -- reads ---------------------------------------------------------------------------------
 
     def completed_addresses(self, audit_id: AuditId | str) -> set[str]:
         """The hosts already saved for this audit (`scan --resume` skips them)."""
-        with self.snapshot("read hosts") as conn:
-            rows = conn.execute(
+        rows = self._read(
+            "read hosts",
+            lambda c: c.execute(
                 "SELECT address FROM hosts WHERE audit_id = ?", (audit_id,)
-            ).fetchall()
+            ).fetchall(),
+        )
         return {r[0] for r in rows}
 
     def load_audit_info(self, audit_id: AuditId | str) -> AuditInfo:
-        with self.snapshot(f"read audit {audit_id}") as conn:
-            return audit_from_row(self._require_audit(conn, audit_id))
+        return self._read(
+            f"read audit {audit_id}", lambda c: audit_from_row(self._require_audit(c, audit_id))
+        )
 
     def load_head(self, audit_id: AuditId | str) -> AuditReport:
         """The audit without its devices (info, out-of-scope references, notes)."""
-        with self.snapshot(f"read audit {audit_id}") as conn:
-            return reader.load_head(conn, self._require_audit(conn, audit_id))
+        return self._read(
+            f"read audit {audit_id}",
+            lambda c: reader.load_head(c, self._require_audit(c, audit_id)),
+        )
 
     def load_report(self, audit_id: AuditId | str) -> AuditReport:
-        with self.snapshot(f"read audit {audit_id}") as conn:
-            return reader.load_report(conn, self._require_audit(conn, audit_id))
+        return self._read(
+            f"read audit {audit_id}",
+            lambda c: reader.load_report(c, self._require_audit(c, audit_id)),
+        )
 
     @contextmanager
     def report_stream(
@@ -243,7 +277,9 @@ class Store:
                 if sqlite_snapshot:
                     conn.execute("BEGIN")
                 else:
-                    conn.begin_read()
+                    # A connection lost while idle is replaced here; once devices are being
+                    # read, a lost one ends the stream with the error (its snapshot is gone).
+                    conn.start(write=False)
             try:
                 with self._errors(action):
                     row = self._require_audit(conn, audit_id)
@@ -269,8 +305,7 @@ class Store:
             yield device
 
     def list_audits(self) -> list[AuditSummary]:
-        with self.snapshot("list audits") as conn:
-            return reader.list_audits(conn)
+        return self._read("list audits", reader.list_audits)
 
     def latest_audit(self, site: str | None = None) -> AuditId | None:
         query = "SELECT id FROM audits"
@@ -278,21 +313,25 @@ class Store:
         if site is not None:
             query += " WHERE site = ?"
             params = (site,)
-        with self.snapshot("find the latest audit") as conn:
+
+        def latest(conn: Connection) -> Any:
             order = f"{conn.dialect.binary('started')} DESC, {conn.dialect.binary('id')} DESC"
-            found = conn.execute(f"{query} ORDER BY {order} LIMIT 1", params)
-            row = found.fetchone()
+            return conn.execute(f"{query} ORDER BY {order} LIMIT 1", params).fetchone()
+
+        row = self._read("find the latest audit", latest)
         return AuditId(row[0]) if row else None
 
     def resolve_audit(self, text: str) -> AuditId:
         """An audit id from a full id or a unique prefix of one (as typed on the command line)."""
-        with self.snapshot("find the audit") as conn:
-            rows = conn.execute(
+        rows = self._read(
+            "find the audit",
+            lambda c: c.execute(
                 "SELECT id FROM audits WHERE id = ? "
                 "OR substr(id, 1, length(CAST(? AS TEXT))) = ? "
-                f"ORDER BY {conn.dialect.binary('id')}",
+                f"ORDER BY {c.dialect.binary('id')}",
                 (text, text, text),
-            ).fetchall()
+            ).fetchall(),
+        )
         ids = [r[0] for r in rows]
         if text in ids:
             return AuditId(text)
@@ -311,23 +350,32 @@ class Store:
         names: Sequence[lists.NameRow],
     ) -> int:
         """Make ``record`` the current import of its kind, in one transaction; its id."""
-        with self._write(f"import the {record.kind} list") as conn:
-            return lists.replace_import(conn, record, entries, names)
+        # A new import row (a new id) each run: not run again after an unknown COMMIT.
+        return self._write(
+            f"import the {record.kind} list",
+            lambda conn: lists.replace_import(conn, record, entries, names),
+            commit_idempotent=False,
+        )
 
     def _has_lists(self, conn: Connection) -> bool:
         return applied_version(conn, LISTS) > 0
 
     def list_imports(self) -> list[tuple[object, ...]]:
-        with self.snapshot("read the imported lists") as conn:
-            return lists.current_imports(conn) if self._has_lists(conn) else []
+        return self._read(
+            "read the imported lists",
+            lambda c: lists.current_imports(c) if self._has_lists(c) else [],
+        )
 
     def list_names(self) -> list[tuple[int, str, str, str]]:
-        with self.snapshot("read the imported lists") as conn:
-            return lists.names(conn) if self._has_lists(conn) else []
+        return self._read(
+            "read the imported lists", lambda c: lists.names(c) if self._has_lists(c) else []
+        )
 
     def list_entries(self, ids: Sequence[int]) -> list[tuple[object, ...]]:
-        with self.snapshot("read the imported lists") as conn:
-            return lists.entries(conn, ids) if self._has_lists(conn) else []
+        return self._read(
+            "read the imported lists",
+            lambda c: lists.entries(c, ids) if self._has_lists(c) else [],
+        )
 
     def _require_audit(self, conn: Connection, audit_id: str) -> Any:
         row = reader.find_audit(conn, audit_id)

@@ -24,7 +24,12 @@ def explain(exc: BaseException) -> str:
         return f"{message} (check that the folder exists and is writable, or use --db)"
     if any(
         lost in lowered
-        for lost in ("server closed the connection", "connection is closed", "terminating conn")
+        for lost in (
+            "server closed the connection",
+            "connection is closed",
+            "terminating conn",
+            "reconnecting failed",
+        )
     ):
         return (
             f"{message} (the database server went away; every host saved so far is kept: "

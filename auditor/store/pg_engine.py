@@ -7,6 +7,7 @@ Errors name the database by its redacted URL only.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,11 @@ from auditor.store.schema import migrate
 
 #: Seconds to wait for the server to answer a connection (libpq's connect_timeout).
 CONNECT_TIMEOUT_S = 30
+#: A lost connection is replaced once (``Connection.run``): after this pause (a restarting
+#: server or a failover proxy needs a moment), one connect that waits at most RECONNECT_TIMEOUT_S
+#: (libpq's minimum is 2 s), so a server that stays down fails the operation within seconds.
+RECONNECT_PAUSE_S = 0.5
+RECONNECT_TIMEOUT_S = 5
 
 
 def _driver() -> Any:
@@ -58,16 +64,26 @@ def connect_plain(url: str) -> Connection:
     """Another connection to a store that ``open_postgres`` has made (no checks, no migration),
     for a writer with transactions of its own."""
     check_url(url)
-    psycopg = _driver()
     with errors(url, "connect"):
-        raw = psycopg.connect(
-            url,
-            autocommit=True,  # transactions are explicit (BEGIN ... COMMIT), as with SQLite
-            row_factory=_row_factory,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            application_name="camaudit",
-        )
-    return Connection(raw, POSTGRES)
+        raw = _connect(url, CONNECT_TIMEOUT_S)
+    return Connection(raw, POSTGRES, reopen=lambda: _reconnect(url))
+
+
+def _connect(url: str, timeout: int) -> Any:
+    # Everything a session is given here is given again on a reconnect; the search_path and
+    # other options travel in the URL, the SET statements through Connection.set_session.
+    return _driver().connect(
+        url,
+        autocommit=True,  # transactions are explicit (BEGIN ... COMMIT), as with SQLite
+        row_factory=_row_factory,
+        connect_timeout=timeout,
+        application_name="camaudit",
+    )
+
+
+def _reconnect(url: str) -> Any:
+    time.sleep(RECONNECT_PAUSE_S)
+    return _connect(url, RECONNECT_TIMEOUT_S)
 
 
 def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Connection:
@@ -95,11 +111,11 @@ def open_postgres(url: str, *, read_only: bool, lists_only: bool = False) -> Con
             if read_only:
                 # Nothing this process runs can change the central store (belt and braces:
                 # the reader role of a least-privilege setup cannot write anyway).
-                conn.execute("SET default_transaction_read_only = on")
+                conn.set_session("SET default_transaction_read_only = on")
             else:
                 # As SQLite's synchronous=FULL: a host is saved when its commit returns, even if
                 # the server's default (a DBA's tuning) lets commits return before the WAL write.
-                conn.execute(POSTGRES.durability(flushed=True))
+                conn.set_session(POSTGRES.durability(flushed=True))
                 migrate(conn)
     except BaseException:
         conn.close()

@@ -17,7 +17,7 @@ import ipaddress
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,10 +146,10 @@ class Sightings:
         self._conn = connect(path, durable=False)
         self._where = describe(path)  # a URL as it may be shown
         with self._errors("open the sightings"):
-            row = self._conn.execute(
+            row = self._rows(
                 "SELECT MAX(ready_seq), MAX(updated_seq) FROM sightings WHERE audit_id = ?",
                 (audit_id,),
-            ).fetchone()
+            )[0]
             # A new run probes afresh: nothing is "probed in this run" yet; and with a port
             # scan to come, a host it has not seen waits for it again (it may add ports).
             self._write("UPDATE sightings SET probed_seq = NULL WHERE audit_id = ?", (audit_id,))
@@ -171,16 +171,25 @@ class Sightings:
         except self._conn.driver_errors as exc:
             raise StoreError(f"audit store {self._where}: could not {action}: {exc}") from exc
 
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[Connection]:
-        with self._lock, self._errors(action), self._conn.write_transaction() as conn:
-            yield conn
+    def _transaction(self, work: Callable[[Connection], object], *, again: bool = True) -> None:
+        """One transaction, run again on a new connection if PostgreSQL's was found lost
+        (``Connection.run``). ``again``: running it twice leaves what once does (the merges
+        find their rows merged, the updates set the same values), so even a COMMIT whose
+        outcome is unknown is retried. The seq counters may skip numbers; order is all they
+        promise."""
+        with self._lock, self._errors("record sightings"):
+            self._conn.run(work, write=True, commit_idempotent=again)
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> list[Any]:
+        with self._lock, self._errors("read sightings"):
+            return self._conn.run(
+                lambda c: c.execute(sql, params).fetchall(), write=False, snapshot=False
+            )
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _write(self, sql: str, params: tuple[object, ...]) -> None:
-        with self._transaction("record sightings") as conn:
-            conn.execute(sql, params)
+    def _write(self, sql: str, params: tuple[object, ...], *, again: bool = True) -> None:
+        self._transaction(lambda conn: conn.execute(sql, params), again=again)
 
     def add(self, host: Host) -> None:
         """Record a sighting (merged with what is known of its address)."""
@@ -208,9 +217,12 @@ class Sightings:
             if not self._buffer:
                 return
             batch, self._buffer = self._buffer, {}
-            with self._transaction("record sightings") as conn:
+
+            def merge(conn: Connection) -> None:
                 for key, host in batch.items():
                     self._merge_row(conn, key, host)
+
+            self._transaction(merge)
 
     def _merge_row(self, conn: Connection, key: str, host: Host) -> None:
         row = conn.execute(
@@ -247,26 +259,26 @@ class Sightings:
     def ports_known(self) -> None:
         """The port scan is over (or failed): every waiting host is ready now, in address
         order."""
-        with self._lock, self._errors("read sightings"):
+        with self._lock:
             self._ports_pending = False
             self.flush()
-            waiting = [
-                r[0]
-                for r in self._conn.execute(
-                    "SELECT address FROM sightings WHERE audit_id = ? AND ready_seq IS NULL",
-                    (self.audit_id,),
-                )
-            ]
-            if not waiting:
-                return
-            waiting.sort(key=_address_order)
-            with self._transaction("record sightings") as conn:
-                for address in waiting:
-                    self._ready_seq += 1
-                    conn.execute(
-                        "UPDATE sightings SET ready_seq = ? WHERE audit_id = ? AND address = ?",
-                        (self._ready_seq, self.audit_id, address),
-                    )
+            self._transaction(self._make_ready)
+
+    def _make_ready(self, conn: Connection) -> None:
+        waiting = [
+            r[0]
+            for r in conn.execute(
+                "SELECT address FROM sightings WHERE audit_id = ? AND ready_seq IS NULL",
+                (self.audit_id,),
+            ).fetchall()
+        ]
+        waiting.sort(key=_address_order)
+        for address in waiting:
+            self._ready_seq += 1
+            conn.execute(
+                "UPDATE sightings SET ready_seq = ? WHERE audit_id = ? AND address = ?",
+                (self._ready_seq, self.audit_id, address),
+            )
 
     def mark_probed(self, address: str, updated_seq: int, unconfirmed: bool) -> None:
         """The saved host was probed with the sightings up to ``updated_seq``."""
@@ -278,17 +290,17 @@ class Sightings:
 
     def unconfirmed(self) -> int:
         """Hosts saved as seen only in discovery replies (a host probed again counts once)."""
-        with self._lock, self._errors("read sightings"):
-            row = self._conn.execute(
-                "SELECT COUNT(*) FROM sightings WHERE audit_id = ? AND unconfirmed = 1",
-                (self.audit_id,),
-            ).fetchone()
+        row = self._rows(
+            "SELECT COUNT(*) FROM sightings WHERE audit_id = ? AND unconfirmed = 1",
+            (self.audit_id,),
+        )[0]
         return int(row[0])
 
     def round_started(self, when: datetime) -> None:
         self._write(
             "INSERT INTO discovery_rounds (audit_id, started) VALUES (?, ?)",
             (self.audit_id, when.astimezone(UTC).isoformat()),
+            again=False,  # a second run after an unknown COMMIT would be a second round
         )
 
     def round_finished(self, when: datetime) -> None:
@@ -301,12 +313,13 @@ class Sightings:
 
     def current(self, address: str) -> tuple[Host | None, int]:
         """The address's host with every sighting so far merged in, and its updated_seq."""
-        with self._lock, self._errors("read sightings"):
-            row = self._conn.execute(
+        with self._lock:
+            rows = self._rows(
                 "SELECT host, updated_seq FROM sightings WHERE audit_id = ? AND address = ?",
                 (self.audit_id, address),
-            ).fetchone()
+            )
             buffered = self._buffer.get(address)
+        row = rows[0] if rows else None
         host = host_from_json(row[0]) if row is not None else None
         seq = int(row[1]) if row is not None else 0
         if buffered is not None:
@@ -316,34 +329,31 @@ class Sightings:
 
     def ready(self, after: int, limit: int) -> list[Sighting]:
         """Up to ``limit`` ready hosts not yet saved in the audit, after ``after`` in order."""
-        with self._lock, self._errors("read sightings"):
-            rows = self._conn.execute(
-                "SELECT s.ready_seq, s.host FROM sightings s WHERE s.audit_id = ? "
-                "AND s.ready_seq > ? AND NOT EXISTS (SELECT 1 FROM hosts h WHERE "
-                "h.audit_id = s.audit_id AND h.address = s.address) "
-                "ORDER BY s.ready_seq LIMIT ?",
-                (self.audit_id, after, limit),
-            ).fetchall()
+        rows = self._rows(
+            "SELECT s.ready_seq, s.host FROM sightings s WHERE s.audit_id = ? "
+            "AND s.ready_seq > ? AND NOT EXISTS (SELECT 1 FROM hosts h WHERE "
+            "h.audit_id = s.audit_id AND h.address = s.address) "
+            "ORDER BY s.ready_seq LIMIT ?",
+            (self.audit_id, after, limit),
+        )
         return [Sighting(int(seq), host_from_json(raw)) for seq, raw in rows]
 
     def unsaved(self) -> int:
         """Hosts discovered and not yet saved (the probing total once discovery is over)."""
-        with self._lock, self._errors("read sightings"):
-            row = self._conn.execute(
-                "SELECT COUNT(*) FROM sightings s WHERE s.audit_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM hosts h WHERE h.audit_id = s.audit_id AND h.address = s.address)",
-                (self.audit_id,),
-            ).fetchone()
+        row = self._rows(
+            "SELECT COUNT(*) FROM sightings s WHERE s.audit_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM hosts h WHERE h.audit_id = s.audit_id AND h.address = s.address)",
+            (self.audit_id,),
+        )[0]
         return int(row[0])
 
     def stale(self) -> Iterator[Host]:
         """Hosts probed in this run that a sighting changed after their probes had read them."""
-        with self._lock, self._errors("read sightings"):
-            rows = self._conn.execute(
-                "SELECT host FROM sightings WHERE audit_id = ? AND probed_seq IS NOT NULL "
-                "AND updated_seq > probed_seq ORDER BY ready_seq",
-                (self.audit_id,),
-            ).fetchall()
+        rows = self._rows(
+            "SELECT host FROM sightings WHERE audit_id = ? AND probed_seq IS NOT NULL "
+            "AND updated_seq > probed_seq ORDER BY ready_seq",
+            (self.audit_id,),
+        )
         for (raw,) in rows:
             yield host_from_json(raw)
 
@@ -351,12 +361,11 @@ class Sightings:
         """Every host discovered so far, read in pages (never all in memory at once)."""
         after = ""
         while True:
-            with self._lock, self._errors("read sightings"):
-                rows = self._conn.execute(
-                    "SELECT address, host FROM sightings WHERE audit_id = ? AND address > ? "
-                    "ORDER BY address LIMIT 512",
-                    (self.audit_id, after),
-                ).fetchall()
+            rows = self._rows(
+                "SELECT address, host FROM sightings WHERE audit_id = ? AND address > ? "
+                "ORDER BY address LIMIT 512",
+                (self.audit_id, after),
+            )
             if not rows:
                 return
             for _, raw in rows:
