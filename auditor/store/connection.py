@@ -70,6 +70,7 @@ class Connection:
         # A new raw connection to the same server (PostgreSQL only; None: never reconnect).
         self._reopen = reopen
         self._session: dict[str, str] = {}
+        self._closed = False  # closed by its owner: never reopened behind its back
 
     def set_session(self, statement: str) -> None:
         """A session setting (``SET name = value``), made again on a new connection after a
@@ -79,7 +80,7 @@ class Connection:
 
     def lost(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the server connection is gone (and this one may reconnect)."""
-        if self._reopen is None:
+        if self._reopen is None or self._closed:
             return False
         import psycopg
 
@@ -259,6 +260,7 @@ class Connection:
         return bool(self.raw.in_transaction)
 
     def close(self) -> None:
+        self._closed = True
         self.raw.close()
 
 
