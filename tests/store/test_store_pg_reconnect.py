@@ -146,9 +146,12 @@ def test_a_scan_with_kills_in_the_middle_ends_with_every_host_once(pg_database: 
     assert host_rows(pg_database, audit) == sorted((str(d.host.address), 1) for d in report.devices)
 
 
-def test_a_save_whose_commit_was_cut_is_run_again_and_kept_once(pg_database: str) -> None:
-    """The server ends the session during COMMIT (a deferred trigger, once): the outcome is
-    unknown to the store, and a host's save is idempotent, so it is saved again."""
+@pytest.mark.parametrize("when", ["mid-save", "commit"])
+def test_a_save_cut_by_the_server_is_run_again_and_kept_once(pg_database: str, when: str) -> None:
+    """The server ends the session once, in the middle of a host's save (an insert's trigger:
+    the save was rolled back) or during its COMMIT (a deferred trigger: the outcome is unknown
+    to the store; a host's save is idempotent, so it is run again either way)."""
+    timing = "DEFERRABLE INITIALLY DEFERRED" if when == "commit" else "NOT DEFERRABLE"
     report = sample_report()
     audit = report.audit.id
     with Store(pg_database) as store:
@@ -160,7 +163,7 @@ def test_a_save_whose_commit_was_cut_is_run_again_and_kept_once(pg_database: str
             "CREATE FUNCTION kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "IF nextval('kill_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
             "PERFORM pg_sleep(5); END IF; RETURN NULL; END $$; "
-            "CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON hosts DEFERRABLE INITIALLY DEFERRED "
+            f"CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON hosts {timing} "
             "FOR EACH ROW EXECUTE FUNCTION kill_at_commit()",
         )
         store.save_device(audit, report.devices[1])
