@@ -200,9 +200,10 @@ def audit(site: LoopbackSite, profile: str, keep: bool) -> tuple[list[Observatio
 def evidence(observations: list[Observation]) -> list[tuple[str, str, str]]:
     # The device's own Connection (and Keep-Alive) header answers ours (close asked, close
     # said); what it says to keep-alive is its answer to another request, not a change in how
-    # camaudit reads a reply.
+    # camaudit reads a reply. The device's clock (ONVIF GetSystemDateAndTime) moves between the
+    # two audits: that it was read, and where, is compared, not the time it said.
     return sorted(
-        (o.kind.value, o.source, o.value)
+        (o.kind.value, o.source, "" if o.kind is K.ONVIF_SYSTEM_DATE_TIME else o.value)
         for o in observations
         if not (
             o.kind is K.HTTP_HEADER and o.value.lower().startswith(("connection:", "keep-alive:"))
