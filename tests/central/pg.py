@@ -12,6 +12,7 @@ import psycopg
 from auditor.models import AuditId, AuditReport
 from auditor.store import Store
 from auditor.store.central import install
+from tests.store import store_engines
 
 
 def make_central(url: str) -> str:
@@ -23,12 +24,7 @@ def make_central(url: str) -> str:
 
 def save_report(path: Path, report: AuditReport) -> None:
     with Store(path) as store:
-        store.begin_audit(report.audit)
-        for d in report.devices:
-            store.save_device(report.audit.id, d)
-        store.save_out_of_scope(report.audit.id, report.out_of_scope)
-        if report.audit.finished:
-            store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+        store_engines.save_report(store, report)
 
 
 def replicate(report: AuditReport, count: int, *, site: str, audit_id: str) -> AuditReport:

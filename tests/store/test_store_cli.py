@@ -20,15 +20,11 @@ from auditor.models import AuditId, AuditReport, Identification
 from auditor.resources import reports_dir
 from auditor.store import Store
 from tests.render.camaudit_sample_audit import sample_report
+from tests.store.store_engines import save_report
 
 
 def _save(store: Store, report: AuditReport) -> None:
-    store.begin_audit(report.audit)
-    for d in report.devices:
-        store.save_device(report.audit.id, d)
-    store.save_out_of_scope(report.audit.id, report.out_of_scope)
-    if report.audit.finished:
-        store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+    save_report(store, report)
 
 
 def _later(report: AuditReport) -> AuditReport:

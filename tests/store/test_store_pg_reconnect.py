@@ -18,7 +18,7 @@ from auditor.store.location import redact
 from auditor.store.sightings import Sightings
 from tests.pgcluster import PgCluster, running_cluster, unavailable_reason
 from tests.render.camaudit_sample_audit import sample_report
-from tests.store.store_engines import run_sql
+from tests.store.store_engines import run_sql, save_report
 
 pytestmark = pytest.mark.postgres
 
@@ -61,12 +61,7 @@ def host_rows(url: str, audit_id: str) -> list[tuple[str, int]]:
 def test_reads_after_the_server_ended_the_session_succeed(pg_database: str) -> None:
     report = sample_report()
     with Store(pg_database) as store:
-        store.begin_audit(report.audit)
-        for device in report.devices:
-            store.save_device(report.audit.id, device)
-        store.save_out_of_scope(report.audit.id, report.out_of_scope)
-        assert report.audit.finished is not None
-        store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+        save_report(store, report)
         kill_store_sessions(pg_database)
         assert store.load_report(report.audit.id) == report
         kill_store_sessions(pg_database)

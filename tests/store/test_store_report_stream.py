@@ -22,6 +22,7 @@ from auditor.render.json_format import JsonFormat, report_dict, write_json
 from auditor.store import Store
 from bench.micro import replicate
 from tests.render.camaudit_sample_audit import audit_info, sample_report
+from tests.store.store_engines import save_report
 from tests.store.test_store_summary import KEV, MINOR
 
 
@@ -44,15 +45,7 @@ def streamed(store: Store, audit_id: str, batch: int = 200) -> tuple[bytes, byte
 
 
 def save(store: Store, report: AuditReport) -> None:
-    store.begin_audit(report.audit)
-    with store.relaxed_durability():
-        for device in report.devices:
-            store.save_device(report.audit.id, device)
-    store.save_out_of_scope(report.audit.id, report.out_of_scope)
-    if report.audit.finished is not None:
-        store.finish_audit(
-            report.audit.id, report.audit.finished, report.notes, report.audit.channel_failures
-        )
+    save_report(store, report, relaxed=True)
 
 
 def _with(

@@ -15,18 +15,11 @@ from auditor.models import AuditId, AuditReport, Outcome, ProbeAttempt
 from auditor.store import AuditSummary, Store
 from auditor.store.schema import CURRENT_VERSION
 from tests.render.camaudit_sample_audit import audit_info, hostile_device, sample_report
-from tests.store.store_engines import run_sql
+from tests.store.store_engines import run_sql, save_report
 
 
 def _save(store: Store, report: AuditReport | None = None) -> AuditReport:
-    report = report or sample_report()
-    store.begin_audit(report.audit)
-    for device in report.devices:
-        store.save_device(report.audit.id, device)
-    store.save_out_of_scope(report.audit.id, report.out_of_scope)
-    assert report.audit.finished is not None
-    store.finish_audit(report.audit.id, report.audit.finished, report.notes)
-    return report
+    return save_report(store, report or sample_report())
 
 
 def test_round_trip_is_exact(store_location: Path | str) -> None:

@@ -13,6 +13,7 @@ from auditor.render.view import summarise
 from auditor.store import Store
 from auditor.store.summary import store_device_count, store_summary
 from tests.render.camaudit_sample_audit import sample_report
+from tests.store.store_engines import save_report
 
 KEV = VulnFinding(
     cve="CVE-2021-33044",
@@ -42,13 +43,7 @@ def _report() -> AuditReport:
 
 
 def _saved(store: Store) -> AuditReport:
-    report = _report()
-    store.begin_audit(report.audit)
-    for device in report.devices:
-        store.save_device(report.audit.id, device)
-    store.save_out_of_scope(report.audit.id, report.out_of_scope)
-    assert report.audit.finished is not None
-    store.finish_audit(report.audit.id, report.audit.finished, report.notes)
+    report = save_report(store, _report())
     return store.load_report(report.audit.id)
 
 
