@@ -117,15 +117,9 @@ def _parse(data: bytes | str, limit: int, doctype: str | None, target: TreeBuild
         raise UnsafeXml(f"XML of {len(data)} bytes exceeds the {limit}-byte limit")
     raw = data.strip().encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     parser = _Parser(doctype, target)
-    try:
+    with _errors():
         parser.feed(raw)
         root: Element = parser.close()
-    except defusedxml.DefusedXmlException as exc:
-        raise UnsafeXml(f"XML with a DTD or entities refused ({type(exc).__name__})") from None
-    except ParseError as exc:
-        raise XmlError(f"not well-formed XML: {exc}", exc.position[0]) from None
-    except (ValueError, LookupError, RecursionError) as exc:
-        raise XmlError(f"not acceptable XML ({type(exc).__name__})") from None
     return root
 
 
