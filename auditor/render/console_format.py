@@ -90,6 +90,22 @@ def actions_table() -> Table:
     return actions
 
 
+def device_table(title: str) -> Table:
+    """A table of devices, one a row, as the full report and the cut summary show them: its
+    frame and its first columns. An address never wraps (split in two it reads as two hosts);
+    a maker wraps between words."""
+    table = Table(
+        title=Text(title, style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("address", no_wrap=True)
+    table.add_column("maker", min_width=9)
+    return table
+
+
 def _exposure_cell(d: DeviceResult) -> str:
     """A count and the top instrument by id ("5: us-ndaa-889-a"): never a list that wraps."""
     hits = reaching(d)
@@ -263,19 +279,10 @@ class ConsoleFormat(ReportFormat):
     def _device_table(self, act: RemediationAction | None, devices: list[DeviceResult]) -> Table:
         title = f"{act.value.upper() if act else 'NO ACTION'} ({len(devices)})"
         narrow = self.options.width < 100
-        table = Table(
-            title=Text(title, style="bold"),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-        )
-        # Addresses, severities and instrument ids never wrap (an address split in two reads as
-        # two hosts); makers wrap between words; only a model longer than 20 characters folds.
-        # Below 100 columns the brand joins the maker and the type and confidence give way (the
-        # HTML and Markdown reports keep them).
-        table.add_column("address", no_wrap=True)
-        table.add_column("maker", min_width=9)
+        # Severities and instrument ids never wrap either; only a model longer than 20
+        # characters folds. Below 100 columns the brand joins the maker and the type and
+        # confidence give way (the HTML and Markdown reports keep them).
+        table = device_table(title)
         if not narrow:
             table.add_column("brand")
         table.add_column("model", max_width=20, overflow="fold")

@@ -22,6 +22,7 @@ from auditor.models import AuditReport
 from auditor.render.console_format import (
     SEVERITY_STYLE,
     actions_table,
+    device_table,
     discovery_incomplete,
     heading,
 )
@@ -128,15 +129,7 @@ def _parts(summary: CutSummary, report_options: str) -> list[RenderableType]:
 
 
 def _device_table(lines: tuple[DeviceLine, ...], shown: int, total: int) -> Table:
-    table = Table(
-        title=Text(f"Most severe devices ({shown} of {total})", style="bold"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-    )
-    table.add_column("address", no_wrap=True)
-    table.add_column("maker", min_width=9)
+    table = device_table(f"Most severe devices ({shown} of {total})")
     table.add_column("brand")
     table.add_column("model", max_width=20, overflow="fold")
     table.add_column("type", no_wrap=True)
