@@ -19,7 +19,6 @@ from auditor.models import (
 from auditor.render.interface import FormatName, ReportFormat
 from auditor.render.notices import notices
 from auditor.render.tally import SummaryTally
-from auditor.render.view import summarise
 
 #: Bumped on an incompatible change only; new fields are added without a bump.
 SCHEMA_VERSION = "1.0"
@@ -210,48 +209,11 @@ def audit_dict(report: AuditReport, evidence_sha256: str) -> dict[str, Any]:
     }
 
 
-def report_dict(report: AuditReport) -> dict[str, Any]:
-    """The whole report as one value (write_json writes the same bytes device by device)."""
-    summary = summarise(report)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "audit": audit_dict(report, report.evidence_sha256),
-        "devices": [device_dict(d) for d in report.devices],
-        "summary": {
-            "devices": summary.devices,
-            "cameras": summary.cameras,
-            "exposed": summary.exposed,
-            "review": summary.review,
-            "incomplete": summary.incomplete,
-            "discovery_incomplete": report.discovery_incomplete,
-            "unconfirmed": summary.unconfirmed,
-            "oem_relabels": summary.relabels,
-            "by_manufacturer": dict(summary.by_manufacturer),
-            "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},
-            "by_severity": {sev.label: n for sev, n in summary.by_severity},
-            "actions": [
-                {
-                    "rank": a.rank,
-                    "action": a.action.value,
-                    "priority": a.priority,
-                    "devices": len(a.devices),
-                    "makers": dict(a.makers),
-                    "top_instrument": a.top_instrument_id,
-                    "advice": a.advice,
-                }
-                for a in summary.actions
-            ],
-            "vulnerable_devices": summary.vulnerable,
-            "known_exploited_devices": summary.known_exploited,
-        },
-    }
-
-
 _ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
 def _encoded(value: object, level: int) -> bytes:
-    """``value`` as report_dict's encoding writes it ``level`` objects deep. Only the line
+    """``value`` as ``json.JSONEncoder(indent=2)`` writes it ``level`` objects deep. Only the line
     breaks between items are indented (a string's own line breaks are escaped, \\n), so the
     value encoded alone, with each break indented further, is the same text. A lone surrogate
     (a leniently decoded byte) becomes a JSON \\u escape of itself, as it always did."""
@@ -265,7 +227,8 @@ def write_json(
     out: BinaryIO, head: AuditReport, devices: Iterable[DeviceResult], evidence_sha256: str
 ) -> None:
     """The JSON report of ``head``'s audit and ``devices``, written device by device: the bytes
-    of report_dict's encoding, with nothing kept of a device once it is written (issue 16: a
+    of the whole report encoded as one value (tests/store/test_store_report_stream.py builds it
+    with ``summarise`` and compares), with nothing kept of a device once it is written (issue 16: a
     report of 20,000 devices from the store stays flat in memory). ``head.devices`` is not
     read; ``evidence_sha256`` is the devices' (AuditReport.evidence_sha256)."""
     out.write(b'{\n  "schema_version": ' + _encoded(SCHEMA_VERSION, 1))

@@ -139,7 +139,7 @@ class SummaryTally:
             tally.add(d, (rem.priority, place), rem.why)
 
     def summary_dict(self, discovery_incomplete: bool) -> dict[str, Any]:
-        """The "summary" object of the JSON report (json_format.report_dict's)."""
+        """The "summary" object of the JSON report."""
         c = self._counts
         instruments = sorted(
             self._instruments.items(),

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,57 @@ from auditor.history.combine import combine
 from auditor.models import AuditId, AuditReport, ChannelFailure, DeviceResult
 from auditor.render.csv_format import CsvFormat, write_csv
 from auditor.render.interface import RenderOptions
-from auditor.render.json_format import JsonFormat, report_dict, write_json
+from auditor.render.json_format import (
+    SCHEMA_VERSION,
+    JsonFormat,
+    audit_dict,
+    device_dict,
+    write_json,
+)
+from auditor.render.view import summarise
 from auditor.store import Store
 from bench.micro import replicate
 from tests.render.camaudit_sample_audit import audit_info, sample_report
 from tests.store.store_engines import save_report
 from tests.store.test_store_summary import KEV, MINOR
+
+
+def report_dict(report: AuditReport) -> dict[str, Any]:
+    """The whole report as one value, its summary from ``summarise`` (the loaded report's, which
+    the HTML and Markdown reports show): how camaudit built the JSON report before it streamed."""
+    summary = summarise(report)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "audit": audit_dict(report, report.evidence_sha256),
+        "devices": [device_dict(d) for d in report.devices],
+        "summary": {
+            "devices": summary.devices,
+            "cameras": summary.cameras,
+            "exposed": summary.exposed,
+            "review": summary.review,
+            "incomplete": summary.incomplete,
+            "discovery_incomplete": report.discovery_incomplete,
+            "unconfirmed": summary.unconfirmed,
+            "oem_relabels": summary.relabels,
+            "by_manufacturer": dict(summary.by_manufacturer),
+            "by_instrument": {row.instrument: row.devices for row in summary.by_instrument},
+            "by_severity": {sev.label: n for sev, n in summary.by_severity},
+            "actions": [
+                {
+                    "rank": a.rank,
+                    "action": a.action.value,
+                    "priority": a.priority,
+                    "devices": len(a.devices),
+                    "makers": dict(a.makers),
+                    "top_instrument": a.top_instrument_id,
+                    "advice": a.advice,
+                }
+                for a in summary.actions
+            ],
+            "vulnerable_devices": summary.vulnerable,
+            "known_exploited_devices": summary.known_exploited,
+        },
+    }
 
 
 def todays_json(report: AuditReport) -> bytes:
